@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from b2cportal.companies import views as company_views
+
+urlpatterns = [
+    path("", company_views.home, name="home"),
+    path("switch/company/", company_views.switch_company, name="switch_company"),
+    path("switch/branch/", company_views.switch_branch, name="switch_branch"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

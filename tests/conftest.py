@@ -1,0 +1,159 @@
+"""Shared fixtures: two companies in two countries, a user per role, the browser.
+
+Under CI=true a skipped test counts as a failure and a missing service stops the run: CI must
+prove the suite ran against real PostgreSQL, Redis and Chromium, never quietly less.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from urllib.parse import urlparse
+
+import pytest
+
+from b2cportal.companies.models import Role
+
+from .factories import make_branch, make_company, make_member
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or default_port), timeout=3):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_sessionstart(session):
+    if not IN_CI:
+        return
+    problems = []
+    database_url = os.environ.get("DATABASE_URL", "")
+    broker_url = os.environ.get("CELERY_BROKER_URL", "")
+    if not database_url.startswith(("postgres://", "postgresql://")):
+        problems.append("DATABASE_URL must point at PostgreSQL in CI")
+    elif not _reachable(database_url, 5432):
+        problems.append(f"PostgreSQL is not reachable at {database_url}")
+    if not broker_url.startswith("redis://"):
+        problems.append("CELERY_BROKER_URL must point at Redis in CI")
+    elif not _reachable(broker_url, 6379):
+        problems.append(f"Redis is not reachable at {broker_url}")
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        problems.append(f"Chromium is missing at {CHROMIUM}")
+    if problems:
+        pytest.exit("CI needs its services: " + "; ".join(problems), returncode=3)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"Skipped tests fail in CI: {report.longrepr}"
+
+
+@pytest.fixture
+def company_no(db):
+    company = make_company(country="NO", name="Fjordtech AS", organisation_number="923609016")
+    make_branch(company=company, branch_id="MAIN", name="Oslo", is_main_office=True)
+    return company
+
+
+@pytest.fixture
+def company_se(db):
+    company = make_company(country="SE", name="Svea Handel AB", organisation_number="5560169095")
+    make_branch(company=company, branch_id="MAIN", name="Stockholm", is_main_office=True)
+    return company
+
+
+@pytest.fixture
+def admin_no(company_no):
+    return make_member(company=company_no, role=Role.ADMINISTRATOR, username="admin_no")
+
+
+@pytest.fixture
+def accountant_no(company_no):
+    return make_member(company=company_no, role=Role.ACCOUNTANT, username="accountant_no")
+
+
+@pytest.fixture
+def support_no(company_no):
+    return make_member(company=company_no, role=Role.SUPPORT, username="support_no")
+
+
+@pytest.fixture
+def admin_se(company_se):
+    return make_member(company=company_se, role=Role.ADMINISTRATOR, username="admin_se")
+
+
+@pytest.fixture
+def accountant_se(company_se):
+    return make_member(company=company_se, role=Role.ACCOUNTANT, username="accountant_se")
+
+
+@pytest.fixture
+def support_se(company_se):
+    return make_member(company=company_se, role=Role.SUPPORT, username="support_se")
+
+
+# --- Browser tests -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright. Missing Chromium is an error."""
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: run `make browser` (apt-get install chromium)"
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, transactional_db):
+    context = browser.new_context(base_url=live_server.url, locale="en-GB")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def login(page):
+    """Log a user in through the real login form: login(user) -> page."""
+
+    def _login(user, password: str = "pw"):
+        page.goto("/accounts/login/")
+        page.fill("input[name=username]", user.get_username())
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        return page
+
+    return _login

@@ -1,0 +1,80 @@
+"""Plain builder functions for tests: make_x(**overrides) returns a saved object."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.contrib.auth import get_user_model
+
+from b2cportal.companies.models import Branch, Company, Membership, Role
+from b2cportal.customers.models import Customer, CustomerKind
+
+_seq = itertools.count(1)
+
+# Valid identifiers (check digits correct) for building companies in tests.
+NORWEGIAN_ORGNRS = ["923609016", "974760673", "981566378", "915933149", "889640782"]
+SWEDISH_ORGNRS = ["5560169095", "5565475489", "5562663062", "5568188180", "5560360793"]
+
+
+def make_company(*, country: str = "NO", **overrides) -> Company:
+    n = next(_seq)
+    pool = NORWEGIAN_ORGNRS if country == "NO" else SWEDISH_ORGNRS
+    defaults = {
+        "name": f"Test Company {n} AS" if country == "NO" else f"Test Company {n} AB",
+        "country": country,
+        "organisation_number": pool[n % len(pool)]
+        if "organisation_number" not in overrides
+        else "",
+        "currency": "NOK" if country == "NO" else "SEK",
+        "address_line1": "Storgata 1" if country == "NO" else "Storgatan 1",
+        "postcode": "0155" if country == "NO" else "11122",
+        "city": "Oslo" if country == "NO" else "Stockholm",
+    }
+    defaults.update(overrides)
+    # The pool is small; make sure repeated use in one test stays unique.
+    while Company.objects.filter(
+        country=defaults["country"], organisation_number=defaults["organisation_number"]
+    ).exists():
+        defaults["organisation_number"] = pool[next(_seq) % len(pool)]
+        if Company.objects.filter(country=country).count() >= len(pool):
+            defaults["organisation_number"] = f"9{next(_seq):08d}"[:9]
+            break
+    return Company.objects.create(**defaults)
+
+
+def make_branch(*, company: Company, **overrides) -> Branch:
+    n = next(_seq)
+    defaults = {
+        "branch_id": f"B{n}",
+        "name": f"Branch {n}",
+        "is_main_office": not company.branches.exists(),
+    }
+    defaults.update(overrides)
+    return Branch.objects.create(company=company, **defaults)
+
+
+def make_user(*, username: str | None = None, password: str = "pw", **overrides):
+    user_model = get_user_model()
+    username = username or f"user{next(_seq)}"
+    return user_model.objects.create_user(username=username, password=password, **overrides)
+
+
+def make_member(*, company: Company, role: str = Role.ACCOUNTANT, **user_overrides):
+    user = make_user(**user_overrides)
+    Membership.objects.create(user=user, company=company, role=role)
+    return user
+
+
+def make_customer(*, company: Company, **overrides) -> Customer:
+    n = next(_seq)
+    defaults = {
+        "number": f"{10000 + n}",
+        "name": f"Customer {n}",
+        "kind": CustomerKind.CONSUMER,
+        "country": company.country,
+        "postcode": "0155" if company.country == "NO" else "11122",
+        "city": "Oslo" if company.country == "NO" else "Stockholm",
+        "language": "nb" if company.country == "NO" else "sv",
+    }
+    defaults.update(overrides)
+    return Customer.objects.create(company=company, **defaults)
