@@ -1,0 +1,58 @@
+"""The one interface to the delivery networks we cannot reach from here.
+
+Banks (eFaktura / AutoInvoice B2C), the Swedish certified distributor (FMI, Billo, Kivra), Peppol
+and the operators all sit behind `Network`. The default adapter is the simulated network stored
+in our database (`b2cportal.network.simulated`); a real operator client (Maventa's REST API) is
+a second implementation of the same interface. Callers get the configured one from
+`get_network()` and never import an implementation directly.
+
+The interface is split by concern so each part can grow on its own:
+- `ActivationApi`: national registers and B2C service activation (Norway and Sweden);
+- `ConsumerApi`: messages to consumers (agreement requests by SMS/email) and consumer directories;
+- `DeliveryApi`: delivering documents and asking for their status.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+ADAPTERS = {
+    "simulated": "b2cportal.network.simulated.SimulatedNetwork",
+}
+
+
+class NetworkError(Exception):
+    """The network refused a request or could not be reached; the message says why."""
+
+
+class ActivationApi:
+    """Registers and service activation. Implemented per adapter."""
+
+
+class ConsumerApi:
+    """Consumer-facing messages and directories. Implemented per adapter."""
+
+
+class DeliveryApi:
+    """Document delivery and status. Implemented per adapter."""
+
+
+class Network(ActivationApi, ConsumerApi, DeliveryApi):
+    name = "abstract"
+    is_simulated = False
+
+
+@cache
+def _adapter_class(name: str) -> type[Network]:
+    try:
+        return import_string(ADAPTERS[name])
+    except KeyError as exc:
+        raise NetworkError(f"Unknown NETWORK_ADAPTER {name!r}") from exc
+
+
+def get_network() -> Network:
+    """The configured network adapter (settings.NETWORK_ADAPTER)."""
+    return _adapter_class(settings.NETWORK_ADAPTER)()

@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from b2cportal.network.adapter import ConsumerApi
+
+
+class SimulatedConsumers(ConsumerApi):
+    """The simulated network's side of `ConsumerApi`."""
