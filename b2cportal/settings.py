@@ -36,6 +36,16 @@ NETWORK_WEBHOOK_SECRET = (
 NETWORK_ADAPTER = env("NETWORK_ADAPTER", default="simulated")
 # Public base URL used in links sent by email/SMS (terms acceptance, agreement requests).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Simulated network: seconds until it confirms a Norwegian (AutoInvoice B2C) / Swedish (B2CSE)
+# activation. The real networks take up to one working day / one week.
+SIMULATED_ACTIVATION_DELAY_SECONDS = env.int("SIMULATED_ACTIVATION_DELAY_SECONDS", default=60)
+SIMULATED_B2CSE_ACTIVATION_DELAY_SECONDS = env.int(
+    "SIMULATED_B2CSE_ACTIVATION_DELAY_SECONDS", default=120
+)
+# How long the one-time link to accept the AutoInvoice B2C terms of service stays valid.
+B2CNO_TERMS_LINK_MAX_AGE_SECONDS = env.int(
+    "B2CNO_TERMS_LINK_MAX_AGE_SECONDS", default=7 * 24 * 3600
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -172,6 +182,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic tasks; each app adds its own entries here by name.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE["poll-activations"] = {
+    "task": "b2cportal.companies.tasks.poll_activations",
+    "schedule": 30.0,
+}
 
 # Production hardening (on when DEBUG is off). SSL redirect is switchable for TLS-terminating
 # proxies that already redirect.

@@ -6,3 +6,19 @@ class CompaniesConfig(AppConfig):
     name = "b2cportal.companies"
     label = "companies"
     verbose_name = _("Companies")
+    nav_items = [
+        {
+            "url": "companies:autoinvoice",
+            "label": _("Settings"),
+            "icon": "bi-gear",
+            "roles": ("administrator", "accountant", "support"),
+        },
+    ]
+
+    def ready(self):
+        from b2cportal.network.polling import register_status_poller
+
+        from .tasks import poll_activations
+
+        # The simulator pages ask for a poll after they changed the network's answer.
+        register_status_poller(poll_activations.delay)

@@ -252,6 +252,8 @@ class NorwayB2CActivation(models.Model):
     signer_email = models.EmailField(_("email"), blank=True)
     # One-time terms link: the signed token carries this nonce; accepting clears it.
     terms_nonce = models.CharField(max_length=64, blank=True)
+    # The nonce whose email went out: a retried send task never mails the same link twice.
+    terms_emailed_nonce = models.CharField(max_length=64, blank=True)
     terms_sent_at = models.DateTimeField(_("terms sent"), null=True, blank=True)
     terms_accepted_at = models.DateTimeField(_("terms accepted"), null=True, blank=True)
     expected_active_on = models.DateField(_("expected active on"), null=True, blank=True)
@@ -269,6 +271,7 @@ class NorwayB2CActivation(models.Model):
     capture_customer_number_end = models.PositiveSmallIntegerField(
         _("customer number ends at position"), default=5
     )
+    error = models.TextField(_("error"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -409,6 +412,23 @@ class CustomerLedgerPreferences(models.Model):
 
     def __str__(self) -> str:
         return str(self.company)
+
+
+class SettingsAction(models.TextChoices):
+    """What a SettingsChange row records (shown, translated, in the screens' history)."""
+
+    AUTOINVOICE_UPDATED = "autoinvoice.updated", _("AutoInvoice settings changed")
+    LEDGER_UPDATED = "ledger.updated", _("Customer ledger preferences changed")
+    ALTINN_UPDATED = "altinn.updated", _("Altinn settings changed")
+    B2CNO_TERMS_SENT = "b2cno.terms_sent", _("Terms of service sent")
+    B2CNO_TERMS_ACCEPTED = "b2cno.terms_accepted", _("Terms of service accepted")
+    B2CNO_ACTIVE = "b2cno.active", _("Network confirmed the service")
+    B2CNO_REJECTED = "b2cno.rejected", _("Network rejected the activation")
+    B2CNO_DEACTIVATED = "b2cno.deactivated", _("Service deactivated")
+    B2CSE_SUBMITTED = "b2cse.submitted", _("Activation sent to the network")
+    B2CSE_ACTIVE = "b2cse.active", _("Network completed the activation")
+    B2CSE_REJECTED = "b2cse.rejected", _("Network rejected the activation")
+    B2CSE_ACCOUNT_ADDED = "b2cse.account_added", _("Receiving account added")
 
 
 class SettingsChange(models.Model):

@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from .models import Branch, Company, Membership
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from .models import (
+    AutoInvoiceSettings,
+    Branch,
+    Company,
+    CustomerLedgerPreferences,
+    Membership,
+    NorwayActivationStatus,
+    NorwayB2CActivation,
+    SettingsAction,
+    SettingsChange,
+    SwedenActivationStatus,
+    SwedenB2CActivation,
+)
 
 
 def companies_visible_to(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Company]:
@@ -23,3 +42,145 @@ def memberships_of(*, user: AbstractBaseUser) -> list[Membership]:
 
 def branches_of(*, company: Company) -> QuerySet[Branch]:
     return Branch.objects.filter(company=company).order_by("-is_main_office", "branch_id")
+
+
+# --- AutoInvoice settings, activations, ledger preferences (read-only; never create rows) -------
+
+
+def autoinvoice_settings_of(*, branch: Branch) -> AutoInvoiceSettings:
+    """The branch's AutoInvoice settings, or an unsaved row with the defaults."""
+    found = AutoInvoiceSettings.objects.filter(branch=branch).first()
+    return found or AutoInvoiceSettings(branch=branch)
+
+
+def ledger_preferences_of(*, company: Company) -> CustomerLedgerPreferences:
+    """The company's Customer ledger preferences, or an unsaved row with the defaults."""
+    found = CustomerLedgerPreferences.objects.filter(company=company).first()
+    return found or CustomerLedgerPreferences(company=company)
+
+
+def norway_activation_of(*, branch: Branch) -> NorwayB2CActivation:
+    """The branch's AutoInvoice B2C activation, or an unsaved *not activated* one."""
+    found = NorwayB2CActivation.objects.filter(branch=branch).first()
+    return found or NorwayB2CActivation(branch=branch)
+
+
+def sweden_activation_of(*, branch: Branch) -> SwedenB2CActivation:
+    """The branch's B2CSE activation, or an unsaved *not activated* one."""
+    found = SwedenB2CActivation.objects.filter(branch=branch).first()
+    return found or SwedenB2CActivation(branch=branch)
+
+
+def is_b2c_active(*, branch: Branch) -> bool:
+    """Whether the branch can send consumer e-invoices to banks now (its country's service)."""
+    if branch.company.is_norwegian:
+        return NorwayB2CActivation.objects.filter(
+            branch=branch, status=NorwayActivationStatus.ACTIVE
+        ).exists()
+    return SwedenB2CActivation.objects.filter(
+        branch=branch, status=SwedenActivationStatus.ACTIVE
+    ).exists()
+
+
+def active_b2c_branches(*, company: Company) -> QuerySet[Branch]:
+    """The company's branches whose B2C service (Norway or Sweden) is active."""
+    if company.is_norwegian:
+        condition = Q(b2cno__status=NorwayActivationStatus.ACTIVE)
+    else:
+        condition = Q(b2cse__status=SwedenActivationStatus.ACTIVE)
+    return branches_of(company=company).filter(condition)
+
+
+def b2cse_fui(*, branch: Branch) -> str | None:
+    """The FUI under which the branch sends Swedish consumer e-invoices, when B2CSE is active."""
+    return (
+        SwedenB2CActivation.objects.filter(branch=branch, status=SwedenActivationStatus.ACTIVE)
+        .values_list("fui", flat=True)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class HistoryChange:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    when: datetime
+    who: str
+    action: str
+    branch: str
+    changes: list[HistoryChange]
+
+
+_HISTORY_MODELS = {
+    "autoinvoice": AutoInvoiceSettings,
+    "ledger": CustomerLedgerPreferences,
+    "altinn": Branch,
+    "b2cno": NorwayB2CActivation,
+    "b2cse": SwedenB2CActivation,
+}
+
+
+def _display(model: type[models.Model], name: str, value: Any) -> str:
+    if value in (None, ""):
+        return "–"
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return str(value)
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
+
+
+def _label(model: type[models.Model], name: str) -> str:
+    try:
+        return str(model._meta.get_field(name).verbose_name).capitalize()
+    except FieldDoesNotExist:
+        return name
+
+
+def settings_history(
+    *,
+    company: Company,
+    branch: Branch | None = None,
+    prefixes: tuple[str, ...] = (),
+    limit: int = 50,
+) -> list[HistoryRow]:
+    """Recorded settings changes and activation steps, newest first, ready to show."""
+    rows = SettingsChange.objects.filter(company=company).select_related("actor", "branch")
+    if branch is not None:
+        rows = rows.filter(branch=branch)
+    if prefixes:
+        condition = Q()
+        for prefix in prefixes:
+            condition |= Q(action__startswith=f"{prefix}.")
+        rows = rows.filter(condition)
+    actions = dict(SettingsAction.choices)
+    result = []
+    for row in rows[:limit]:
+        model = _HISTORY_MODELS.get(row.action.split(".")[0], AutoInvoiceSettings)
+        changes = [
+            HistoryChange(
+                label=_label(model, change.get("field", "")),
+                old=_display(model, change.get("field", ""), change.get("old")),
+                new=_display(model, change.get("field", ""), change.get("new")),
+            )
+            for change in row.data.get("changes", [])
+        ]
+        result.append(
+            HistoryRow(
+                when=row.created_at,
+                who=row.actor.get_username() if row.actor else str(_("the network / signer")),
+                action=str(actions.get(row.action, row.action)),
+                branch=str(row.branch) if row.branch else "",
+                changes=changes,
+            )
+        )
+    return result

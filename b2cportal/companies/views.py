@@ -1,14 +1,30 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from b2cportal.network.adapter import NetworkError
+
+from . import rules, selectors, services
+from .forms import (
+    AltinnSettingsForm,
+    AutoInvoiceSettingsForm,
+    LedgerPreferencesForm,
+    NorwayActivationForm,
+    ReceivingAccountForm,
+    SwedenActivationForm,
+)
 from .middleware import SESSION_BRANCH_KEY, SESSION_COMPANY_KEY
-from .permissions import company_member_required
+from .permissions import ADMINISTRATORS, company_member_required
+from .services import CompanyError, TermsLinkError
 
 
 @company_member_required()
@@ -49,3 +65,361 @@ def switch_branch(request):
     request.session[SESSION_BRANCH_KEY] = branch.pk
     messages.success(request, _("Current branch: %(name)s") % {"name": str(branch)})
     return _back(request)
+
+
+# --- Settings: AutoInvoice (CS10250S), activation, ledger preferences, Altinn -------------------
+# Everyone in the company reads these screens; only administrators change anything (POST by
+# anyone else is a 403, and their pages show values, not forms).
+
+
+def _readonly_rows(form) -> list[tuple[str, str]]:
+    """Label and display value of each field, for users who may only read."""
+    rows = []
+    for name, field in form.fields.items():
+        value = form.initial.get(name, getattr(form.instance, name, None))
+        if isinstance(field, forms.BooleanField):
+            shown = _("Yes") if value else _("No")
+        elif getattr(field, "choices", None):
+            shown = dict(field.choices).get(value, value)
+        else:
+            shown = value if value not in (None, "") else "–"
+        rows.append((field.label, shown))
+    return rows
+
+
+def _apply_error(form, exc: CompanyError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def _no_branch(request):
+    return render(request, "companies/no_branch.html", status=404)
+
+
+def _autoinvoice_page(request, *, form=None, activation_form=None, status=200):
+    branch = request.branch
+    company = request.company
+    can_edit = request.membership.can_edit_settings
+    if form is None:
+        form = AutoInvoiceSettingsForm(
+            instance=selectors.autoinvoice_settings_of(branch=branch), company=company
+        )
+    norway = selectors.norway_activation_of(branch=branch) if company.is_norwegian else None
+    sweden = selectors.sweden_activation_of(branch=branch) if company.is_swedish else None
+    if activation_form is None and norway is not None:
+        activation_form = NorwayActivationForm(
+            initial={"signer_name": norway.signer_name, "signer_email": norway.signer_email}
+        )
+    context = {
+        "form": form,
+        "readonly_rows": None if can_edit else _readonly_rows(form),
+        "can_edit": can_edit,
+        "norway": norway,
+        "sweden": sweden,
+        "activation_form": activation_form,
+        "show_activation_modal": activation_form is not None and activation_form.is_bound,
+        "history": selectors.settings_history(
+            company=company, branch=branch, prefixes=("autoinvoice", "b2cno", "b2cse")
+        ),
+    }
+    return render(request, "companies/autoinvoice_settings.html", context, status=status)
+
+
+@company_member_required()
+def autoinvoice_settings(request):
+    """AutoInvoice settings (CS10250S) of the current branch."""
+    if request.branch is None:
+        return _no_branch(request)
+    if request.method != "POST":
+        return _autoinvoice_page(request)
+    if not request.membership.can_edit_settings:
+        raise PermissionDenied
+    form = AutoInvoiceSettingsForm(
+        request.POST,
+        instance=selectors.autoinvoice_settings_of(branch=request.branch),
+        company=request.company,
+    )
+    if form.is_valid():
+        try:
+            services.update_autoinvoice_settings(
+                branch=request.branch,
+                acting_user=request.user,
+                changes={name: form.cleaned_data[name] for name in form.fields},
+            )
+        except CompanyError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(request, _("The AutoInvoice settings were saved."))
+            return redirect("companies:autoinvoice")
+    return _autoinvoice_page(request, form=form, status=400)
+
+
+@require_POST
+@company_member_required(roles=ADMINISTRATORS)
+def b2cno_activate(request):
+    """The *Activate* dialog's OK: email the signer the terms of service."""
+    if request.branch is None:
+        return _no_branch(request)
+    form = NorwayActivationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.request_norway_activation(
+                branch=request.branch,
+                acting_user=request.user,
+                language=translation.get_language(),
+                **form.cleaned_data,
+            )
+        except CompanyError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("An email with a link to accept the terms of service was sent to %(email)s.")
+                % {"email": form.cleaned_data["signer_email"]},
+            )
+            return redirect("companies:autoinvoice")
+    return _autoinvoice_page(request, activation_form=form, status=400)
+
+
+@require_POST
+@company_member_required(roles=ADMINISTRATORS)
+def b2cno_resend(request):
+    if request.branch is None:
+        return _no_branch(request)
+    try:
+        activation = services.resend_terms_email(
+            branch=request.branch, acting_user=request.user, language=translation.get_language()
+        )
+    except CompanyError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("The email was sent again to %(email)s. Earlier links no longer work.")
+            % {"email": activation.signer_email},
+        )
+    return redirect("companies:autoinvoice")
+
+
+@require_POST
+@company_member_required(roles=ADMINISTRATORS)
+def b2cno_deactivate(request):
+    if request.branch is None:
+        return _no_branch(request)
+    try:
+        services.deactivate_norway_service(branch=request.branch, acting_user=request.user)
+    except CompanyError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The B2C service was deactivated."))
+    return redirect("companies:autoinvoice")
+
+
+@require_POST
+@company_member_required(roles=ADMINISTRATORS)
+def refresh_activation(request):
+    """Ask the network now instead of waiting for the next periodic poll."""
+    if request.branch is None:
+        return _no_branch(request)
+    activation = (
+        selectors.norway_activation_of(branch=request.branch)
+        if request.company.is_norwegian
+        else selectors.sweden_activation_of(branch=request.branch)
+    )
+    if activation.pk:
+        try:
+            services.poll_activation_status(activation=activation)
+        except NetworkError as exc:
+            messages.error(request, _("The network did not answer: %(error)s") % {"error": exc})
+    back = request.POST.get("next_view")
+    return redirect(back if back in ("companies:autoinvoice", "companies:b2cse") else "companies:autoinvoice")
+
+
+def _b2cse_page(request, *, form=None, account_form=None, status=200):
+    branch = request.branch
+    activation = selectors.sweden_activation_of(branch=branch)
+    can_edit = request.membership.can_edit_settings
+    if form is None:
+        form = SwedenActivationForm(company=request.company)
+    if account_form is None:
+        account_form = ReceivingAccountForm()
+    context = {
+        "activation": activation,
+        "form": form,
+        "account_form": account_form,
+        "can_edit": can_edit,
+        "accounts": list(activation.receiving_accounts.all()) if activation.pk else [],
+        "max_accounts": rules.MAX_ACCOUNTS_PER_FUI,
+        "history": selectors.settings_history(
+            company=request.company, branch=branch, prefixes=("b2cse",)
+        ),
+    }
+    return render(request, "companies/b2cse.html", context, status=status)
+
+
+@company_member_required()
+def b2cse(request):
+    """B2CSE activation (Sweden) of the current branch."""
+    if request.branch is None:
+        return _no_branch(request)
+    if not request.company.is_swedish:
+        raise Http404
+    if request.method != "POST":
+        return _b2cse_page(request)
+    if not request.membership.can_edit_settings:
+        raise PermissionDenied
+    form = SwedenActivationForm(request.POST, company=request.company)
+    if form.is_valid():
+        try:
+            services.submit_sweden_activation(
+                branch=request.branch, acting_user=request.user, **form.cleaned_data
+            )
+        except CompanyError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("The activation was sent to the network. It can take up to one week."),
+            )
+            return redirect("companies:b2cse")
+    return _b2cse_page(request, form=form, status=400)
+
+
+@require_POST
+@company_member_required(roles=ADMINISTRATORS)
+def b2cse_add_account(request):
+    if request.branch is None:
+        return _no_branch(request)
+    if not request.company.is_swedish:
+        raise Http404
+    form = ReceivingAccountForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_receiving_account(
+                branch=request.branch, acting_user=request.user, **form.cleaned_data
+            )
+        except CompanyError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(request, _("The receiving account was added."))
+            return redirect("companies:b2cse")
+    return _b2cse_page(request, account_form=form, status=400)
+
+
+@company_member_required()
+def ledger_preferences(request):
+    """Customer ledger preferences (AR101000), tab AutoInvoice settings, for the company."""
+    company = request.company
+    multi_branch = len(request.branches) > 1
+    can_edit = request.membership.can_edit_settings
+    instance = selectors.ledger_preferences_of(company=company)
+    status = 200
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        form = LedgerPreferencesForm(request.POST, instance=instance, multi_branch=multi_branch)
+        if form.is_valid():
+            try:
+                services.update_ledger_preferences(
+                    company=company,
+                    acting_user=request.user,
+                    changes={name: form.cleaned_data[name] for name in form.fields},
+                )
+            except CompanyError as exc:
+                _apply_error(form, exc)
+            else:
+                messages.success(request, _("The customer ledger preferences were saved."))
+                return redirect("companies:ledger")
+        status = 400
+    else:
+        form = LedgerPreferencesForm(instance=instance, multi_branch=multi_branch)
+    context = {
+        "form": form,
+        "can_edit": can_edit,
+        "readonly_rows": None if can_edit else _readonly_rows(form),
+        "history": selectors.settings_history(company=company, prefixes=("ledger",)),
+    }
+    return render(request, "companies/ledger_preferences.html", context, status=status)
+
+
+@company_member_required()
+def branch_list(request):
+    """Branches (CS102000) of the current company."""
+    return render(
+        request,
+        "companies/branch_list.html",
+        {"branches": selectors.branches_of(company=request.company)},
+    )
+
+
+@company_member_required()
+def branch_altinn(request, pk: int):
+    """Branches (CS102000), tab Altinn settings: the RF-1301 contact of one branch."""
+    branch = get_object_or_404(selectors.branches_of(company=request.company), pk=pk)
+    can_edit = request.membership.can_edit_settings
+    status = 200
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        form = AltinnSettingsForm(
+            request.POST, instance=selectors.branches_of(company=request.company).get(pk=pk)
+        )
+        if form.is_valid():
+            try:
+                services.update_altinn_settings(
+                    branch=branch,
+                    acting_user=request.user,
+                    changes={name: form.cleaned_data[name] for name in form.fields},
+                )
+            except CompanyError as exc:
+                _apply_error(form, exc)
+            else:
+                messages.success(request, _("The Altinn settings were saved."))
+                return redirect("companies:branch_altinn", pk=branch.pk)
+        status = 400
+    else:
+        form = AltinnSettingsForm(instance=branch)
+    context = {
+        "branch": branch,
+        "form": form,
+        "can_edit": can_edit,
+        "readonly_rows": None if can_edit else _readonly_rows(form),
+        "history": selectors.settings_history(
+            company=request.company, branch=branch, prefixes=("altinn",)
+        ),
+    }
+    return render(request, "companies/branch_altinn.html", context, status=status)
+
+
+# --- Terms of service acceptance (public: the signer may have no login) -------------------------
+
+
+def accept_terms(request, token: str):
+    """The link from the terms email. GET shows the terms; POST accepts them (once)."""
+    try:
+        activation = services.read_terms_link(token)
+    except TermsLinkError as exc:
+        return render(
+            request,
+            "companies/terms_link_error.html",
+            {"error": exc.message, "reason": exc.reason},
+            status=410 if exc.reason in ("expired", "used") else 400,
+        )
+    if request.method == "POST":
+        try:
+            activation = services.accept_terms(token=token)
+        except TermsLinkError as exc:
+            return render(
+                request,
+                "companies/terms_link_error.html",
+                {"error": exc.message, "reason": exc.reason},
+                status=410,
+            )
+        except CompanyError as exc:
+            return render(
+                request,
+                "companies/terms.html",
+                {"activation": activation, "error": exc.message},
+                status=502,
+            )
+        return render(request, "companies/terms_accepted.html", {"activation": activation})
+    return render(request, "companies/terms.html", {"activation": activation})

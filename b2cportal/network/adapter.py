@@ -14,6 +14,7 @@ The interface is split by concern so each part can grow on its own:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import cache
 
 from django.conf import settings
@@ -28,8 +29,60 @@ class NetworkError(Exception):
     """The network refused a request or could not be reached; the message says why."""
 
 
+@dataclass(frozen=True)
+class ActivationState:
+    """What the network says about one service activation.
+
+    `status` is one of `pending`, `active`, `rejected`, `deactivated` (`ActivationRequestStatus`).
+    When a B2CSE activation turns active the network tells the FUI and Agreement ID it assigned
+    (or confirmed) and the consumer onboarding page; a rejection carries the reason.
+    """
+
+    reference: str
+    status: str
+    fui: str = ""
+    agreement_id: str = ""
+    onboarding_url: str = ""
+    error: str = ""
+    accounts: list[str] = field(default_factory=list)
+
+
 class ActivationApi:
-    """Registers and service activation. Implemented per adapter."""
+    """Registers and service activation. Implemented per adapter.
+
+    Activation is asynchronous on every real network: `submit_activation` hands the request
+    over and returns the network's reference; the caller learns the outcome only by asking
+    `activation_status(reference)` later (our periodic poll), never by a callback.
+    """
+
+    def register_name(self, *, country: str, organisation_number: str) -> str | None:
+        """The company's name in the national register (Brønnøysund / Bolagsverket), or None."""
+        raise NotImplementedError
+
+    def submit_activation(
+        self,
+        *,
+        service: str,
+        organisation_number: str,
+        company_name: str,
+        payload: dict,
+    ) -> str:
+        """Ask the network to activate `service` (`b2cno`/`b2cse`); returns its reference."""
+        raise NotImplementedError
+
+    def activation_status(self, reference: str) -> ActivationState:
+        """The network's current view of an activation (raises NetworkError if unknown)."""
+        raise NotImplementedError
+
+    def deactivate(self, reference: str) -> None:
+        """Turn an active service off at the network."""
+        raise NotImplementedError
+
+    def add_receiving_account(
+        self, reference: str, *, account_type: str, account_number: str
+    ) -> None:
+        """Add a Bankgiro/PlusGiro account under an active B2CSE activation's FUI."""
+        raise NotImplementedError
 
 
 class ConsumerApi:

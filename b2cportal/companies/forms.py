@@ -1,0 +1,274 @@
+"""Input checks for the settings and activation screens; every error names its field's rule."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from b2cportal import identifiers
+
+from . import rules
+from .models import (
+    AutoInvoiceSettings,
+    Branch,
+    Company,
+    ConsumerEInvoiceService,
+    CustomerLedgerPreferences,
+    GiroType,
+)
+
+KID_LENGTH_CHOICES_HELP = _("Number of digits in the KID, including the check digit.")
+
+
+def _add_errors(form: forms.Form, errors: dict[str, str]) -> None:
+    for field, message in errors.items():
+        form.add_error(field if field in form.fields else None, message)
+
+
+class AutoInvoiceSettingsForm(forms.ModelForm):
+    """AutoInvoice settings (CS10250S) for one branch."""
+
+    class Meta:
+        model = AutoInvoiceSettings
+        fields = [
+            "use_printing_services",
+            "accept_printing_price_agreement",
+            "do_not_send_pdf_by_email",
+            "auto_mark_attachments",
+            "contact_person",
+            "contact_email",
+            "contact_phone",
+            "consumer_einvoice_service",
+            "endpoint",
+            "invoice_import_scenario",
+            "imported_invoice_vat_setting",
+            "invoice_inbox_vat_setting",
+            "prevent_routing_through_inexchange",
+            "fallback_order",
+        ]
+
+    def __init__(self, *args, company: Company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.company = company
+        own = (
+            ConsumerEInvoiceService.AUTOINVOICE_B2C
+            if company.is_norwegian
+            else ConsumerEInvoiceService.B2CSE
+        )
+        # Only the service of the company's own country can carry its consumer e-invoices.
+        self.fields["consumer_einvoice_service"].choices = [
+            (ConsumerEInvoiceService.NONE, ConsumerEInvoiceService.NONE.label),
+            (own, own.label),
+        ]
+        if company.is_norwegian:
+            del self.fields["prevent_routing_through_inexchange"]
+        else:
+            self.fields["prevent_routing_through_inexchange"].help_text = _(
+                "Must be on when the company is also a customer of InExchange; otherwise every "
+                "sent invoice is forced through InExchange and the B2C route is never tried."
+            )
+
+    def clean_contact_phone(self) -> str:
+        value = self.cleaned_data.get("contact_phone", "")
+        if not value:
+            return ""
+        return identifiers.clean_phone_number(value, self.company.country)
+
+
+class NorwayActivationForm(forms.Form):
+    """The *Activate* dialog: who signs, and optional agreement capture (with OCR)."""
+
+    signer_name = forms.CharField(
+        label=_("Name"),
+        max_length=200,
+        help_text=_("A person entitled to enter into service agreements on behalf of the company."),
+    )
+    signer_email = forms.EmailField(label=_("Email"))
+    use_agreement_capture = forms.BooleanField(
+        label=_("Use agreement capture (with OCR)"),
+        required=False,
+        help_text=_(
+            "Only with an OCR agreement with your bank, for one bank account. It cannot be "
+            "switched on later from this screen."
+        ),
+    )
+    capture_bban = forms.CharField(
+        label=_("Bank account (BBAN)"),
+        required=False,
+        max_length=20,
+        help_text=_("11 digits, e.g. 1234.56.78903."),
+    )
+    capture_kid_length = forms.IntegerField(
+        label=_("KID length"), initial=12, required=False, help_text=KID_LENGTH_CHOICES_HELP
+    )
+    capture_customer_number_start = forms.IntegerField(
+        label=_("Customer number from position"), initial=1, required=False
+    )
+    capture_customer_number_end = forms.IntegerField(
+        label=_("Customer number to position"), initial=5, required=False
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("use_agreement_capture"):
+            return cleaned
+        bban = cleaned.get("capture_bban", "")
+        if not bban:
+            self.add_error(
+                "capture_bban", _("Enter the bank account number used for agreement capture.")
+            )
+        else:
+            try:
+                cleaned["capture_bban"] = identifiers.clean_bban(bban)
+            except ValidationError as exc:
+                self.add_error("capture_bban", exc)
+        _add_errors(
+            self,
+            rules.kid_position_errors(
+                length=cleaned.get("capture_kid_length"),
+                start=cleaned.get("capture_customer_number_start"),
+                end=cleaned.get("capture_customer_number_end"),
+                fields=(
+                    "capture_kid_length",
+                    "capture_customer_number_start",
+                    "capture_customer_number_end",
+                ),
+            ),
+        )
+        return cleaned
+
+
+class SwedenActivationForm(forms.Form):
+    """B2CSE activation: the receiving account (mandatory), FUI and Agreement ID (optional)."""
+
+    account_type = forms.ChoiceField(
+        label=_("Account type"), choices=GiroType.choices, widget=forms.RadioSelect
+    )
+    account_number = forms.CharField(
+        label=_("Account number"),
+        max_length=20,
+        help_text=_("Bankgiro 7–8 digits or PlusGiro 2–8 digits, including the check digit."),
+    )
+    fui = forms.CharField(
+        label=_("FUI"),
+        required=False,
+        max_length=40,
+        help_text=_(
+            "Optional, if your bank already gave you one: organisation number (12 digits), "
+            "agreement ID (11 digits), bank ID and SE, e.g. 005560169095.00002222222.FSPA.SE."
+        ),
+    )
+    agreement_id = forms.CharField(
+        label=_("Agreement ID"),
+        required=False,
+        max_length=20,
+        help_text=_("Optional: Avtals-ID / Avtalsbankgironummer, 11 digits."),
+    )
+
+    def __init__(self, *args, company: Company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.company = company
+
+    def clean(self):
+        cleaned = super().clean()
+        account_type = cleaned.get("account_type")
+        number = cleaned.get("account_number")
+        if account_type and number:
+            try:
+                cleaned["account_number"] = rules.clean_giro_account(account_type, number)
+            except ValidationError as exc:
+                self.add_error("account_number", exc)
+        fui = (cleaned.get("fui") or "").strip().upper()
+        agreement_id = (cleaned.get("agreement_id") or "").strip()
+        cleaned["fui"], cleaned["agreement_id"] = fui, agreement_id
+        _add_errors(
+            self,
+            rules.fui_errors(
+                fui=fui,
+                agreement_id=agreement_id,
+                organisation_number=self.company.organisation_number,
+            ),
+        )
+        return cleaned
+
+
+class ReceivingAccountForm(forms.Form):
+    """One more Bankgiro/PlusGiro account under the active FUI."""
+
+    account_type = forms.ChoiceField(label=_("Account type"), choices=GiroType.choices)
+    account_number = forms.CharField(label=_("Account number"), max_length=20)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("account_type") and cleaned.get("account_number"):
+            try:
+                cleaned["account_number"] = rules.clean_giro_account(
+                    cleaned["account_type"], cleaned["account_number"]
+                )
+            except ValidationError as exc:
+                self.add_error("account_number", exc)
+        return cleaned
+
+
+class LedgerPreferencesForm(forms.ModelForm):
+    """Customer ledger preferences (AR101000), tab AutoInvoice settings."""
+
+    class Meta:
+        model = CustomerLedgerPreferences
+        fields = [
+            "consumer_route_anyway",
+            "display_warning_message",
+            "send_agreement_current_branch_only",
+            "mobile_phone_field",
+            "kid_algorithm",
+            "kid_length",
+            "kid_customer_number_start",
+            "kid_customer_number_end",
+        ]
+        help_texts = {
+            "display_warning_message": _(
+                "Shows a yellow icon in the sales invoice when the customer's e-invoice "
+                "agreement is not active."
+            ),
+            "send_agreement_current_branch_only": _(
+                "Selected: the agreement request is sent for the current branch only. "
+                "Deselected: for all branches with an active B2C service."
+            ),
+            "mobile_phone_field": _(
+                "The customer phone field used as the mobile number for agreement requests "
+                "by SMS."
+            ),
+            "kid_length": KID_LENGTH_CHOICES_HELP,
+        }
+
+    def __init__(self, *args, multi_branch: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not multi_branch:
+            del self.fields["send_agreement_current_branch_only"]
+
+    def clean(self):
+        cleaned = super().clean()
+        _add_errors(
+            self,
+            rules.kid_position_errors(
+                length=cleaned.get("kid_length"),
+                start=cleaned.get("kid_customer_number_start"),
+                end=cleaned.get("kid_customer_number_end"),
+            ),
+        )
+        return cleaned
+
+
+class AltinnSettingsForm(forms.ModelForm):
+    """Branches (CS102000), tab Altinn settings: the RF-1301 contact."""
+
+    class Meta:
+        model = Branch
+        fields = ["rf1301_contact_name", "rf1301_contact_phone", "rf1301_contact_email"]
+
+    def clean_rf1301_contact_phone(self) -> str:
+        value = self.cleaned_data.get("rf1301_contact_phone", "")
+        if not value:
+            return ""
+        return identifiers.clean_phone_number(value, self.instance.company.country)

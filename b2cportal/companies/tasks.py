@@ -1,0 +1,19 @@
+"""Thin Celery tasks for settings and activation: ids in, a service does the work."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=6)
+def send_terms_email(self, activation_id: int, nonce: str, language: str) -> bool:
+    """Email the signer the one-time link to accept the AutoInvoice B2C terms of service."""
+    return services.send_terms_email(activation_id=activation_id, nonce=nonce, language=language)
+
+
+@shared_task(ignore_result=True)
+def poll_activations() -> int:
+    """Ask the network about every activation still waiting for it (runs every 30 s)."""
+    return services.poll_pending_activations()

@@ -1,0 +1,155 @@
+"""Simulator pages: what the simulated network shows and lets a demo operator do.
+
+Everything here is the *network's* side and is labelled Simulated. The network is the lowest
+layer and does not import our apps: it reads the tenancy the middleware put on the request
+(`request.company`, `request.membership`) by attribute only.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from b2cportal import identifiers
+
+from .adapter import NetworkError, get_network
+from .models import ActivationRequest, ActivationRequestStatus, FmiRegistration, RegisterEntry
+from .polling import request_status_poll
+
+ADMINISTRATOR = "administrator"
+
+
+def _member_required(view):
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if getattr(request, "membership", None) is None:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _is_admin(request) -> bool:
+    return getattr(request.membership, "role", None) == ADMINISTRATOR
+
+
+def _company_requests(request):
+    company = request.company
+    return ActivationRequest.objects.filter(organisation_number=company.organisation_number)
+
+
+class RegisterNameForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Registered name"), max_length=200)
+
+
+@_member_required
+def activations(request):
+    """The network's view of this company's activations, and its national register entry."""
+    company = request.company
+    entry = RegisterEntry.objects.filter(
+        country=company.country, organisation_number=company.organisation_number
+    ).first()
+    context = {
+        "requests": _company_requests(request),
+        "entry": entry,
+        "register_form": RegisterNameForm(initial={"name": entry.name if entry else ""}),
+        "is_admin": _is_admin(request),
+        "pending": ActivationRequestStatus.PENDING,
+    }
+    return render(request, "network/simulator_activations.html", context)
+
+
+@require_POST
+@_member_required
+def complete_now(request, reference):
+    """Let the network complete a pending activation now; the app learns it by polling."""
+    if not _is_admin(request):
+        raise PermissionDenied
+    found = get_object_or_404(_company_requests(request), reference=reference)
+    network = get_network()
+    if not network.is_simulated:
+        raise PermissionDenied
+    try:
+        with transaction.atomic():
+            network.complete_now(str(found.reference))
+            request_status_poll()
+    except NetworkError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("The simulated network completed the activation; the app was asked to poll.")
+        )
+    return redirect("network:activations")
+
+
+@require_POST
+@_member_required
+def set_register_name(request):
+    """Edit the company's entry in the simulated national register (for demos)."""
+    if not _is_admin(request):
+        raise PermissionDenied
+    form = RegisterNameForm(request.POST)
+    if form.is_valid():
+        get_network().set_register_name(
+            country=request.company.country,
+            organisation_number=request.company.organisation_number,
+            name=form.cleaned_data["name"],
+        )
+        messages.success(request, _("The simulated register entry was saved."))
+    else:
+        messages.error(request, _("Registered name: enter a name."))
+    return redirect("network:activations")
+
+
+class FmiForm(forms.Form):
+    ssn = forms.CharField(label=gettext_lazy("Personal identity number"), max_length=13)
+    bank_id = forms.CharField(
+        label=gettext_lazy("Your bank's ID"), max_length=4, initial="FSPA"
+    )
+
+    def clean_ssn(self) -> str:
+        return identifiers.clean_swedish_personal_number(self.cleaned_data["ssn"])
+
+    def clean_bank_id(self) -> str:
+        value = self.cleaned_data["bank_id"].strip().upper()
+        if not value.isalnum() or not 1 <= len(value) <= 4:
+            raise ValidationError(_("The bank ID is 1 to 4 letters or digits, e.g. FSPA."))
+        return value
+
+
+def onboarding(request, reference):
+    """The consumer onboarding page the network generates for an active B2CSE sender (public)."""
+    found = get_object_or_404(
+        ActivationRequest, reference=reference, status=ActivationRequestStatus.ACTIVE
+    )
+    fui = found.result.get("fui", "")
+    registered = None
+    if request.method == "POST":
+        form = FmiForm(request.POST)
+        if form.is_valid():
+            registered, _created = FmiRegistration.objects.get_or_create(
+                ssn=form.cleaned_data["ssn"],
+                bank_id=form.cleaned_data["bank_id"],
+                issuer_fui=fui,
+                defaults={"active": True},
+            )
+            form = FmiForm()
+    else:
+        form = FmiForm()
+    context = {
+        "issuer": found.payload.get("company_name", ""),
+        "fui": fui,
+        "form": form,
+        "registered": registered,
+    }
+    return render(request, "network/onboarding.html", context, status=400 if form.errors else 200)
