@@ -49,7 +49,9 @@ def error_code(func, *args):
         ("811218+9876", "188112189876"),  # "+": aged 100 or more, one century earlier
         ("000229-1235", "200002291235"),  # 29 Feb 2000 (leap year); Luhn 000229123 -> 5
         ("2611201233", "202611201233"),  # yesterday: this century
-        ("261122-1231", "192611221231"),  # 22 Nov 26 would be tomorrow: previous century
+        # "+" from New Year's Eve of the year someone turns 100 (Folkbokföringslagen §18), so a
+        # person turning 100 tomorrow already writes +: born 22 Nov 1926.
+        ("261122+1231", "192611221231"),
     ],
 )
 def test_clean_swedish_personal_number_accepts(value, expected):
@@ -74,6 +76,7 @@ def test_clean_swedish_personal_number_accepts(value, expected):
         ("19000229-1234", "invalid_date"),  # 1900 was not a leap year
         ("701093-2391", "invalid_date"),  # samordningsnummer day 93 - 60 = 33
         ("20261122-1231", "future_date"),  # tomorrow, written with the century
+        ("261122-1231", "future_date"),  # "-" with this year's YY means this year: tomorrow
     ],
 )
 def test_clean_swedish_personal_number_rejects(value, code):
@@ -262,6 +265,7 @@ def test_format_postcode(value, country, expected):
         ("+46 70 123 45 67", "SE", "+46701234567"),
         ("08-123 456 78", "SE", "+46812345678"),
         ("+47 912 34 567", "SE", "+4791234567"),  # a Norwegian mobile on a Swedish customer
+        ("20 12 34 56", "DK", "+4520123456"),  # a customer abroad
     ],
 )
 def test_clean_phone_number_gives_e164(value, country, expected):
@@ -295,6 +299,11 @@ def test_clean_phone_number_rejects(value, country, code):
 )
 def test_is_mobile_number(value, expected):
     assert ids.is_mobile_number(value) is expected
+
+
+def test_clean_phone_number_refuses_unknown_region():
+    with pytest.raises(ValueError, match="Unknown phone region"):
+        ids.clean_phone_number("912 34 567", "XX")
 
 
 # --- Norwegian BBAN, Bankgiro, PlusGiro ------------------------------------------------------
