@@ -247,7 +247,9 @@ def mask_national_id(value: str) -> str:
 def ssn_for_peppol_endpoint(ssn12: str) -> str:
     """The 10-digit ``YYMMDDNNNN`` form for a UBL buyer EndpointID with schemeID 0007.
 
-    PEPPOL-COMMON-R049 requires the Swedish identifier under scheme 0007 to have 10 digits.
+    PEPPOL-COMMON-R049 requires the identifier under scheme 0007 to be 10 digits with a valid
+    Luhn check digit, so the number is checked in full first (an FMI's SSN, which is only
+    checked for format and date, must not go into a document unchecked).
     """
     canonical = clean_swedish_personal_number(ssn12)
     return canonical[2:]
@@ -287,10 +289,14 @@ def clean_organisation_number(value: str, country: str) -> str:
 def organisation_number_12(value_se: str) -> str:
     """The 12-digit form used in an FUI: ``00`` + 10-digit orgnr (5560169095 -> 005560169095).
 
-    A 12-digit input is taken as a sole trader's personnummer/samordningsnummer (already 12
-    digits) and returned in canonical form.
+    A 12-digit input that starts with ``00`` or ``16`` (the legal-entity prefixes) is an
+    organisation number already in 12-digit form and comes back with ``00``; any other 12-digit
+    input is taken as a sole trader's personnummer/samordningsnummer and returned in canonical
+    form.
     """
     compact = _digits(value_se)
+    if len(compact) == 12 and compact[:2] in ("00", "16"):
+        return "00" + clean_organisation_number(compact[2:], "SE")
     if len(compact) == 12:
         return clean_swedish_personal_number(compact)
     return "00" + clean_organisation_number(compact, "SE")

@@ -148,6 +148,7 @@ def test_clean_national_id_refuses_unknown_country():
         ("15108695088", "151086*****"),
         ("", ""),
         (None, ""),
+        ("12345", "12***"),  # not a stored shape: still hides everything after two digits
     ],
 )
 def test_mask_national_id(value, expected):
@@ -162,8 +163,9 @@ def test_ssn_for_peppol_endpoint_gives_ten_digits(value, expected):
     assert ids.ssn_for_peppol_endpoint(value) == expected
 
 
-def test_ssn_for_peppol_endpoint_rejects_invalid_number():
-    assert error_code(ids.ssn_for_peppol_endpoint, "198112189875") == "invalid_checksum"
+@pytest.mark.parametrize("value", ["198112189875", "194001111111"])  # the seed's FMI SSN too
+def test_ssn_for_peppol_endpoint_rejects_what_r049_would_reject(value):
+    assert error_code(ids.ssn_for_peppol_endpoint, value) == "invalid_checksum"
 
 
 # --- Organisation numbers --------------------------------------------------------------------
@@ -204,14 +206,17 @@ def test_clean_organisation_number_rejects(value, country, code):
         ("556016-9095", "005560169095"),  # as in the seed's FUI example
         ("5560169095", "005560169095"),
         ("19811218-9876", "198112189876"),  # a sole trader's personnummer is already 12 digits
+        ("005560169095", "005560169095"),  # already in 12-digit form
+        ("165560169095", "005560169095"),  # the 16 legal-entity prefix
     ],
 )
 def test_organisation_number_12(value, expected):
     assert ids.organisation_number_12(value) == expected
 
 
-def test_organisation_number_12_rejects_bad_check_digit():
-    assert error_code(ids.organisation_number_12, "5560169096") == "invalid_checksum"
+@pytest.mark.parametrize("value", ["5560169096", "005560169096", "198112189875"])
+def test_organisation_number_12_rejects_bad_check_digit(value):
+    assert error_code(ids.organisation_number_12, value) == "invalid_checksum"
 
 
 # --- Postcodes and phone numbers -------------------------------------------------------------
