@@ -78,3 +78,18 @@ def make_customer(*, company: Company, **overrides) -> Customer:
     }
     defaults.update(overrides)
     return Customer.objects.create(company=company, **defaults)
+
+
+# --- Activation (settings and B2C service activation) ----------------------------------------
+
+
+def make_register_entry(*, company: Company, name: str | None = None):
+    """The company's entry in the simulated national register (defaults to its own name)."""
+    from b2cportal.network.models import RegisterEntry
+
+    entry, _created = RegisterEntry.objects.update_or_create(
+        country=company.country,
+        organisation_number=company.organisation_number,
+        defaults={"name": company.name if name is None else name},
+    )
+    return entry

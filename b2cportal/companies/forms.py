@@ -148,7 +148,7 @@ class SwedenActivationForm(forms.Form):
     account_number = forms.CharField(
         label=_("Account number"),
         max_length=20,
-        help_text=_("Bankgiro 7–8 digits or PlusGiro 2–8 digits, including the check digit."),
+        help_text=_("Bankgiro 7 to 8 digits or PlusGiro 2 to 8 digits, including the check digit."),
     )
     fui = forms.CharField(
         label=_("FUI"),
@@ -236,8 +236,7 @@ class LedgerPreferencesForm(forms.ModelForm):
                 "Deselected: for all branches with an active B2C service."
             ),
             "mobile_phone_field": _(
-                "The customer phone field used as the mobile number for agreement requests "
-                "by SMS."
+                "The customer phone field used as the mobile number for agreement requests by SMS."
             ),
             "kid_length": KID_LENGTH_CHOICES_HELP,
         }

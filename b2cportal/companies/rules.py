@@ -103,9 +103,7 @@ def fui_errors(*, fui: str, agreement_id: str, organisation_number: str) -> dict
 def register_name_error(*, registered_name: str | None, company_name: str) -> str | None:
     """Bolagsverket check: the company name must equal the registered name exactly."""
     if registered_name is None:
-        return _(
-            "Company name: the organisation number was not found in the national register."
-        )
+        return _("Company name: the organisation number was not found in the national register.")
     if registered_name != company_name:
         return _(
             "Company name: must match the national register exactly. Registered name: "

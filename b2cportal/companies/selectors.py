@@ -127,7 +127,7 @@ _HISTORY_MODELS = {
 
 def _display(model: type[models.Model], name: str, value: Any) -> str:
     if value in (None, ""):
-        return "–"
+        return "-"
     try:
         field = model._meta.get_field(name)
     except FieldDoesNotExist:

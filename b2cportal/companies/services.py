@@ -8,6 +8,7 @@ inside the transaction, email goes out on commit.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from datetime import date
@@ -36,11 +37,13 @@ from .models import (
     CustomerLedgerPreferences,
     NorwayActivationStatus,
     NorwayB2CActivation,
-    SettingsAction as Action,
     SettingsChange,
     SwedenActivationStatus,
     SwedenB2CActivation,
     SwedenReceivingAccount,
+)
+from .models import (
+    SettingsAction as Action,
 )
 
 logger = logging.getLogger(__name__)
@@ -389,9 +392,7 @@ def send_terms_email(*, activation_id: int, nonce: str, language: str) -> bool:
             subject = render_to_string("companies/email/terms_subject.txt", context).strip()
             text = render_to_string("companies/email/terms_body.txt", context)
             html = render_to_string("companies/email/terms_body.html", context)
-        message = EmailMultiAlternatives(
-            subject=subject, body=text, to=[activation.signer_email]
-        )
+        message = EmailMultiAlternatives(subject=subject, body=text, to=[activation.signer_email])
         message.attach_alternative(html, "text/html")
         message.send()
         # Marked in the same transaction: if the mark fails to commit, a retry may send again,
@@ -472,9 +473,7 @@ def accept_terms(*, token: str) -> NorwayB2CActivation:
     activation.terms_nonce = ""
     activation.terms_accepted_at = timezone.now()
     # Nets and the banks need up to one working day (weekends and public holidays skipped).
-    activation.expected_active_on = identifiers.add_norwegian_working_days(
-        timezone.localdate(), 1
-    )
+    activation.expected_active_on = identifiers.add_norwegian_working_days(timezone.localdate(), 1)
     activation.network_reference = reference
     activation.save()
     _record(
@@ -484,7 +483,11 @@ def accept_terms(*, token: str) -> NorwayB2CActivation:
         action=Action.B2CNO_TERMS_ACCEPTED,
         changes=[
             _status_change(old_status, activation.status),
-            {"field": "expected_active_on", "old": None, "new": _jsonable(activation.expected_active_on)},
+            {
+                "field": "expected_active_on",
+                "old": None,
+                "new": _jsonable(activation.expected_active_on),
+            },
         ],
     )
     return activation
@@ -549,10 +552,9 @@ def submit_sweden_activation(
     fui = fui.strip().upper()
     agreement_id = agreement_id.strip()
     if fui:
-        try:
+        # A malformed FUI is reported with its rule by fui_errors below.
+        with contextlib.suppress(ValidationError):
             fui = str(identifiers.parse_fui(fui))
-        except ValidationError:
-            pass  # fui_errors below reports it with the rule
     errors = rules.fui_errors(
         fui=fui, agreement_id=agreement_id, organisation_number=company.organisation_number
     )

@@ -82,7 +82,7 @@ def _readonly_rows(form) -> list[tuple[str, str]]:
         elif getattr(field, "choices", None):
             shown = dict(field.choices).get(value, value)
         else:
-            shown = value if value not in (None, "") else "–"
+            shown = value if value not in (None, "") else "-"
         rows.append((field.label, shown))
     return rows
 
@@ -231,7 +231,9 @@ def refresh_activation(request):
         except NetworkError as exc:
             messages.error(request, _("The network did not answer: %(error)s") % {"error": exc})
     back = request.POST.get("next_view")
-    return redirect(back if back in ("companies:autoinvoice", "companies:b2cse") else "companies:autoinvoice")
+    return redirect(
+        back if back in ("companies:autoinvoice", "companies:b2cse") else "companies:autoinvoice"
+    )
 
 
 def _b2cse_page(request, *, form=None, account_form=None, status=200):

@@ -113,9 +113,7 @@ def set_register_name(request):
 
 class FmiForm(forms.Form):
     ssn = forms.CharField(label=gettext_lazy("Personal identity number"), max_length=13)
-    bank_id = forms.CharField(
-        label=gettext_lazy("Your bank's ID"), max_length=4, initial="FSPA"
-    )
+    bank_id = forms.CharField(label=gettext_lazy("Your bank's ID"), max_length=4, initial="FSPA")
 
     def clean_ssn(self) -> str:
         return identifiers.clean_swedish_personal_number(self.cleaned_data["ssn"])
