@@ -316,8 +316,8 @@ def request_norway_activation(
     activation = _locked(NorwayB2CActivation, branch)
     if activation.status in (NorwayActivationStatus.ACTIVATING, NorwayActivationStatus.ACTIVE):
         raise CompanyError(
-            _("The service is already %(status)s.")
-            % {"status": activation.get_status_display().lower()}
+            _("The service is already in status “%(status)s”.")
+            % {"status": activation.get_status_display()}
         )
     if activation.status == NorwayActivationStatus.AWAITING_TERMS and all(
         getattr(activation, k) == v for k, v in fields.items()
@@ -583,8 +583,8 @@ def submit_sweden_activation(
         ):
             return activation  # double submit
         raise CompanyError(
-            _("The B2CSE service is already %(status)s.")
-            % {"status": activation.get_status_display().lower()}
+            _("The B2CSE service is already in status “%(status)s”.")
+            % {"status": activation.get_status_display()}
         )
     try:
         reference = network.submit_activation(

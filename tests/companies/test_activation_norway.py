@@ -55,7 +55,8 @@ def test_activate_sends_one_terms_email_with_a_one_time_link(
     message = mail.outbox[0]
     assert message.to == ["kari@example.no"]
     assert "terms of service" in message.subject
-    assert message.alternatives and "text/html" in message.alternatives[0][1]
+    assert message.alternatives
+    assert "text/html" in message.alternatives[0][1]
     assert services.read_terms_link(_token_from_mail(message)).pk == activation.pk
     change = SettingsChange.objects.get(action="b2cno.terms_sent")
     assert change.actor == admin_no
@@ -92,7 +93,8 @@ def test_new_details_replace_the_open_request_and_the_old_link(
     old_token = _token_from_mail(mail.outbox[0])
     with django_capture_on_commit_callbacks(execute=True):
         _request(branch, admin_no, signer_email="ola@example.no")
-    assert len(mail.outbox) == 2 and mail.outbox[1].to == ["ola@example.no"]
+    assert len(mail.outbox) == 2
+    assert mail.outbox[1].to == ["ola@example.no"]
     with pytest.raises(TermsLinkError) as excinfo:
         services.read_terms_link(old_token)
     assert excinfo.value.reason == "used"
@@ -102,9 +104,7 @@ def test_accepting_the_terms_makes_the_service_activating_with_expected_date(
     branch, admin_no, django_capture_on_commit_callbacks
 ):
     with time_machine.travel(datetime(2026, 3, 6, 10, 0, tzinfo=OSLO), tick=False):  # Friday
-        activation = _activate_until_accepted(
-            branch, admin_no, django_capture_on_commit_callbacks
-        )
+        activation = _activate_until_accepted(branch, admin_no, django_capture_on_commit_callbacks)
     assert activation.status == NorwayActivationStatus.ACTIVATING
     assert activation.expected_active_on == date(2026, 3, 9)  # Monday
     assert activation.network_reference
@@ -130,9 +130,7 @@ def test_expected_date_is_one_norwegian_working_day_later(
     branch, admin_no, django_capture_on_commit_callbacks, accepted_on, expected
 ):
     with time_machine.travel(accepted_on.replace(tzinfo=OSLO), tick=False):
-        activation = _activate_until_accepted(
-            branch, admin_no, django_capture_on_commit_callbacks
-        )
+        activation = _activate_until_accepted(branch, admin_no, django_capture_on_commit_callbacks)
     assert activation.expected_active_on == expected
 
 
@@ -150,9 +148,11 @@ def test_a_used_link_cannot_be_used_again(branch, admin_no, django_capture_on_co
 def test_an_expired_link_is_refused_and_changes_nothing(
     branch, admin_no, django_capture_on_commit_callbacks
 ):
-    with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=OSLO), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            _request(branch, admin_no)
+    with (
+        time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=OSLO), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        _request(branch, admin_no)
     token = _token_from_mail(mail.outbox[0])
     with (
         time_machine.travel(datetime(2026, 3, 9, 9, 1, tzinfo=OSLO), tick=False),
@@ -177,9 +177,7 @@ def test_poll_keeps_activating_until_the_network_confirms(
     branch, admin_no, django_capture_on_commit_callbacks
 ):
     with override_settings(SIMULATED_ACTIVATION_DELAY_SECONDS=60):
-        activation = _activate_until_accepted(
-            branch, admin_no, django_capture_on_commit_callbacks
-        )
+        activation = _activate_until_accepted(branch, admin_no, django_capture_on_commit_callbacks)
     assert services.poll_pending_activations() == 1
     activation.refresh_from_db()
     assert activation.status == NorwayActivationStatus.ACTIVATING
@@ -239,7 +237,7 @@ def test_cannot_activate_again_while_active(
     branch, admin_no, django_capture_on_commit_callbacks, settings
 ):
     _make_active(branch, admin_no, django_capture_on_commit_callbacks, settings)
-    with pytest.raises(CompanyError, match="already active"):
+    with pytest.raises(CompanyError, match="already in status “Active”"):
         _request(branch, admin_no, signer_email="new@example.no")
 
 
