@@ -1,0 +1,189 @@
+"""Activation screens: the Activate dialog, the public terms page, the B2CSE page."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.urls import reverse
+
+from b2cportal.companies.models import NorwayB2CActivation, SwedenB2CActivation
+from tests.factories import make_register_entry
+
+pytestmark = pytest.mark.django_db
+
+
+def _token(message) -> str:
+    return re.search(r"/settings/terms/([^/\s]+)/", message.body).group(1)
+
+
+def _activate(client, django_capture_on_commit_callbacks, **extra):
+    data = {"signer_name": "Kari Nordmann", "signer_email": "kari@example.no", **extra}
+    with django_capture_on_commit_callbacks(execute=True):
+        return client.post(reverse("companies:b2cno_activate"), data)
+
+
+def test_activate_dialog_sends_the_email(client, admin_no, django_capture_on_commit_callbacks):
+    client.force_login(admin_no)
+    response = _activate(client, django_capture_on_commit_callbacks)
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    page = client.get(reverse("companies:autoinvoice")).content.decode()
+    assert "Awaiting acceptance of the terms of service" in page
+    assert "kari@example.no" in page
+
+
+def test_activate_dialog_with_bad_bban_reopens_with_the_error(
+    client, admin_no, django_capture_on_commit_callbacks
+):
+    client.force_login(admin_no)
+    response = _activate(
+        client,
+        django_capture_on_commit_callbacks,
+        use_agreement_capture="on",
+        capture_bban="86011117948",
+        capture_kid_length="12",
+        capture_customer_number_start="1",
+        capture_customer_number_end="5",
+    )
+    assert response.status_code == 400
+    assert "The check digit is wrong." in response.context["activation_form"].errors["capture_bban"]
+    assert response.context["show_activation_modal"]
+    assert not mail.outbox
+    assert not NorwayB2CActivation.objects.exists()
+
+
+def test_activate_dialog_kid_positions_outside_length(
+    client, admin_no, django_capture_on_commit_callbacks
+):
+    client.force_login(admin_no)
+    response = _activate(
+        client,
+        django_capture_on_commit_callbacks,
+        use_agreement_capture="on",
+        capture_bban="86011117947",
+        capture_kid_length="5",
+        capture_customer_number_start="1",
+        capture_customer_number_end="5",
+    )
+    assert response.status_code == 400
+    errors = response.context["activation_form"].errors
+    assert "within the KID length" in errors["capture_customer_number_end"][0]
+
+
+def test_terms_page_is_public_and_accepting_twice_gets_a_clear_page(
+    client, admin_no, django_capture_on_commit_callbacks
+):
+    client.force_login(admin_no)
+    _activate(client, django_capture_on_commit_callbacks)
+    client.logout()
+    url = reverse("companies:terms", args=[_token(mail.outbox[0])])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert b"Simulated" in page.content
+    assert NorwayB2CActivation.objects.get().status == "awaiting_terms"  # GET changes nothing
+    accepted = client.post(url)
+    assert accepted.status_code == 200
+    assert b'data-testid="terms-accepted"' in accepted.content
+    assert NorwayB2CActivation.objects.get().status == "activating"
+    again = client.post(url)
+    assert again.status_code == 410
+    assert b"already been used" in again.content
+    assert client.get(url).status_code == 410
+
+
+def test_expired_terms_link_gets_a_clear_page(client, admin_no, django_capture_on_commit_callbacks):
+    client.force_login(admin_no)
+    _activate(client, django_capture_on_commit_callbacks)
+    url = reverse("companies:terms", args=[_token(mail.outbox[0])])
+    with time_machine.travel(timedelta(days=8)):
+        response = client.post(url)
+    assert response.status_code == 410
+    assert b"expired" in response.content
+    assert NorwayB2CActivation.objects.get().status == "awaiting_terms"
+
+
+def test_garbage_terms_link_is_400_not_500(client):
+    response = client.get(reverse("companies:terms", args=["nonsense:abc:def"]))
+    assert response.status_code == 400
+    assert b"not valid" in response.content
+
+
+def test_active_service_shows_disabled_button_and_support_note(
+    client, admin_no, settings, django_capture_on_commit_callbacks
+):
+    settings.SIMULATED_ACTIVATION_DELAY_SECONDS = 0
+    client.force_login(admin_no)
+    _activate(client, django_capture_on_commit_callbacks)
+    client.post(reverse("companies:terms", args=[_token(mail.outbox[0])]))
+    client.post(reverse("companies:refresh_activation"))
+    page = client.get(reverse("companies:autoinvoice")).content.decode()
+    assert re.search(r"<button[^>]*disabled[^>]*b2cno-active-button", page)
+    assert "The service is active" in page
+    assert "contact Visma Support" in page
+    assert 'data-testid="b2cno-activate"' not in page
+
+
+def test_deactivate_from_the_screen(client, admin_no, settings, django_capture_on_commit_callbacks):
+    settings.SIMULATED_ACTIVATION_DELAY_SECONDS = 0
+    client.force_login(admin_no)
+    _activate(client, django_capture_on_commit_callbacks)
+    client.post(reverse("companies:terms", args=[_token(mail.outbox[0])]))
+    client.post(reverse("companies:refresh_activation"))
+    response = client.post(reverse("companies:b2cno_deactivate"), follow=True)
+    assert b"The B2C service was deactivated." in response.content
+    assert NorwayB2CActivation.objects.get().status == "deactivated"
+
+
+def test_b2cse_page_only_for_swedish_companies(client, admin_no):
+    client.force_login(admin_no)
+    assert client.get(reverse("companies:b2cse")).status_code == 404
+
+
+def test_b2cse_name_mismatch_is_shown(client, admin_se, company_se):
+    make_register_entry(company=company_se, name="Svea Handel Aktiebolag")
+    client.force_login(admin_se)
+    response = client.post(
+        reverse("companies:b2cse"), {"account_type": "bankgiro", "account_number": "5050-1055"}
+    )
+    assert response.status_code == 400
+    assert (
+        "Registered name: Svea Handel Aktiebolag, company name: Svea Handel AB"
+        in response.content.decode()
+    )
+    assert not SwedenB2CActivation.objects.exclude(status="not_activated").exists()
+
+
+def test_b2cse_submit_then_active_page(client, admin_se, company_se, settings):
+    settings.SIMULATED_B2CSE_ACTIVATION_DELAY_SECONDS = 0
+    make_register_entry(company=company_se)
+    client.force_login(admin_se)
+    response = client.post(
+        reverse("companies:b2cse"), {"account_type": "bankgiro", "account_number": "5050-1055"}
+    )
+    assert response.status_code == 302
+    assert b"up to one week" in client.get(reverse("companies:b2cse")).content
+    client.post(reverse("companies:refresh_activation"), {"next_view": "companies:b2cse"})
+    page = client.get(reverse("companies:b2cse")).content.decode()
+    activation = SwedenB2CActivation.objects.get()
+    assert activation.fui in page
+    assert activation.onboarding_url in page
+    response = client.post(
+        reverse("companies:b2cse_add_account"),
+        {"account_type": "plusgiro", "account_number": "44985-1"},
+    )
+    assert response.status_code == 400
+    assert "check digit" in response.content.decode()
+
+
+@pytest.mark.parametrize("role", ["accountant_se", "support_se"])
+def test_b2cse_read_only_for_others(client, request, role):
+    client.force_login(request.getfixturevalue(role))
+    page = client.get(reverse("companies:b2cse")).content.decode()
+    assert 'data-testid="b2cse-submit"' not in page
+    data = {"account_type": "bankgiro", "account_number": "5050-1055"}
+    assert client.post(reverse("companies:b2cse"), data).status_code == 403
+    assert client.post(reverse("companies:b2cse_add_account"), data).status_code == 403
