@@ -1,0 +1,164 @@
+"""The simulated network's activation side and its simulator pages."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from b2cportal.companies import services
+from b2cportal.companies.models import SwedenB2CActivation
+from b2cportal.network.adapter import NetworkError, get_network
+from b2cportal.network.models import ActivationRequest, FmiRegistration, RegisterEntry
+from tests.factories import make_register_entry
+
+pytestmark = pytest.mark.django_db
+
+
+def test_register_name_answers_from_the_register():
+    RegisterEntry.objects.create(country="SE", organisation_number="5560169095", name="Svea AB")
+    network = get_network()
+    assert network.register_name(country="SE", organisation_number="5560169095") == "Svea AB"
+    assert network.register_name(country="NO", organisation_number="5560169095") is None
+
+
+def test_norwegian_activation_completes_after_the_configured_delay(settings):
+    settings.SIMULATED_ACTIVATION_DELAY_SECONDS = 30
+    network = get_network()
+    reference = network.submit_activation(
+        service="b2cno", organisation_number="923609016", company_name="Fjordtech AS", payload={}
+    )
+    assert network.activation_status(reference).status == "pending"
+    with time_machine.travel(timedelta(seconds=29)):
+        assert network.activation_status(reference).status == "pending"
+    with time_machine.travel(timedelta(seconds=31)):
+        assert network.activation_status(reference).status == "active"
+
+
+def test_swedish_activation_uses_its_own_delay(settings):
+    settings.SIMULATED_ACTIVATION_DELAY_SECONDS = 0
+    settings.SIMULATED_B2CSE_ACTIVATION_DELAY_SECONDS = 600
+    RegisterEntry.objects.create(country="SE", organisation_number="5560169095", name="Svea AB")
+    network = get_network()
+    reference = network.submit_activation(
+        service="b2cse",
+        organisation_number="5560169095",
+        company_name="Svea AB",
+        payload={"account": "bankgiro:50501055"},
+    )
+    assert network.activation_status(reference).status == "pending"
+    network.complete_now(reference)
+    state = network.activation_status(reference)
+    assert state.status == "active"
+    assert state.fui.startswith("005560169095.")
+    assert state.accounts == ["bankgiro:50501055"]
+
+
+def test_unknown_reference_is_a_network_error():
+    with pytest.raises(NetworkError):
+        get_network().activation_status(str(uuid.uuid4()))
+    with pytest.raises(NetworkError):
+        get_network().activation_status("not-a-uuid")
+
+
+def test_complete_now_only_for_pending(settings):
+    settings.SIMULATED_ACTIVATION_DELAY_SECONDS = 0
+    network = get_network()
+    reference = network.submit_activation(
+        service="b2cno", organisation_number="923609016", company_name="X", payload={}
+    )
+    network.activation_status(reference)
+    with pytest.raises(NetworkError, match="Only a pending"):
+        network.complete_now(reference)
+
+
+# --- Simulator pages -----------------------------------------------------------------------
+
+
+def _pending_b2cse(company, user, settings):
+    settings.SIMULATED_B2CSE_ACTIVATION_DELAY_SECONDS = 7 * 24 * 3600
+    make_register_entry(company=company)
+    return services.submit_sweden_activation(
+        branch=company.branches.get(),
+        acting_user=user,
+        account_type="bankgiro",
+        account_number="5050-1055",
+    )
+
+
+def test_complete_now_button_completes_through_polling(
+    client, admin_se, company_se, settings, django_capture_on_commit_callbacks
+):
+    activation = _pending_b2cse(company_se, admin_se, settings)
+    client.force_login(admin_se)
+    page = client.get(reverse("network:activations")).content.decode()
+    assert "Simulated" in page
+    assert 'data-testid="complete-now"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("network:activation_complete", args=[activation.network_reference])
+        )
+    assert response.status_code == 302
+    activation.refresh_from_db()
+    assert activation.is_active  # learned through poll_activations, triggered after commit
+
+
+@pytest.mark.parametrize("role", ["accountant_se", "support_se"])
+def test_complete_now_is_for_administrators_only(
+    client, request, admin_se, company_se, settings, role
+):
+    activation = _pending_b2cse(company_se, admin_se, settings)
+    client.force_login(request.getfixturevalue(role))
+    page = client.get(reverse("network:activations")).content.decode()
+    assert 'data-testid="complete-now"' not in page
+    url = reverse("network:activation_complete", args=[activation.network_reference])
+    assert client.post(url).status_code == 403
+    assert client.post(reverse("network:register_name"), {"name": "X"}).status_code == 403
+
+
+def test_foreign_activation_reference_is_404(client, admin_se, admin_no, company_se, settings):
+    activation = _pending_b2cse(company_se, admin_se, settings)
+    client.force_login(admin_no)
+    url = reverse("network:activation_complete", args=[activation.network_reference])
+    assert client.post(url).status_code == 404
+    assert (
+        str(activation.network_reference)
+        not in client.get(reverse("network:activations")).content.decode()
+    )
+    assert ActivationRequest.objects.get().status == "pending"
+
+
+def test_register_name_can_be_fixed_for_demos(client, admin_se, company_se):
+    make_register_entry(company=company_se, name="Wrong AB")
+    client.force_login(admin_se)
+    client.post(reverse("network:register_name"), {"name": "Svea Handel AB"})
+    assert RegisterEntry.objects.get().name == "Svea Handel AB"
+
+
+def test_onboarding_page_registers_an_fmi(client, admin_se, company_se, settings):
+    _pending_b2cse(company_se, admin_se, settings)
+    get_network().complete_now(ActivationRequest.objects.get().reference)
+    services.poll_pending_activations()
+    activation = SwedenB2CActivation.objects.get()
+    url = reverse("network:onboarding", args=[activation.network_reference])
+    client.logout()
+    page = client.get(url)
+    assert page.status_code == 200
+    assert b"Svea Handel AB" in page.content
+    bad = client.post(url, {"ssn": "19400111-1112", "bank_id": "FSPA"})
+    assert bad.status_code == 400
+    good = client.post(url, {"ssn": "19121212-1212", "bank_id": "fspa"})
+    assert good.status_code == 200
+    fmi = FmiRegistration.objects.get()
+    assert (fmi.ssn, fmi.bank_id, fmi.issuer_fui) == ("191212121212", "FSPA", activation.fui)
+
+
+def test_onboarding_page_of_a_pending_activation_is_404(client, admin_se, company_se, settings):
+    activation = _pending_b2cse(company_se, admin_se, settings)
+    assert (
+        client.get(reverse("network:onboarding", args=[activation.network_reference])).status_code
+        == 404
+    )
