@@ -1,0 +1,124 @@
+"""Browser tests: an administrator takes both B2C services from not activated to active."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+from b2cportal.companies.models import Role
+from tests.factories import make_branch, make_company, make_member, make_register_entry
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_admin_activates_the_norwegian_service(page, login):
+    company = make_company(country="NO", name="Fjordtech AS", organisation_number="923609016")
+    make_branch(company=company, branch_id="MAIN", name="Oslo", is_main_office=True)
+    admin = make_member(company=company, role=Role.ADMINISTRATOR, username="admin_no")
+    login(admin)
+    page.get_by_role("link", name="Settings").first.click()
+    expect(page.get_by_test_id("b2cno-status")).to_have_text("Not activated")
+
+    # One bad input first: a BBAN with a wrong check digit keeps the dialog open with the error.
+    page.get_by_test_id("b2cno-activate").click()
+    page.fill("#id_signer_name", "Kari Nordmann")
+    page.fill("#id_signer_email", "kari@example.no")
+    page.check("#id_use_agreement_capture")
+    page.fill("#id_capture_bban", "8601.11.17948")
+    page.get_by_test_id("activate-ok").click()
+    modal = page.get_by_test_id("activate-modal")
+    expect(modal).to_be_visible()
+    expect(modal).to_contain_text("The check digit is wrong.")
+    assert not mail.outbox
+
+    page.fill("#id_capture_bban", "8601.11.17947")
+    page.get_by_test_id("activate-ok").click()
+    expect(page.get_by_test_id("b2cno-status")).to_have_text(
+        "Awaiting acceptance of the terms of service"
+    )
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://\S+(/settings/terms/\S+/)", mail.outbox[0].body).group(1)
+
+    # The signer opens the link from the email (no login needed) and accepts.
+    page.goto(link)
+    expect(page.locator(".simulated-badge").first).to_be_visible()
+    page.get_by_test_id("accept-terms").click()
+    expect(page.get_by_test_id("terms-accepted")).to_be_visible()
+
+    page.goto("/settings/")
+    expect(page.get_by_test_id("b2cno-status")).to_have_text("Activating")
+    expect(page.get_by_test_id("b2cno-expected")).to_contain_text("one working day")
+
+    # The simulated network confirms; the app learns it through its polling task.
+    page.get_by_test_id("nav-simulator").click()
+    page.get_by_test_id("complete-now").click()
+    page.goto("/settings/")
+    button = page.get_by_test_id("b2cno-active-button")
+    expect(button).to_be_disabled()
+    expect(button).to_have_text(re.compile("The service is active"))
+    expect(page.get_by_test_id("b2cno-capture")).to_contain_text("8601")
+    expect(page.get_by_test_id("history")).to_contain_text("Network confirmed the service")
+
+
+def test_admin_activates_the_swedish_service(page, login):
+    company = make_company(country="SE", name="Svea Handel AB", organisation_number="5560169095")
+    make_branch(company=company, branch_id="MAIN", name="Stockholm", is_main_office=True)
+    make_register_entry(company=company, name="Svea Handel Aktiebolag")
+    admin = make_member(company=company, role=Role.ADMINISTRATOR, username="admin_se")
+    login(admin)
+    page.goto("/settings/")
+    page.get_by_test_id("open-b2cse").click()
+
+    # Bad Bankgiro check digit: the field says so.
+    page.check("input[name=account_type][value=bankgiro]")
+    page.fill("#id_account_number", "5050-1056")
+    page.get_by_test_id("b2cse-submit").click()
+    expect(page.locator("#id_account_number")).to_have_class(re.compile("is-invalid"))
+    expect(page.get_by_test_id("b2cse-form")).to_contain_text("The check digit is wrong.")
+
+    # Correct number, but the company name differs from the register: both names are shown.
+    page.fill("#id_account_number", "5050-1055")
+    page.get_by_test_id("b2cse-submit").click()
+    expect(page.get_by_test_id("b2cse-form-error")).to_contain_text(
+        "Registered name: Svea Handel Aktiebolag, company name: Svea Handel AB"
+    )
+
+    # Fix the (simulated) register entry, then activate.
+    page.get_by_test_id("nav-simulator").click()
+    page.fill("#id_name", "Svea Handel AB")
+    page.get_by_role("button", name="Save register entry").click()
+    expect(page.get_by_test_id("register-name")).to_have_text("Svea Handel AB")
+    page.goto("/settings/b2cse/")
+    page.check("input[name=account_type][value=bankgiro]")
+    page.fill("#id_account_number", "5050-1055")
+    page.get_by_test_id("b2cse-submit").click()
+    expect(page.get_by_test_id("b2cse-status")).to_have_text("Activation pending")
+    expect(page.get_by_test_id("b2cse-pending")).to_contain_text("up to one week")
+
+    page.get_by_test_id("nav-simulator").click()
+    page.get_by_test_id("complete-now").click()
+    page.goto("/settings/b2cse/")
+    expect(page.get_by_test_id("b2cse-status")).to_have_text("Active")
+    expect(page.get_by_test_id("b2cse-fui")).to_have_text(
+        re.compile(r"^005560169095\.\d{11}\.BGC\.SE$")
+    )
+    expect(page.get_by_test_id("b2cse-onboarding")).to_be_visible()
+
+    # One more receiving account under the FUI.
+    page.select_option("#id_account_type", "plusgiro")
+    page.fill("#id_account_number", "44985-0")
+    page.get_by_test_id("add-account").click()
+    expect(page.get_by_test_id("b2cse-accounts")).to_contain_text("449850")
+
+
+def test_accountant_sees_settings_read_only(page, login):
+    company = make_company(country="NO")
+    make_branch(company=company, branch_id="MAIN", name="Oslo", is_main_office=True)
+    login(make_member(company=company, role=Role.ACCOUNTANT, username="acc"))
+    page.goto("/settings/")
+    expect(page.get_by_test_id("read-only-values")).to_be_visible()
+    expect(page.get_by_test_id("save-settings")).to_have_count(0)
+    expect(page.get_by_test_id("b2cno-activate")).to_have_count(0)
