@@ -444,7 +444,7 @@ def format_bankgiro(value: str) -> str:
 
 
 def clean_plusgiro(value: str) -> str:
-    """PlusGiro number -> 2 to 8 digits ("4 49 82-0" accepted), Luhn check digit.
+    """PlusGiro number -> 2 to 8 digits ("90 20 03-3" accepted), Luhn check digit.
 
     python-stdnum has no PlusGiro module, so the length rule is written here; the check digit
     uses ``stdnum.luhn``.
@@ -458,7 +458,7 @@ def clean_plusgiro(value: str) -> str:
 
 
 def format_plusgiro(value: str) -> str:
-    """Display form: the digits, a dash, the check digit (``44982-0``)."""
+    """Display form: the digits, a dash, the check digit (``902003-3``)."""
     digits = clean_plusgiro(value)
     return f"{digits[:-1]}-{digits[-1]}"
 
