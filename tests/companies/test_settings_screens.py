@@ -267,3 +267,16 @@ def test_history_is_per_company(client, admin_no, admin_se):
 def test_settings_nav_item_for_all_roles(client, support_no):
     client.force_login(support_no)
     assert reverse("companies:autoinvoice") in client.get(reverse("home")).content.decode()
+
+
+def test_screens_and_errors_are_translated(client, admin_no):
+    client.force_login(admin_no)
+    page = client.get(reverse("companies:autoinvoice"), HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+    assert "Aktiver" in page
+    assert "Reserverekkefølge" in page
+    response = client.post(
+        reverse("companies:ledger"),
+        {**LEDGER_POST, "kid_customer_number_end": "12"},
+        HTTP_ACCEPT_LANGUAGE="sv",
+    )
+    assert "slutpositionen kan vara högst 9" in response.content.decode()
