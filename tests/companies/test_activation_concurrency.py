@@ -1,0 +1,109 @@
+"""Two administrators (or one double click) submitting at the same moment: one activation."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+
+import pytest
+from django.core import mail
+from django.db import OperationalError, connection
+
+from b2cportal.companies import services
+from b2cportal.companies.models import (
+    NorwayB2CActivation,
+    Role,
+    SettingsChange,
+    SwedenB2CActivation,
+)
+from b2cportal.network.models import ActivationRequest
+from tests.factories import make_branch, make_company, make_member, make_register_entry
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _assert_no_errors(errors: list[BaseException]) -> None:
+    """PostgreSQL serialises the two on the row lock; SQLite's in-memory test database can only
+    refuse the second writer with a lock error, which must still leave exactly one activation."""
+    if connection.vendor == "postgresql":
+        assert errors == []
+    else:
+        assert all(isinstance(error, OperationalError) for error in errors), errors
+
+
+def _run_twice(target) -> list[BaseException]:
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def worker():
+        try:
+            barrier.wait()
+            target()
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return errors
+
+
+def _slow(function):
+    """Widen the window between the status check and the write, where a race would slip in."""
+
+    def slowed(*args, **kwargs):
+        time.sleep(0.3)
+        return function(*args, **kwargs)
+
+    return slowed
+
+
+def test_simultaneous_norwegian_submits_send_one_email(monkeypatch):
+    monkeypatch.setattr(services.secrets, "token_urlsafe", _slow(secrets.token_urlsafe))
+    company = make_company(country="NO")
+    branch = make_branch(company=company, is_main_office=True)
+    admin = make_member(company=company, role=Role.ADMINISTRATOR)
+    # The row exists already (as after a deactivation), so only the row lock can serialise.
+    NorwayB2CActivation.objects.create(branch=branch)
+
+    errors = _run_twice(
+        lambda: services.request_norway_activation(
+            branch=branch,
+            acting_user=admin,
+            signer_name="Kari Nordmann",
+            signer_email="kari@example.no",
+        )
+    )
+    _assert_no_errors(errors)
+    assert SettingsChange.objects.filter(action="b2cno.terms_sent").count() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_simultaneous_swedish_submits_send_one_activation(settings, monkeypatch):
+    from b2cportal.network.simulated.activation import SimulatedActivation
+
+    monkeypatch.setattr(
+        SimulatedActivation,
+        "submit_activation",
+        _slow(SimulatedActivation.submit_activation),
+    )
+    settings.SIMULATED_B2CSE_ACTIVATION_DELAY_SECONDS = 3600
+    company = make_company(country="SE")
+    branch = make_branch(company=company, is_main_office=True)
+    make_register_entry(company=company)
+    admin = make_member(company=company, role=Role.ADMINISTRATOR)
+    SwedenB2CActivation.objects.create(branch=branch)
+
+    errors = _run_twice(
+        lambda: services.submit_sweden_activation(
+            branch=branch, acting_user=admin, account_type="bankgiro", account_number="50501055"
+        )
+    )
+    _assert_no_errors(errors)
+    assert ActivationRequest.objects.count() == 1
+    assert SettingsChange.objects.filter(action="b2cse.submitted").count() == 1
