@@ -177,7 +177,11 @@ def settings_history(
         result.append(
             HistoryRow(
                 when=row.created_at,
-                who=row.actor.get_username() if row.actor else str(_("the network / signer")),
+                who=(
+                    row.actor.get_username()
+                    if row.actor
+                    else row.data.get("by") or str(_("the network"))
+                ),
                 action=str(actions.get(row.action, row.action)),
                 branch=str(row.branch) if row.branch else "",
                 changes=changes,

@@ -83,13 +83,14 @@ def _record(
     actor: AbstractBaseUser | None,
     action: str,
     changes: list[dict[str, Any]],
+    by: str = "",
 ) -> SettingsChange:
+    """One history row; `by` names who acted when it was not a logged-in user (the signer)."""
+    data: dict[str, Any] = {"changes": changes}
+    if by:
+        data["by"] = by
     return SettingsChange.objects.create(
-        company=company,
-        branch=branch,
-        actor=actor,
-        action=action,
-        data={"changes": changes},
+        company=company, branch=branch, actor=actor, action=action, data=data
     )
 
 
@@ -481,6 +482,7 @@ def accept_terms(*, token: str) -> NorwayB2CActivation:
         branch=activation.branch,
         actor=None,
         action=Action.B2CNO_TERMS_ACCEPTED,
+        by=f"{activation.signer_name} <{activation.signer_email}>",
         changes=[
             _status_change(old_status, activation.status),
             {

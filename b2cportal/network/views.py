@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -69,13 +70,15 @@ def activations(request):
     return render(request, "network/simulator_activations.html", context)
 
 
-@require_POST
 @_member_required
 def complete_now(request, reference):
     """Let the network complete a pending activation now; the app learns it by polling."""
+    # Scope first: another company's reference is a 404 whatever the method or role.
+    found = get_object_or_404(_company_requests(request), reference=reference)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     if not _is_admin(request):
         raise PermissionDenied
-    found = get_object_or_404(_company_requests(request), reference=reference)
     network = get_network()
     if not network.is_simulated:
         raise PermissionDenied

@@ -89,6 +89,11 @@ def test_terms_page_is_public_and_accepting_twice_gets_a_clear_page(
     assert accepted.status_code == 200
     assert b'data-testid="terms-accepted"' in accepted.content
     assert NorwayB2CActivation.objects.get().status == "activating"
+    client.force_login(admin_no)
+    history = client.get(reverse("companies:autoinvoice")).content.decode()
+    assert "Terms of service accepted" in history
+    assert "Kari Nordmann &lt;kari@example.no&gt;" in history
+    client.logout()
     again = client.post(url)
     assert again.status_code == 410
     assert b"already been used" in again.content

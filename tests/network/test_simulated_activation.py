@@ -124,6 +124,7 @@ def test_foreign_activation_reference_is_404(client, admin_se, admin_no, company
     client.force_login(admin_no)
     url = reverse("network:activation_complete", args=[activation.network_reference])
     assert client.post(url).status_code == 404
+    assert client.get(url).status_code == 404
     assert (
         str(activation.network_reference)
         not in client.get(reverse("network:activations")).content.decode()
