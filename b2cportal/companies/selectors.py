@@ -141,7 +141,8 @@ def _display(model: type[models.Model], name: str, value: Any) -> str:
 
 def _label(model: type[models.Model], name: str) -> str:
     try:
-        return str(model._meta.get_field(name).verbose_name).capitalize()
+        label = str(model._meta.get_field(name).verbose_name)
+        return label[:1].upper() + label[1:]
     except FieldDoesNotExist:
         return name
 

@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from b2cportal import identifiers
 from b2cportal.network.adapter import NetworkError
 
 from . import rules, selectors, services
@@ -114,6 +115,11 @@ def _autoinvoice_page(request, *, form=None, activation_form=None, status=200):
         "readonly_rows": None if can_edit else _readonly_rows(form),
         "can_edit": can_edit,
         "norway": norway,
+        "capture_bban": (
+            identifiers.format_bban(norway.capture_bban)
+            if norway is not None and norway.capture_bban
+            else ""
+        ),
         "sweden": sweden,
         "activation_form": activation_form,
         "show_activation_modal": activation_form is not None and activation_form.is_bound,

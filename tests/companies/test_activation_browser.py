@@ -59,7 +59,7 @@ def test_admin_activates_the_norwegian_service(page, login):
     button = page.get_by_test_id("b2cno-active-button")
     expect(button).to_be_disabled()
     expect(button).to_have_text(re.compile("The service is active"))
-    expect(page.get_by_test_id("b2cno-capture")).to_contain_text("8601")
+    expect(page.get_by_test_id("b2cno-capture")).to_contain_text("8601.11.17947")
     expect(page.get_by_test_id("history")).to_contain_text("Network confirmed the service")
 
 
