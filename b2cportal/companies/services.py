@@ -352,6 +352,7 @@ def resend_terms_email(
     activation = _locked(NorwayB2CActivation, branch)
     if activation.status != NorwayActivationStatus.AWAITING_TERMS:
         raise CompanyError(_("There is no open request to accept the terms of service."))
+    previous_sent_at = activation.terms_sent_at
     activation.terms_nonce = secrets.token_urlsafe(24)
     activation.terms_sent_at = timezone.now()
     activation.save()
@@ -360,7 +361,13 @@ def resend_terms_email(
         branch=branch,
         actor=acting_user,
         action=Action.B2CNO_TERMS_SENT,
-        changes=[{"field": "signer_email", "old": "", "new": activation.signer_email}],
+        changes=[
+            {
+                "field": "terms_sent_at",
+                "old": _jsonable(previous_sent_at),
+                "new": _jsonable(activation.terms_sent_at),
+            }
+        ],
     )
     _queue_terms_email(activation, language)
     return activation

@@ -192,3 +192,52 @@ def test_b2cse_read_only_for_others(client, request, role):
     data = {"account_type": "bankgiro", "account_number": "5050-1055"}
     assert client.post(reverse("companies:b2cse"), data).status_code == 403
     assert client.post(reverse("companies:b2cse_add_account"), data).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"signer_email": "not-an-email"}, "signer_email", "valid email"),
+        ({"signer_name": ""}, "signer_name", "required"),
+        ({"use_agreement_capture": "on", "capture_bban": ""}, "capture_bban", "Enter the bank"),
+        ({"use_agreement_capture": "on", "capture_bban": "86011117948"}, "capture_bban", "check"),
+        (
+            {"use_agreement_capture": "on", "capture_bban": "8601111794"},
+            "capture_bban",
+            "11 digits",
+        ),
+        (
+            {"use_agreement_capture": "on", "capture_customer_number_end": "12"},
+            "capture_customer_number_end",
+            "at most 11",
+        ),
+        (
+            {"use_agreement_capture": "on", "capture_kid_length": "26"},
+            "capture_kid_length",
+            "between 2 and 25",
+        ),
+    ],
+)
+def test_activation_dialog_validation_table(data, field, message):
+    from b2cportal.companies.forms import NorwayActivationForm
+
+    base = {
+        "signer_name": "Kari Nordmann",
+        "signer_email": "kari@example.no",
+        "capture_bban": "86011117947",
+        "capture_kid_length": "12",
+        "capture_customer_number_start": "1",
+        "capture_customer_number_end": "5",
+    }
+    form = NorwayActivationForm(data={**base, **data})
+    assert not form.is_valid()
+    assert message.lower() in " ".join(form.errors[field]).lower()
+
+
+def test_activation_dialog_ignores_capture_fields_when_unchecked():
+    from b2cportal.companies.forms import NorwayActivationForm
+
+    form = NorwayActivationForm(
+        data={"signer_name": "Kari", "signer_email": "kari@example.no", "capture_bban": "123"}
+    )
+    assert form.is_valid(), form.errors
