@@ -221,3 +221,28 @@ def test_active_b2c_branches_lists_only_active_ones(company_se, admin_se, settin
     assert list(selectors.active_b2c_branches(company=company_se)) == [main]
     other = make_company(country="SE")
     assert list(selectors.active_b2c_branches(company=other)) == []
+
+
+def test_network_refusal_leaves_the_previous_state_intact(branch, admin_se, monkeypatch):
+    from b2cportal.network.adapter import NetworkError
+    from b2cportal.network.simulated.activation import SimulatedActivation
+
+    def refuse(self, **kwargs):
+        raise NetworkError("InConx is not answering")
+
+    monkeypatch.setattr(SimulatedActivation, "submit_activation", refuse)
+    with pytest.raises(CompanyError, match="InConx is not answering"):
+        _submit(branch, admin_se)
+    activation = selectors.sweden_activation_of(branch=branch)
+    assert activation.status == SwedenActivationStatus.NOT_ACTIVATED
+    assert activation.account_number == ""
+    assert not SettingsChange.objects.exists()
+
+
+def test_poll_survives_an_unknown_reference(branch, admin_se, settings):
+    settings.SIMULATED_B2CSE_ACTIVATION_DELAY_SECONDS = 0
+    broken = _submit(branch, admin_se)
+    ActivationRequest.objects.all().delete()  # the network lost it: polling must not crash
+    assert services.poll_pending_activations() == 1
+    broken.refresh_from_db()
+    assert broken.status == SwedenActivationStatus.PENDING
