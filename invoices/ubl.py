@@ -245,8 +245,8 @@ def snapshot(invoice) -> DocumentSnapshot:
 
 # --- Building -------------------------------------------------------------------------------
 
-_CBC = "{%s}" % NS_CBC
-_CAC = "{%s}" % NS_CAC
+_CBC = f"{{{NS_CBC}}}"
+_CAC = f"{{{NS_CAC}}}"
 _SUB = etree.SubElement
 
 
@@ -379,7 +379,7 @@ def build_ubl_from_snapshot(doc: DocumentSnapshot) -> bytes:
     credit = doc.is_credit_note
     ns = NS_CREDIT_NOTE if credit else NS_INVOICE
     root = etree.Element(
-        "{%s}%s" % (ns, "CreditNote" if credit else "Invoice"),
+        f"{{{ns}}}" + ("CreditNote" if credit else "Invoice"),
         nsmap={None: ns, "cac": NS_CAC, "cbc": NS_CBC},
     )
     cur = doc.currency
