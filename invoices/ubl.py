@@ -8,6 +8,7 @@ is easy to test. Every text goes through lxml, which escapes it; text that XML c
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -244,209 +245,263 @@ def snapshot(invoice) -> DocumentSnapshot:
 
 
 # --- Building -------------------------------------------------------------------------------
+#
+# The builder walks the snapshot once and records the document as a list of element events
+# (its "shape": tags, attributes, nesting) plus the texts in document order. The first document
+# of a shape is built element by element with lxml; later documents of the same shape (a bulk
+# run has few shapes: same parties' fields, same line count) deep-copy that tree in C and set
+# the texts. lxml does all escaping either way.
 
 _CBC = f"{{{NS_CBC}}}"
 _CAC = f"{{{NS_CAC}}}"
-_SUB = etree.SubElement
+_OPEN, _CLOSE, _LEAF = 0, 1, 2
+_NO_ATTRS: tuple = ()
 
 
-def _text(parent, tag: str, value: str, field_name: str, **attrs):
-    """A cbc element with text; empty values are left out (PEPPOL-EN16931-R008)."""
-    if value is None or value == "":
-        return None
-    try:
-        el = _SUB(parent, _CBC + tag, attrs) if attrs else _SUB(parent, _CBC + tag)
-        el.text = value
-    except ValueError as exc:  # lxml refuses XML-illegal characters
-        bad = first_xml_illegal(value)
-        code = f"U+{ord(bad):04X}" if bad else str(exc)
-        raise UblError(field_name, f"character {code} cannot be written to XML") from exc
-    return el
+class _Doc:
+    __slots__ = ("shape", "texts")
 
+    def __init__(self):
+        self.shape: list[tuple] = []
+        self.texts: list[tuple[str, str]] = []
 
-def _amount(parent, tag: str, value: Decimal, currency: str):
-    el = _SUB(parent, _CBC + tag, currencyID=currency)
-    el.text = f"{value:.2f}"
-    return el
+    def open(self, tag: str) -> None:
+        self.shape.append((_OPEN, tag, _NO_ATTRS))
 
+    def close(self) -> None:
+        self.shape.append((_CLOSE,))
 
-def _quantity(value: Decimal) -> str:
-    text = format(Decimal(value).normalize(), "f")
-    return text
+    def leaf(self, tag: str, value: str, field_name: str, attrs: tuple = _NO_ATTRS) -> None:
+        """A text element; empty values are left out (PEPPOL-EN16931-R008: no empty elements)."""
+        if value is None or value == "":
+            return
+        self.shape.append((_LEAF, tag, attrs))
+        self.texts.append((value, field_name))
+
+    def amount(self, tag: str, value: Decimal, currency: str) -> None:
+        self.shape.append((_LEAF, tag, (("currencyID", currency),)))
+        self.texts.append((f"{value:.2f}", tag))
 
 
 def _percent(value: Decimal) -> str:
     return f"{Decimal(value):.2f}"
 
 
-def _address(parent, party: PartySnapshot, prefix: str) -> None:
-    address = _SUB(parent, _CAC + "PostalAddress")
-    _text(address, "StreetName", party.address_line1, f"{prefix}.address_line1")
-    _text(address, "AdditionalStreetName", party.address_line2, f"{prefix}.address_line2")
-    _text(address, "CityName", party.city, f"{prefix}.city")
-    _text(address, "PostalZone", party.postcode, f"{prefix}.postcode")
-    country = _SUB(address, _CAC + "Country")
-    _text(country, "IdentificationCode", party.country, f"{prefix}.country")
+def _address(d: _Doc, party: PartySnapshot, prefix: str) -> None:
+    d.open(_CAC + "PostalAddress")
+    d.leaf(_CBC + "StreetName", party.address_line1, f"{prefix}.address_line1")
+    d.leaf(_CBC + "AdditionalStreetName", party.address_line2, f"{prefix}.address_line2")
+    d.leaf(_CBC + "CityName", party.city, f"{prefix}.city")
+    d.leaf(_CBC + "PostalZone", party.postcode, f"{prefix}.postcode")
+    d.open(_CAC + "Country")
+    d.leaf(_CBC + "IdentificationCode", party.country, f"{prefix}.country")
+    d.close()
+    d.close()
 
 
-def _tax_scheme(parent, scheme_id: str) -> None:
-    scheme = _SUB(parent, _CAC + "TaxScheme")
-    _SUB(scheme, _CBC + "ID").text = scheme_id
+def _party_tax(d: _Doc, company_id: str, scheme: str, field_name: str) -> None:
+    d.open(_CAC + "PartyTaxScheme")
+    d.leaf(_CBC + "CompanyID", company_id, field_name)
+    d.open(_CAC + "TaxScheme")
+    d.leaf(_CBC + "ID", scheme, "tax_scheme")
+    d.close()
+    d.close()
 
 
-def _seller(root, seller: PartySnapshot) -> None:
-    party = _SUB(_SUB(root, _CAC + "AccountingSupplierParty"), _CAC + "Party")
-    if seller.endpoint_id:
-        _text(
-            party,
-            "EndpointID",
-            seller.endpoint_id,
-            "seller.endpoint",
-            schemeID=seller.endpoint_scheme,
+def _party(d: _Doc, party: PartySnapshot, role: str, prefix: str) -> None:
+    d.open(_CAC + role)
+    d.open(_CAC + "Party")
+    if party.endpoint_id:
+        d.leaf(
+            _CBC + "EndpointID",
+            party.endpoint_id,
+            f"{prefix}.endpoint",
+            (("schemeID", party.endpoint_scheme),),
         )
-    _text(_SUB(party, _CAC + "PartyName"), "Name", seller.name, "seller.name")
-    _address(party, seller, "seller")
-    if seller.vat_id:
-        tax = _SUB(party, _CAC + "PartyTaxScheme")
-        _text(tax, "CompanyID", seller.vat_id, "seller.vat_number")
-        _tax_scheme(tax, "VAT")
-    if seller.country == "NO":
-        # NO-R-002: limited companies state "Foretaksregisteret" (foretaksregisterloven § 10-2).
-        tax = _SUB(party, _CAC + "PartyTaxScheme")
-        _text(tax, "CompanyID", FORETAKSREGISTERET, "seller.register")
-        _tax_scheme(tax, "TAX")
-    elif seller.country == "SE" and seller.f_tax_approved:
-        # SE-R-005: an F-tax approved seller says so in a non-VAT tax scheme.
-        tax = _SUB(party, _CAC + "PartyTaxScheme")
-        _text(tax, "CompanyID", F_TAX_TEXT, "seller.f_tax")
-        _tax_scheme(tax, "TAX")
-    legal = _SUB(party, _CAC + "PartyLegalEntity")
-    _text(legal, "RegistrationName", seller.name, "seller.name")
-    if seller.organisation_number:
-        _text(
-            legal,
-            "CompanyID",
-            seller.organisation_number,
-            "seller.organisation_number",
-            schemeID=seller.endpoint_scheme,
+    d.open(_CAC + "PartyName")
+    d.leaf(_CBC + "Name", party.name, f"{prefix}.name")
+    d.close()
+    _address(d, party, prefix)
+    if party.vat_id:
+        _party_tax(d, party.vat_id, "VAT", f"{prefix}.vat_number")
+    if prefix == "seller":
+        if party.country == "NO":
+            # NO-R-002: limited companies state "Foretaksregisteret" (foretaksregisterloven § 10-2).
+            _party_tax(d, FORETAKSREGISTERET, "TAX", "seller.register")
+        elif party.country == "SE" and party.f_tax_approved:
+            # SE-R-005: an F-tax approved seller says so in a non-VAT tax scheme.
+            _party_tax(d, F_TAX_TEXT, "TAX", "seller.f_tax")
+    d.open(_CAC + "PartyLegalEntity")
+    d.leaf(_CBC + "RegistrationName", party.name, f"{prefix}.name")
+    if party.organisation_number and party.endpoint_scheme:
+        d.leaf(
+            _CBC + "CompanyID",
+            party.organisation_number,
+            f"{prefix}.organisation_number",
+            (("schemeID", party.endpoint_scheme),),
         )
-    if seller.email:
-        _text(_SUB(party, _CAC + "Contact"), "ElectronicMail", seller.email, "seller.email")
+    d.close()
+    if party.email:
+        d.open(_CAC + "Contact")
+        d.leaf(_CBC + "ElectronicMail", party.email, f"{prefix}.email")
+        d.close()
+    d.close()
+    d.close()
 
 
-def _buyer(root, buyer: PartySnapshot) -> None:
-    party = _SUB(_SUB(root, _CAC + "AccountingCustomerParty"), _CAC + "Party")
-    if buyer.endpoint_id:
-        _text(
-            party,
-            "EndpointID",
-            buyer.endpoint_id,
-            "customer.endpoint",
-            schemeID=buyer.endpoint_scheme,
-        )
-    _text(_SUB(party, _CAC + "PartyName"), "Name", buyer.name, "customer.name")
-    _address(party, buyer, "customer")
-    if buyer.vat_id:
-        tax = _SUB(party, _CAC + "PartyTaxScheme")
-        _text(tax, "CompanyID", buyer.vat_id, "customer.vat_number")
-        _tax_scheme(tax, "VAT")
-    legal = _SUB(party, _CAC + "PartyLegalEntity")
-    _text(legal, "RegistrationName", buyer.name, "customer.name")
-    if buyer.organisation_number and buyer.endpoint_scheme:
-        _text(
-            legal,
-            "CompanyID",
-            buyer.organisation_number,
-            "customer.organisation_number",
-            schemeID=buyer.endpoint_scheme,
-        )
-    if buyer.email:
-        _text(_SUB(party, _CAC + "Contact"), "ElectronicMail", buyer.email, "customer.email")
-
-
-def _tax_category(parent, tag: str, category: str, rate: Decimal, reason: str = "") -> None:
-    cat = _SUB(parent, _CAC + tag)
-    _SUB(cat, _CBC + "ID").text = category
+def _tax_category(d: _Doc, tag: str, category: str, rate: Decimal, reason: str = "") -> None:
+    d.open(_CAC + tag)
+    d.leaf(_CBC + "ID", category, "vat_category")
     if category != "O":
-        _SUB(cat, _CBC + "Percent").text = _percent(rate)
+        d.leaf(_CBC + "Percent", _percent(rate), "vat_rate")
     if reason and tag == "TaxCategory":
-        _text(cat, "TaxExemptionReason", reason, "lines.exemption_reason")
-    _tax_scheme(cat, "VAT")
+        d.leaf(_CBC + "TaxExemptionReason", reason, "lines.exemption_reason")
+    d.open(_CAC + "TaxScheme")
+    d.leaf(_CBC + "ID", "VAT", "tax_scheme")
+    d.close()
+    d.close()
 
 
-def build_ubl_from_snapshot(doc: DocumentSnapshot) -> bytes:
-    """The UBL 2.1 document for one snapshot, as UTF-8 bytes with an XML declaration."""
+def _walk(doc: DocumentSnapshot) -> _Doc:
+    """Record the document's elements and texts in document order (UBL 2.1 sequence)."""
+    d = _Doc()
     credit = doc.is_credit_note
+    cur = doc.currency
+    d.leaf(_CBC + "CustomizationID", CUSTOMIZATION_ID, "customization")
+    d.leaf(_CBC + "ProfileID", PROFILE_ID, "profile")
+    d.leaf(_CBC + "ID", doc.number, "number")
+    d.leaf(_CBC + "IssueDate", doc.issue_date.isoformat(), "issue_date")
+    if not credit:
+        d.leaf(_CBC + "DueDate", doc.due_date.isoformat(), "due_date")
+        d.leaf(_CBC + "InvoiceTypeCode", "380", "type")
+    else:
+        d.leaf(_CBC + "CreditNoteTypeCode", "381", "type")
+    d.leaf(_CBC + "Note", doc.note, "note")
+    d.leaf(_CBC + "DocumentCurrencyCode", cur, "currency")
+    d.leaf(_CBC + "BuyerReference", doc.buyer_reference, "buyer_reference")
+    if doc.billing_reference:
+        d.open(_CAC + "BillingReference")
+        d.open(_CAC + "InvoiceDocumentReference")
+        d.leaf(_CBC + "ID", doc.billing_reference, "credited_invoice")
+        if doc.billing_reference_date:
+            d.leaf(_CBC + "IssueDate", doc.billing_reference_date.isoformat(), "credited_date")
+        d.close()
+        d.close()
+    _party(d, doc.seller, "AccountingSupplierParty", "seller")
+    _party(d, doc.buyer, "AccountingCustomerParty", "customer")
+
+    if doc.payment is not None:
+        d.open(_CAC + "PaymentMeans")
+        d.leaf(_CBC + "PaymentMeansCode", "30", "payment_means")
+        if credit:
+            # UBL 2.1 credit notes have no document-level due date (BT-9 lives here).
+            d.leaf(_CBC + "PaymentDueDate", doc.due_date.isoformat(), "due_date")
+        d.leaf(_CBC + "PaymentID", doc.payment.payment_id, "payment_reference")
+        d.open(_CAC + "PayeeFinancialAccount")
+        d.leaf(_CBC + "ID", doc.payment.account_id, "company.bank_account")
+        if doc.payment.institution_branch:
+            d.open(_CAC + "FinancialInstitutionBranch")
+            d.leaf(_CBC + "ID", doc.payment.institution_branch, "company.bank_account")
+            d.close()
+        d.close()
+        d.close()
+    elif credit:
+        d.open(_CAC + "PaymentTerms")
+        d.leaf(_CBC + "Note", doc.due_date.isoformat(), "due_date")
+        d.close()
+
+    totals = doc.totals or compute_totals(doc.lines)
+    d.open(_CAC + "TaxTotal")
+    d.amount(_CBC + "TaxAmount", totals.vat, cur)
+    for group in totals.groups:
+        d.open(_CAC + "TaxSubtotal")
+        d.amount(_CBC + "TaxableAmount", group.taxable, cur)
+        d.amount(_CBC + "TaxAmount", group.tax, cur)
+        _tax_category(d, "TaxCategory", group.category, group.rate, group.exemption_reason)
+        d.close()
+    d.close()
+
+    d.open(_CAC + "LegalMonetaryTotal")
+    d.amount(_CBC + "LineExtensionAmount", totals.excl_vat, cur)
+    d.amount(_CBC + "TaxExclusiveAmount", totals.excl_vat, cur)
+    d.amount(_CBC + "TaxInclusiveAmount", totals.incl_vat, cur)
+    d.amount(_CBC + "PayableAmount", totals.incl_vat, cur)
+    d.close()
+
+    line_tag = _CAC + ("CreditNoteLine" if credit else "InvoiceLine")
+    quantity_tag = _CBC + ("CreditedQuantity" if credit else "InvoicedQuantity")
+    for index, line in enumerate(doc.lines, start=1):
+        d.open(line_tag)
+        d.leaf(_CBC + "ID", str(line.position or index), "lines.position")
+        d.leaf(
+            quantity_tag,
+            format(Decimal(line.quantity).normalize(), "f"),
+            "lines.quantity",
+            (("unitCode", line.unit),),
+        )
+        d.amount(_CBC + "LineExtensionAmount", line.amount, cur)
+        d.open(_CAC + "Item")
+        d.leaf(_CBC + "Name", line.description, f"lines[{index}].description")
+        _tax_category(d, "ClassifiedTaxCategory", line.vat_category, line.vat_rate)
+        d.close()
+        d.open(_CAC + "Price")
+        d.amount(_CBC + "PriceAmount", line.unit_price, cur)
+        d.close()
+        d.close()
+    return d
+
+
+def _set_text(el, value: str, field_name: str) -> None:
+    try:
+        el.text = value
+    except ValueError as exc:  # lxml refuses XML-illegal characters
+        bad = first_xml_illegal(value)
+        code = f"U+{ord(bad):04X}" if bad else str(exc)
+        raise UblError(field_name, f"character {code} cannot be written to XML") from exc
+
+
+# shape -> (template root, positions of the text elements in root.iter() order)
+_TEMPLATES: dict[tuple, tuple[etree._Element, tuple[int, ...]]] = {}
+_MAX_TEMPLATES = 512
+
+
+def _template(credit: bool, shape: tuple) -> tuple[etree._Element, tuple[int, ...]]:
     ns = NS_CREDIT_NOTE if credit else NS_INVOICE
     root = etree.Element(
         f"{{{ns}}}" + ("CreditNote" if credit else "Invoice"),
         nsmap={None: ns, "cac": NS_CAC, "cbc": NS_CBC},
     )
-    cur = doc.currency
-    _SUB(root, _CBC + "CustomizationID").text = CUSTOMIZATION_ID
-    _SUB(root, _CBC + "ProfileID").text = PROFILE_ID
-    _text(root, "ID", doc.number, "number")
-    _SUB(root, _CBC + "IssueDate").text = doc.issue_date.isoformat()
-    if not credit:
-        _SUB(root, _CBC + "DueDate").text = doc.due_date.isoformat()
-    _SUB(root, _CBC + ("CreditNoteTypeCode" if credit else "InvoiceTypeCode")).text = (
-        "381" if credit else "380"
-    )
-    _text(root, "Note", doc.note, "note")
-    _text(root, "DocumentCurrencyCode", cur, "currency")
-    _text(root, "BuyerReference", doc.buyer_reference, "buyer_reference")
-    if doc.billing_reference:
-        ref = _SUB(_SUB(root, _CAC + "BillingReference"), _CAC + "InvoiceDocumentReference")
-        _text(ref, "ID", doc.billing_reference, "credited_invoice")
-        if doc.billing_reference_date:
-            _SUB(ref, _CBC + "IssueDate").text = doc.billing_reference_date.isoformat()
-    _seller(root, doc.seller)
-    _buyer(root, doc.buyer)
+    stack = [root]
+    leaves: list[etree._Element] = []
+    sub = etree.SubElement
+    for event in shape:
+        kind = event[0]
+        if kind == _LEAF:
+            leaves.append(
+                sub(stack[-1], event[1], dict(event[2])) if event[2] else sub(stack[-1], event[1])
+            )
+        elif kind == _OPEN:
+            stack.append(sub(stack[-1], event[1]))
+        else:
+            stack.pop()
+    index = {el: i for i, el in enumerate(root.iter())}
+    return root, tuple(index[el] for el in leaves)
 
-    if doc.payment is not None:
-        means = _SUB(root, _CAC + "PaymentMeans")
-        _SUB(means, _CBC + "PaymentMeansCode").text = "30"
-        if credit:
-            # UBL 2.1 credit notes have no document-level due date (BT-9 lives here).
-            _SUB(means, _CBC + "PaymentDueDate").text = doc.due_date.isoformat()
-        _text(means, "PaymentID", doc.payment.payment_id, "payment_reference")
-        account = _SUB(means, _CAC + "PayeeFinancialAccount")
-        _text(account, "ID", doc.payment.account_id, "company.bank_account")
-        if doc.payment.institution_branch:
-            branch = _SUB(account, _CAC + "FinancialInstitutionBranch")
-            _SUB(branch, _CBC + "ID").text = doc.payment.institution_branch
-    elif credit:
-        terms = _SUB(root, _CAC + "PaymentTerms")
-        _SUB(terms, _CBC + "Note").text = doc.due_date.isoformat()
 
-    totals = doc.totals or compute_totals(doc.lines)
-    tax_total = _SUB(root, _CAC + "TaxTotal")
-    _amount(tax_total, "TaxAmount", totals.vat, cur)
-    for group in totals.groups:
-        sub = _SUB(tax_total, _CAC + "TaxSubtotal")
-        _amount(sub, "TaxableAmount", group.taxable, cur)
-        _amount(sub, "TaxAmount", group.tax, cur)
-        _tax_category(sub, "TaxCategory", group.category, group.rate, group.exemption_reason)
-
-    monetary = _SUB(root, _CAC + "LegalMonetaryTotal")
-    _amount(monetary, "LineExtensionAmount", totals.excl_vat, cur)
-    _amount(monetary, "TaxExclusiveAmount", totals.excl_vat, cur)
-    _amount(monetary, "TaxInclusiveAmount", totals.incl_vat, cur)
-    _amount(monetary, "PayableAmount", totals.incl_vat, cur)
-
-    line_tag = "CreditNoteLine" if credit else "InvoiceLine"
-    quantity_tag = "CreditedQuantity" if credit else "InvoicedQuantity"
-    for index, line in enumerate(doc.lines, start=1):
-        el = _SUB(root, _CAC + line_tag)
-        _SUB(el, _CBC + "ID").text = str(line.position or index)
-        _SUB(el, _CBC + quantity_tag, unitCode=line.unit).text = _quantity(line.quantity)
-        _amount(el, "LineExtensionAmount", line.amount, cur)
-        item = _SUB(el, _CAC + "Item")
-        _text(item, "Name", line.description, f"lines[{index}].description")
-        _tax_category(item, "ClassifiedTaxCategory", line.vat_category, line.vat_rate)
-        price = _SUB(el, _CAC + "Price")
-        _amount(price, "PriceAmount", line.unit_price, cur)
-
+def build_ubl_from_snapshot(doc: DocumentSnapshot) -> bytes:
+    """The UBL 2.1 document for one snapshot, as UTF-8 bytes with an XML declaration."""
+    walked = _walk(doc)
+    key = (doc.is_credit_note, tuple(walked.shape))
+    cached = _TEMPLATES.get(key)
+    if cached is None:
+        if len(_TEMPLATES) >= _MAX_TEMPLATES:
+            _TEMPLATES.clear()
+        cached = _TEMPLATES[key] = _template(doc.is_credit_note, key[1])
+    template, positions = cached
+    root = copy.deepcopy(template)
+    elements = list(root.iter())
+    for position, (value, field_name) in zip(positions, walked.texts, strict=True):
+        _set_text(elements[position], value, field_name)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
