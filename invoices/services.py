@@ -131,7 +131,7 @@ def _store_totals(invoice: Invoice) -> None:
 def create_draft(
     *,
     company: Company,
-    branch: Branch,
+    branch: Branch | None,
     customer: Customer,
     issue_date: date,
     due_date: date,
@@ -141,7 +141,7 @@ def create_draft(
     note: str = "",
 ) -> Invoice:
     """Create a draft invoice with its lines; totals are computed here, never typed in."""
-    if customer.company_id != company.pk or branch.company_id != company.pk:
+    if branch is None or customer.company_id != company.pk or branch.company_id != company.pk:
         raise InvoiceError(_("The customer and branch must belong to the current company."))
     if due_date < issue_date:
         raise InvoiceError(_("The due date cannot be before the invoice date."))
