@@ -34,3 +34,14 @@ def test_seed_invoices_covers_countries_kinds_rates_and_credit_notes(inv_no, inv
     count = Invoice.objects.count()
     seed_invoices()
     assert Invoice.objects.count() == count
+
+
+def test_seed_invoices_works_as_a_demo_seeder_hook(inv_no):
+    import io
+    from types import SimpleNamespace
+
+    make_customer(company=inv_no)
+    out = io.StringIO()
+    seed_invoices(SimpleNamespace(stdout=out))
+    assert Invoice.objects.filter(company=inv_no, status="open").exists()
+    assert "demo documents" in out.getvalue()
