@@ -120,7 +120,16 @@ def _write_lines(invoice: Invoice, lines: list[LineInput]) -> None:
 
 
 def _store_totals(invoice: Invoice) -> None:
-    totals = compute_totals(invoice.lines.all())
+    lines = list(invoice.lines.all())
+    stale = []
+    for line in lines:
+        amount = line_amount(line.quantity, line.unit_price)
+        if line.line_total != amount:
+            line.line_total = amount
+            stale.append(line)
+    if stale:
+        InvoiceLine.objects.bulk_update(stale, ["line_total"])
+    totals = compute_totals(lines)
     invoice.total_excl_vat = totals.excl_vat
     invoice.total_vat = totals.vat
     invoice.total_incl_vat = totals.incl_vat
@@ -197,6 +206,16 @@ def update_draft(
     if lines is not None:
         _write_lines(locked, lines)
     _log(locked, acting_user, "updated")
+    return locked
+
+
+@transaction.atomic
+def recompute_totals(*, invoice: Invoice, acting_user) -> Invoice:
+    """Recompute a draft's line amounts and totals after its lines changed (e.g. in the admin)."""
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    _refuse_released(locked)
+    _store_totals(locked)
+    _log(locked, acting_user, "updated", source="admin")
     return locked
 
 

@@ -220,3 +220,55 @@ def test_admin_is_tenant_scoped(client, inv_no, inv_se, admin_se, staff_no):
     assert response.context["cl"].result_count == 1
     change = client.get(reverse("admin:invoices_invoice_change", args=[foreign.pk]))
     assert change.status_code == 302  # the admin redirects unknown ids to its index
+
+
+def test_admin_line_edit_on_a_draft_recomputes_totals(client, inv_no, staff_no):
+    draft = make_invoice(company=inv_no)
+    first, second = draft.lines.all()
+    client.force_login(staff_no)
+    url = reverse("admin:invoices_invoice_change", args=[draft.pk])
+    form = client.get(url).context["adminform"].form
+    data = {
+        name: (value.pk if hasattr(value, "pk") else value)
+        for name, value in form.initial.items()
+        if name in form.fields and value is not None
+    }
+    data.update(
+        {
+            "issue_date": "2026-11-02",
+            "due_date": "2026-11-16",
+            "lines-TOTAL_FORMS": "2",
+            "lines-INITIAL_FORMS": "2",
+            "lines-MIN_NUM_FORMS": "0",
+            "lines-MAX_NUM_FORMS": "1000",
+        }
+    )
+    for i, line in enumerate((first, second)):
+        data.update(
+            {
+                f"lines-{i}-id": line.pk,
+                f"lines-{i}-invoice": draft.pk,
+                f"lines-{i}-position": line.position,
+                f"lines-{i}-description": line.description,
+                f"lines-{i}-quantity": "1" if i == 0 else str(line.quantity),
+                f"lines-{i}-unit": line.unit,
+                f"lines-{i}-unit_price": str(line.unit_price),
+                f"lines-{i}-vat_category": line.vat_category,
+                f"lines-{i}-vat_rate": str(line.vat_rate),
+                f"lines-{i}-exemption_reason": "",
+            }
+        )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    draft.refresh_from_db()
+    first.refresh_from_db()
+    assert str(first.line_total) == "1000.00"
+    assert str(draft.total_excl_vat) == "1099.99"
+
+
+def test_model_refuses_to_delete_a_released_invoice(inv_no, admin_no):
+    invoice = make_invoice(company=inv_no)
+    release_invoice(invoice=invoice, released_by=admin_no)
+    with pytest.raises(ValueError, match="released"):
+        invoice.delete()
+    assert Invoice.objects.filter(pk=invoice.pk).exists()
