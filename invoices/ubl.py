@@ -150,9 +150,16 @@ def _buyer_snapshot(customer) -> PartySnapshot:
         # Swedish consumers are addressed by personnummer (10 digits) under 0007; Norwegian
         # consumers have no electronic address scheme (see README, consumer documents).
         if country == "SE" and customer.national_id:
+            from django.core.exceptions import ValidationError
+
             from b2cportal.identifiers import ssn_for_peppol_endpoint
 
-            scheme, endpoint = "0007", ssn_for_peppol_endpoint(customer.national_id)
+            try:
+                scheme, endpoint = "0007", ssn_for_peppol_endpoint(customer.national_id)
+            except (ValidationError, ValueError):
+                # A stored number that is not a personnummer gets no address rather than
+                # stopping a bulk run; validation then lists PEPPOL-EN16931-R010.
+                scheme = endpoint = ""
     else:
         orgnr = _digits(customer.organisation_number)
         if orgnr and country in SCHEME_BY_COUNTRY:

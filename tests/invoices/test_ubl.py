@@ -268,3 +268,12 @@ def test_cached_shape_gives_the_same_bytes_as_a_fresh_build(inv_no, admin_no):
 
 def invoice_text(xml: bytes, path: str) -> str:
     return etree.fromstring(xml).findtext(path, namespaces=NS)
+
+
+def test_swedish_consumer_without_valid_ssn_builds_without_endpoint(inv_se):
+    customer = make_customer(company=inv_se, national_id="000000000000")
+    xml = build_ubl(make_invoice(company=inv_se, customer=customer))
+    assert (
+        etree.fromstring(xml).find("cac:AccountingCustomerParty/cac:Party/cbc:EndpointID", NS)
+        is None
+    )
