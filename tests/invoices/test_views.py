@@ -272,3 +272,23 @@ def test_model_refuses_to_delete_a_released_invoice(inv_no, admin_no):
     with pytest.raises(ValueError, match="released"):
         invoice.delete()
     assert Invoice.objects.filter(pk=invoice.pk).exists()
+
+
+def test_edit_draft_replaces_lines_and_recomputes(client, inv_no, accountant_no):
+    draft = make_invoice(company=inv_no)
+    client.force_login(accountant_no)
+    url = reverse("invoices:edit", args=[draft.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert len(page.context["formset"].forms) == 2
+    data = _line_post(
+        customer=draft.customer_id,
+        issue_date="2026-11-03",
+        due_date="2026-11-20",
+        **{"lines-0-quantity": "4", "lines-0-vat_rate": "12.00"},
+    )
+    assert client.post(url, data).status_code == 302
+    draft.refresh_from_db()
+    assert draft.lines.count() == 1
+    assert str(draft.total_incl_vat) == "448.00"
+    assert str(draft.due_date) == "2026-11-20"
