@@ -8,7 +8,6 @@ is easy to test. Every text goes through lxml, which escapes it; text that XML c
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -253,84 +252,183 @@ def snapshot(invoice) -> DocumentSnapshot:
 
 # --- Building -------------------------------------------------------------------------------
 #
-# The builder walks the snapshot once and records the document as a list of element events
-# (its "shape": tags, attributes, nesting) plus the texts in document order. The first document
-# of a shape is built element by element with lxml; later documents of the same shape (a bulk
-# run has few shapes: same parties' fields, same line count) deep-copy that tree in C and set
-# the texts. lxml does all escaping either way.
+# The builder walks the snapshot once and records the document's *shape* (which elements, in
+# which nesting, with which attribute values) as a tuple of small event ids, and its texts in
+# document order. The first document of a shape is built element by element with lxml; later
+# documents of the same shape (a bulk run has few shapes) deep-copy that tree in C and set the
+# texts. lxml escapes every text either way; no XML is ever assembled from strings.
 
 _CBC = f"{{{NS_CBC}}}"
 _CAC = f"{{{NS_CAC}}}"
 _OPEN, _CLOSE, _LEAF = 0, 1, 2
-_NO_ATTRS: tuple = ()
+_EVENTS: list[tuple[int, str, str]] = []  # id -> (kind, Clark tag, attribute name or "")
+
+
+def _ev(kind: int, tag: str = "", attribute: str = "") -> int:
+    _EVENTS.append((kind, tag, attribute))
+    return len(_EVENTS) - 1
+
+
+CLOSE = _ev(_CLOSE)
+# Containers
+_OPENS = {
+    name: _ev(_OPEN, _CAC + name)
+    for name in (
+        "BillingReference",
+        "InvoiceDocumentReference",
+        "AccountingSupplierParty",
+        "AccountingCustomerParty",
+        "Party",
+        "PartyName",
+        "PostalAddress",
+        "Country",
+        "PartyTaxScheme",
+        "TaxScheme",
+        "PartyLegalEntity",
+        "Contact",
+        "PaymentMeans",
+        "PayeeFinancialAccount",
+        "FinancialInstitutionBranch",
+        "PaymentTerms",
+        "TaxTotal",
+        "TaxSubtotal",
+        "TaxCategory",
+        "ClassifiedTaxCategory",
+        "LegalMonetaryTotal",
+        "InvoiceLine",
+        "CreditNoteLine",
+        "Item",
+        "Price",
+    )
+}
+# Text elements
+_LEAVES = {
+    name: _ev(_LEAF, _CBC + name)
+    for name in (
+        "CustomizationID",
+        "ProfileID",
+        "ID",
+        "IssueDate",
+        "DueDate",
+        "InvoiceTypeCode",
+        "CreditNoteTypeCode",
+        "Note",
+        "DocumentCurrencyCode",
+        "BuyerReference",
+        "Name",
+        "StreetName",
+        "AdditionalStreetName",
+        "CityName",
+        "PostalZone",
+        "IdentificationCode",
+        "CompanyID",
+        "RegistrationName",
+        "ElectronicMail",
+        "PaymentMeansCode",
+        "PaymentDueDate",
+        "PaymentID",
+        "Percent",
+        "TaxExemptionReason",
+    )
+}
+# Text elements with one attribute; its value follows the id in the shape.
+L_ENDPOINT = _ev(_LEAF, _CBC + "EndpointID", "schemeID")
+L_COMPANY_ID_SCHEME = _ev(_LEAF, _CBC + "CompanyID", "schemeID")
+L_INVOICED_QTY = _ev(_LEAF, _CBC + "InvoicedQuantity", "unitCode")
+L_CREDITED_QTY = _ev(_LEAF, _CBC + "CreditedQuantity", "unitCode")
+_AMOUNTS = {
+    name: _ev(_LEAF, _CBC + name, "currencyID")
+    for name in (
+        "TaxAmount",
+        "TaxableAmount",
+        "LineExtensionAmount",
+        "TaxExclusiveAmount",
+        "TaxInclusiveAmount",
+        "PayableAmount",
+        "PriceAmount",
+    )
+}
+
+_PARTY_FIELDS = {
+    prefix: {
+        name: f"{prefix}.{name}"
+        for name in (
+            "endpoint",
+            "name",
+            "address_line1",
+            "address_line2",
+            "city",
+            "postcode",
+            "country",
+            "vat_number",
+            "organisation_number",
+            "email",
+        )
+    }
+    for prefix in ("seller", "customer")
+}
 
 
 class _Doc:
-    __slots__ = ("shape", "texts")
+    __slots__ = ("currency", "fields", "shape", "texts")
 
-    def __init__(self):
-        self.shape: list[tuple] = []
-        self.texts: list[tuple[str, str]] = []
+    def __init__(self, currency: str):
+        self.shape: list[int | str] = []
+        self.texts: list[str] = []
+        self.fields: list[str] = []
+        self.currency = currency
 
-    def open(self, tag: str) -> None:
-        self.shape.append((_OPEN, tag, _NO_ATTRS))
-
-    def close(self) -> None:
-        self.shape.append((_CLOSE,))
-
-    def leaf(self, tag: str, value: str, field_name: str, attrs: tuple = _NO_ATTRS) -> None:
+    def leaf(self, event: int, value: str, field_name: str) -> None:
         """A text element; empty values are left out (PEPPOL-EN16931-R008: no empty elements)."""
-        if value is None or value == "":
-            return
-        self.shape.append((_LEAF, tag, attrs))
-        self.texts.append((value, field_name))
+        if value:
+            self.shape.append(event)
+            self.texts.append(value)
+            self.fields.append(field_name)
 
-    def amount(self, tag: str, value: Decimal, currency: str) -> None:
-        self.shape.append((_LEAF, tag, (("currencyID", currency),)))
-        self.texts.append((f"{value:.2f}", tag))
+    def leaf_attr(self, event: int, attribute: str, value: str, field_name: str) -> None:
+        if value:
+            self.shape += (event, attribute)
+            self.texts.append(value)
+            self.fields.append(field_name)
+
+    def amount(self, event: int, value: Decimal) -> None:
+        self.shape += (event, self.currency)
+        self.texts.append(f"{value:.2f}")
+        self.fields.append("amount")
 
 
-def _percent(value: Decimal) -> str:
-    return f"{Decimal(value):.2f}"
-
-
-def _address(d: _Doc, party: PartySnapshot, prefix: str) -> None:
-    d.open(_CAC + "PostalAddress")
-    d.leaf(_CBC + "StreetName", party.address_line1, f"{prefix}.address_line1")
-    d.leaf(_CBC + "AdditionalStreetName", party.address_line2, f"{prefix}.address_line2")
-    d.leaf(_CBC + "CityName", party.city, f"{prefix}.city")
-    d.leaf(_CBC + "PostalZone", party.postcode, f"{prefix}.postcode")
-    d.open(_CAC + "Country")
-    d.leaf(_CBC + "IdentificationCode", party.country, f"{prefix}.country")
-    d.close()
-    d.close()
+def _address(d: _Doc, party: PartySnapshot, f: dict[str, str]) -> None:
+    shape = d.shape
+    shape.append(_OPENS["PostalAddress"])
+    d.leaf(_LEAVES["StreetName"], party.address_line1, f["address_line1"])
+    d.leaf(_LEAVES["AdditionalStreetName"], party.address_line2, f["address_line2"])
+    d.leaf(_LEAVES["CityName"], party.city, f["city"])
+    d.leaf(_LEAVES["PostalZone"], party.postcode, f["postcode"])
+    shape.append(_OPENS["Country"])
+    d.leaf(_LEAVES["IdentificationCode"], party.country, f["country"])
+    shape += (CLOSE, CLOSE)
 
 
 def _party_tax(d: _Doc, company_id: str, scheme: str, field_name: str) -> None:
-    d.open(_CAC + "PartyTaxScheme")
-    d.leaf(_CBC + "CompanyID", company_id, field_name)
-    d.open(_CAC + "TaxScheme")
-    d.leaf(_CBC + "ID", scheme, "tax_scheme")
-    d.close()
-    d.close()
+    d.shape.append(_OPENS["PartyTaxScheme"])
+    d.leaf(_LEAVES["CompanyID"], company_id, field_name)
+    d.shape.append(_OPENS["TaxScheme"])
+    d.leaf(_LEAVES["ID"], scheme, "tax_scheme")
+    d.shape += (CLOSE, CLOSE)
 
 
 def _party(d: _Doc, party: PartySnapshot, role: str, prefix: str) -> None:
-    d.open(_CAC + role)
-    d.open(_CAC + "Party")
+    f = _PARTY_FIELDS[prefix]
+    shape = d.shape
+    shape += (_OPENS[role], _OPENS["Party"])
     if party.endpoint_id:
-        d.leaf(
-            _CBC + "EndpointID",
-            party.endpoint_id,
-            f"{prefix}.endpoint",
-            (("schemeID", party.endpoint_scheme),),
-        )
-    d.open(_CAC + "PartyName")
-    d.leaf(_CBC + "Name", party.name, f"{prefix}.name")
-    d.close()
-    _address(d, party, prefix)
+        d.leaf_attr(L_ENDPOINT, party.endpoint_scheme, party.endpoint_id, f["endpoint"])
+    shape.append(_OPENS["PartyName"])
+    d.leaf(_LEAVES["Name"], party.name, f["name"])
+    shape.append(CLOSE)
+    _address(d, party, f)
     if party.vat_id:
-        _party_tax(d, party.vat_id, "VAT", f"{prefix}.vat_number")
+        _party_tax(d, party.vat_id, "VAT", f["vat_number"])
     if prefix == "seller":
         if party.country == "NO":
             # NO-R-002: limited companies state "Foretaksregisteret" (foretaksregisterloven § 10-2).
@@ -338,133 +436,118 @@ def _party(d: _Doc, party: PartySnapshot, role: str, prefix: str) -> None:
         elif party.country == "SE" and party.f_tax_approved:
             # SE-R-005: an F-tax approved seller says so in a non-VAT tax scheme.
             _party_tax(d, F_TAX_TEXT, "TAX", "seller.f_tax")
-    d.open(_CAC + "PartyLegalEntity")
-    d.leaf(_CBC + "RegistrationName", party.name, f"{prefix}.name")
+    shape.append(_OPENS["PartyLegalEntity"])
+    d.leaf(_LEAVES["RegistrationName"], party.name, f["name"])
     if party.organisation_number and party.endpoint_scheme:
-        d.leaf(
-            _CBC + "CompanyID",
+        d.leaf_attr(
+            L_COMPANY_ID_SCHEME,
+            party.endpoint_scheme,
             party.organisation_number,
-            f"{prefix}.organisation_number",
-            (("schemeID", party.endpoint_scheme),),
+            f["organisation_number"],
         )
-    d.close()
+    shape.append(CLOSE)
     if party.email:
-        d.open(_CAC + "Contact")
-        d.leaf(_CBC + "ElectronicMail", party.email, f"{prefix}.email")
-        d.close()
-    d.close()
-    d.close()
+        shape.append(_OPENS["Contact"])
+        d.leaf(_LEAVES["ElectronicMail"], party.email, f["email"])
+        shape.append(CLOSE)
+    shape += (CLOSE, CLOSE)
 
 
 def _tax_category(d: _Doc, tag: str, category: str, rate: Decimal, reason: str = "") -> None:
-    d.open(_CAC + tag)
-    d.leaf(_CBC + "ID", category, "vat_category")
+    d.shape.append(_OPENS[tag])
+    d.leaf(_LEAVES["ID"], category, "vat_category")
     if category != "O":
-        d.leaf(_CBC + "Percent", _percent(rate), "vat_rate")
+        d.leaf(_LEAVES["Percent"], f"{rate:.2f}", "vat_rate")
     if reason and tag == "TaxCategory":
-        d.leaf(_CBC + "TaxExemptionReason", reason, "lines.exemption_reason")
-    d.open(_CAC + "TaxScheme")
-    d.leaf(_CBC + "ID", "VAT", "tax_scheme")
-    d.close()
-    d.close()
+        d.leaf(_LEAVES["TaxExemptionReason"], reason, "lines.exemption_reason")
+    d.shape.append(_OPENS["TaxScheme"])
+    d.leaf(_LEAVES["ID"], "VAT", "tax_scheme")
+    d.shape += (CLOSE, CLOSE)
 
 
 def _walk(doc: DocumentSnapshot) -> _Doc:
-    """Record the document's elements and texts in document order (UBL 2.1 sequence)."""
-    d = _Doc()
+    """Record the document's shape and texts in document order (the UBL 2.1 sequence)."""
+    d = _Doc(doc.currency)
+    shape = d.shape
     credit = doc.is_credit_note
-    cur = doc.currency
-    d.leaf(_CBC + "CustomizationID", CUSTOMIZATION_ID, "customization")
-    d.leaf(_CBC + "ProfileID", PROFILE_ID, "profile")
-    d.leaf(_CBC + "ID", doc.number, "number")
-    d.leaf(_CBC + "IssueDate", doc.issue_date.isoformat(), "issue_date")
-    if not credit:
-        d.leaf(_CBC + "DueDate", doc.due_date.isoformat(), "due_date")
-        d.leaf(_CBC + "InvoiceTypeCode", "380", "type")
+    d.leaf(_LEAVES["CustomizationID"], CUSTOMIZATION_ID, "customization")
+    d.leaf(_LEAVES["ProfileID"], PROFILE_ID, "profile")
+    d.leaf(_LEAVES["ID"], doc.number, "number")
+    d.leaf(_LEAVES["IssueDate"], doc.issue_date.isoformat(), "issue_date")
+    if credit:
+        d.leaf(_LEAVES["CreditNoteTypeCode"], "381", "type")
     else:
-        d.leaf(_CBC + "CreditNoteTypeCode", "381", "type")
-    d.leaf(_CBC + "Note", doc.note, "note")
-    d.leaf(_CBC + "DocumentCurrencyCode", cur, "currency")
-    d.leaf(_CBC + "BuyerReference", doc.buyer_reference, "buyer_reference")
+        d.leaf(_LEAVES["DueDate"], doc.due_date.isoformat(), "due_date")
+        d.leaf(_LEAVES["InvoiceTypeCode"], "380", "type")
+    d.leaf(_LEAVES["Note"], doc.note, "note")
+    d.leaf(_LEAVES["DocumentCurrencyCode"], doc.currency, "currency")
+    d.leaf(_LEAVES["BuyerReference"], doc.buyer_reference, "buyer_reference")
     if doc.billing_reference:
-        d.open(_CAC + "BillingReference")
-        d.open(_CAC + "InvoiceDocumentReference")
-        d.leaf(_CBC + "ID", doc.billing_reference, "credited_invoice")
+        shape += (_OPENS["BillingReference"], _OPENS["InvoiceDocumentReference"])
+        d.leaf(_LEAVES["ID"], doc.billing_reference, "credited_invoice")
         if doc.billing_reference_date:
-            d.leaf(_CBC + "IssueDate", doc.billing_reference_date.isoformat(), "credited_date")
-        d.close()
-        d.close()
+            d.leaf(_LEAVES["IssueDate"], doc.billing_reference_date.isoformat(), "credited_date")
+        shape += (CLOSE, CLOSE)
     _party(d, doc.seller, "AccountingSupplierParty", "seller")
     _party(d, doc.buyer, "AccountingCustomerParty", "customer")
 
-    if doc.payment is not None:
-        d.open(_CAC + "PaymentMeans")
-        d.leaf(_CBC + "PaymentMeansCode", "30", "payment_means")
+    payment = doc.payment
+    if payment is not None:
+        shape.append(_OPENS["PaymentMeans"])
+        d.leaf(_LEAVES["PaymentMeansCode"], "30", "payment_means")
         if credit:
             # UBL 2.1 credit notes have no document-level due date (BT-9 lives here).
-            d.leaf(_CBC + "PaymentDueDate", doc.due_date.isoformat(), "due_date")
-        d.leaf(_CBC + "PaymentID", doc.payment.payment_id, "payment_reference")
-        d.open(_CAC + "PayeeFinancialAccount")
-        d.leaf(_CBC + "ID", doc.payment.account_id, "company.bank_account")
-        if doc.payment.institution_branch:
-            d.open(_CAC + "FinancialInstitutionBranch")
-            d.leaf(_CBC + "ID", doc.payment.institution_branch, "company.bank_account")
-            d.close()
-        d.close()
-        d.close()
+            d.leaf(_LEAVES["PaymentDueDate"], doc.due_date.isoformat(), "due_date")
+        d.leaf(_LEAVES["PaymentID"], payment.payment_id, "payment_reference")
+        shape.append(_OPENS["PayeeFinancialAccount"])
+        d.leaf(_LEAVES["ID"], payment.account_id, "company.bank_account")
+        if payment.institution_branch:
+            shape.append(_OPENS["FinancialInstitutionBranch"])
+            d.leaf(_LEAVES["ID"], payment.institution_branch, "company.bank_account")
+            shape.append(CLOSE)
+        shape += (CLOSE, CLOSE)
     elif credit:
-        d.open(_CAC + "PaymentTerms")
-        d.leaf(_CBC + "Note", doc.due_date.isoformat(), "due_date")
-        d.close()
+        shape.append(_OPENS["PaymentTerms"])
+        d.leaf(_LEAVES["Note"], doc.due_date.isoformat(), "due_date")
+        shape.append(CLOSE)
 
     totals = doc.totals or compute_totals(doc.lines)
-    d.open(_CAC + "TaxTotal")
-    d.amount(_CBC + "TaxAmount", totals.vat, cur)
+    shape.append(_OPENS["TaxTotal"])
+    d.amount(_AMOUNTS["TaxAmount"], totals.vat)
     for group in totals.groups:
-        d.open(_CAC + "TaxSubtotal")
-        d.amount(_CBC + "TaxableAmount", group.taxable, cur)
-        d.amount(_CBC + "TaxAmount", group.tax, cur)
+        shape.append(_OPENS["TaxSubtotal"])
+        d.amount(_AMOUNTS["TaxableAmount"], group.taxable)
+        d.amount(_AMOUNTS["TaxAmount"], group.tax)
         _tax_category(d, "TaxCategory", group.category, group.rate, group.exemption_reason)
-        d.close()
-    d.close()
+        shape.append(CLOSE)
+    shape.append(CLOSE)
 
-    d.open(_CAC + "LegalMonetaryTotal")
-    d.amount(_CBC + "LineExtensionAmount", totals.excl_vat, cur)
-    d.amount(_CBC + "TaxExclusiveAmount", totals.excl_vat, cur)
-    d.amount(_CBC + "TaxInclusiveAmount", totals.incl_vat, cur)
-    d.amount(_CBC + "PayableAmount", totals.incl_vat, cur)
-    d.close()
+    shape.append(_OPENS["LegalMonetaryTotal"])
+    d.amount(_AMOUNTS["LineExtensionAmount"], totals.excl_vat)
+    d.amount(_AMOUNTS["TaxExclusiveAmount"], totals.excl_vat)
+    d.amount(_AMOUNTS["TaxInclusiveAmount"], totals.incl_vat)
+    d.amount(_AMOUNTS["PayableAmount"], totals.incl_vat)
+    shape.append(CLOSE)
 
-    line_tag = _CAC + ("CreditNoteLine" if credit else "InvoiceLine")
-    quantity_tag = _CBC + ("CreditedQuantity" if credit else "InvoicedQuantity")
+    line_event = _OPENS["CreditNoteLine"] if credit else _OPENS["InvoiceLine"]
+    quantity_event = L_CREDITED_QTY if credit else L_INVOICED_QTY
     for index, line in enumerate(doc.lines, start=1):
-        d.open(line_tag)
-        d.leaf(_CBC + "ID", str(line.position or index), "lines.position")
-        d.leaf(
-            quantity_tag,
+        shape.append(line_event)
+        d.leaf(_LEAVES["ID"], str(line.position or index), "lines.position")
+        d.leaf_attr(
+            quantity_event,
+            line.unit,
             format(Decimal(line.quantity).normalize(), "f"),
             "lines.quantity",
-            (("unitCode", line.unit),),
         )
-        d.amount(_CBC + "LineExtensionAmount", line.amount, cur)
-        d.open(_CAC + "Item")
-        d.leaf(_CBC + "Name", line.description, f"lines[{index}].description")
+        d.amount(_AMOUNTS["LineExtensionAmount"], line.amount)
+        shape.append(_OPENS["Item"])
+        d.leaf(_LEAVES["Name"], line.description, f"lines[{index}].description")
         _tax_category(d, "ClassifiedTaxCategory", line.vat_category, line.vat_rate)
-        d.close()
-        d.open(_CAC + "Price")
-        d.amount(_CBC + "PriceAmount", line.unit_price, cur)
-        d.close()
-        d.close()
+        shape += (CLOSE, _OPENS["Price"])
+        d.amount(_AMOUNTS["PriceAmount"], line.unit_price)
+        shape += (CLOSE, CLOSE)
     return d
-
-
-def _set_text(el, value: str, field_name: str) -> None:
-    try:
-        el.text = value
-    except ValueError as exc:  # lxml refuses XML-illegal characters
-        bad = first_xml_illegal(value)
-        code = f"U+{ord(bad):04X}" if bad else str(exc)
-        raise UblError(field_name, f"character {code} cannot be written to XML") from exc
 
 
 # shape -> (template root, positions of the text elements in root.iter() order)
@@ -481,34 +564,45 @@ def _template(credit: bool, shape: tuple) -> tuple[etree._Element, tuple[int, ..
     stack = [root]
     leaves: list[etree._Element] = []
     sub = etree.SubElement
-    for event in shape:
-        kind = event[0]
+    items = iter(shape)
+    for item in items:
+        kind, tag, attribute = _EVENTS[item]
         if kind == _LEAF:
-            leaves.append(
-                sub(stack[-1], event[1], dict(event[2])) if event[2] else sub(stack[-1], event[1])
-            )
+            attrs = {attribute: next(items)} if attribute else {}
+            leaves.append(sub(stack[-1], tag, attrs))
         elif kind == _OPEN:
-            stack.append(sub(stack[-1], event[1]))
+            stack.append(sub(stack[-1], tag))
         else:
             stack.pop()
     index = {el: i for i, el in enumerate(root.iter())}
     return root, tuple(index[el] for el in leaves)
 
 
+def _illegal(walked: _Doc) -> UblError:
+    for value, field_name in zip(walked.texts, walked.fields, strict=True):
+        bad = first_xml_illegal(value)
+        if bad is not None:
+            return UblError(field_name, f"character U+{ord(bad):04X} cannot be written to XML")
+    return UblError("document", "text cannot be written to XML")
+
+
 def build_ubl_from_snapshot(doc: DocumentSnapshot) -> bytes:
     """The UBL 2.1 document for one snapshot, as UTF-8 bytes with an XML declaration."""
     walked = _walk(doc)
-    key = (doc.is_credit_note, tuple(walked.shape))
+    key = (doc.is_credit_note, *walked.shape)
     cached = _TEMPLATES.get(key)
     if cached is None:
         if len(_TEMPLATES) >= _MAX_TEMPLATES:
             _TEMPLATES.clear()
-        cached = _TEMPLATES[key] = _template(doc.is_credit_note, key[1])
+        cached = _TEMPLATES[key] = _template(doc.is_credit_note, tuple(walked.shape))
     template, positions = cached
-    root = copy.deepcopy(template)
+    root = template.__deepcopy__(None)
     elements = list(root.iter())
-    for position, (value, field_name) in zip(positions, walked.texts, strict=True):
-        _set_text(elements[position], value, field_name)
+    try:
+        for position, value in zip(positions, walked.texts, strict=True):
+            elements[position].text = value
+    except ValueError as exc:  # lxml refuses XML-illegal characters
+        raise _illegal(walked) from exc
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
