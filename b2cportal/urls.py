@@ -13,5 +13,6 @@ urlpatterns = [
     path("settings/", include("b2cportal.companies.urls")),
     path("simulator/", include("b2cportal.network.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("invoices/", include("invoices.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,612 @@
+"""Peppol BIS Billing 3.0 (EHF 3.0 in Norway) UBL 2.1 invoices and credit notes, built with lxml.
+
+`build_ubl(invoice)` takes an Invoice (or a ready `DocumentSnapshot`) and returns the XML bytes.
+The builder works on a plain dataclass snapshot so it needs no database, is fast in bulk runs and
+is easy to test. Every text goes through lxml, which escapes it; text that XML cannot carry raises
+`UblError` naming the field (forms refuse such text earlier, see `invoices.validators`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from lxml import etree
+
+from .calc import Totals, compute_totals, line_amount
+from .validators import first_xml_illegal
+
+CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+PROFILE_ID = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+
+NS_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+NS_CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
+NS_CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+NS_CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+
+# Electronic address schemes (Peppol EAS): Norwegian and Swedish organisation numbers. 0007 also
+# carries a Swedish consumer's 10-digit personnummer (PEPPOL-COMMON-R049 checks it with Luhn).
+SCHEME_BY_COUNTRY = {"NO": "0192", "SE": "0007"}
+
+F_TAX_TEXT = "Godkänd för F-skatt"
+FORETAKSREGISTERET = "Foretaksregisteret"
+
+
+class UblError(ValueError):
+    """The invoice data cannot be written as a UBL document (names the field)."""
+
+    def __init__(self, field_name: str, message: str):
+        super().__init__(f"{field_name}: {message}")
+        self.field_name = field_name
+
+
+@dataclass(frozen=True, slots=True)
+class PartySnapshot:
+    name: str
+    country: str
+    address_line1: str = ""
+    address_line2: str = ""
+    postcode: str = ""
+    city: str = ""
+    organisation_number: str = ""
+    vat_id: str = ""
+    endpoint_scheme: str = ""
+    endpoint_id: str = ""
+    email: str = ""
+    f_tax_approved: bool = False
+    is_consumer: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LineSnapshot:
+    position: int
+    description: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    vat_category: str
+    vat_rate: Decimal
+    exemption_reason: str = ""
+
+    @property
+    def amount(self) -> Decimal:
+        return line_amount(self.quantity, self.unit_price)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentSnapshot:
+    account_id: str
+    # None for a BBAN; "SE:BANKGIRO" / "SE:PLUSGIRO" for Swedish giro accounts (SE-R-011).
+    institution_branch: str | None = None
+    payment_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSnapshot:
+    is_credit_note: bool
+    number: str
+    issue_date: date
+    due_date: date
+    currency: str
+    seller: PartySnapshot
+    buyer: PartySnapshot
+    lines: tuple[LineSnapshot, ...]
+    buyer_reference: str = ""
+    note: str = ""
+    payment: PaymentSnapshot | None = None
+    billing_reference: str = ""
+    billing_reference_date: date | None = None
+    totals: Totals | None = field(default=None)
+
+
+def _digits(value: str) -> str:
+    return re.sub(r"\D", "", value or "")
+
+
+def seller_vat_id(*, country: str, organisation_number: str, vat_number: str) -> str:
+    """NO: NO + 9 digits + MVA (NO-R-001); SE: SE + 10 digits + 01 (SE-R-001/002)."""
+    if vat_number:
+        return re.sub(r"[\s.-]", "", vat_number).upper()
+    orgnr = _digits(organisation_number)
+    if country == "NO":
+        return f"NO{orgnr}MVA"
+    if country == "SE":
+        return f"SE{orgnr}01"
+    return ""
+
+
+# --- Snapshot from the database ------------------------------------------------------------
+
+
+def _seller_snapshot(company) -> PartySnapshot:
+    orgnr = _digits(company.organisation_number)
+    return PartySnapshot(
+        name=company.name,
+        country=company.country,
+        address_line1=company.address_line1,
+        address_line2=company.address_line2,
+        postcode=company.postcode,
+        city=company.city,
+        organisation_number=orgnr,
+        vat_id=seller_vat_id(
+            country=company.country,
+            organisation_number=orgnr,
+            vat_number=company.vat_number,
+        ),
+        endpoint_scheme=SCHEME_BY_COUNTRY.get(company.country, ""),
+        endpoint_id=orgnr,
+        email=company.email,
+        f_tax_approved=company.f_tax_approved,
+    )
+
+
+def _buyer_snapshot(customer) -> PartySnapshot:
+    country = customer.country or customer.company.country
+    scheme = endpoint = orgnr = ""
+    if customer.is_consumer:
+        # Swedish consumers are addressed by personnummer (10 digits) under 0007; Norwegian
+        # consumers have no electronic address scheme (see README, consumer documents).
+        if country == "SE" and customer.national_id:
+            from django.core.exceptions import ValidationError
+
+            from b2cportal.identifiers import ssn_for_peppol_endpoint
+
+            try:
+                scheme, endpoint = "0007", ssn_for_peppol_endpoint(customer.national_id)
+            except (ValidationError, ValueError):
+                # A stored number that is not a personnummer gets no address rather than
+                # stopping a bulk run; validation then lists PEPPOL-EN16931-R010.
+                scheme = endpoint = ""
+    else:
+        orgnr = _digits(customer.organisation_number)
+        if orgnr and country in SCHEME_BY_COUNTRY:
+            scheme, endpoint = SCHEME_BY_COUNTRY[country], orgnr
+    return PartySnapshot(
+        name=customer.name,
+        country=country,
+        address_line1=customer.address_line1,
+        address_line2=customer.address_line2,
+        postcode=customer.postcode,
+        city=customer.city,
+        organisation_number=orgnr,
+        vat_id=re.sub(r"[\s.-]", "", customer.vat_number).upper()
+        if not customer.is_consumer
+        else "",
+        endpoint_scheme=scheme,
+        endpoint_id=endpoint,
+        email=customer.email,
+        is_consumer=customer.is_consumer,
+    )
+
+
+def swedish_giro(invoice) -> tuple[str, str] | None:
+    """(SE:BANKGIRO|SE:PLUSGIRO, digits) for a Swedish seller, or None without an account.
+
+    The branch's B2CSE activation names the account type; without it the company's bank account
+    is read as a PlusGiro number when written as `NNNNNN-N` (one check digit after the last
+    hyphen), otherwise as a Bankgiro number (`NNN-NNNN` / `NNNN-NNNN`).
+    """
+    from b2cportal.companies.models import GiroType
+
+    activation = getattr(invoice.branch, "b2cse", None) if invoice.branch_id else None
+    if activation is not None and activation.account_type and activation.account_number:
+        code = "SE:PLUSGIRO" if activation.account_type == GiroType.PLUSGIRO else "SE:BANKGIRO"
+        return code, _digits(activation.account_number)
+    raw = (invoice.company.bank_account or "").strip()
+    if not raw:
+        return None
+    if "-" in raw and len(raw.rsplit("-", 1)[1].strip()) == 1:
+        return "SE:PLUSGIRO", _digits(raw)
+    return "SE:BANKGIRO", _digits(raw)
+
+
+def payment_snapshot(invoice) -> PaymentSnapshot | None:
+    company = invoice.company
+    if company.country == "SE":
+        giro = swedish_giro(invoice)
+        if giro is None:
+            return None
+        return PaymentSnapshot(
+            account_id=giro[1], institution_branch=giro[0], payment_id=invoice.payment_reference
+        )
+    account = _digits(company.bank_account)
+    if not account:
+        return None
+    return PaymentSnapshot(account_id=account, payment_id=invoice.payment_reference)
+
+
+def snapshot(invoice) -> DocumentSnapshot:
+    """Everything the document needs, read once from the invoice and its relations."""
+    lines = tuple(
+        LineSnapshot(
+            position=line.position,
+            description=line.description,
+            quantity=line.quantity,
+            unit=line.unit,
+            unit_price=line.unit_price,
+            vat_category=line.vat_category,
+            vat_rate=line.vat_rate,
+            exemption_reason=line.exemption_reason,
+        )
+        for line in invoice.lines.all()
+    )
+    credited = invoice.credited_invoice if invoice.credited_invoice_id else None
+    return DocumentSnapshot(
+        is_credit_note=invoice.kind == "credit_note",
+        number=invoice.number or f"DRAFT-{invoice.pk}",
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        currency=invoice.currency,
+        seller=_seller_snapshot(invoice.company),
+        buyer=_buyer_snapshot(invoice.customer),
+        lines=lines,
+        buyer_reference=invoice.buyer_reference or invoice.customer.number,
+        note=invoice.note,
+        payment=payment_snapshot(invoice),
+        billing_reference=credited.number if credited else "",
+        billing_reference_date=credited.issue_date if credited else None,
+    )
+
+
+# --- Building -------------------------------------------------------------------------------
+#
+# The builder walks the snapshot once and records the document's *shape* (which elements, in
+# which nesting, with which attribute values) as a tuple of small event ids, and its texts in
+# document order. The first document of a shape is built element by element with lxml; later
+# documents of the same shape (a bulk run has few shapes) deep-copy that tree in C and set the
+# texts. lxml escapes every text either way; no XML is ever assembled from strings.
+
+_CBC = f"{{{NS_CBC}}}"
+_CAC = f"{{{NS_CAC}}}"
+_OPEN, _CLOSE, _LEAF = 0, 1, 2
+_EVENTS: list[tuple[int, str, str]] = []  # id -> (kind, Clark tag, attribute name or "")
+
+
+def _ev(kind: int, tag: str = "", attribute: str = "") -> int:
+    _EVENTS.append((kind, tag, attribute))
+    return len(_EVENTS) - 1
+
+
+CLOSE = _ev(_CLOSE)
+# Containers
+_OPENS = {
+    name: _ev(_OPEN, _CAC + name)
+    for name in (
+        "BillingReference",
+        "InvoiceDocumentReference",
+        "AccountingSupplierParty",
+        "AccountingCustomerParty",
+        "Party",
+        "PartyName",
+        "PostalAddress",
+        "Country",
+        "PartyTaxScheme",
+        "TaxScheme",
+        "PartyLegalEntity",
+        "Contact",
+        "PaymentMeans",
+        "PayeeFinancialAccount",
+        "FinancialInstitutionBranch",
+        "PaymentTerms",
+        "TaxTotal",
+        "TaxSubtotal",
+        "TaxCategory",
+        "ClassifiedTaxCategory",
+        "LegalMonetaryTotal",
+        "InvoiceLine",
+        "CreditNoteLine",
+        "Item",
+        "Price",
+    )
+}
+# Text elements
+_LEAVES = {
+    name: _ev(_LEAF, _CBC + name)
+    for name in (
+        "CustomizationID",
+        "ProfileID",
+        "ID",
+        "IssueDate",
+        "DueDate",
+        "InvoiceTypeCode",
+        "CreditNoteTypeCode",
+        "Note",
+        "DocumentCurrencyCode",
+        "BuyerReference",
+        "Name",
+        "StreetName",
+        "AdditionalStreetName",
+        "CityName",
+        "PostalZone",
+        "IdentificationCode",
+        "CompanyID",
+        "RegistrationName",
+        "ElectronicMail",
+        "PaymentMeansCode",
+        "PaymentDueDate",
+        "PaymentID",
+        "Percent",
+        "TaxExemptionReason",
+    )
+}
+# Text elements with one attribute; its value follows the id in the shape.
+L_ENDPOINT = _ev(_LEAF, _CBC + "EndpointID", "schemeID")
+L_COMPANY_ID_SCHEME = _ev(_LEAF, _CBC + "CompanyID", "schemeID")
+L_INVOICED_QTY = _ev(_LEAF, _CBC + "InvoicedQuantity", "unitCode")
+L_CREDITED_QTY = _ev(_LEAF, _CBC + "CreditedQuantity", "unitCode")
+_AMOUNTS = {
+    name: _ev(_LEAF, _CBC + name, "currencyID")
+    for name in (
+        "TaxAmount",
+        "TaxableAmount",
+        "LineExtensionAmount",
+        "TaxExclusiveAmount",
+        "TaxInclusiveAmount",
+        "PayableAmount",
+        "PriceAmount",
+    )
+}
+
+_PARTY_FIELDS = {
+    prefix: {
+        name: f"{prefix}.{name}"
+        for name in (
+            "endpoint",
+            "name",
+            "address_line1",
+            "address_line2",
+            "city",
+            "postcode",
+            "country",
+            "vat_number",
+            "organisation_number",
+            "email",
+        )
+    }
+    for prefix in ("seller", "customer")
+}
+
+
+class _Doc:
+    __slots__ = ("currency", "fields", "shape", "texts")
+
+    def __init__(self, currency: str):
+        self.shape: list[int | str] = []
+        self.texts: list[str] = []
+        self.fields: list[str] = []
+        self.currency = currency
+
+    def leaf(self, event: int, value: str, field_name: str) -> None:
+        """A text element; empty values are left out (PEPPOL-EN16931-R008: no empty elements)."""
+        if value:
+            self.shape.append(event)
+            self.texts.append(value)
+            self.fields.append(field_name)
+
+    def leaf_attr(self, event: int, attribute: str, value: str, field_name: str) -> None:
+        if value:
+            self.shape += (event, attribute)
+            self.texts.append(value)
+            self.fields.append(field_name)
+
+    def amount(self, event: int, value: Decimal) -> None:
+        self.shape += (event, self.currency)
+        self.texts.append(f"{value:.2f}")
+        self.fields.append("amount")
+
+
+def _address(d: _Doc, party: PartySnapshot, f: dict[str, str]) -> None:
+    shape = d.shape
+    shape.append(_OPENS["PostalAddress"])
+    d.leaf(_LEAVES["StreetName"], party.address_line1, f["address_line1"])
+    d.leaf(_LEAVES["AdditionalStreetName"], party.address_line2, f["address_line2"])
+    d.leaf(_LEAVES["CityName"], party.city, f["city"])
+    d.leaf(_LEAVES["PostalZone"], party.postcode, f["postcode"])
+    shape.append(_OPENS["Country"])
+    d.leaf(_LEAVES["IdentificationCode"], party.country, f["country"])
+    shape += (CLOSE, CLOSE)
+
+
+def _party_tax(d: _Doc, company_id: str, scheme: str, field_name: str) -> None:
+    d.shape.append(_OPENS["PartyTaxScheme"])
+    d.leaf(_LEAVES["CompanyID"], company_id, field_name)
+    d.shape.append(_OPENS["TaxScheme"])
+    d.leaf(_LEAVES["ID"], scheme, "tax_scheme")
+    d.shape += (CLOSE, CLOSE)
+
+
+def _party(d: _Doc, party: PartySnapshot, role: str, prefix: str) -> None:
+    f = _PARTY_FIELDS[prefix]
+    shape = d.shape
+    shape += (_OPENS[role], _OPENS["Party"])
+    if party.endpoint_id:
+        d.leaf_attr(L_ENDPOINT, party.endpoint_scheme, party.endpoint_id, f["endpoint"])
+    shape.append(_OPENS["PartyName"])
+    d.leaf(_LEAVES["Name"], party.name, f["name"])
+    shape.append(CLOSE)
+    _address(d, party, f)
+    if party.vat_id:
+        _party_tax(d, party.vat_id, "VAT", f["vat_number"])
+    if prefix == "seller":
+        if party.country == "NO":
+            # NO-R-002: limited companies state "Foretaksregisteret" (foretaksregisterloven § 10-2).
+            _party_tax(d, FORETAKSREGISTERET, "TAX", "seller.register")
+        elif party.country == "SE" and party.f_tax_approved:
+            # SE-R-005: an F-tax approved seller says so in a non-VAT tax scheme.
+            _party_tax(d, F_TAX_TEXT, "TAX", "seller.f_tax")
+    shape.append(_OPENS["PartyLegalEntity"])
+    d.leaf(_LEAVES["RegistrationName"], party.name, f["name"])
+    if party.organisation_number and party.endpoint_scheme:
+        d.leaf_attr(
+            L_COMPANY_ID_SCHEME,
+            party.endpoint_scheme,
+            party.organisation_number,
+            f["organisation_number"],
+        )
+    shape.append(CLOSE)
+    if party.email:
+        shape.append(_OPENS["Contact"])
+        d.leaf(_LEAVES["ElectronicMail"], party.email, f["email"])
+        shape.append(CLOSE)
+    shape += (CLOSE, CLOSE)
+
+
+def _tax_category(d: _Doc, tag: str, category: str, rate: Decimal, reason: str = "") -> None:
+    d.shape.append(_OPENS[tag])
+    d.leaf(_LEAVES["ID"], category, "vat_category")
+    if category != "O":
+        d.leaf(_LEAVES["Percent"], f"{rate:.2f}", "vat_rate")
+    if reason and tag == "TaxCategory":
+        d.leaf(_LEAVES["TaxExemptionReason"], reason, "lines.exemption_reason")
+    d.shape.append(_OPENS["TaxScheme"])
+    d.leaf(_LEAVES["ID"], "VAT", "tax_scheme")
+    d.shape += (CLOSE, CLOSE)
+
+
+def _walk(doc: DocumentSnapshot) -> _Doc:
+    """Record the document's shape and texts in document order (the UBL 2.1 sequence)."""
+    d = _Doc(doc.currency)
+    shape = d.shape
+    credit = doc.is_credit_note
+    d.leaf(_LEAVES["CustomizationID"], CUSTOMIZATION_ID, "customization")
+    d.leaf(_LEAVES["ProfileID"], PROFILE_ID, "profile")
+    d.leaf(_LEAVES["ID"], doc.number, "number")
+    d.leaf(_LEAVES["IssueDate"], doc.issue_date.isoformat(), "issue_date")
+    if credit:
+        d.leaf(_LEAVES["CreditNoteTypeCode"], "381", "type")
+    else:
+        d.leaf(_LEAVES["DueDate"], doc.due_date.isoformat(), "due_date")
+        d.leaf(_LEAVES["InvoiceTypeCode"], "380", "type")
+    d.leaf(_LEAVES["Note"], doc.note, "note")
+    d.leaf(_LEAVES["DocumentCurrencyCode"], doc.currency, "currency")
+    d.leaf(_LEAVES["BuyerReference"], doc.buyer_reference, "buyer_reference")
+    if doc.billing_reference:
+        shape += (_OPENS["BillingReference"], _OPENS["InvoiceDocumentReference"])
+        d.leaf(_LEAVES["ID"], doc.billing_reference, "credited_invoice")
+        if doc.billing_reference_date:
+            d.leaf(_LEAVES["IssueDate"], doc.billing_reference_date.isoformat(), "credited_date")
+        shape += (CLOSE, CLOSE)
+    _party(d, doc.seller, "AccountingSupplierParty", "seller")
+    _party(d, doc.buyer, "AccountingCustomerParty", "customer")
+
+    payment = doc.payment
+    if payment is not None:
+        shape.append(_OPENS["PaymentMeans"])
+        d.leaf(_LEAVES["PaymentMeansCode"], "30", "payment_means")
+        if credit:
+            # UBL 2.1 credit notes have no document-level due date (BT-9 lives here).
+            d.leaf(_LEAVES["PaymentDueDate"], doc.due_date.isoformat(), "due_date")
+        d.leaf(_LEAVES["PaymentID"], payment.payment_id, "payment_reference")
+        shape.append(_OPENS["PayeeFinancialAccount"])
+        d.leaf(_LEAVES["ID"], payment.account_id, "company.bank_account")
+        if payment.institution_branch:
+            shape.append(_OPENS["FinancialInstitutionBranch"])
+            d.leaf(_LEAVES["ID"], payment.institution_branch, "company.bank_account")
+            shape.append(CLOSE)
+        shape += (CLOSE, CLOSE)
+    elif credit:
+        shape.append(_OPENS["PaymentTerms"])
+        d.leaf(_LEAVES["Note"], doc.due_date.isoformat(), "due_date")
+        shape.append(CLOSE)
+
+    totals = doc.totals or compute_totals(doc.lines)
+    shape.append(_OPENS["TaxTotal"])
+    d.amount(_AMOUNTS["TaxAmount"], totals.vat)
+    for group in totals.groups:
+        shape.append(_OPENS["TaxSubtotal"])
+        d.amount(_AMOUNTS["TaxableAmount"], group.taxable)
+        d.amount(_AMOUNTS["TaxAmount"], group.tax)
+        _tax_category(d, "TaxCategory", group.category, group.rate, group.exemption_reason)
+        shape.append(CLOSE)
+    shape.append(CLOSE)
+
+    shape.append(_OPENS["LegalMonetaryTotal"])
+    d.amount(_AMOUNTS["LineExtensionAmount"], totals.excl_vat)
+    d.amount(_AMOUNTS["TaxExclusiveAmount"], totals.excl_vat)
+    d.amount(_AMOUNTS["TaxInclusiveAmount"], totals.incl_vat)
+    d.amount(_AMOUNTS["PayableAmount"], totals.incl_vat)
+    shape.append(CLOSE)
+
+    line_event = _OPENS["CreditNoteLine"] if credit else _OPENS["InvoiceLine"]
+    quantity_event = L_CREDITED_QTY if credit else L_INVOICED_QTY
+    for index, line in enumerate(doc.lines, start=1):
+        shape.append(line_event)
+        d.leaf(_LEAVES["ID"], str(line.position or index), "lines.position")
+        d.leaf_attr(
+            quantity_event,
+            line.unit,
+            format(Decimal(line.quantity).normalize(), "f"),
+            "lines.quantity",
+        )
+        d.amount(_AMOUNTS["LineExtensionAmount"], line.amount)
+        shape.append(_OPENS["Item"])
+        d.leaf(_LEAVES["Name"], line.description, f"lines[{index}].description")
+        _tax_category(d, "ClassifiedTaxCategory", line.vat_category, line.vat_rate)
+        shape += (CLOSE, _OPENS["Price"])
+        d.amount(_AMOUNTS["PriceAmount"], line.unit_price)
+        shape += (CLOSE, CLOSE)
+    return d
+
+
+# shape -> (template root, positions of the text elements in root.iter() order)
+_TEMPLATES: dict[tuple, tuple[etree._Element, tuple[int, ...]]] = {}
+_MAX_TEMPLATES = 512
+
+
+def _template(credit: bool, shape: tuple) -> tuple[etree._Element, tuple[int, ...]]:
+    ns = NS_CREDIT_NOTE if credit else NS_INVOICE
+    root = etree.Element(
+        f"{{{ns}}}" + ("CreditNote" if credit else "Invoice"),
+        nsmap={None: ns, "cac": NS_CAC, "cbc": NS_CBC},
+    )
+    stack = [root]
+    leaves: list[etree._Element] = []
+    sub = etree.SubElement
+    items = iter(shape)
+    for item in items:
+        kind, tag, attribute = _EVENTS[item]
+        if kind == _LEAF:
+            attrs = {attribute: next(items)} if attribute else {}
+            leaves.append(sub(stack[-1], tag, attrs))
+        elif kind == _OPEN:
+            stack.append(sub(stack[-1], tag))
+        else:
+            stack.pop()
+    index = {el: i for i, el in enumerate(root.iter())}
+    return root, tuple(index[el] for el in leaves)
+
+
+def _illegal(walked: _Doc) -> UblError:
+    for value, field_name in zip(walked.texts, walked.fields, strict=True):
+        bad = first_xml_illegal(value)
+        if bad is not None:
+            return UblError(field_name, f"character U+{ord(bad):04X} cannot be written to XML")
+    return UblError("document", "text cannot be written to XML")
+
+
+def build_ubl_from_snapshot(doc: DocumentSnapshot) -> bytes:
+    """The UBL 2.1 document for one snapshot, as UTF-8 bytes with an XML declaration."""
+    walked = _walk(doc)
+    key = (doc.is_credit_note, *walked.shape)
+    cached = _TEMPLATES.get(key)
+    if cached is None:
+        if len(_TEMPLATES) >= _MAX_TEMPLATES:
+            _TEMPLATES.clear()
+        cached = _TEMPLATES[key] = _template(doc.is_credit_note, tuple(walked.shape))
+    template, positions = cached
+    root = template.__deepcopy__(None)
+    elements = list(root.iter())
+    try:
+        for position, value in zip(positions, walked.texts, strict=True):
+            elements[position].text = value
+    except ValueError as exc:  # lxml refuses XML-illegal characters
+        raise _illegal(walked) from exc
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def build_ubl(invoice) -> bytes:
+    """The Peppol BIS Billing 3.0 document of an Invoice (or of a DocumentSnapshot)."""
+    doc = invoice if isinstance(invoice, DocumentSnapshot) else snapshot(invoice)
+    return build_ubl_from_snapshot(doc)
