@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The official compiled EN 16931 + Peppol BIS 3 rules shipped beside the repository.
+EINVOICE_RULES_DIR ?= $(abspath ../shared/validation/peppol-bis3-2026.5)
+export EINVOICE_RULES_DIR
 
 .PHONY: setup run test check browser bench clean messages
 
