@@ -125,12 +125,12 @@ def test_list_is_paginated_by_fifty(client, accountant_no, company_no):
 
 def test_list_query_count_is_constant(client, accountant_no, company_no, django_assert_num_queries):
     client.force_login(accountant_no)
-    for n in range(5):
+    for _n in range(5):
         make_customer(company=company_no)
     client.get(LIST)  # warm up: session, content types
     with django_assert_num_queries(6) as few:
         client.get(LIST)
-    for n in range(55):
+    for _n in range(55):
         make_customer(company=company_no)
     with django_assert_num_queries(6) as many:
         response = client.get(LIST)
@@ -166,7 +166,8 @@ def test_bad_national_id_shows_on_its_field_in_the_general_tab(client, accountan
     form = response.context["form"]
     assert list(form.errors) == ["national_id"]
     tabs = {t["id"]: t for t in form.tabs()}
-    assert tabs["general"]["active"] and tabs["general"]["error_count"] == 1
+    assert tabs["general"]["active"]
+    assert tabs["general"]["error_count"] == 1
     assert b'data-testid="tab-general-errors"' in response.content
     # Nothing typed is lost.
     assert b"kari@example.com" in response.content
@@ -177,7 +178,8 @@ def test_phone_error_opens_the_invoicing_tab(client, accountant_no):
     client.force_login(accountant_no)
     response = client.post(CREATE, _form(phone_1="12"))
     tabs = {t["id"]: t for t in response.context["form"].tabs()}
-    assert tabs["invoicing"]["active"] and not tabs["general"]["active"]
+    assert tabs["invoicing"]["active"]
+    assert not tabs["general"]["active"]
 
 
 def test_duplicate_number_is_a_field_error(client, accountant_no, company_no):
