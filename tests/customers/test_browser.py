@@ -10,8 +10,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_create_customer_fix_the_national_id_and_try_einvoice(page, login, accountant_no):
     login(accountant_no)
-    page.click("text=Customers")
-    page.click("[data-testid=customer-create]")
+    with page.expect_navigation():
+        page.click("text=Customers")
+    with page.expect_navigation():
+        page.click("[data-testid=customer-create]")
     page.fill("#id_number", "5001")
     page.fill("#id_name", "Kari Nordmann")
     page.fill("#id_national_id", "150765 00566")  # wrong check digit
@@ -22,7 +24,8 @@ def test_create_customer_fix_the_national_id_and_try_einvoice(page, login, accou
     page.click("[data-testid=tab-invoicing]")
     assert page.locator("#id_einvoice_norway").count() == 0
     assert page.locator("[data-testid=einvoice-after-save]").is_visible()
-    page.click("[data-testid=customer-save]")
+    with page.expect_navigation():
+        page.click("[data-testid=customer-save]")
 
     # Back on the form, the General tab is open and the error sits on the national ID field.
     field = page.locator("#id_national_id")
@@ -34,17 +37,20 @@ def test_create_customer_fix_the_national_id_and_try_einvoice(page, login, accou
     assert not Customer.objects.exists()
 
     field.fill(NO_FODSELSNUMMER)
-    page.click("[data-testid=customer-save]")
+    with page.expect_navigation():
+        page.click("[data-testid=customer-save]")
     page.wait_for_selector("[data-testid=customer-title]")
     assert "Customer 5001 Kari Nordmann created." in page.content()
     customer = Customer.objects.get(number="5001")
     assert customer.national_id == NO_FODSELSNUMMER
 
     # Switch on e-invoice (Norway) with neither email nor mobile: refused, on the field.
-    page.click("[data-testid=customer-edit]")
+    with page.expect_navigation():
+        page.click("[data-testid=customer-edit]")
     page.click("[data-testid=tab-invoicing]")
     page.check("#id_einvoice_norway")
-    page.click("[data-testid=customer-save]")
+    with page.expect_navigation():
+        page.click("[data-testid=customer-save]")
     error = page.locator("#error_1_id_einvoice_norway")
     assert error.is_visible()  # the Invoicing settings tab opened by itself
     assert "mobile number" in error.inner_text()
@@ -54,7 +60,8 @@ def test_create_customer_fix_the_national_id_and_try_einvoice(page, login, accou
     # With a mobile number in the ledger's mobile field (phone 2) it is accepted.
     page.fill("#id_phone_2", "912 34 567")
     page.check("#id_einvoice_norway")
-    page.click("[data-testid=customer-save]")
+    with page.expect_navigation():
+        page.click("[data-testid=customer-save]")
     page.wait_for_selector("[data-testid=customer-title]")
     customer.refresh_from_db()
     assert customer.einvoice_norway is True
@@ -71,14 +78,16 @@ def test_search_and_filter_the_list(page, login, accountant_no, company_no):
     login(accountant_no)
     page.goto("/customers/")
     page.fill("#id_q", f"{NO_FODSELSNUMMER[:6]} {NO_FODSELSNUMMER[6:]}")
-    page.click("[data-testid=customer-search]")
+    with page.expect_navigation():
+        page.click("[data-testid=customer-search]")
     rows = page.locator("[data-testid=customer-row]")
     assert rows.count() == 1
     assert "Ola Søk" in rows.first.inner_text()
     assert f"{NO_FODSELSNUMMER[:6]}*****" in rows.first.inner_text()
     page.goto("/customers/")
     page.select_option("#id_kind", "business")
-    page.click("[data-testid=customer-search]")
+    with page.expect_navigation():
+        page.click("[data-testid=customer-search]")
     assert page.locator("[data-testid=customer-row]").count() == 1
     assert "Per Annen" in page.locator("[data-testid=customer-row]").first.inner_text()
 
