@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/", include("b2cportal.companies.urls")),
     path("simulator/", include("b2cportal.network.urls")),
+    path("customers/", include("b2cportal.customers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("invoices/", include("invoices.urls")),
     path("admin/", admin.site.urls),
