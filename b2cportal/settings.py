@@ -192,3 +192,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+CELERY_BEAT_SCHEDULE["routing-sweep-deliveries"] = {
+    "task": "routing.tasks.sweep_deliveries",
+    "schedule": 30.0,
+}
+CELERY_BEAT_SCHEDULE["routing-release-active-holds"] = {
+    "task": "routing.tasks.release_active_holds",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["routing-expire-holds"] = {
+    "task": "routing.tasks.expire_holds",
+    "schedule": 300.0,
+}

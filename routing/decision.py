@@ -104,6 +104,8 @@ RULE_LABELS = {
     "se_fmi": _("Sweden: active FMI (online bank)"),
     "se_billo": _("Sweden: Billo account"),
     "se_kivra": _("Sweden: Kivra account"),
+    "no_hold_expired": _("Norway: agreement accepted within 3 days"),
+    "no_hold_released": _("Norway: agreement became active, hold released"),
     "fallback_email": _("Fallback: email"),
     "fallback_print": _("Fallback: print"),
 }
@@ -327,3 +329,10 @@ def rule_label(rule: str) -> str:
     if rule.startswith("chosen:"):
         return str(_("Chosen: %(channel)s") % {"channel": Channel(rule[7:]).label})
     return str(RULE_LABELS.get(rule, rule))
+
+
+def decide_after_hold(inputs: RouteInputs) -> RouteDecision:
+    """The hold expired without an active agreement: email if there is an address, else print."""
+    walk = _Walk(inputs)
+    walk.check("no_hold_expired", False, hold_days=NO_HOLD_DAYS)
+    return _fallback(walk)

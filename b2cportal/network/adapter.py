@@ -14,6 +14,7 @@ The interface is split by concern so each part can grow on its own:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
@@ -36,8 +37,64 @@ class ConsumerApi:
     """Consumer-facing messages and directories. Implemented per adapter."""
 
 
+class NetworkTimeout(NetworkError):
+    """No answer in time: the network may or may not have accepted the document."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The network's answer for one document, keyed by our document UUID."""
+
+    external_id: str
+    status: str  # "delivered" | "accepted" | "rejected"
+    detail: str = ""
+    network_id: str = ""
+
+
+@dataclass(frozen=True)
+class OutgoingDocument:
+    """What we hand to a network: the receiver, the issuer and the bytes."""
+
+    external_id: str  # our document UUID: the idempotency key
+    channel: str  # internal | peppol | operator | efaktura | bank_se | billo | kivra
+    recipient: str
+    recipient_name: str
+    issuer_identifier: str
+    issuer_name: str
+    document_number: str
+    content_type: str
+    content: bytes
+
+
 class DeliveryApi:
-    """Document delivery and status. Implemented per adapter."""
+    """Document delivery, status and the receiver directories. Implemented per adapter.
+
+    Directory lookups take many identifiers at once so a bulk send asks once per chunk.
+    """
+
+    def lookup_participants(self, identifiers: list[str]) -> dict[str, set[str]]:
+        """Identifier -> the participant kinds it is registered as (internal/peppol/operator)."""
+        raise NotImplementedError
+
+    def lookup_fmi(self, ssns: list[str], issuer_fui: str = "") -> set[str]:
+        """The SSNs with an active FMI (for this issuer's FUI when given)."""
+        raise NotImplementedError
+
+    def lookup_mailboxes(self, ssns: list[str]) -> dict[str, set[str]]:
+        """SSN -> digital mailbox providers (billo/kivra) where it has an account."""
+        raise NotImplementedError
+
+    def lookup_efaktura_receivers(self, national_ids: list[str]) -> set[str]:
+        """Norwegian national IDs found in the eFaktura receiver directory."""
+        raise NotImplementedError
+
+    def deliver(self, document: OutgoingDocument) -> Receipt:
+        """Deliver once per external_id; a repeat returns the first receipt."""
+        raise NotImplementedError
+
+    def status(self, external_id: str) -> Receipt | None:
+        """The receipt for a document UUID, or None when the network never accepted it."""
+        raise NotImplementedError
 
 
 class Network(ActivationApi, ConsumerApi, DeliveryApi):
