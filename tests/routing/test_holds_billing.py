@@ -158,7 +158,8 @@ def test_billing_report_counts_per_branch_and_action(
 ):
     activate(company_se, se=True)
     with django_capture_on_commit_callbacks(execute=True):
-        for ssn, kw in zip(SE_SSNS[:3], ({"fmi": True}, {"kivra": True}, {"kivra": True}), strict=False):
+        kinds = ({"fmi": True}, {"kivra": True}, {"kivra": True})
+        for ssn, kw in zip(SE_SSNS[:3], kinds, strict=True):
             national_id = se_consumer_with(ssn=ssn, **kw)
             invoice = make_open_invoice(company=company_se, national_id=national_id)
             services.send_invoice(invoice=invoice, acting_user=accountant_se)
