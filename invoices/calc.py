@@ -1,0 +1,82 @@
+"""Money arithmetic for invoices, shared by services, UBL and PDF so every total agrees.
+
+The rules follow EN 16931: a line's net amount is quantity x price rounded to 2 decimals
+(PEPPOL-EN16931-R120); the VAT of each category/rate group is its taxable amount x rate / 100,
+rounded to 2 decimals (BR-CO-17); document totals are sums of those (BR-CO-10, BR-CO-14).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Protocol
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+# VAT rates a user may choose per country for the standard-rated category (S).
+STANDARD_RATES = {
+    "NO": (Decimal("25"), Decimal("15"), Decimal("12")),
+    "SE": (Decimal("25"), Decimal("12"), Decimal("6")),
+}
+
+
+def money(value: Decimal) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def line_amount(quantity: Decimal, unit_price: Decimal) -> Decimal:
+    return money(Decimal(quantity) * Decimal(unit_price))
+
+
+class LineLike(Protocol):
+    quantity: Decimal
+    unit_price: Decimal
+    vat_category: str
+    vat_rate: Decimal
+    exemption_reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class VatGroup:
+    category: str
+    rate: Decimal
+    taxable: Decimal
+    tax: Decimal
+    exemption_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    excl_vat: Decimal
+    vat: Decimal
+    incl_vat: Decimal
+    groups: tuple[VatGroup, ...]
+
+
+def compute_totals(lines: Iterable[LineLike]) -> Totals:
+    """Line amounts, the VAT breakdown per (category, rate) and the document totals."""
+    taxable: dict[tuple[str, Decimal], Decimal] = {}
+    reasons: dict[tuple[str, Decimal], str] = {}
+    for line in lines:
+        rate = Decimal(line.vat_rate).quantize(CENT)
+        key = (line.vat_category, rate)
+        taxable[key] = taxable.get(key, ZERO) + line_amount(line.quantity, line.unit_price)
+        if line.exemption_reason and key not in reasons:
+            reasons[key] = line.exemption_reason
+    groups = tuple(
+        VatGroup(
+            category=category,
+            rate=rate,
+            taxable=amount,
+            tax=money(amount * rate / 100) if category == "S" else ZERO,
+            exemption_reason=reasons.get((category, rate), ""),
+        )
+        for (category, rate), amount in sorted(
+            taxable.items(), key=lambda kv: (kv[0][0], -kv[0][1])
+        )
+    )
+    excl = sum((g.taxable for g in groups), ZERO)
+    vat = sum((g.tax for g in groups), ZERO)
+    return Totals(excl_vat=excl, vat=vat, incl_vat=excl + vat, groups=groups)
