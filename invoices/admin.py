@@ -1,0 +1,115 @@
+"""Admin for invoices: drafts editable, released documents read-only and never deleted."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from b2cportal.companies.admin_mixins import TenantScopedAdmin
+
+from .models import Invoice, InvoiceEvent, InvoiceLine, InvoiceNumberSequence
+
+
+def _released(obj) -> bool:
+    return obj is not None and obj.is_released
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    extra = 0
+    fields = (
+        "position",
+        "description",
+        "quantity",
+        "unit",
+        "unit_price",
+        "vat_category",
+        "vat_rate",
+        "exemption_reason",
+        "line_total",
+    )
+    readonly_fields = ("line_total",)
+
+    def has_add_permission(self, request, obj=None):
+        return not _released(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not _released(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not _released(obj) and super().has_delete_permission(request, obj)
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(TenantScopedAdmin):
+    company_path = "company"
+    list_display = (
+        "number",
+        "kind",
+        "status",
+        "company",
+        "customer",
+        "issue_date",
+        "total_incl_vat",
+        "delivery_status",
+    )
+    list_filter = ("status", "kind", "delivery_status")
+    search_fields = ("number", "customer__name", "customer__number", "payment_reference")
+    list_select_related = ("company", "customer")
+    inlines = [InvoiceLineInline]
+    readonly_fields = (
+        "number",
+        "status",
+        "total_excl_vat",
+        "total_vat",
+        "total_incl_vat",
+        "payment_reference",
+        "document_uuid",
+        "released_at",
+        "released_by",
+        "delivery_status",
+        "delivery_status_detail",
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        if _released(obj):
+            return [f.name for f in self.model._meta.fields]
+        return self.readonly_fields
+
+    def has_change_permission(self, request, obj=None):
+        # Released documents can be viewed (view permission) but never changed.
+        return not _released(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not _released(obj) and super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        # Bulk delete would bypass the per-object check.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
+@admin.register(InvoiceNumberSequence)
+class InvoiceNumberSequenceAdmin(TenantScopedAdmin):
+    company_path = "company"
+    list_display = ("company", "prefix", "next_number")
+    readonly_fields = ("next_number",)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InvoiceEvent)
+class InvoiceEventAdmin(TenantScopedAdmin):
+    company_path = "invoice__company"
+    list_display = ("invoice", "action", "actor", "created_at")
+    readonly_fields = ("invoice", "action", "actor", "data", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

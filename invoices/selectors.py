@@ -1,0 +1,67 @@
+"""Reads for invoice screens, exports and documents; always scoped to one company."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from b2cportal.companies.models import Company
+
+from .models import Invoice
+from .validation import ValidationReport, validate_document
+
+
+def invoices_of(*, company: Company) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(company=company)
+
+
+def invoice_list(*, company: Company, filters: dict | None = None) -> QuerySet[Invoice]:
+    """The list screen's rows: one query whatever the page size (customer and branch joined)."""
+    filters = filters or {}
+    queryset = invoices_of(company=company).select_related("customer", "branch", "credited_invoice")
+    if filters.get("q"):
+        q = filters["q"].strip()
+        queryset = queryset.filter(
+            Q(number__icontains=q)
+            | Q(customer__name__icontains=q)
+            | Q(customer__number__icontains=q)
+            | Q(buyer_reference__icontains=q)
+            | Q(payment_reference__icontains=q)
+            | Q(note__icontains=q)
+        )
+    for name in ("status", "kind", "delivery_status"):
+        if filters.get(name):
+            queryset = queryset.filter(**{name: filters[name]})
+    if filters.get("customer"):
+        queryset = queryset.filter(customer=filters["customer"])
+    if filters.get("branch"):
+        queryset = queryset.filter(branch=filters["branch"])
+    if filters.get("date_from"):
+        queryset = queryset.filter(issue_date__gte=filters["date_from"])
+    if filters.get("date_to"):
+        queryset = queryset.filter(issue_date__lte=filters["date_to"])
+    return queryset.order_by("-issue_date", "-id")
+
+
+def invoice_for_document(*, company: Company, pk: int) -> Invoice:
+    """One invoice with everything the UBL and PDF builders read, for this company only."""
+    return (
+        invoices_of(company=company)
+        .select_related("company", "branch", "customer", "credited_invoice")
+        .prefetch_related("lines")
+        .get(pk=pk)
+    )
+
+
+def validation_report(*, invoice: Invoice) -> ValidationReport:
+    """Build the invoice's UBL document and run XSD + CEN + Peppol on it (no writes)."""
+    from .ubl import UblError, build_ubl
+
+    try:
+        xml = build_ubl(invoice)
+    except UblError as exc:
+        from .validation import RuleFailure
+
+        report = ValidationReport(kind=invoice.kind)
+        report.failures.append(RuleFailure("build", "INPUT", "fatal", str(exc)))
+        return report
+    return validate_document(xml, kind=invoice.kind, consumer=invoice.customer.is_consumer)

@@ -1,0 +1,267 @@
+"""Sales invoice screens (AR301000): list, draft editing, release, credit notes, documents."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_required, has_role
+
+from . import selectors, services
+from .calc import compute_totals
+from .forms import CreditNoteForm, InvoiceFilterForm, InvoiceHeaderForm, LineFormSet
+from .models import Invoice
+
+
+def _invoice(request, pk: int) -> Invoice:
+    return get_object_or_404(
+        selectors.invoices_of(company=request.company).select_related(
+            "company", "branch", "customer", "credited_invoice"
+        ),
+        pk=pk,
+    )
+
+
+@company_member_required(roles=ANY_ROLE)
+def invoice_list(request):
+    form = InvoiceFilterForm(request.GET or None, company=request.company)
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = Paginator(selectors.invoice_list(company=request.company, filters=filters), 25).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "invoices/invoice_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_edit": has_role(request, EDITORS),
+        },
+    )
+
+
+def _line_initial(invoice: Invoice) -> list[dict]:
+    return [
+        {
+            "description": line.description,
+            "quantity": line.quantity,
+            "unit": line.unit,
+            "unit_price": line.unit_price,
+            "vat_category": line.vat_category,
+            "vat_rate": f"{line.vat_rate:.2f}",
+            "exemption_reason": line.exemption_reason,
+        }
+        for line in invoice.lines.all()
+    ]
+
+
+def _edit(request, invoice: Invoice | None):
+    company = request.company
+    credit = invoice is not None and invoice.is_credit_note
+    if request.method == "POST":
+        header = InvoiceHeaderForm(request.POST, company=company)
+        formset = None if credit else LineFormSet(request.POST, country=company.country)
+        if header.is_valid() and (formset is None or formset.is_valid()):
+            data = header.cleaned_data
+            try:
+                if invoice is None:
+                    invoice = services.create_draft(
+                        company=company,
+                        branch=request.branch,
+                        customer=data["customer"],
+                        issue_date=data["issue_date"],
+                        due_date=data["due_date"],
+                        buyer_reference=data["buyer_reference"],
+                        note=data["note"],
+                        lines=formset.line_inputs(),
+                        acting_user=request.user,
+                    )
+                else:
+                    invoice = services.update_draft(
+                        invoice=invoice,
+                        acting_user=request.user,
+                        customer=data["customer"],
+                        issue_date=data["issue_date"],
+                        due_date=data["due_date"],
+                        buyer_reference=data["buyer_reference"],
+                        note=data["note"],
+                        lines=None if formset is None else formset.line_inputs(),
+                    )
+            except services.InvoiceError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _("Draft saved."))
+                return redirect(invoice)
+    elif invoice is None:
+        today = timezone.localdate()
+        header = InvoiceHeaderForm(
+            company=company,
+            initial={"issue_date": today, "due_date": today + timezone.timedelta(days=14)},
+        )
+        formset = LineFormSet(country=company.country)
+    else:
+        header = InvoiceHeaderForm(
+            company=company,
+            initial={
+                "customer": invoice.customer_id,
+                "issue_date": invoice.issue_date,
+                "due_date": invoice.due_date,
+                "buyer_reference": invoice.buyer_reference,
+                "note": invoice.note,
+            },
+        )
+        formset = (
+            None if credit else LineFormSet(initial=_line_initial(invoice), country=company.country)
+        )
+    return render(
+        request,
+        "invoices/invoice_form.html",
+        {"invoice": invoice, "header": header, "formset": formset},
+    )
+
+
+@company_member_required(roles=EDITORS)
+def invoice_create(request):
+    return _edit(request, None)
+
+
+@company_member_required(roles=EDITORS)
+def invoice_edit(request, pk: int):
+    invoice = _invoice(request, pk)
+    if invoice.is_released:
+        messages.error(
+            request, _("Released invoices cannot be changed; create a credit note instead.")
+        )
+        return redirect(invoice)
+    return _edit(request, invoice)
+
+
+@company_member_required(roles=ANY_ROLE)
+def invoice_detail(request, pk: int):
+    return _render_detail(request, _invoice(request, pk), None)
+
+
+def _render_detail(request, invoice: Invoice, report):
+    lines = list(invoice.lines.all())
+    return render(
+        request,
+        "invoices/invoice_detail.html",
+        {
+            "invoice": invoice,
+            "lines": lines,
+            "vat_groups": compute_totals(lines).groups,
+            "report": report,
+            "can_edit": has_role(request, EDITORS),
+            "credit_notes": invoice.credit_notes.all() if not invoice.is_credit_note else [],
+            "events": invoice.events.select_related("actor")[:20],
+        },
+    )
+
+
+@require_POST
+@company_member_required(roles=ANY_ROLE)
+def invoice_validate(request, pk: int):
+    invoice = _invoice(request, pk)
+    report = selectors.validation_report(invoice=invoice)
+    services.record_validation(
+        invoice=invoice,
+        acting_user=request.user,
+        fatal=len(report.fatal),
+        warnings=len(report.warnings),
+    )
+    return _render_detail(request, invoice, report)
+
+
+@require_POST
+@company_member_required(roles=EDITORS)
+def invoice_release(request, pk: int):
+    invoice = _invoice(request, pk)
+    try:
+        services.release_invoice(invoice=invoice, released_by=request.user)
+    except services.InvoiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Released as number %(number)s.") % {"number": invoice.number})
+    return redirect(invoice)
+
+
+@require_POST
+@company_member_required(roles=EDITORS)
+def invoice_delete(request, pk: int):
+    invoice = _invoice(request, pk)
+    try:
+        services.delete_draft(invoice=invoice, acting_user=request.user)
+    except services.InvoiceError as exc:
+        messages.error(request, str(exc))
+        return redirect(invoice)
+    messages.success(request, _("Draft deleted."))
+    return redirect("invoices:list")
+
+
+@company_member_required(roles=EDITORS)
+def credit_note_create(request, pk: int):
+    invoice = _invoice(request, pk)
+    if invoice.is_credit_note or invoice.status != "open":
+        messages.error(request, _("Only open invoices can be credited."))
+        return redirect(invoice)
+    lines = list(invoice.lines.all())
+    remaining = services.remaining_quantities(invoice)
+    form = CreditNoteForm(request.POST or None, lines=lines, remaining=remaining)
+    if request.method == "POST" and form.is_valid():
+        try:
+            credit = services.create_credit_note(
+                invoice=invoice,
+                acting_user=request.user,
+                quantities=form.quantities(),
+                note=form.cleaned_data["note"],
+            )
+        except services.InvoiceError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Credit note draft created; check and release it."))
+            return redirect(credit)
+    return render(request, "invoices/credit_note_form.html", {"invoice": invoice, "form": form})
+
+
+def _document_name(invoice: Invoice, extension: str) -> str:
+    label = "creditnote" if invoice.is_credit_note else "invoice"
+    return f"{label}-{invoice.number or f'draft-{invoice.pk}'}.{extension}"
+
+
+@company_member_required(roles=ANY_ROLE)
+def invoice_xml(request, pk: int):
+    from .ubl import UblError, build_ubl
+
+    try:
+        invoice = selectors.invoice_for_document(company=request.company, pk=pk)
+    except Invoice.DoesNotExist as exc:
+        raise Http404 from exc
+    try:
+        xml = build_ubl(invoice)
+    except UblError as exc:
+        messages.error(request, str(exc))
+        return redirect(invoice)
+    response = HttpResponse(xml, content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{_document_name(invoice, "xml")}"'
+    return response
+
+
+@company_member_required(roles=ANY_ROLE)
+def invoice_pdf(request, pk: int):
+    from .pdf import build_pdf
+
+    try:
+        invoice = selectors.invoice_for_document(company=request.company, pk=pk)
+    except Invoice.DoesNotExist as exc:
+        raise Http404 from exc
+    response = HttpResponse(build_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{_document_name(invoice, "pdf")}"'
+    return response
