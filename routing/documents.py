@@ -1,6 +1,6 @@
 """The bytes each channel carries: UBL for networks, PDF (and UBL) for email and print.
 
-The invoices app owns the real documents (`invoices.ubl.build_ubl`, `invoices.pdf.render_pdf`);
+The invoices app owns the real documents (`invoices.ubl.build_ubl`, `invoices.pdf.build_pdf`);
 until they are present this module builds a small UBL/PDF of its own, so routing never depends
 on their arrival order.
 """
@@ -76,5 +76,5 @@ def build_ubl(invoice: Invoice) -> bytes:
 
 
 def render_pdf(invoice: Invoice) -> bytes:
-    renderer = _optional("invoices.pdf.render_pdf")
+    renderer = _optional("invoices.pdf.build_pdf")
     return renderer(invoice) if renderer else _basic_pdf(invoice)
