@@ -12,5 +12,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("invoices/", include("invoices.urls")),
+    path("routing/", include("routing.urls")),
     path("admin/", admin.site.urls),
 ]

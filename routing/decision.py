@@ -162,6 +162,10 @@ class RouteDecision:
     error: str = ""
 
     @property
+    def channel_label(self) -> str:
+        return str(Channel(self.channel).label) if self.channel else ""
+
+    @property
     def is_deliverable(self) -> bool:
         return self.channel is not None
 

@@ -1,0 +1,114 @@
+"""HTTP behaviour of the sending screens, the billing report and their tenant isolation."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from routing.models import BulkSend, Delivery, DeliveryStatus
+
+from .builders import make_open_invoice
+
+pytestmark = pytest.mark.django_db
+
+
+def test_send_button_sends_and_detail_shows_status_and_trace(
+    client, company_no, accountant_no, django_capture_on_commit_callbacks
+):
+    invoice = make_open_invoice(company=company_no, email="kari@example.no")
+    client.force_login(accountant_no)
+    page = client.get(reverse("invoices:detail", args=[invoice.pk]))
+    assert b"Route preview" in page.content
+    assert b'data-testid="send-to-autoinvoice"' in page.content
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("routing:send", args=[invoice.pk]))
+    assert response.status_code == 302
+    assert Delivery.objects.get().status == DeliveryStatus.DELIVERED
+    page = client.get(reverse("invoices:detail", args=[invoice.pk]))
+    assert b"Why this channel" in page.content
+    assert b'data-testid="send-to-autoinvoice"' not in page.content
+    again = client.post(reverse("routing:send", args=[invoice.pk]), follow=True)
+    assert b"already been sent" in again.content
+    assert Delivery.objects.count() == 1
+
+
+def test_support_cannot_send_but_can_poll(client, company_no, support_no):
+    invoice = make_open_invoice(company=company_no, email="kari@example.no")
+    client.force_login(support_no)
+    assert client.post(reverse("routing:send", args=[invoice.pk])).status_code == 403
+    assert client.post(reverse("routing:poll", args=[invoice.pk])).status_code == 302
+
+
+def test_foreign_invoice_is_404(client, company_no, company_se, accountant_no):
+    foreign = make_open_invoice(company=company_se, email="x@example.se")
+    client.force_login(accountant_no)
+    assert client.post(reverse("routing:send", args=[foreign.pk])).status_code == 404
+    assert client.post(reverse("routing:poll", args=[foreign.pk])).status_code == 404
+
+
+def test_bulk_filter_select_all_and_progress(
+    client, company_no, accountant_no, django_capture_on_commit_callbacks
+):
+    invoices = [make_open_invoice(company=company_no, email="k@example.no") for _ in range(3)]
+    credit = make_open_invoice(company=company_no, email="k@example.no", kind="credit_note")
+    client.force_login(accountant_no)
+    listing = client.get(reverse("routing:bulk"), {"kind": "invoice"})
+    assert listing.status_code == 200
+    assert listing.context["total"] == 3
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("routing:bulk") + "?kind=invoice", {"scope": "all"})
+    bulk = BulkSend.objects.get()
+    assert response.url == reverse("routing:bulk_detail", args=[bulk.pk])
+    assert set(bulk.deliveries.values_list("invoice_id", flat=True)) == {i.pk for i in invoices}
+    status = client.get(reverse("routing:bulk_status", args=[bulk.pk])).json()
+    assert status["finished"] is True
+    assert status["done"] == 3
+    detail = client.get(reverse("routing:bulk_detail", args=[bulk.pk]))
+    assert detail.content.count(b'data-testid="bulk-row"') == 3
+    assert not Delivery.objects.filter(invoice=credit).exists()
+
+
+def test_bulk_bad_input(client, company_no, accountant_no):
+    client.force_login(accountant_no)
+    response = client.get(
+        reverse("routing:bulk"), {"date_from": "2026-03-10", "date_to": "2026-03-01"}
+    )
+    assert "The to date must be on or after the from date." in response.content.decode()
+    nothing = client.post(reverse("routing:bulk"), {}, follow=True)
+    assert b"Select at least one" in nothing.content
+    assert not BulkSend.objects.exists()
+
+
+def test_bulk_send_of_another_company_is_404(client, company_no, company_se, accountant_no):
+    other = BulkSend.objects.create(company=company_se)
+    client.force_login(accountant_no)
+    assert client.get(reverse("routing:bulk_detail", args=[other.pk])).status_code == 404
+    assert client.get(reverse("routing:bulk_status", args=[other.pk])).status_code == 404
+
+
+def test_billing_report_screen_csv_and_isolation(
+    client, company_no, company_se, accountant_no, accountant_se,
+    django_capture_on_commit_callbacks,
+):
+    from routing import services
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.send_invoice(
+            invoice=make_open_invoice(company=company_no, email="=cmd@example.no"),
+            acting_user=accountant_no,
+        )
+        services.send_invoice(
+            invoice=make_open_invoice(company=company_se, email="s@example.se"),
+            acting_user=accountant_se,
+        )
+    company_no.name = "=HYPERLINK(1)"
+    company_no.save()
+    client.force_login(accountant_no)
+    page = client.get(reverse("routing:billing"))
+    assert [(r["billing_action"], r["count"]) for r in page.context["rows"]] == [("EMAIL", 1)]
+    csv = client.get(reverse("routing:billing"), {"format": "csv"}).content.decode()
+    assert csv.splitlines()[1].startswith("'=HYPERLINK(1)")
+    assert "EMAIL,1" in csv
+    assert len(csv.splitlines()) == 2
+    bad = client.get(reverse("routing:billing"), {"month": "2026-13"})
+    assert "Enter a month as YYYY-MM." in bad.content.decode()
