@@ -20,16 +20,16 @@ class SupportFilterForm(forms.Form):
         help_text=_("Customer number, name, phone, email or exact national ID"),
     )
     status = forms.ChoiceField(
-        label=_("Status"), required=False, choices=[("", _("All"))] + AgreementStatus.choices
+        label=_("Status"), required=False, choices=[("", _("All")), *AgreementStatus.choices]
     )
     branch = forms.ModelChoiceField(
         label=_("Branch"), required=False, queryset=Branch.objects.none(), empty_label=_("All")
     )
     network = forms.ChoiceField(
-        label=_("Network"), required=False, choices=[("", _("All"))] + AgreementNetwork.choices
+        label=_("Network"), required=False, choices=[("", _("All")), *AgreementNetwork.choices]
     )
     source = forms.ChoiceField(
-        label=_("Source"), required=False, choices=[("", _("All"))] + AgreementSource.choices
+        label=_("Source"), required=False, choices=[("", _("All")), *AgreementSource.choices]
     )
     wanted_without_active = forms.BooleanField(
         label=_("E-invoice wanted but no active agreement"), required=False
