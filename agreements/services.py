@@ -565,6 +565,7 @@ def _apply_sweden_event(event: dict) -> InboundOutcome:
         elif target == S.ACTIVE and agreement.reference != fmi:
             # The consumer moved banks: the new FMI replaces the old one.
             agreement.reference = fmi
+            agreement.save(update_fields=["reference", "last_updated"])
         _transition(
             agreement,
             to_status=target,
