@@ -15,4 +15,6 @@ urlpatterns = [
     path("invoices/", include("invoices.urls")),
     path("routing/", include("routing.urls")),
     path("admin/", admin.site.urls),
+    path("agreements/", include("agreements.urls")),
+    path("simulator/consumers/", include("b2cportal.network.consumer_urls")),
 ]

@@ -33,8 +33,58 @@ class ActivationApi:
     """Registers and service activation. Implemented per adapter."""
 
 
+@dataclass(frozen=True)
+class EFakturaLookup:
+    """A consumer found in the eFaktura receiver directory ("Ja takk til alle").
+
+    `matched_on` names the identifiers that matched (e.g. ("national_id",) or
+    ("mobile", "name", "postcode")); `blocked` is true when the consumer blocked this issuer.
+    """
+
+    matched_on: tuple[str, ...]
+    blocked: bool
+
+
 class ConsumerApi:
     """Consumer-facing messages and directories. Implemented per adapter."""
+
+    def agreement_acceptance_link(
+        self,
+        *,
+        issuer_organisation_number: str,
+        issuer_name: str,
+        branch_reference: str,
+        customer_reference: str,
+        source: str = "online_bank",
+    ) -> str:
+        """The network's page where the consumer accepts or rejects an eFaktura agreement."""
+        raise NotImplementedError
+
+    def send_consumer_message(
+        self,
+        *,
+        channel: str,
+        recipient: str,
+        text: str,
+        subject: str = "",
+        link: str = "",
+        purpose: str = "",
+    ) -> str:
+        """Send an SMS or email to a consumer; returns the network's message reference."""
+        raise NotImplementedError
+
+    def find_efaktura_receiver(
+        self,
+        *,
+        issuer_organisation_number: str,
+        national_id: str = "",
+        mobile: str = "",
+        email: str = "",
+        name: str = "",
+        postcode: str = "",
+    ) -> EFakturaLookup | None:
+        """Look a consumer up in the eFaktura receiver directory (Ja takk til alle)."""
+        raise NotImplementedError
 
 
 class NetworkTimeout(NetworkError):
