@@ -21,9 +21,7 @@ class BulkFilterForm(forms.Form):
     date_to = forms.DateField(
         required=False, label=_("To date"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    customer = forms.CharField(
-        required=False, max_length=100, label=_("Customer (number or name)")
-    )
+    customer = forms.CharField(required=False, max_length=100, label=_("Customer (number or name)"))
     kind = forms.ChoiceField(
         required=False,
         label=_("Type"),

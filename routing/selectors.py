@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from django.apps import apps
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from stdnum.no import fodselsnummer
 from stdnum.se import personnummer
 
+from agreements.models import AgreementNetwork, AgreementStatus, ConsumerAgreement
 from b2cportal.companies.models import Company
 from b2cportal.network.adapter import get_network
 from invoices.models import Invoice
@@ -50,24 +50,19 @@ def _endpoint(customer, ssn: str) -> str:
 
 def _no_agreement_statuses(invoices: list[Invoice]) -> dict[tuple[int, int], str]:
     """(customer id, branch id) -> status of the live Norwegian eFaktura agreement."""
-    if not apps.is_installed("agreements"):
-        return {}
-    try:
-        model = apps.get_model("agreements", "ConsumerAgreement")
-    except LookupError:
-        return {}
     customer_ids = {i.customer_id for i in invoices}
-    rows = model.objects.filter(customer_id__in=customer_ids)
-    network_field = {f.name for f in model._meta.fields}
-    if "network" in network_field:
-        rows = rows.filter(Q(network__icontains="no") | Q(network__icontains="efaktura"))
+    if not customer_ids:
+        return {}
+    rows = ConsumerAgreement.objects.filter(
+        customer_id__in=customer_ids, network=AgreementNetwork.NO_EFAKTURA
+    )
     found: dict[tuple[int, int], str] = {}
-    # Newest last so the latest agreement wins; an ACTIVE one always wins.
+    # Oldest first so the latest agreement wins; an ACTIVE one always wins.
     for customer_id, branch_id, status in rows.order_by("pk").values_list(
         "customer_id", "branch_id", "status"
     ):
         key = (customer_id, branch_id)
-        if found.get(key) != "ACTIVE":
+        if found.get(key) != AgreementStatus.ACTIVE:
             found[key] = status
     return found
 

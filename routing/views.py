@@ -59,9 +59,7 @@ def poll(request, pk: int):
     if delivery is None:
         messages.info(request, _("This invoice has not been sent yet."))
     else:
-        messages.info(
-            request, _("Status: %(status)s") % {"status": delivery.get_status_display()}
-        )
+        messages.info(request, _("Status: %(status)s") % {"status": delivery.get_status_display()})
     return _back(request, invoice)
 
 

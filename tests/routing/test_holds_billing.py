@@ -175,3 +175,29 @@ def test_billing_report_counts_per_branch_and_action(
     ]
     other_month = billing_report(company=company_se, year=today.year - 1, month=today.month)
     assert other_month == []
+
+
+def test_periodic_release_picks_up_agreement_turning_active(
+    company_no, accountant_no, django_capture_on_commit_callbacks
+):
+    from agreements.models import ConsumerAgreement
+
+    with time_machine.travel(START, tick=False):
+        invoice, delivery = _held_invoice(
+            company_no, accountant_no, django_capture_on_commit_callbacks, email="kari@example.no"
+        )
+        agreement = ConsumerAgreement.objects.create(
+            customer=invoice.customer,
+            branch=invoice.branch,
+            network="NO_EFAKTURA",
+            status="REQUEST_SENT",
+            source="request_email",
+        )
+        assert services.release_active_holds() == 0
+        ConsumerAgreement.objects.filter(pk=agreement.pk).update(status="ACTIVE")
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.release_active_holds() == 1
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED
+    assert delivery.channel == Channel.EFAKTURA_NO
+    assert delivery.trace[-1]["rule"] == "no_hold_released"

@@ -87,7 +87,11 @@ def test_bulk_send_of_another_company_is_404(client, company_no, company_se, acc
 
 
 def test_billing_report_screen_csv_and_isolation(
-    client, company_no, company_se, accountant_no, accountant_se,
+    client,
+    company_no,
+    company_se,
+    accountant_no,
+    accountant_se,
     django_capture_on_commit_callbacks,
 ):
     from routing import services
