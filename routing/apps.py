@@ -18,4 +18,10 @@ class RoutingConfig(AppConfig):
             "icon": "bi-cash-coin",
             "roles": ("administrator", "accountant", "support"),
         },
+        {
+            "url": "simulator_deliveries:index",
+            "label": _("Network simulator: received documents"),
+            "icon": "bi-inbox",
+            "roles": ("administrator", "accountant", "support"),
+        },
     ]

@@ -116,3 +116,71 @@ def test_billing_report_screen_csv_and_isolation(
     assert len(csv.splitlines()) == 2
     bad = client.get(reverse("routing:billing"), {"month": "2026-13"})
     assert "Enter a month as YYYY-MM." in bad.content.decode()
+
+
+def test_simulator_inbox_and_print_spool_are_scoped_to_the_issuer(
+    client,
+    company_no,
+    company_se,
+    accountant_no,
+    accountant_se,
+    django_capture_on_commit_callbacks,
+):
+    from .builders import activate, se_consumer_with
+
+    activate(company_se, se=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        services_send(
+            make_open_invoice(company=company_se, national_id=se_consumer_with(kivra=True)),
+            accountant_se,
+        )
+        services_send(
+            make_open_invoice(
+                company=company_no, address_line1="Storgata 9", postcode="0155", city="Oslo"
+            ),
+            accountant_no,
+        )
+    client.force_login(accountant_se)
+    inbox = client.get(reverse("simulator_deliveries:index"))
+    assert inbox.content.count(b'data-testid="sim-inbox-row"') == 1
+    assert b"simulated-badge" in inbox.content
+    assert b"Storgata 9" not in client.get(reverse("simulator_deliveries:print_spool")).content
+    client.force_login(accountant_no)
+    assert (
+        b'data-testid="sim-inbox-row"'
+        not in client.get(reverse("simulator_deliveries:index")).content
+    )
+    spool = client.get(reverse("simulator_deliveries:print_spool"))
+    assert spool.content.count(b'data-testid="print-spool-row"') == 1
+
+
+def services_send(invoice, user):
+    from routing import services
+
+    return services.send_invoice(invoice=invoice, acting_user=user)
+
+
+def test_delivery_admin_is_tenant_scoped(client, company_no, company_se, accountant_no):
+    from b2cportal.companies.models import Membership
+    from routing.models import Delivery
+
+    mine = make_open_invoice(company=company_no, email="k@example.no")
+    theirs = make_open_invoice(company=company_se, email="s@example.se")
+    for invoice in (mine, theirs):
+        Delivery.objects.create(
+            company=invoice.company,
+            branch=invoice.branch,
+            invoice=invoice,
+            external_id=invoice.document_uuid,
+        )
+    accountant_no.is_staff = True
+    accountant_no.save()
+    from django.contrib.auth.models import Permission
+
+    accountant_no.user_permissions.add(Permission.objects.get(codename="view_delivery"))
+    assert Membership.objects.filter(user=accountant_no).count() == 1
+    client.force_login(accountant_no)
+    page = client.get(reverse("admin:routing_delivery_changelist"))
+    assert page.status_code == 200
+    assert len(page.context["cl"].result_list) == 1
+    assert page.context["cl"].result_list[0].invoice == mine
