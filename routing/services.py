@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -251,6 +251,7 @@ def _claim(ids: list[int]) -> list[Delivery]:
         events = []
         for d in rows:
             old = d.status
+            d.updated_at = now
             if not d.channel:
                 _apply_decision(d, decide_route(inputs[d.invoice_id]), now)
             if d.status == DeliveryStatus.QUEUED:
@@ -258,7 +259,7 @@ def _claim(ids: list[int]) -> list[Delivery]:
                 d.claimed_at = now
                 d.attempts += 1
             events.append(_event(d, old, d.error or d.get_channel_display()))
-        Delivery.objects.bulk_update(
+        _save(
             rows,
             [
                 "status",
@@ -280,55 +281,89 @@ def _claim(ids: list[int]) -> list[Delivery]:
 
 
 def _transmit(claimed: list[Delivery]) -> None:
-    """Call the transports (no transaction open) and record each outcome."""
+    """Call the transports (no transaction open), a chunk at a time, and record each outcome."""
     if not claimed:
         return
     invoices = {
         i.pk: i
-        for i in Invoice.objects.filter(pk__in=[d.invoice_id for d in claimed]).select_related(
-            "customer", "company", "branch"
-        )
+        for i in Invoice.objects.filter(pk__in=[d.invoice_id for d in claimed])
+        .select_related("customer", "company", "branch", "branch__b2cse", "credited_invoice")
+        .prefetch_related("lines")
     }
+    by_channel: dict[str, list[tuple[Delivery, Invoice, object]]] = defaultdict(list)
     for d in claimed:
         invoice = invoices[d.invoice_id]
         try:
-            docs = prepare(d, invoice)
-            receipt = transport_for(d.channel).deliver(d, invoice, docs)
-        except TransportTimeout as exc:
-            d.status, d.error = DeliveryStatus.UNKNOWN, str(exc)
-        except TransportError as exc:
-            d.status, d.error = DeliveryStatus.FAILED, str(exc)
-            d.completed_at = timezone.now()
-        except Exception as exc:  # a bug in a document builder must not strand the row
-            logger.exception("Delivery %s failed", d.pk)
-            d.status, d.error = DeliveryStatus.FAILED, f"{type(exc).__name__}: {exc}"
-            d.completed_at = timezone.now()
-        else:
-            d.status = (
-                DeliveryStatus.DELIVERED if receipt.status == "delivered" else DeliveryStatus.SENT
-            )
-            d.receipt = {
-                "status": receipt.status,
-                "detail": receipt.detail,
-                "network_id": receipt.network_id,
-            }
-            d.error = ""
-            d.completed_at = timezone.now()
+            by_channel[d.channel].append((d, invoice, prepare(d, invoice)))
+        except Exception as exc:  # a document that cannot be built fails alone
+            logger.exception("Delivery %s: document could not be built", d.pk)
+            _record(d, TransportError(f"{type(exc).__name__}: {exc}"))
+    for channel, batch in by_channel.items():
+        try:
+            results = transport_for(channel).deliver_many(batch)
+        except Exception as exc:  # a transport bug must not strand the rows as claimed
+            logger.exception("Transport %s failed", channel)
+            results = [TransportError(f"{type(exc).__name__}: {exc}")] * len(batch)
+        for (d, _invoice, _docs), result in zip(batch, results, strict=True):
+            _record(d, result)
     with transaction.atomic():
-        Delivery.objects.bulk_update(
-            claimed, ["status", "error", "receipt", "completed_at", "updated_at"]
-        )
+        _save(claimed, ["status", "error", "receipt", "completed_at", "updated_at"])
         DeliveryEvent.objects.bulk_create(
             [_event(d, DeliveryStatus.CLAIMED, d.error) for d in claimed]
         )
         _sync_invoices(claimed)
 
 
+def _record(d: Delivery, result) -> None:
+    now = timezone.now()
+    d.updated_at = now
+    if isinstance(result, TransportTimeout):
+        d.status, d.error = DeliveryStatus.UNKNOWN, str(result)
+    elif isinstance(result, Exception):
+        d.status, d.error, d.completed_at = DeliveryStatus.FAILED, str(result), now
+    else:
+        d.status = DeliveryStatus.DELIVERED if result.status == "delivered" else DeliveryStatus.SENT
+        d.receipt = {
+            "status": result.status,
+            "detail": result.detail,
+            "network_id": result.network_id,
+        }
+        d.error = ""
+        d.completed_at = now
+
+
+def _save(rows: list[Delivery], fields: list[str]) -> None:
+    """bulk_update, but as one UPDATE ... FROM (VALUES ...) on PostgreSQL.
+
+    Django's bulk_update builds a CASE per field and row, which costs more CPU than the whole
+    delivery; this keeps a chunk's write to one cheap statement.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        Delivery.objects.bulk_update(rows, fields)
+        return
+    meta = Delivery._meta
+    columns = [meta.get_field(f) for f in fields]
+    casts = ", ".join(["%s::bigint", *(f"%s::{c.db_type(connection)}" for c in columns)])
+    values = ", ".join([f"({casts})"] * len(rows))
+    params: list = []
+    for row in rows:
+        params.append(row.pk)
+        params.extend(c.get_db_prep_save(getattr(row, c.attname), connection) for c in columns)
+    assignments = ", ".join(f'"{c.column}" = v."{c.column}"' for c in columns)
+    names = ", ".join(['"id"', *(f'"{c.column}"' for c in columns)])
+    sql = (
+        f'UPDATE "{meta.db_table}" AS d SET {assignments} '
+        f'FROM (VALUES {values}) AS v({names}) WHERE d."id" = v."id"'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 def process_deliveries(*, delivery_ids: list[int]) -> int:
     """Claim, route and transmit the given queued deliveries; returns how many were claimed."""
     claimed = _claim(list(delivery_ids))
-    for d in claimed:
-        d.updated_at = timezone.now()
     _transmit(claimed)
     return len(claimed)
 

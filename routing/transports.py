@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import fcntl
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -69,19 +70,42 @@ def prepare(delivery: Delivery, invoice: Invoice) -> Prepared:
     return Prepared(ubl=ubl, pdf=pdf)
 
 
-class NetworkTransport:
+class Transport:
+    """deliver() one document; deliver_many() a chunk (default: one by one)."""
+
     def deliver(self, delivery: Delivery, invoice: Invoice, docs: Prepared) -> Receipt:
+        raise NotImplementedError
+
+    def deliver_many(self, batch: list[tuple[Delivery, Invoice, Prepared]]) -> list:
+        results: list[Receipt | TransportError] = []
+        for delivery, invoice, docs in batch:
+            try:
+                results.append(self.deliver(delivery, invoice, docs))
+            except TransportError as exc:
+                results.append(exc)
+        return results
+
+    def status(self, external_id: str) -> Receipt | None:
+        raise NotImplementedError
+
+
+def _as_transport_error(exc: NetworkError) -> TransportError:
+    if isinstance(exc, NetworkTimeout):
+        return TransportTimeout(str(exc))
+    return TransportError(str(exc))
+
+
+class NetworkTransport(Transport):
+    @staticmethod
+    def _document(delivery: Delivery, invoice: Invoice, docs: Prepared) -> OutgoingDocument:
         customer = invoice.customer
-        if delivery.channel == Channel.BANK_SE or delivery.channel in (
-            Channel.BILLO,
-            Channel.KIVRA,
-        ):
+        if delivery.channel in (Channel.BANK_SE, Channel.BILLO, Channel.KIVRA):
             recipient = customer.national_id
         elif customer.kind == "business":
             recipient = customer.organisation_number
         else:
             recipient = customer.national_id or customer.number
-        document = OutgoingDocument(
+        return OutgoingDocument(
             external_id=str(delivery.external_id),
             channel=NETWORK_INBOX[Channel(delivery.channel)],
             recipient=recipient,
@@ -92,12 +116,20 @@ class NetworkTransport:
             content_type="application/xml",
             content=docs.ubl or b"",
         )
+
+    def deliver(self, delivery: Delivery, invoice: Invoice, docs: Prepared) -> Receipt:
         try:
-            return get_network().deliver(document)
-        except NetworkTimeout as exc:
-            raise TransportTimeout(str(exc)) from exc
+            return get_network().deliver(self._document(delivery, invoice, docs))
         except NetworkError as exc:
-            raise TransportError(str(exc)) from exc
+            raise _as_transport_error(exc) from exc
+
+    def deliver_many(self, batch: list[tuple[Delivery, Invoice, Prepared]]) -> list:
+        documents = [self._document(d, i, docs) for d, i, docs in batch]
+        try:
+            results = get_network().deliver_many(documents)
+        except NetworkError as exc:
+            return [_as_transport_error(exc) for _ in batch]
+        return [_as_transport_error(r) if isinstance(r, NetworkError) else r for r in results]
 
     def status(self, external_id: str) -> Receipt | None:
         return get_network().status(external_id)
@@ -123,7 +155,7 @@ def _outbound_receipt(row: OutboundDocument) -> Receipt:
     )
 
 
-class EmailTransport:
+class EmailTransport(Transport):
     def deliver(self, delivery: Delivery, invoice: Invoice, docs: Prepared) -> Receipt:
         address = invoice.customer.email
         if not address:
@@ -155,7 +187,7 @@ class EmailTransport:
         return _outbound_receipt(row) if row else None
 
 
-class PrintTransport:
+class PrintTransport(Transport):
     def deliver(self, delivery: Delivery, invoice: Invoice, docs: Prepared) -> Receipt:
         customer = invoice.customer
         if not (customer.address_line1 and customer.postcode and customer.city):
@@ -164,7 +196,8 @@ class PrintTransport:
         if row is None:
             return _outbound_receipt(OutboundDocument.objects.get(external_id=delivery.external_id))
         day = timezone.localdate().isoformat()
-        folder = settings.PRINT_SPOOL_DIR / day
+        # env.path() gives an environ.Path, which does not join with "/": normalise it.
+        folder = Path(str(settings.PRINT_SPOOL_DIR)) / day
         try:
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"{delivery.external_id}.pdf"

@@ -142,6 +142,19 @@ class DeliveryApi:
         """Deliver once per external_id; a repeat returns the first receipt."""
         raise NotImplementedError
 
+    def deliver_many(self, documents: list[OutgoingDocument]) -> list[Receipt | NetworkError]:
+        """Deliver several documents; one receipt or error per document, in order.
+
+        Adapters whose API takes one document per call keep this default loop.
+        """
+        results: list[Receipt | NetworkError] = []
+        for document in documents:
+            try:
+                results.append(self.deliver(document))
+            except NetworkError as exc:
+                results.append(exc)
+        return results
+
     def status(self, external_id: str) -> Receipt | None:
         """The receipt for a document UUID, or None when the network never accepted it."""
         raise NotImplementedError

@@ -9,6 +9,7 @@ own traffic. The network layer knows no tenancy models: it reads `request.compan
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -56,7 +57,7 @@ def document(request, pk: int):
 def print_spool(request):
     issuer = _issuer(request)
     entries = []
-    root = settings.PRINT_SPOOL_DIR
+    root = Path(str(settings.PRINT_SPOOL_DIR))
     if root.exists():
         for manifest in sorted(root.glob("*/manifest.csv"), reverse=True)[:31]:
             with open(manifest, newline="", encoding="utf-8") as handle:

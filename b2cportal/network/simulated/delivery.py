@@ -14,7 +14,13 @@ import time
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from b2cportal.network.adapter import DeliveryApi, NetworkTimeout, OutgoingDocument, Receipt
+from b2cportal.network.adapter import (
+    DeliveryApi,
+    NetworkError,
+    NetworkTimeout,
+    OutgoingDocument,
+    Receipt,
+)
 from b2cportal.network.models import (
     DigitalMailboxAccount,
     EFakturaReceiver,
@@ -30,6 +36,20 @@ def _receipt(item: InboxDocument) -> Receipt:
         status="delivered",
         detail=item.get_kind_display(),
         network_id=str(item.pk),
+    )
+
+
+def _inbox_item(document: OutgoingDocument) -> InboxDocument:
+    return InboxDocument(
+        document_uuid=document.external_id,
+        kind=document.channel,
+        recipient=document.recipient[:60],
+        recipient_name=document.recipient_name[:200],
+        issuer_identifier=document.issuer_identifier[:40],
+        issuer_name=document.issuer_name[:200],
+        document_number=document.document_number[:40],
+        content_type=document.content_type,
+        content=document.content,
     )
 
 
@@ -83,17 +103,8 @@ class SimulatedDelivery(DeliveryApi):
             time.sleep(delay_ms / 1000)
         try:
             with transaction.atomic():
-                item = InboxDocument.objects.create(
-                    document_uuid=document.external_id,
-                    kind=document.channel,
-                    recipient=document.recipient[:60],
-                    recipient_name=document.recipient_name[:200],
-                    issuer_identifier=document.issuer_identifier[:40],
-                    issuer_name=document.issuer_name[:200],
-                    document_number=document.document_number[:40],
-                    content_type=document.content_type,
-                    content=document.content,
-                )
+                item = _inbox_item(document)
+                item.save(force_insert=True)
         except IntegrityError:
             # The idempotency key at work: the same document never lands twice.
             InboxDocument.objects.filter(document_uuid=document.external_id).update(
@@ -103,6 +114,40 @@ class SimulatedDelivery(DeliveryApi):
         if os.environ.get("SIMULATED_NETWORK_FAULT") == "timeout_after_accept":
             raise NetworkTimeout("The simulated network accepted the document but timed out.")
         return _receipt(item)
+
+    def deliver_many(self, documents: list[OutgoingDocument]) -> list[Receipt | NetworkError]:
+        """One round trip for a whole chunk; same idempotency as `deliver`."""
+        if not documents:
+            return []
+        delay_ms = int(os.environ.get("SIMULATED_NETWORK_DELAY_MS", "0") or 0)
+        if delay_ms:
+            time.sleep(delay_ms * len(documents) / 1000)
+        uuids = [d.external_id for d in documents]
+        with transaction.atomic():
+            existing = set(
+                str(u)
+                for u in InboxDocument.objects.filter(document_uuid__in=uuids).values_list(
+                    "document_uuid", flat=True
+                )
+            )
+            InboxDocument.objects.bulk_create(
+                [_inbox_item(d) for d in documents if d.external_id not in existing],
+                ignore_conflicts=True,
+            )
+            if existing:
+                InboxDocument.objects.filter(document_uuid__in=existing).update(
+                    repeats=F("repeats") + 1
+                )
+        if os.environ.get("SIMULATED_NETWORK_FAULT") == "timeout_after_accept":
+            return [
+                NetworkTimeout("The simulated network accepted the document but timed out.")
+                for _ in documents
+            ]
+        items = {
+            str(i.document_uuid): i
+            for i in InboxDocument.objects.filter(document_uuid__in=uuids).defer("content")
+        }
+        return [_receipt(items[d.external_id]) for d in documents]
 
     def status(self, external_id: str) -> Receipt | None:
         item = InboxDocument.objects.filter(document_uuid=external_id).first()
