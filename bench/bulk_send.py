@@ -239,9 +239,9 @@ def main() -> None:
     import redis
 
     from b2cportal.celery import app
+    from invoices.models import Invoice
     from routing import services
     from routing.models import Delivery, DeliveryStatus
-    from invoices.models import Invoice
 
     redis.Redis.from_url(BROKER).flushdb()
     app.conf.task_always_eager = False
