@@ -180,54 +180,105 @@ def send_invoices(
     *, company: Company, invoice_ids: list[int], acting_user, branch: Branch | None = None
 ) -> BulkSend:
     """Queue many invoices at once (the bulk send); already-sent ones are reported, not resent."""
-    candidates = list(
-        Invoice.objects.filter(company=company, pk__in=invoice_ids).values_list(
-            "pk", "branch_id", "document_uuid", "status", "number"
-        )
-    )
-    live = set(
-        Delivery.objects.filter(
-            invoice_id__in=[c[0] for c in candidates], status__in=LIVE_STATUSES
-        ).values_list("invoice_id", flat=True)
-    )
     bulk = BulkSend.objects.create(company=company, branch=branch, created_by=acting_user)
-    skipped, rows = [], []
-    for pk, branch_id, uuid, status, number in candidates:
-        if status != InvoiceStatus.OPEN:
-            skipped.append({"invoice": pk, "number": number, "reason": _("Not open")})
-        elif pk in live:
-            skipped.append({"invoice": pk, "number": number, "reason": _("Already sent")})
-        else:
-            rows.append(
-                Delivery(
-                    company=company,
-                    branch_id=branch_id,
-                    invoice_id=pk,
-                    external_id=uuid,
-                    bulk_send=bulk,
-                    created_by=acting_user,
-                )
-            )
-    # A concurrent single send may win a row: the partial unique index drops ours silently.
-    Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    created = list(Delivery.objects.filter(bulk_send=bulk).values_list("pk", "invoice_id"))
+    ids = sorted({int(i) for i in invoice_ids})
+    if connection.vendor == "postgresql":
+        created = _insert_bulk_rows_pg(bulk=bulk, ids=ids, acting_user=acting_user)
+    else:
+        created = _insert_bulk_rows(bulk=bulk, ids=ids, acting_user=acting_user)
+    done = set(created)
+    skipped = []
+    for pk, status, number in (
+        Invoice.objects.filter(company=company, pk__in=ids)
+        .exclude(pk__in=done)
+        .values_list("pk", "status", "number")
+        .iterator()
+    ):
+        reason = _("Not open") if status != InvoiceStatus.OPEN else _("Already sent")
+        skipped.append({"invoice": pk, "number": number, "reason": reason})
     bulk.total = len(created)
     bulk.skipped = skipped
     bulk.save(update_fields=["total", "skipped"])
+    Invoice.objects.filter(deliveries__bulk_send=bulk).update(
+        delivery_status=InvoiceDeliveryStatus.SENT_TO_AUTOINVOICE, delivery_status_detail=""
+    )
+    _queue(sorted(created.values()))
+    return bulk
+
+
+def _insert_bulk_rows(*, bulk: BulkSend, ids: list[int], acting_user) -> dict[int, int]:
+    """Portable path: invoice id -> new delivery id."""
+    candidates = Invoice.objects.filter(
+        company_id=bulk.company_id, pk__in=ids, status=InvoiceStatus.OPEN
+    ).exclude(deliveries__status__in=LIVE_STATUSES)
+    rows = [
+        Delivery(
+            company_id=bulk.company_id,
+            branch_id=branch_id,
+            invoice_id=pk,
+            external_id=uuid,
+            bulk_send=bulk,
+            created_by=acting_user,
+        )
+        for pk, branch_id, uuid in candidates.values_list("pk", "branch_id", "document_uuid")
+    ]
+    # A concurrent single send may win a row: the partial unique index drops ours silently.
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    created = dict(Delivery.objects.filter(bulk_send=bulk).values_list("invoice_id", "pk"))
     DeliveryEvent.objects.bulk_create(
         [
             DeliveryEvent(
                 delivery_id=pk, to_status=DeliveryStatus.QUEUED, actor=acting_user, note="bulk send"
             )
-            for pk, _invoice in created
+            for pk in created.values()
         ],
         batch_size=1000,
     )
-    Invoice.objects.filter(pk__in=[i for _pk, i in created]).update(
-        delivery_status=InvoiceDeliveryStatus.SENT_TO_AUTOINVOICE, delivery_status_detail=""
-    )
-    _queue([pk for pk, _invoice in created])
-    return bulk
+    return created
+
+
+def _insert_bulk_rows_pg(*, bulk: BulkSend, ids: list[int], acting_user) -> dict[int, int]:
+    """PostgreSQL: the rows and their history are written by the database in two statements.
+
+    Building ten thousand model instances costs far more than sending them; INSERT ... SELECT
+    keeps a month's billing run click under a second. ON CONFLICT DO NOTHING lets the partial
+    unique index drop invoices a concurrent send already took.
+    """
+    now = timezone.now()
+    actor = acting_user.pk if acting_user is not None else None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO routing_delivery (
+                company_id, branch_id, invoice_id, bulk_send_id, status, channel,
+                billing_action, document_format, trace, attempts, external_id, receipt, error,
+                created_by_id, created_at, updated_at
+            )
+            SELECT i.company_id, i.branch_id, i.id, %s, 'queued', '', '', '', '[]'::jsonb, 0,
+                   i.document_uuid, '{}'::jsonb, '', %s, %s, %s
+            FROM invoices_invoice i
+            WHERE i.company_id = %s AND i.id = ANY(%s) AND i.status = 'open'
+              AND NOT EXISTS (
+                SELECT 1 FROM routing_delivery d
+                WHERE d.invoice_id = i.id AND d.status = ANY(%s)
+              )
+            ORDER BY i.id
+            ON CONFLICT DO NOTHING
+            RETURNING invoice_id, id
+            """,
+            [bulk.pk, actor, now, now, bulk.company_id, ids, [str(s) for s in LIVE_STATUSES]],
+        )
+        created = dict(cursor.fetchall())
+        cursor.execute(
+            """
+            INSERT INTO routing_deliveryevent
+                (delivery_id, from_status, to_status, note, actor_id, created_at)
+            SELECT id, '', 'queued', 'bulk send', %s, %s FROM routing_delivery
+            WHERE bulk_send_id = %s
+            """,
+            [actor, now, bulk.pk],
+        )
+    return created
 
 
 # --- processing ------------------------------------------------------------------------------
