@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # Swedish B2C channels need the invoice at least this many days before its due date.
 SE_B2C_MIN_DAYS_BEFORE_DUE = 3
@@ -30,8 +31,8 @@ class Channel(models.TextChoices):
     BANK_SE = "bank_se", _("E-invoice to online bank (Sweden, FMI)")
     BILLO = "billo", _("Billo")
     KIVRA = "kivra", _("Kivra")
-    EMAIL = "email", _("Email")
-    PRINT = "print", _("Print")
+    EMAIL = "email", pgettext_lazy("delivery channel", "Email")
+    PRINT = "print", pgettext_lazy("delivery channel", "Print")
 
 
 class BillingAction(models.TextChoices):
@@ -42,8 +43,8 @@ class BillingAction(models.TextChoices):
     EINVOICE_BANK_B2C_SECO = "EINVOICE_BANK_B2C_SECO", _("E-invoice to online bank (Sweden)")
     EINVOICE_B2C_SECO_BILLO = "EINVOICE_B2C_SECO_BILLO", _("Billo (Sweden)")
     EINVOICE_B2C_SECO_KIVRA = "EINVOICE_B2C_SECO_KIVRA", _("Kivra (Sweden)")
-    EMAIL = "EMAIL", _("Email")
-    PRINT = "PRINT", _("Print")
+    EMAIL = "EMAIL", pgettext_lazy("delivery channel", "Email")
+    PRINT = "PRINT", pgettext_lazy("delivery channel", "Print")
 
 
 class DocumentFormat(models.TextChoices):
