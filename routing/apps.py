@@ -25,3 +25,11 @@ class RoutingConfig(AppConfig):
             "roles": ("administrator", "accountant", "support"),
         },
     ]
+
+    def ready(self) -> None:
+        from b2cportal.companies.demo import DEMO_SEEDERS
+
+        from .demo import seed_network_directory
+
+        if seed_network_directory not in DEMO_SEEDERS:
+            DEMO_SEEDERS.append(seed_network_directory)

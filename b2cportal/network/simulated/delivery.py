@@ -12,7 +12,7 @@ import os
 import time
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from b2cportal.network.adapter import (
     DeliveryApi,
@@ -73,7 +73,8 @@ class SimulatedDelivery(DeliveryApi):
             return set()
         rows = FmiRegistration.objects.filter(ssn__in=wanted, active=True)
         if issuer_fui:
-            rows = rows.filter(issuer_fui=issuer_fui)
+            # A blank issuer FUI is the simulator's "FMI with every issuer" (demo data).
+            rows = rows.filter(Q(issuer_fui=issuer_fui) | Q(issuer_fui=""))
         return set(rows.values_list("ssn", flat=True))
 
     def lookup_mailboxes(self, ssns: list[str]) -> dict[str, set[str]]:
