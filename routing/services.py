@@ -83,6 +83,9 @@ def _detail(delivery: Delivery) -> str:
 
 def _sync_invoices(deliveries: Iterable[Delivery]) -> None:
     """Mirror delivery states onto the invoices' delivery status (as the ERP shows it)."""
+    deliveries = list(deliveries)
+    if not deliveries:
+        return
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for d in deliveries:
         groups[(INVOICE_STATUS_FOR[DeliveryStatus(d.status)], _detail(d))].append(d.invoice_id)
@@ -327,7 +330,9 @@ def _claim(ids: list[int]) -> list[Delivery]:
             ],
         )
         DeliveryEvent.objects.bulk_create(events)
-        _sync_invoices(rows)
+        # Claimed shows as "Sent to AutoInvoice" like queued: only holds and failures change
+        # what the invoice says at this point.
+        _sync_invoices([d for d in rows if d.status != DeliveryStatus.CLAIMED])
     return [d for d in rows if d.status == DeliveryStatus.CLAIMED]
 
 
