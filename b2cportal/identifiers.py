@@ -111,38 +111,25 @@ def _country(country: str) -> str:
 _SE_PERSONAL = re.compile(r"^(?P<date>\d{6}|\d{8})(?P<sep>[-+]?)(?P<serial>\d{4})$")
 
 
-def _swedish_birth_date(yyyymmdd: str) -> tuple[datetime.date, bool]:
-    """Return (birth date, is samordningsnummer) for the 8-digit date part, or raise."""
-    year, month, day = int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8])
+def _swedish_birth_date(date_part: str, sep: str = "-") -> tuple[datetime.date, bool]:
+    """(birth date, is samordningsnummer) for a 6- or 8-digit date part, or raise.
+
+    The date and, for the 6-digit form, the century come from
+    ``stdnum.se.personnummer.get_birth_date`` (the law's rule: ``-`` means born less than 100
+    years before this calendar year, ``+`` 100 or more). stdnum does not know samordningsnummer,
+    so for those it is asked about the same number with 60 taken off the day.
+    """
+    day = int(date_part[-2:])
     coordination = day > 60
     if coordination:
-        day -= 60
+        date_part = f"{date_part[:-2]}{day - 60:02d}"
     try:
-        birth_date = datetime.date(year, month, day)
-    except ValueError:
+        birth_date = personnummer.get_birth_date(f"{date_part}{sep or '-'}0000")
+    except StdnumError:
         raise ValidationError(
             _("The date of birth in the number does not exist."), code="invalid_date"
         ) from None
     return birth_date, coordination
-
-
-def _swedish_century(yymmdd: str, *, plus: bool) -> str:
-    """Pick the century for a 10-digit number: the latest one that does not put birth in the future.
-
-    Written here because stdnum's rule compares the year only, so a number with this year's YY
-    and a later month would land in the future; a 10-digit number always means the most recent
-    matching date (Folkbokföringslagen §18), and ``+`` (aged 100 or more) one century earlier.
-    """
-    today = _today()
-    century = today.year // 100
-    month_day = yymmdd[2:6]
-    if int(month_day[2:4]) > 60:  # samordningsnummer: compare the real day
-        month_day = f"{month_day[:2]}{int(month_day[2:4]) - 60:02d}"
-    if (int(yymmdd[:2]), month_day) > (today.year % 100, today.strftime("%m%d")):
-        century -= 1
-    if plus:
-        century -= 1
-    return f"{century:02d}"
 
 
 def clean_swedish_personal_number(value: str) -> str:
@@ -150,8 +137,9 @@ def clean_swedish_personal_number(value: str) -> str:
 
     Accepts ``YYMMDD-NNNN``, ``YYMMDD+NNNN`` (aged 100 or more), ``YYMMDDNNNN``,
     ``YYYYMMDD-NNNN`` and ``YYYYMMDDNNNN``. Ordinary numbers are checked by
-    ``stdnum.se.personnummer``; samordningsnummer, which that module rejects, are checked here
-    with ``stdnum.luhn`` over the last ten digits and the date with 60 subtracted from the day.
+    ``stdnum.se.personnummer``; samordningsnummer, which that module rejects, get the same
+    date and century rule from it (with 60 subtracted from the day) and the check digit from
+    ``stdnum.luhn`` over the last ten digits.
     """
     compact = _strip_whitespace(value)
     if not compact:
@@ -173,11 +161,11 @@ def clean_swedish_personal_number(value: str) -> str:
         raise ValidationError(
             _("Use + only with the 10-digit form (YYMMDD+NNNN)."), code="invalid_format"
         )
-    if len(date_part) == 6:
-        date_part = _swedish_century(date_part, plus=sep == "+") + date_part
-    birth_date, coordination = _swedish_birth_date(date_part)
+    birth_date, coordination = _swedish_birth_date(date_part, sep)
     if birth_date > _today():
         raise ValidationError(_("The date of birth is in the future."), code="future_date")
+    if len(date_part) == 6:
+        date_part = f"{birth_date.year // 100:02d}{date_part}"
     canonical = date_part + serial
     if coordination:
         if not luhn.is_valid(canonical[2:]):
@@ -259,7 +247,9 @@ def mask_national_id(value: str) -> str:
 def ssn_for_peppol_endpoint(ssn12: str) -> str:
     """The 10-digit ``YYMMDDNNNN`` form for a UBL buyer EndpointID with schemeID 0007.
 
-    PEPPOL-COMMON-R049 requires the Swedish identifier under scheme 0007 to have 10 digits.
+    PEPPOL-COMMON-R049 requires the identifier under scheme 0007 to be 10 digits with a valid
+    Luhn check digit, so the number is checked in full first (an FMI's SSN, which is only
+    checked for format and date, must not go into a document unchecked).
     """
     canonical = clean_swedish_personal_number(ssn12)
     return canonical[2:]
@@ -299,10 +289,14 @@ def clean_organisation_number(value: str, country: str) -> str:
 def organisation_number_12(value_se: str) -> str:
     """The 12-digit form used in an FUI: ``00`` + 10-digit orgnr (5560169095 -> 005560169095).
 
-    A 12-digit input is taken as a sole trader's personnummer/samordningsnummer (already 12
-    digits) and returned in canonical form.
+    A 12-digit input that starts with ``00`` or ``16`` (the legal-entity prefixes) is an
+    organisation number already in 12-digit form and comes back with ``00``; any other 12-digit
+    input is taken as a sole trader's personnummer/samordningsnummer and returned in canonical
+    form.
     """
     compact = _digits(value_se)
+    if len(compact) == 12 and compact[:2] in ("00", "16"):
+        return "00" + clean_organisation_number(compact[2:], "SE")
     if len(compact) == 12:
         return clean_swedish_personal_number(compact)
     return "00" + clean_organisation_number(compact, "SE")
@@ -344,8 +338,14 @@ def format_postcode(value: str, country: str) -> str:
 
 
 def clean_phone_number(value: str, country: str) -> str:
-    """Phone number -> E.164 (``+4791234567``), read with ``country`` as the default region."""
-    region = _country(country)
+    """Phone number -> E.164 (``+4791234567``), read with ``country`` as the default region.
+
+    Any region phonenumbers knows is accepted as ``country`` (a customer abroad still has a
+    phone); a number written with ``+`` or ``00`` keeps its own country code.
+    """
+    region = (country or "").strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"Unknown phone region {country!r}")
     raw = (value or "").strip()
     if not raw:
         raise ValidationError(MSG_REQUIRED, code="required")
@@ -366,8 +366,9 @@ def clean_phone_number(value: str, country: str) -> str:
 def is_mobile_number(e164: str) -> bool:
     """True when phonenumbers classifies the number as mobile (can receive SMS).
 
-    ``FIXED_LINE_OR_MOBILE`` (regions where the two cannot be told apart) counts as mobile,
-    because an SMS to such a number usually arrives; NO and SE numbers are never in that class.
+    ``FIXED_LINE_OR_MOBILE`` (regions such as the US where the two cannot be told apart)
+    counts as mobile, because an SMS to such a number usually arrives. Norwegian and Swedish
+    numbers are classified exactly (4x/9x and 07x are mobile).
     """
     try:
         number = phonenumbers.parse(e164 or "", None)
@@ -443,7 +444,7 @@ def format_bankgiro(value: str) -> str:
 
 
 def clean_plusgiro(value: str) -> str:
-    """PlusGiro number -> 2 to 8 digits ("4 49 82-0" accepted), Luhn check digit.
+    """PlusGiro number -> 2 to 8 digits ("90 20 03-3" accepted), Luhn check digit.
 
     python-stdnum has no PlusGiro module, so the length rule is written here; the check digit
     uses ``stdnum.luhn``.
@@ -457,7 +458,7 @@ def clean_plusgiro(value: str) -> str:
 
 
 def format_plusgiro(value: str) -> str:
-    """Display form: the digits, a dash, the check digit (``44982-0``)."""
+    """Display form: the digits, a dash, the check digit (``902003-3``)."""
     digits = clean_plusgiro(value)
     return f"{digits[:-1]}-{digits[-1]}"
 

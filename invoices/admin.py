@@ -82,6 +82,14 @@ class InvoiceAdmin(TenantScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return not _released(obj) and super().has_delete_permission(request, obj)
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Totals are computed, never typed: recompute after the lines were saved.
+        from .services import recompute_totals
+
+        if not form.instance.is_released:
+            recompute_totals(invoice=form.instance, acting_user=request.user)
+
     def get_actions(self, request):
         # Bulk delete would bypass the per-object check.
         actions = super().get_actions(request)

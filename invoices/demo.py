@@ -36,8 +36,14 @@ LINES = {
 }
 
 
-def seed_invoices(stdout=None) -> int:
-    """Create and release demo invoices for companies without any; returns how many."""
+def seed_invoices(context=None, *, stdout=None) -> int:
+    """Create and release demo invoices for companies without any; returns how many.
+
+    Works as a foundation `DEMO_SEEDERS` hook (`seeder(context)`, logging to `context.stdout`)
+    and on its own (`seed_invoices(stdout=...)`), on whatever companies and customers exist.
+    """
+    if stdout is None and context is not None:
+        stdout = getattr(context, "stdout", None)
     created = 0
     today = timezone.localdate()
     for company in Company.objects.prefetch_related("branches", "customers"):
@@ -71,10 +77,10 @@ def seed_invoices(stdout=None) -> int:
         if released:
             first = released[0]
             line = first.lines.first()
-            credit = create_credit_note(
-                invoice=first, acting_user=None, quantities={line.pk: Decimal("1")}
-            )
             try:
+                credit = create_credit_note(
+                    invoice=first, acting_user=None, quantities={line.pk: Decimal("1")}
+                )
                 release_invoice(invoice=credit, released_by=None)
             except InvoiceError as exc:
                 if stdout:

@@ -178,6 +178,12 @@ class Invoice(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("invoices:detail", args=[self.pk])
 
+    def delete(self, *args, **kwargs):
+        # Financial records: a released invoice or credit note is never deleted.
+        if self.is_released:
+            raise ValueError(f"{self} is released and cannot be deleted; credit it instead.")
+        return super().delete(*args, **kwargs)
+
     @property
     def is_draft(self) -> bool:
         return self.status == InvoiceStatus.DRAFT

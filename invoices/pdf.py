@@ -78,12 +78,13 @@ def _render(doc: DocumentSnapshot) -> bytes:
     pdf.setFont(BOLD, 18)
     pdf.drawRightString(RIGHT, y, _safe(f"{title} {doc.number}"))
     pdf.setFont(FONT, 9)
+    org_label, vat_label = _("Org. no."), _("VAT no.")
     seller_lines = [
         seller.address_line1,
         seller.address_line2,
         f"{seller.postcode} {seller.city}".strip(),
-        f"{_('Org. no.')} {seller.organisation_number}" if seller.organisation_number else "",
-        f"{_('VAT no.')} {seller.vat_id}" if seller.vat_id else "",
+        f"{org_label} {seller.organisation_number}" if seller.organisation_number else "",
+        f"{vat_label} {seller.vat_id}" if seller.vat_id else "",
         "Foretaksregisteret" if seller.country == "NO" else "",
         "Godkänd för F-skatt" if seller.country == "SE" and seller.f_tax_approved else "",
         seller.email,

@@ -120,7 +120,16 @@ def _write_lines(invoice: Invoice, lines: list[LineInput]) -> None:
 
 
 def _store_totals(invoice: Invoice) -> None:
-    totals = compute_totals(invoice.lines.all())
+    lines = list(invoice.lines.all())
+    stale = []
+    for line in lines:
+        amount = line_amount(line.quantity, line.unit_price)
+        if line.line_total != amount:
+            line.line_total = amount
+            stale.append(line)
+    if stale:
+        InvoiceLine.objects.bulk_update(stale, ["line_total"])
+    totals = compute_totals(lines)
     invoice.total_excl_vat = totals.excl_vat
     invoice.total_vat = totals.vat
     invoice.total_incl_vat = totals.incl_vat
@@ -131,7 +140,7 @@ def _store_totals(invoice: Invoice) -> None:
 def create_draft(
     *,
     company: Company,
-    branch: Branch,
+    branch: Branch | None,
     customer: Customer,
     issue_date: date,
     due_date: date,
@@ -141,7 +150,7 @@ def create_draft(
     note: str = "",
 ) -> Invoice:
     """Create a draft invoice with its lines; totals are computed here, never typed in."""
-    if customer.company_id != company.pk or branch.company_id != company.pk:
+    if branch is None or customer.company_id != company.pk or branch.company_id != company.pk:
         raise InvoiceError(_("The customer and branch must belong to the current company."))
     if due_date < issue_date:
         raise InvoiceError(_("The due date cannot be before the invoice date."))
@@ -197,6 +206,16 @@ def update_draft(
     if lines is not None:
         _write_lines(locked, lines)
     _log(locked, acting_user, "updated")
+    return locked
+
+
+@transaction.atomic
+def recompute_totals(*, invoice: Invoice, acting_user) -> Invoice:
+    """Recompute a draft's line amounts and totals after its lines changed (e.g. in the admin)."""
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    _refuse_released(locked)
+    _store_totals(locked)
+    _log(locked, acting_user, "updated", source="admin")
     return locked
 
 

@@ -149,9 +149,16 @@ def _buyer_snapshot(customer) -> PartySnapshot:
         # Swedish consumers are addressed by personnummer (10 digits) under 0007; Norwegian
         # consumers have no electronic address scheme (see README, consumer documents).
         if country == "SE" and customer.national_id:
+            from django.core.exceptions import ValidationError
+
             from b2cportal.identifiers import ssn_for_peppol_endpoint
 
-            scheme, endpoint = "0007", ssn_for_peppol_endpoint(customer.national_id)
+            try:
+                scheme, endpoint = "0007", ssn_for_peppol_endpoint(customer.national_id)
+            except (ValidationError, ValueError):
+                # A stored number that is not a personnummer gets no address rather than
+                # stopping a bulk run; validation then lists PEPPOL-EN16931-R010.
+                scheme = endpoint = ""
     else:
         orgnr = _digits(customer.organisation_number)
         if orgnr and country in SCHEME_BY_COUNTRY:
@@ -244,209 +251,358 @@ def snapshot(invoice) -> DocumentSnapshot:
 
 
 # --- Building -------------------------------------------------------------------------------
+#
+# The builder walks the snapshot once and records the document's *shape* (which elements, in
+# which nesting, with which attribute values) as a tuple of small event ids, and its texts in
+# document order. The first document of a shape is built element by element with lxml; later
+# documents of the same shape (a bulk run has few shapes) deep-copy that tree in C and set the
+# texts. lxml escapes every text either way; no XML is ever assembled from strings.
 
 _CBC = f"{{{NS_CBC}}}"
 _CAC = f"{{{NS_CAC}}}"
-_SUB = etree.SubElement
+_OPEN, _CLOSE, _LEAF = 0, 1, 2
+_EVENTS: list[tuple[int, str, str]] = []  # id -> (kind, Clark tag, attribute name or "")
 
 
-def _text(parent, tag: str, value: str, field_name: str, **attrs):
-    """A cbc element with text; empty values are left out (PEPPOL-EN16931-R008)."""
-    if value is None or value == "":
-        return None
-    try:
-        el = _SUB(parent, _CBC + tag, attrs) if attrs else _SUB(parent, _CBC + tag)
-        el.text = value
-    except ValueError as exc:  # lxml refuses XML-illegal characters
-        bad = first_xml_illegal(value)
-        code = f"U+{ord(bad):04X}" if bad else str(exc)
-        raise UblError(field_name, f"character {code} cannot be written to XML") from exc
-    return el
+def _ev(kind: int, tag: str = "", attribute: str = "") -> int:
+    _EVENTS.append((kind, tag, attribute))
+    return len(_EVENTS) - 1
 
 
-def _amount(parent, tag: str, value: Decimal, currency: str):
-    el = _SUB(parent, _CBC + tag, currencyID=currency)
-    el.text = f"{value:.2f}"
-    return el
+CLOSE = _ev(_CLOSE)
+# Containers
+_OPENS = {
+    name: _ev(_OPEN, _CAC + name)
+    for name in (
+        "BillingReference",
+        "InvoiceDocumentReference",
+        "AccountingSupplierParty",
+        "AccountingCustomerParty",
+        "Party",
+        "PartyName",
+        "PostalAddress",
+        "Country",
+        "PartyTaxScheme",
+        "TaxScheme",
+        "PartyLegalEntity",
+        "Contact",
+        "PaymentMeans",
+        "PayeeFinancialAccount",
+        "FinancialInstitutionBranch",
+        "PaymentTerms",
+        "TaxTotal",
+        "TaxSubtotal",
+        "TaxCategory",
+        "ClassifiedTaxCategory",
+        "LegalMonetaryTotal",
+        "InvoiceLine",
+        "CreditNoteLine",
+        "Item",
+        "Price",
+    )
+}
+# Text elements
+_LEAVES = {
+    name: _ev(_LEAF, _CBC + name)
+    for name in (
+        "CustomizationID",
+        "ProfileID",
+        "ID",
+        "IssueDate",
+        "DueDate",
+        "InvoiceTypeCode",
+        "CreditNoteTypeCode",
+        "Note",
+        "DocumentCurrencyCode",
+        "BuyerReference",
+        "Name",
+        "StreetName",
+        "AdditionalStreetName",
+        "CityName",
+        "PostalZone",
+        "IdentificationCode",
+        "CompanyID",
+        "RegistrationName",
+        "ElectronicMail",
+        "PaymentMeansCode",
+        "PaymentDueDate",
+        "PaymentID",
+        "Percent",
+        "TaxExemptionReason",
+    )
+}
+# Text elements with one attribute; its value follows the id in the shape.
+L_ENDPOINT = _ev(_LEAF, _CBC + "EndpointID", "schemeID")
+L_COMPANY_ID_SCHEME = _ev(_LEAF, _CBC + "CompanyID", "schemeID")
+L_INVOICED_QTY = _ev(_LEAF, _CBC + "InvoicedQuantity", "unitCode")
+L_CREDITED_QTY = _ev(_LEAF, _CBC + "CreditedQuantity", "unitCode")
+_AMOUNTS = {
+    name: _ev(_LEAF, _CBC + name, "currencyID")
+    for name in (
+        "TaxAmount",
+        "TaxableAmount",
+        "LineExtensionAmount",
+        "TaxExclusiveAmount",
+        "TaxInclusiveAmount",
+        "PayableAmount",
+        "PriceAmount",
+    )
+}
 
-
-def _quantity(value: Decimal) -> str:
-    text = format(Decimal(value).normalize(), "f")
-    return text
-
-
-def _percent(value: Decimal) -> str:
-    return f"{Decimal(value):.2f}"
-
-
-def _address(parent, party: PartySnapshot, prefix: str) -> None:
-    address = _SUB(parent, _CAC + "PostalAddress")
-    _text(address, "StreetName", party.address_line1, f"{prefix}.address_line1")
-    _text(address, "AdditionalStreetName", party.address_line2, f"{prefix}.address_line2")
-    _text(address, "CityName", party.city, f"{prefix}.city")
-    _text(address, "PostalZone", party.postcode, f"{prefix}.postcode")
-    country = _SUB(address, _CAC + "Country")
-    _text(country, "IdentificationCode", party.country, f"{prefix}.country")
-
-
-def _tax_scheme(parent, scheme_id: str) -> None:
-    scheme = _SUB(parent, _CAC + "TaxScheme")
-    _SUB(scheme, _CBC + "ID").text = scheme_id
-
-
-def _seller(root, seller: PartySnapshot) -> None:
-    party = _SUB(_SUB(root, _CAC + "AccountingSupplierParty"), _CAC + "Party")
-    if seller.endpoint_id:
-        _text(
-            party,
-            "EndpointID",
-            seller.endpoint_id,
-            "seller.endpoint",
-            schemeID=seller.endpoint_scheme,
+_PARTY_FIELDS = {
+    prefix: {
+        name: f"{prefix}.{name}"
+        for name in (
+            "endpoint",
+            "name",
+            "address_line1",
+            "address_line2",
+            "city",
+            "postcode",
+            "country",
+            "vat_number",
+            "organisation_number",
+            "email",
         )
-    _text(_SUB(party, _CAC + "PartyName"), "Name", seller.name, "seller.name")
-    _address(party, seller, "seller")
-    if seller.vat_id:
-        tax = _SUB(party, _CAC + "PartyTaxScheme")
-        _text(tax, "CompanyID", seller.vat_id, "seller.vat_number")
-        _tax_scheme(tax, "VAT")
-    if seller.country == "NO":
-        # NO-R-002: limited companies state "Foretaksregisteret" (foretaksregisterloven § 10-2).
-        tax = _SUB(party, _CAC + "PartyTaxScheme")
-        _text(tax, "CompanyID", FORETAKSREGISTERET, "seller.register")
-        _tax_scheme(tax, "TAX")
-    elif seller.country == "SE" and seller.f_tax_approved:
-        # SE-R-005: an F-tax approved seller says so in a non-VAT tax scheme.
-        tax = _SUB(party, _CAC + "PartyTaxScheme")
-        _text(tax, "CompanyID", F_TAX_TEXT, "seller.f_tax")
-        _tax_scheme(tax, "TAX")
-    legal = _SUB(party, _CAC + "PartyLegalEntity")
-    _text(legal, "RegistrationName", seller.name, "seller.name")
-    if seller.organisation_number:
-        _text(
-            legal,
-            "CompanyID",
-            seller.organisation_number,
-            "seller.organisation_number",
-            schemeID=seller.endpoint_scheme,
+    }
+    for prefix in ("seller", "customer")
+}
+
+
+class _Doc:
+    __slots__ = ("currency", "fields", "shape", "texts")
+
+    def __init__(self, currency: str):
+        self.shape: list[int | str] = []
+        self.texts: list[str] = []
+        self.fields: list[str] = []
+        self.currency = currency
+
+    def leaf(self, event: int, value: str, field_name: str) -> None:
+        """A text element; empty values are left out (PEPPOL-EN16931-R008: no empty elements)."""
+        if value:
+            self.shape.append(event)
+            self.texts.append(value)
+            self.fields.append(field_name)
+
+    def leaf_attr(self, event: int, attribute: str, value: str, field_name: str) -> None:
+        if value:
+            self.shape += (event, attribute)
+            self.texts.append(value)
+            self.fields.append(field_name)
+
+    def amount(self, event: int, value: Decimal) -> None:
+        self.shape += (event, self.currency)
+        self.texts.append(f"{value:.2f}")
+        self.fields.append("amount")
+
+
+def _address(d: _Doc, party: PartySnapshot, f: dict[str, str]) -> None:
+    shape = d.shape
+    shape.append(_OPENS["PostalAddress"])
+    d.leaf(_LEAVES["StreetName"], party.address_line1, f["address_line1"])
+    d.leaf(_LEAVES["AdditionalStreetName"], party.address_line2, f["address_line2"])
+    d.leaf(_LEAVES["CityName"], party.city, f["city"])
+    d.leaf(_LEAVES["PostalZone"], party.postcode, f["postcode"])
+    shape.append(_OPENS["Country"])
+    d.leaf(_LEAVES["IdentificationCode"], party.country, f["country"])
+    shape += (CLOSE, CLOSE)
+
+
+def _party_tax(d: _Doc, company_id: str, scheme: str, field_name: str) -> None:
+    d.shape.append(_OPENS["PartyTaxScheme"])
+    d.leaf(_LEAVES["CompanyID"], company_id, field_name)
+    d.shape.append(_OPENS["TaxScheme"])
+    d.leaf(_LEAVES["ID"], scheme, "tax_scheme")
+    d.shape += (CLOSE, CLOSE)
+
+
+def _party(d: _Doc, party: PartySnapshot, role: str, prefix: str) -> None:
+    f = _PARTY_FIELDS[prefix]
+    shape = d.shape
+    shape += (_OPENS[role], _OPENS["Party"])
+    if party.endpoint_id:
+        d.leaf_attr(L_ENDPOINT, party.endpoint_scheme, party.endpoint_id, f["endpoint"])
+    shape.append(_OPENS["PartyName"])
+    d.leaf(_LEAVES["Name"], party.name, f["name"])
+    shape.append(CLOSE)
+    _address(d, party, f)
+    if party.vat_id:
+        _party_tax(d, party.vat_id, "VAT", f["vat_number"])
+    if prefix == "seller":
+        if party.country == "NO":
+            # NO-R-002: limited companies state "Foretaksregisteret" (foretaksregisterloven § 10-2).
+            _party_tax(d, FORETAKSREGISTERET, "TAX", "seller.register")
+        elif party.country == "SE" and party.f_tax_approved:
+            # SE-R-005: an F-tax approved seller says so in a non-VAT tax scheme.
+            _party_tax(d, F_TAX_TEXT, "TAX", "seller.f_tax")
+    shape.append(_OPENS["PartyLegalEntity"])
+    d.leaf(_LEAVES["RegistrationName"], party.name, f["name"])
+    if party.organisation_number and party.endpoint_scheme:
+        d.leaf_attr(
+            L_COMPANY_ID_SCHEME,
+            party.endpoint_scheme,
+            party.organisation_number,
+            f["organisation_number"],
         )
-    if seller.email:
-        _text(_SUB(party, _CAC + "Contact"), "ElectronicMail", seller.email, "seller.email")
+    shape.append(CLOSE)
+    if party.email:
+        shape.append(_OPENS["Contact"])
+        d.leaf(_LEAVES["ElectronicMail"], party.email, f["email"])
+        shape.append(CLOSE)
+    shape += (CLOSE, CLOSE)
 
 
-def _buyer(root, buyer: PartySnapshot) -> None:
-    party = _SUB(_SUB(root, _CAC + "AccountingCustomerParty"), _CAC + "Party")
-    if buyer.endpoint_id:
-        _text(
-            party,
-            "EndpointID",
-            buyer.endpoint_id,
-            "customer.endpoint",
-            schemeID=buyer.endpoint_scheme,
-        )
-    _text(_SUB(party, _CAC + "PartyName"), "Name", buyer.name, "customer.name")
-    _address(party, buyer, "customer")
-    if buyer.vat_id:
-        tax = _SUB(party, _CAC + "PartyTaxScheme")
-        _text(tax, "CompanyID", buyer.vat_id, "customer.vat_number")
-        _tax_scheme(tax, "VAT")
-    legal = _SUB(party, _CAC + "PartyLegalEntity")
-    _text(legal, "RegistrationName", buyer.name, "customer.name")
-    if buyer.organisation_number and buyer.endpoint_scheme:
-        _text(
-            legal,
-            "CompanyID",
-            buyer.organisation_number,
-            "customer.organisation_number",
-            schemeID=buyer.endpoint_scheme,
-        )
-    if buyer.email:
-        _text(_SUB(party, _CAC + "Contact"), "ElectronicMail", buyer.email, "customer.email")
-
-
-def _tax_category(parent, tag: str, category: str, rate: Decimal, reason: str = "") -> None:
-    cat = _SUB(parent, _CAC + tag)
-    _SUB(cat, _CBC + "ID").text = category
+def _tax_category(d: _Doc, tag: str, category: str, rate: Decimal, reason: str = "") -> None:
+    d.shape.append(_OPENS[tag])
+    d.leaf(_LEAVES["ID"], category, "vat_category")
     if category != "O":
-        _SUB(cat, _CBC + "Percent").text = _percent(rate)
+        d.leaf(_LEAVES["Percent"], f"{rate:.2f}", "vat_rate")
     if reason and tag == "TaxCategory":
-        _text(cat, "TaxExemptionReason", reason, "lines.exemption_reason")
-    _tax_scheme(cat, "VAT")
+        d.leaf(_LEAVES["TaxExemptionReason"], reason, "lines.exemption_reason")
+    d.shape.append(_OPENS["TaxScheme"])
+    d.leaf(_LEAVES["ID"], "VAT", "tax_scheme")
+    d.shape += (CLOSE, CLOSE)
 
 
-def build_ubl_from_snapshot(doc: DocumentSnapshot) -> bytes:
-    """The UBL 2.1 document for one snapshot, as UTF-8 bytes with an XML declaration."""
+def _walk(doc: DocumentSnapshot) -> _Doc:
+    """Record the document's shape and texts in document order (the UBL 2.1 sequence)."""
+    d = _Doc(doc.currency)
+    shape = d.shape
     credit = doc.is_credit_note
+    d.leaf(_LEAVES["CustomizationID"], CUSTOMIZATION_ID, "customization")
+    d.leaf(_LEAVES["ProfileID"], PROFILE_ID, "profile")
+    d.leaf(_LEAVES["ID"], doc.number, "number")
+    d.leaf(_LEAVES["IssueDate"], doc.issue_date.isoformat(), "issue_date")
+    if credit:
+        d.leaf(_LEAVES["CreditNoteTypeCode"], "381", "type")
+    else:
+        d.leaf(_LEAVES["DueDate"], doc.due_date.isoformat(), "due_date")
+        d.leaf(_LEAVES["InvoiceTypeCode"], "380", "type")
+    d.leaf(_LEAVES["Note"], doc.note, "note")
+    d.leaf(_LEAVES["DocumentCurrencyCode"], doc.currency, "currency")
+    d.leaf(_LEAVES["BuyerReference"], doc.buyer_reference, "buyer_reference")
+    if doc.billing_reference:
+        shape += (_OPENS["BillingReference"], _OPENS["InvoiceDocumentReference"])
+        d.leaf(_LEAVES["ID"], doc.billing_reference, "credited_invoice")
+        if doc.billing_reference_date:
+            d.leaf(_LEAVES["IssueDate"], doc.billing_reference_date.isoformat(), "credited_date")
+        shape += (CLOSE, CLOSE)
+    _party(d, doc.seller, "AccountingSupplierParty", "seller")
+    _party(d, doc.buyer, "AccountingCustomerParty", "customer")
+
+    payment = doc.payment
+    if payment is not None:
+        shape.append(_OPENS["PaymentMeans"])
+        d.leaf(_LEAVES["PaymentMeansCode"], "30", "payment_means")
+        if credit:
+            # UBL 2.1 credit notes have no document-level due date (BT-9 lives here).
+            d.leaf(_LEAVES["PaymentDueDate"], doc.due_date.isoformat(), "due_date")
+        d.leaf(_LEAVES["PaymentID"], payment.payment_id, "payment_reference")
+        shape.append(_OPENS["PayeeFinancialAccount"])
+        d.leaf(_LEAVES["ID"], payment.account_id, "company.bank_account")
+        if payment.institution_branch:
+            shape.append(_OPENS["FinancialInstitutionBranch"])
+            d.leaf(_LEAVES["ID"], payment.institution_branch, "company.bank_account")
+            shape.append(CLOSE)
+        shape += (CLOSE, CLOSE)
+    elif credit:
+        shape.append(_OPENS["PaymentTerms"])
+        d.leaf(_LEAVES["Note"], doc.due_date.isoformat(), "due_date")
+        shape.append(CLOSE)
+
+    totals = doc.totals or compute_totals(doc.lines)
+    shape.append(_OPENS["TaxTotal"])
+    d.amount(_AMOUNTS["TaxAmount"], totals.vat)
+    for group in totals.groups:
+        shape.append(_OPENS["TaxSubtotal"])
+        d.amount(_AMOUNTS["TaxableAmount"], group.taxable)
+        d.amount(_AMOUNTS["TaxAmount"], group.tax)
+        _tax_category(d, "TaxCategory", group.category, group.rate, group.exemption_reason)
+        shape.append(CLOSE)
+    shape.append(CLOSE)
+
+    shape.append(_OPENS["LegalMonetaryTotal"])
+    d.amount(_AMOUNTS["LineExtensionAmount"], totals.excl_vat)
+    d.amount(_AMOUNTS["TaxExclusiveAmount"], totals.excl_vat)
+    d.amount(_AMOUNTS["TaxInclusiveAmount"], totals.incl_vat)
+    d.amount(_AMOUNTS["PayableAmount"], totals.incl_vat)
+    shape.append(CLOSE)
+
+    line_event = _OPENS["CreditNoteLine"] if credit else _OPENS["InvoiceLine"]
+    quantity_event = L_CREDITED_QTY if credit else L_INVOICED_QTY
+    for index, line in enumerate(doc.lines, start=1):
+        shape.append(line_event)
+        d.leaf(_LEAVES["ID"], str(line.position or index), "lines.position")
+        d.leaf_attr(
+            quantity_event,
+            line.unit,
+            format(Decimal(line.quantity).normalize(), "f"),
+            "lines.quantity",
+        )
+        d.amount(_AMOUNTS["LineExtensionAmount"], line.amount)
+        shape.append(_OPENS["Item"])
+        d.leaf(_LEAVES["Name"], line.description, f"lines[{index}].description")
+        _tax_category(d, "ClassifiedTaxCategory", line.vat_category, line.vat_rate)
+        shape += (CLOSE, _OPENS["Price"])
+        d.amount(_AMOUNTS["PriceAmount"], line.unit_price)
+        shape += (CLOSE, CLOSE)
+    return d
+
+
+# shape -> (template root, positions of the text elements in root.iter() order)
+_TEMPLATES: dict[tuple, tuple[etree._Element, tuple[int, ...]]] = {}
+_MAX_TEMPLATES = 512
+
+
+def _template(credit: bool, shape: tuple) -> tuple[etree._Element, tuple[int, ...]]:
     ns = NS_CREDIT_NOTE if credit else NS_INVOICE
     root = etree.Element(
         f"{{{ns}}}" + ("CreditNote" if credit else "Invoice"),
         nsmap={None: ns, "cac": NS_CAC, "cbc": NS_CBC},
     )
-    cur = doc.currency
-    _SUB(root, _CBC + "CustomizationID").text = CUSTOMIZATION_ID
-    _SUB(root, _CBC + "ProfileID").text = PROFILE_ID
-    _text(root, "ID", doc.number, "number")
-    _SUB(root, _CBC + "IssueDate").text = doc.issue_date.isoformat()
-    if not credit:
-        _SUB(root, _CBC + "DueDate").text = doc.due_date.isoformat()
-    _SUB(root, _CBC + ("CreditNoteTypeCode" if credit else "InvoiceTypeCode")).text = (
-        "381" if credit else "380"
-    )
-    _text(root, "Note", doc.note, "note")
-    _text(root, "DocumentCurrencyCode", cur, "currency")
-    _text(root, "BuyerReference", doc.buyer_reference, "buyer_reference")
-    if doc.billing_reference:
-        ref = _SUB(_SUB(root, _CAC + "BillingReference"), _CAC + "InvoiceDocumentReference")
-        _text(ref, "ID", doc.billing_reference, "credited_invoice")
-        if doc.billing_reference_date:
-            _SUB(ref, _CBC + "IssueDate").text = doc.billing_reference_date.isoformat()
-    _seller(root, doc.seller)
-    _buyer(root, doc.buyer)
+    stack = [root]
+    leaves: list[etree._Element] = []
+    sub = etree.SubElement
+    items = iter(shape)
+    for item in items:
+        kind, tag, attribute = _EVENTS[item]
+        if kind == _LEAF:
+            attrs = {attribute: next(items)} if attribute else {}
+            leaves.append(sub(stack[-1], tag, attrs))
+        elif kind == _OPEN:
+            stack.append(sub(stack[-1], tag))
+        else:
+            stack.pop()
+    index = {el: i for i, el in enumerate(root.iter())}
+    return root, tuple(index[el] for el in leaves)
 
-    if doc.payment is not None:
-        means = _SUB(root, _CAC + "PaymentMeans")
-        _SUB(means, _CBC + "PaymentMeansCode").text = "30"
-        if credit:
-            # UBL 2.1 credit notes have no document-level due date (BT-9 lives here).
-            _SUB(means, _CBC + "PaymentDueDate").text = doc.due_date.isoformat()
-        _text(means, "PaymentID", doc.payment.payment_id, "payment_reference")
-        account = _SUB(means, _CAC + "PayeeFinancialAccount")
-        _text(account, "ID", doc.payment.account_id, "company.bank_account")
-        if doc.payment.institution_branch:
-            branch = _SUB(account, _CAC + "FinancialInstitutionBranch")
-            _SUB(branch, _CBC + "ID").text = doc.payment.institution_branch
-    elif credit:
-        terms = _SUB(root, _CAC + "PaymentTerms")
-        _SUB(terms, _CBC + "Note").text = doc.due_date.isoformat()
 
-    totals = doc.totals or compute_totals(doc.lines)
-    tax_total = _SUB(root, _CAC + "TaxTotal")
-    _amount(tax_total, "TaxAmount", totals.vat, cur)
-    for group in totals.groups:
-        sub = _SUB(tax_total, _CAC + "TaxSubtotal")
-        _amount(sub, "TaxableAmount", group.taxable, cur)
-        _amount(sub, "TaxAmount", group.tax, cur)
-        _tax_category(sub, "TaxCategory", group.category, group.rate, group.exemption_reason)
+def _illegal(walked: _Doc) -> UblError:
+    for value, field_name in zip(walked.texts, walked.fields, strict=True):
+        bad = first_xml_illegal(value)
+        if bad is not None:
+            return UblError(field_name, f"character U+{ord(bad):04X} cannot be written to XML")
+    return UblError("document", "text cannot be written to XML")
 
-    monetary = _SUB(root, _CAC + "LegalMonetaryTotal")
-    _amount(monetary, "LineExtensionAmount", totals.excl_vat, cur)
-    _amount(monetary, "TaxExclusiveAmount", totals.excl_vat, cur)
-    _amount(monetary, "TaxInclusiveAmount", totals.incl_vat, cur)
-    _amount(monetary, "PayableAmount", totals.incl_vat, cur)
 
-    line_tag = "CreditNoteLine" if credit else "InvoiceLine"
-    quantity_tag = "CreditedQuantity" if credit else "InvoicedQuantity"
-    for index, line in enumerate(doc.lines, start=1):
-        el = _SUB(root, _CAC + line_tag)
-        _SUB(el, _CBC + "ID").text = str(line.position or index)
-        _SUB(el, _CBC + quantity_tag, unitCode=line.unit).text = _quantity(line.quantity)
-        _amount(el, "LineExtensionAmount", line.amount, cur)
-        item = _SUB(el, _CAC + "Item")
-        _text(item, "Name", line.description, f"lines[{index}].description")
-        _tax_category(item, "ClassifiedTaxCategory", line.vat_category, line.vat_rate)
-        price = _SUB(el, _CAC + "Price")
-        _amount(price, "PriceAmount", line.unit_price, cur)
-
+def build_ubl_from_snapshot(doc: DocumentSnapshot) -> bytes:
+    """The UBL 2.1 document for one snapshot, as UTF-8 bytes with an XML declaration."""
+    walked = _walk(doc)
+    key = (doc.is_credit_note, *walked.shape)
+    cached = _TEMPLATES.get(key)
+    if cached is None:
+        if len(_TEMPLATES) >= _MAX_TEMPLATES:
+            _TEMPLATES.clear()
+        cached = _TEMPLATES[key] = _template(doc.is_credit_note, tuple(walked.shape))
+    template, positions = cached
+    root = template.__deepcopy__(None)
+    elements = list(root.iter())
+    try:
+        for position, value in zip(positions, walked.texts, strict=True):
+            elements[position].text = value
+    except ValueError as exc:  # lxml refuses XML-illegal characters
+        raise _illegal(walked) from exc
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 

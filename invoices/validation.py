@@ -26,7 +26,8 @@ PEPPOL_STYLESHEET = "PEPPOL-EN16931-UBL.xslt"
 # - PEPPOL-EN16931-R010 "Buyer electronic address MUST be provided": Norwegian consumers have no
 #   electronic address scheme in the Peppol EAS code list (a fødselsnummer is not one, and
 #   e-mail "EM" is not on Peppol's list), so a document to a Norwegian consumer has no buyer
-#   EndpointID. Swedish consumers do have one (personnummer under 0007), so they pass.
+#   EndpointID. Swedish consumers with a personnummer do have one (under 0007) and pass; a
+#   Swedish consumer without one is in the same position as a Norwegian consumer.
 CONSUMER_TOLERATED_PEPPOL_RULES: dict[str, str] = {
     "PEPPOL-EN16931-R010": (
         "Norwegian consumers have no Peppol electronic address scheme; the document reaches "

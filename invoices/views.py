@@ -68,7 +68,9 @@ def _edit(request, invoice: Invoice | None):
     credit = invoice is not None and invoice.is_credit_note
     if request.method == "POST":
         header = InvoiceHeaderForm(request.POST, company=company)
-        formset = None if credit else LineFormSet(request.POST, country=company.country)
+        formset = (
+            None if credit else LineFormSet(request.POST, country=company.country, prefix="lines")
+        )
         if header.is_valid() and (formset is None or formset.is_valid()):
             data = header.cleaned_data
             try:
@@ -106,7 +108,7 @@ def _edit(request, invoice: Invoice | None):
             company=company,
             initial={"issue_date": today, "due_date": today + timezone.timedelta(days=14)},
         )
-        formset = LineFormSet(country=company.country)
+        formset = LineFormSet(country=company.country, prefix="lines")
     else:
         header = InvoiceHeaderForm(
             company=company,
@@ -119,7 +121,11 @@ def _edit(request, invoice: Invoice | None):
             },
         )
         formset = (
-            None if credit else LineFormSet(initial=_line_initial(invoice), country=company.country)
+            None
+            if credit
+            else LineFormSet(
+                initial=_line_initial(invoice), country=company.country, prefix="lines"
+            )
         )
     return render(
         request,

@@ -100,3 +100,51 @@ def make_staff(*, company: Company | None = None, role: str = Role.ADMINISTRATOR
     if company is not None:
         Membership.objects.create(user=user, company=company, role=role)
     return user
+
+# --- Invoices -------------------------------------------------------------------------------
+
+NORWEGIAN_BBAN = "86011117947"
+SWEDISH_BANKGIRO = "5050-1055"
+SWEDISH_SSN = "198112189876"
+
+
+def invoice_ready_company(company: Company) -> Company:
+    """Give a test company what invoices need: an account customers can pay into."""
+    company.bank_account = NORWEGIAN_BBAN if company.country == "NO" else SWEDISH_BANKGIRO
+    company.f_tax_approved = company.country == "SE"
+    company.email = "billing@example.com"
+    company.save()
+    return company
+
+
+def make_business_customer(*, company: Company, **overrides) -> Customer:
+    orgnr = "974760673" if company.country == "NO" else "5565475489"
+    defaults = {"kind": CustomerKind.BUSINESS, "organisation_number": orgnr, "name": "Buyer Ltd"}
+    defaults.update(overrides)
+    return make_customer(company=company, **defaults)
+
+
+def make_invoice(*, company: Company, customer: Customer | None = None, lines=None, user=None):
+    """A draft invoice with two lines at different VAT rates (services compute the totals)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from invoices.services import LineInput, create_draft
+
+    customer = customer or make_customer(
+        company=company, national_id=SWEDISH_SSN if company.country == "SE" else ""
+    )
+    second_rate = Decimal("15") if company.country == "NO" else Decimal("12")
+    lines = lines or [
+        LineInput("Consulting", Decimal("2"), Decimal("1000.00"), "HUR", "S", Decimal("25")),
+        LineInput("Food", Decimal("3"), Decimal("33.33"), "EA", "S", second_rate),
+    ]
+    return create_draft(
+        company=company,
+        branch=company.branches.first(),
+        customer=customer,
+        issue_date=date(2026, 11, 2),
+        due_date=date(2026, 11, 16),
+        lines=lines,
+        acting_user=user,
+    )

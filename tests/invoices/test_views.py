@@ -1,0 +1,294 @@
+"""Invoice screens: tenancy, roles, immutability in views and admin, list query count, documents."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from pypdf import PdfReader
+
+from invoices.models import Invoice, InvoiceStatus
+from invoices.services import release_invoice
+from tests.factories import make_customer, make_invoice, make_user
+
+pytestmark = pytest.mark.django_db
+
+ID_URLS = ["detail", "edit", "validate", "release", "delete", "credit", "xml", "pdf"]
+POST_ONLY = {"validate", "release", "delete"}
+
+
+def _line_post(prefix: str = "lines", **overrides) -> dict:
+    data = {
+        f"{prefix}-TOTAL_FORMS": "1",
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "1",
+        f"{prefix}-MAX_NUM_FORMS": "500",
+        f"{prefix}-0-description": "Consulting",
+        f"{prefix}-0-quantity": "2",
+        f"{prefix}-0-unit": "HUR",
+        f"{prefix}-0-unit_price": "100.00",
+        f"{prefix}-0-vat_category": "S",
+        f"{prefix}-0-vat_rate": "25.00",
+        f"{prefix}-0-exemption_reason": "",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize("name", ID_URLS)
+def test_foreign_invoice_is_404_on_every_id_url(client, inv_no, inv_se, admin_se, admin_no, name):
+    foreign = make_invoice(company=inv_se)
+    release_invoice(invoice=foreign, released_by=admin_se)
+    client.force_login(admin_no)
+    url = reverse(f"invoices:{name}", args=[foreign.pk])
+    response = client.post(url) if name in POST_ONLY else client.get(url)
+    assert response.status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.status == InvoiceStatus.OPEN
+
+
+def test_list_shows_only_own_company_and_filters(client, inv_no, inv_se, accountant_no):
+    own = make_invoice(company=inv_no, customer=make_customer(company=inv_no, name="Kari Hansen"))
+    make_invoice(company=inv_se, customer=make_customer(company=inv_se, name="Sven Svensson"))
+    client.force_login(accountant_no)
+    response = client.get(reverse("invoices:list"))
+    assert response.status_code == 200
+    assert list(response.context["page"]) == [own]
+    assert b"Sven Svensson" not in response.content
+    response = client.get(reverse("invoices:list"), {"q": "nobody", "status": "draft"})
+    assert list(response.context["page"]) == []
+    response = client.get(reverse("invoices:list"), {"q": "Kari", "status": "draft"})
+    assert list(response.context["page"]) == [own]
+
+
+def test_list_query_count_does_not_grow_with_rows(client, inv_no, accountant_no):
+    client.force_login(accountant_no)
+    make_invoice(company=inv_no)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("invoices:list"))
+    for _ in range(6):
+        make_invoice(company=inv_no, customer=make_customer(company=inv_no))
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(reverse("invoices:list"))
+    assert len(response.context["page"]) == 7
+    assert len(many) == len(few)
+
+
+def test_create_draft_through_the_form_computes_totals(client, inv_no, accountant_no):
+    customer = make_customer(company=inv_no)
+    client.force_login(accountant_no)
+    data = _line_post(customer=customer.pk, issue_date="2026-11-02", due_date="2026-11-16")
+    response = client.post(reverse("invoices:create"), data)
+    invoice = Invoice.objects.get(company=inv_no)
+    assert response.status_code == 302
+    assert str(invoice.total_incl_vat) == "250.00"
+
+
+def test_control_character_in_description_is_refused_with_the_field_named(
+    client, inv_no, accountant_no
+):
+    customer = make_customer(company=inv_no)
+    client.force_login(accountant_no)
+    data = _line_post(
+        customer=customer.pk,
+        issue_date="2026-11-02",
+        due_date="2026-11-16",
+        **{"lines-0-description": "Bad\x07bell"},
+    )
+    response = client.post(reverse("invoices:create"), data)
+    assert response.status_code == 200
+    assert not Invoice.objects.exists()
+    assert response.context["formset"].forms[0].errors["description"]
+    assert "Bad\x07bell" in response.content.decode()  # nothing typed is lost
+
+
+def test_support_cannot_create_or_release(client, inv_no, support_no):
+    invoice = make_invoice(company=inv_no)
+    client.force_login(support_no)
+    assert client.get(reverse("invoices:create")).status_code == 403
+    assert client.post(reverse("invoices:release", args=[invoice.pk])).status_code == 403
+    assert client.get(reverse("invoices:detail", args=[invoice.pk])).status_code == 200
+
+
+def test_released_invoice_cannot_be_edited_or_deleted_through_views(client, inv_no, admin_no):
+    invoice = make_invoice(company=inv_no)
+    release_invoice(invoice=invoice, released_by=admin_no)
+    client.force_login(admin_no)
+    response = client.get(reverse("invoices:edit", args=[invoice.pk]))
+    assert response.status_code == 302
+    data = _line_post(
+        customer=invoice.customer_id,
+        issue_date="2026-11-02",
+        due_date="2026-11-16",
+        **{"lines-0-unit_price": "1.00"},
+    )
+    client.post(reverse("invoices:edit", args=[invoice.pk]), data)
+    client.post(reverse("invoices:delete", args=[invoice.pk]))
+    invoice.refresh_from_db()
+    assert invoice.lines.count() == 2
+    assert str(invoice.total_excl_vat) == "2099.99"
+    detail = client.get(reverse("invoices:detail", args=[invoice.pk])).content.decode()
+    assert 'data-testid="edit"' not in detail
+    assert 'data-testid="delete"' not in detail
+
+
+def test_release_and_validate_actions(client, inv_no, admin_no):
+    invoice = make_invoice(company=inv_no)
+    client.force_login(admin_no)
+    response = client.post(reverse("invoices:validate", args=[invoice.pk]))
+    assert response.context["report"].is_valid
+    assert b'data-testid="validation-report"' in response.content
+    client.post(reverse("invoices:release", args=[invoice.pk]))
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.OPEN
+
+
+def test_credit_note_screen_creates_partial_credit(client, inv_no, admin_no):
+    invoice = make_invoice(company=inv_no)
+    release_invoice(invoice=invoice, released_by=admin_no)
+    first, second = invoice.lines.all()
+    client.force_login(admin_no)
+    response = client.post(
+        reverse("invoices:credit", args=[invoice.pk]),
+        {f"qty_{first.pk}": "1", f"qty_{second.pk}": "0", "note": ""},
+    )
+    credit = Invoice.objects.get(kind="credit_note")
+    assert response.status_code == 302
+    assert str(credit.total_excl_vat) == "1000.00"
+    too_much = client.post(
+        reverse("invoices:credit", args=[invoice.pk]), {f"qty_{first.pk}": "5", "note": ""}
+    )
+    assert too_much.status_code == 200
+    assert too_much.context["form"].errors[f"qty_{first.pk}"]
+
+
+def test_documents_download(client, inv_no, admin_no):
+    invoice = make_invoice(company=inv_no)
+    release_invoice(invoice=invoice, released_by=admin_no)
+    client.force_login(admin_no)
+    xml = client.get(reverse("invoices:xml", args=[invoice.pk]))
+    assert xml["Content-Type"] == "application/xml"
+    assert invoice.payment_reference.encode() in xml.content
+    pdf = client.get(reverse("invoices:pdf", args=[invoice.pk]))
+    assert pdf["Content-Type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert invoice.payment_reference in text
+
+
+# --- Admin ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def staff_no(inv_no):
+    from django.contrib.auth.models import Permission
+
+    from b2cportal.companies.models import Membership
+
+    user = make_user(username="staff_no", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="invoices"))
+    Membership.objects.create(user=user, company=inv_no, role="administrator")
+    return user
+
+
+def test_admin_released_invoice_is_read_only_and_not_deletable(client, inv_no, admin_no, staff_no):
+    draft = make_invoice(company=inv_no)
+    released = make_invoice(company=inv_no)
+    release_invoice(invoice=released, released_by=admin_no)
+    client.force_login(staff_no)
+    change = client.get(reverse("admin:invoices_invoice_change", args=[released.pk]))
+    assert change.status_code == 200
+    assert not change.context["has_change_permission"]
+    assert (
+        client.get(reverse("admin:invoices_invoice_delete", args=[released.pk])).status_code == 403
+    )
+    client.post(reverse("admin:invoices_invoice_change", args=[released.pk]), {"note": "changed"})
+    released.refresh_from_db()
+    assert released.note == ""
+    assert client.get(reverse("admin:invoices_invoice_delete", args=[draft.pk])).status_code == 200
+
+
+def test_admin_is_tenant_scoped(client, inv_no, inv_se, admin_se, staff_no):
+    foreign = make_invoice(company=inv_se)
+    make_invoice(company=inv_no)
+    client.force_login(staff_no)
+    response = client.get(reverse("admin:invoices_invoice_changelist"))
+    assert response.status_code == 200
+    assert foreign not in response.context["cl"].result_list
+    assert response.context["cl"].result_count == 1
+    change = client.get(reverse("admin:invoices_invoice_change", args=[foreign.pk]))
+    assert change.status_code == 302  # the admin redirects unknown ids to its index
+
+
+def test_admin_line_edit_on_a_draft_recomputes_totals(client, inv_no, staff_no):
+    draft = make_invoice(company=inv_no)
+    first, second = draft.lines.all()
+    client.force_login(staff_no)
+    url = reverse("admin:invoices_invoice_change", args=[draft.pk])
+    form = client.get(url).context["adminform"].form
+    data = {
+        name: (value.pk if hasattr(value, "pk") else value)
+        for name, value in form.initial.items()
+        if name in form.fields and value is not None
+    }
+    data.update(
+        {
+            "issue_date": "2026-11-02",
+            "due_date": "2026-11-16",
+            "lines-TOTAL_FORMS": "2",
+            "lines-INITIAL_FORMS": "2",
+            "lines-MIN_NUM_FORMS": "0",
+            "lines-MAX_NUM_FORMS": "1000",
+        }
+    )
+    for i, line in enumerate((first, second)):
+        data.update(
+            {
+                f"lines-{i}-id": line.pk,
+                f"lines-{i}-invoice": draft.pk,
+                f"lines-{i}-position": line.position,
+                f"lines-{i}-description": line.description,
+                f"lines-{i}-quantity": "1" if i == 0 else str(line.quantity),
+                f"lines-{i}-unit": line.unit,
+                f"lines-{i}-unit_price": str(line.unit_price),
+                f"lines-{i}-vat_category": line.vat_category,
+                f"lines-{i}-vat_rate": str(line.vat_rate),
+                f"lines-{i}-exemption_reason": "",
+            }
+        )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    draft.refresh_from_db()
+    first.refresh_from_db()
+    assert str(first.line_total) == "1000.00"
+    assert str(draft.total_excl_vat) == "1099.99"
+
+
+def test_model_refuses_to_delete_a_released_invoice(inv_no, admin_no):
+    invoice = make_invoice(company=inv_no)
+    release_invoice(invoice=invoice, released_by=admin_no)
+    with pytest.raises(ValueError, match="released"):
+        invoice.delete()
+    assert Invoice.objects.filter(pk=invoice.pk).exists()
+
+
+def test_edit_draft_replaces_lines_and_recomputes(client, inv_no, accountant_no):
+    draft = make_invoice(company=inv_no)
+    client.force_login(accountant_no)
+    url = reverse("invoices:edit", args=[draft.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert len(page.context["formset"].forms) == 2
+    data = _line_post(
+        customer=draft.customer_id,
+        issue_date="2026-11-03",
+        due_date="2026-11-20",
+        **{"lines-0-quantity": "4", "lines-0-vat_rate": "12.00"},
+    )
+    assert client.post(url, data).status_code == 302
+    draft.refresh_from_db()
+    assert draft.lines.count() == 1
+    assert str(draft.total_incl_vat) == "448.00"
+    assert str(draft.due_date) == "2026-11-20"
