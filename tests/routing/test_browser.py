@@ -55,3 +55,42 @@ def test_bulk_send_bad_date_range_is_explained(page, login, company_no, accounta
     page.click("input[name=filter]")
     assert "The to date must be on or after the from date." in page.inner_text("body")
     assert page.locator("[data-testid=bulk-send]").count() == 0
+
+
+def test_billing_report_and_bad_month(page, login, company_no, accountant_no):
+    from routing import services
+
+    services.send_invoice(
+        invoice=make_open_invoice(company=company_no, email="kari@example.no"),
+        acting_user=accountant_no,
+    )
+    login(accountant_no)
+    page.goto("/routing/billing/")
+    assert "EMAIL" in page.inner_text("[data-testid=billing-table]")
+    assert page.inner_text("[data-testid=billing-total]") == "1"
+    with page.expect_download() as download:
+        page.click("[data-testid=billing-csv]")
+    assert download.value.suggested_filename.startswith("billing-")
+    page.goto("/routing/billing/?month=2026-13")
+    assert "Enter a month as YYYY-MM." in page.inner_text("body")
+
+
+def test_simulator_inbox_shows_what_the_consumer_got(page, login, company_se, accountant_se):
+    from routing import services
+
+    from .builders import activate, se_consumer_with
+
+    activate(company_se, se=True)
+    ssn = se_consumer_with(billo=True)
+    invoice = make_open_invoice(company=company_se, national_id=ssn)
+    services.send_invoice(invoice=invoice, acting_user=accountant_se)
+    login(accountant_se)
+    page.goto("/simulator/deliveries/")
+    assert page.locator(".simulated-badge").count() >= 1
+    row = page.inner_text("[data-testid=sim-inbox-row]")
+    assert "Billo" in row
+    assert invoice.number in row
+    page.fill("input[name=recipient]", "000000000000")  # nobody has this SSN
+    page.click("button[type=submit]:has-text('Show')")
+    assert page.locator("[data-testid=sim-inbox-row]").count() == 0
+    assert "Nothing received yet." in page.inner_text("[data-testid=sim-inbox]")

@@ -47,9 +47,10 @@ def test_foreign_invoice_is_404(client, company_no, company_se, accountant_no):
 
 
 def test_bulk_filter_select_all_and_progress(
-    client, company_no, accountant_no, django_capture_on_commit_callbacks
+    client, company_no, company_se, accountant_no, django_capture_on_commit_callbacks
 ):
     invoices = [make_open_invoice(company=company_no, email="k@example.no") for _ in range(3)]
+    foreign = make_open_invoice(company=company_se, email="s@example.se")
     credit = make_open_invoice(company=company_no, email="k@example.no", kind="credit_note")
     client.force_login(accountant_no)
     listing = client.get(reverse("routing:bulk"), {"kind": "invoice"})
@@ -65,7 +66,10 @@ def test_bulk_filter_select_all_and_progress(
     assert status["done"] == 3
     detail = client.get(reverse("routing:bulk_detail", args=[bulk.pk]))
     assert detail.content.count(b'data-testid="bulk-row"') == 3
-    assert not Delivery.objects.filter(invoice=credit).exists()
+    assert not Delivery.objects.filter(invoice__in=[credit, foreign]).exists()
+    # A foreign invoice id posted by hand is ignored, never sent.
+    client.post(reverse("routing:bulk"), {"invoice": [foreign.pk]})
+    assert not Delivery.objects.filter(invoice=foreign).exists()
 
 
 def test_bulk_bad_input(client, company_no, accountant_no):
