@@ -6,6 +6,14 @@ transaction and queue `process_deliveries` on commit, in chunks. The task claims
 the transport, outside any transaction, with the document UUID as the idempotency key. A
 timeout becomes `unknown` and is reconciled through `status()`; the sweeper re-queues rows the
 broker lost and reconciles rows a dead worker left `claimed`.
+
+Holds (Norway, *consumer route anyway*) and the agreements app: agreements must not import
+routing, so nothing there calls us. Instead the beat task `routing.tasks.release_active_holds`
+(every 60 s, `CELERY_BEAT_SCHEDULE["routing-release-active-holds"]`) scans held deliveries and
+releases those whose customer's NO_EFAKTURA `ConsumerAgreement` is ACTIVE now. A caller that
+may import routing (a view composing both apps) can release at once with
+`release_holds_for_customer(customer=..., acting_user=...)`. `expire_holds` (beat, 5 min)
+re-routes holds past three days to email or print.
 """
 
 from __future__ import annotations

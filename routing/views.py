@@ -52,7 +52,7 @@ def send(request, pk: int):
 
 
 @require_POST
-@company_member_required(roles=ANY_ROLE)
+@company_member_required(roles=EDITORS)  # polling can re-queue a delivery: not for support
 def poll(request, pk: int):
     invoice = _invoice(request, pk)
     delivery = services.poll_invoice_status(invoice=invoice, acting_user=request.user)

@@ -32,11 +32,16 @@ def test_send_button_sends_and_detail_shows_status_and_trace(
     assert Delivery.objects.count() == 1
 
 
-def test_support_cannot_send_but_can_poll(client, company_no, support_no):
+def test_support_reads_but_cannot_send_or_poll(client, company_no, support_no):
     invoice = make_open_invoice(company=company_no, email="kari@example.no")
     client.force_login(support_no)
+    page = client.get(reverse("invoices:detail", args=[invoice.pk]))
+    assert b'data-testid="route-trace"' in page.content
+    assert b'data-testid="send-to-autoinvoice"' not in page.content
     assert client.post(reverse("routing:send", args=[invoice.pk])).status_code == 403
-    assert client.post(reverse("routing:poll", args=[invoice.pk])).status_code == 302
+    assert client.post(reverse("routing:poll", args=[invoice.pk])).status_code == 403
+    assert client.get(reverse("routing:billing")).status_code == 200
+    assert client.get(reverse("routing:bulk")).status_code == 403
 
 
 def test_foreign_invoice_is_404(client, company_no, company_se, accountant_no):
