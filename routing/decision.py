@@ -182,10 +182,19 @@ def _format_for(channel: str, inputs: RouteInputs) -> str:
     return DocumentFormat.UBL
 
 
+def _masked(inputs: RouteInputs) -> str:
+    """A consumer's endpoint is their national ID: the trace keeps only the birth date part."""
+    value = inputs.endpoint_id
+    if inputs.customer_kind == "consumer" and len(value) > 6:
+        return value[:-4] + "****"
+    return value
+
+
 class _Walk:
     def __init__(self, inputs: RouteInputs) -> None:
         self.inputs = inputs
         self.trace: list[TraceStep] = []
+        self.endpoint = _masked(inputs)
 
     def check(self, rule: str, ok: bool, note: str = "", **inputs: Any) -> bool:
         self.trace.append(TraceStep(rule, inputs, Outcome.PASSED if ok else Outcome.FAILED, note))
@@ -224,17 +233,17 @@ def decide_route(inputs: RouteInputs) -> RouteDecision:
         return walk.choose(Channel.OPERATOR_SE, note="forced through InExchange")
 
     if walk.check(
-        "internal", i.internal_participant, endpoint_id=i.endpoint_id, found=i.internal_participant
+        "internal", i.internal_participant, endpoint_id=walk.endpoint, found=i.internal_participant
     ):
         return walk.choose(Channel.INTERNAL)
     if walk.check(
-        "peppol", i.peppol_participant, endpoint_id=i.endpoint_id, found=i.peppol_participant
+        "peppol", i.peppol_participant, endpoint_id=walk.endpoint, found=i.peppol_participant
     ):
         return walk.choose(Channel.PEPPOL)
     if i.country == "SE" and walk.check(
         "operator_se",
         i.operator_participant,
-        endpoint_id=i.endpoint_id,
+        endpoint_id=walk.endpoint,
         found=i.operator_participant,
     ):
         return walk.choose(Channel.OPERATOR_SE)

@@ -384,3 +384,13 @@ def test_document_formats():
     assert email.document_format == DocumentFormat.PDF_AND_UBL
     no_pdf = decide_route(RouteInputs(country="NO", email="a@b.no", do_not_send_pdf_by_email=True))
     assert no_pdf.document_format == DocumentFormat.UBL
+
+
+def test_trace_masks_a_consumers_national_id():
+    decision = decide_route(RouteInputs(**SE_CONSUMER))
+    step = next(s for s in decision.trace if s.rule == "peppol")
+    assert step.inputs["endpoint_id"] == "19811218****"
+    business = decide_route(
+        RouteInputs(country="NO", customer_kind="business", endpoint_id="974760673")
+    )
+    assert business.trace[1].inputs["endpoint_id"] == "974760673"

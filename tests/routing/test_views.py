@@ -193,3 +193,38 @@ def test_delivery_admin_is_tenant_scoped(client, company_no, company_se, account
     assert page.status_code == 200
     assert len(page.context["cl"].result_list) == 1
     assert page.context["cl"].result_list[0].invoice == mine
+
+
+def _count_queries(client, url, **params):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url, params).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_list_pages_use_a_constant_number_of_queries(
+    client, company_no, accountant_no, django_capture_on_commit_callbacks
+):
+    from routing import services
+
+    client.force_login(accountant_no)
+    for _ in range(2):
+        make_open_invoice(company=company_no, email="k@example.no")
+    few = _count_queries(client, reverse("routing:bulk"))
+    for _ in range(8):
+        make_open_invoice(company=company_no, email="k@example.no")
+    assert _count_queries(client, reverse("routing:bulk")) == few
+    with django_capture_on_commit_callbacks(execute=True):
+        bulk = services.send_invoices(
+            company=company_no,
+            invoice_ids=list(company_no.invoices.values_list("pk", flat=True)),
+            acting_user=accountant_no,
+        )
+    detail = _count_queries(client, reverse("routing:bulk_detail", args=[bulk.pk]))
+    assert detail <= 12
+    inbox = _count_queries(client, reverse("simulator_deliveries:index"))
+    assert inbox <= 8
+    report = _count_queries(client, reverse("routing:billing"))
+    assert report <= 8
