@@ -172,7 +172,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic tasks; each app adds its own entries here by name.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
-CELERY_BEAT_SCHEDULE["agreements-jtta-weekly"] = {"task": "agreements.tasks.check_efaktura_directory_weekly", "schedule": 7 * 24 * 3600}  # noqa: E501
+CELERY_BEAT_SCHEDULE["agreements-jtta-weekly"] = {
+    "task": "agreements.tasks.check_efaktura_directory_weekly",
+    "schedule": 7 * 24 * 3600,
+}
 
 # Production hardening (on when DEBUG is off). SSL redirect is switchable for TLS-terminating
 # proxies that already redirect.

@@ -67,7 +67,8 @@ def test_payment_invites_and_acceptance_creates_capture_agreement(
     invitation = AgreementRequest.objects.get()
     assert (invitation.channel, invitation.recipient) == ("online_bank", "Kari Nordmann")
     event = agreement.events.last()
-    assert event.detail["kid"] == kid and event.detail["customer_number"] == "10001"
+    assert event.detail["kid"] == kid
+    assert event.detail["customer_number"] == "10001"
     # The consumer accepts the invitation in the bank.
     for n, kind in enumerate(("accepted", "activated")):
         post_event(
