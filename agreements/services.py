@@ -469,6 +469,14 @@ def apply_inbound_event(*, event: dict) -> InboundOutcome:
         raise
 
 
+def _lock_for_event(customer: Customer, event: dict) -> Customer:
+    # Check the event id again under the lock: a concurrent delivery of the same event that
+    # committed while we waited must not be applied (or answered) a second time.
+    locked = _lock_customer(customer)
+    _already_seen(event["event_id"])
+    return locked
+
+
 def _apply_norway_event(event: dict) -> InboundOutcome:
     company = _norwegian_company(event["issuer"])
     branch = _branch_of(company, event["branch"])
@@ -477,7 +485,7 @@ def _apply_norway_event(event: dict) -> InboundOutcome:
     )
     target = NORWAY_TARGETS[event["type"]]
     with transaction.atomic():
-        locked = _lock_customer(customer)
+        locked = _lock_for_event(customer, event)
         if target in (S.DELETED, S.REJECTED):
             agreement = (
                 ConsumerAgreement.objects.select_for_update()
@@ -539,7 +547,7 @@ def _apply_sweden_event(event: dict) -> InboundOutcome:
     customer = _customer_of(branch.company, national_id=ssn)
     target = SWEDEN_TARGETS[event["type"]]
     with transaction.atomic():
-        locked = _lock_customer(customer)
+        locked = _lock_for_event(customer, event)
         agreement = (
             ConsumerAgreement.objects.select_for_update()
             .filter(
@@ -666,7 +674,7 @@ def _apply_capture_payment(event: dict) -> InboundOutcome:
         source=AgreementSource.AGREEMENT_CAPTURE,
     )
     with transaction.atomic():
-        locked = _lock_customer(customer)
+        locked = _lock_for_event(customer, event)
         agreement, _created = _live_or_new(
             customer=locked,
             branch=branch,

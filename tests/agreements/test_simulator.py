@@ -41,9 +41,7 @@ def test_in_process_delivery_is_signed_and_goes_through_the_view(customer_no, ma
     assert ConsumerAgreement.objects.get().events.last().external_event_id == "sim-1"
 
 
-def test_in_process_delivery_is_verified_with_the_shared_secret(
-    customer_no, main_branch, settings
-):
+def test_in_process_delivery_is_verified_with_the_shared_secret(customer_no, main_branch, settings):
     # The simulator signs with NETWORK_WEBHOOK_SECRET; a wrong secret proves the check runs.
     from b2cportal.network.simulated import consumers
 

@@ -36,7 +36,9 @@ def populated(company_no, main_branch, second_branch):
             phone_2="+479000" + number[-4:],
             einvoice_norway=True,
         )
-        rows[number] = make_agreement(customer=customer, branch=branch, status=status, source=source)
+        rows[number] = make_agreement(
+            customer=customer, branch=branch, status=status, source=source
+        )
     return rows
 
 
@@ -110,7 +112,7 @@ def test_list_query_count_is_constant(client, support_no, company_no, main_branc
 
 
 def test_pagination(client, support_no, company_no, main_branch):
-    for n in range(55):
+    for _n in range(55):
         make_agreement(customer=make_customer(company=company_no), branch=main_branch)
     client.force_login(support_no)
     first = client.get(reverse("agreements:list"))
