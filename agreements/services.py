@@ -15,6 +15,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -23,12 +24,12 @@ from b2cportal.companies.models import (
     Branch,
     Company,
     Country,
-    KidAlgorithm,
     NorwayActivationStatus,
     NorwayB2CActivation,
     SwedenB2CActivation,
 )
 from b2cportal.customers.models import Customer
+from b2cportal.identifiers import customer_number_from_kid, is_valid_kid, parse_fmi
 from b2cportal.network.adapter import NetworkError, get_network
 
 from .models import (
@@ -418,7 +419,6 @@ NORWAY_TARGETS = {
 }
 SWEDEN_TARGETS = {"fmi_created": S.ACTIVE, "fmi_cancelled": S.DELETED}
 EVENT_TYPES = (*NORWAY_TARGETS, *SWEDEN_TARGETS, "capture_payment")
-FMI_PATTERN = re.compile(r"^(\d{12})\.([A-Z0-9]{1,4})\.SE$")
 
 
 def _norwegian_company(issuer: str) -> Company:
@@ -531,11 +531,11 @@ def _apply_norway_event(event: dict) -> InboundOutcome:
 
 
 def _apply_sweden_event(event: dict) -> InboundOutcome:
-    fmi = event["fmi"]
-    match = FMI_PATTERN.match(fmi)
-    if match is None:
-        raise AgreementError(f"malformed FMI {fmi!r}", code="malformed")
-    ssn = match.group(1)
+    try:
+        parsed = parse_fmi(event["fmi"])
+    except ValidationError as exc:
+        raise AgreementError(f"malformed FMI: {' '.join(exc.messages)}", code="malformed") from exc
+    fmi, ssn = str(parsed), parsed.ssn
     activation = (
         SwedenB2CActivation.objects.filter(fui=event["issuer_fui"])
         .select_related("branch__company")
@@ -588,39 +588,6 @@ def _apply_sweden_event(event: dict) -> InboundOutcome:
 # --- 5. Agreement capture (OCR payments) ----------------------------------------------------
 
 
-def _mod10_ok(number: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(number)):
-        d = int(ch)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def _mod11_ok(number: str) -> bool:
-    body, check = number[:-1], number[-1]
-    weights = [2, 3, 4, 5, 6, 7]
-    total = sum(int(d) * weights[i % 6] for i, d in enumerate(reversed(body)))
-    value = 11 - total % 11
-    expected = "0" if value == 11 else "-" if value == 10 else str(value)
-    return check == expected
-
-
-def kid_is_valid(kid: str, algorithm: str) -> bool:
-    """KID check digit per the company's algorithm (MOD10 Luhn or MOD11)."""
-    if not kid or not (kid.isdigit() or (kid[:-1].isdigit() and kid[-1] == "-")):
-        return False
-    if algorithm == KidAlgorithm.MOD11:
-        return _mod11_ok(kid)
-    return kid.isdigit() and _mod10_ok(kid)
-
-
-def customer_number_in_kid(kid: str, *, start: int, end: int) -> str:
-    """The customer number at 1-based positions start..end of the KID, leading zeros dropped."""
-    return kid[start - 1 : end].lstrip("0") or "0"
-
-
 def _apply_capture_payment(event: dict) -> InboundOutcome:
     account = re.sub(r"\D", "", event["account"])
     activation = (
@@ -645,12 +612,12 @@ def _apply_capture_payment(event: dict) -> InboundOutcome:
             f"{activation.capture_kid_length}",
             code="refused",
         )
-    if not kid_is_valid(kid, algorithm):
+    if not is_valid_kid(kid, algorithm):
         raise AgreementError(
             f"KID {kid} has a wrong check digit ({algorithm.upper()}); no agreement captured",
             code="refused",
         )
-    number = customer_number_in_kid(
+    number = customer_number_from_kid(
         kid,
         start=activation.capture_customer_number_start,
         end=activation.capture_customer_number_end,

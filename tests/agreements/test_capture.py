@@ -3,8 +3,8 @@
 import pytest
 from stdnum import luhn
 
-from agreements import services
 from agreements.models import AgreementRequest, ConsumerAgreement
+from b2cportal.identifiers import customer_number_from_kid, is_valid_kid
 
 from .conftest import CAPTURE_BBAN, activate_norway, post_event, set_prefs
 
@@ -34,23 +34,11 @@ def payment(kid, **overrides):
     return data
 
 
-def test_kid_check_digits():
-    assert services.kid_is_valid("100010000048", "mod10")
-    assert not services.kid_is_valid("100010000047", "mod10")
-    # MOD11: weights 2..7 from the right; remainder 10 gives "-".
-    assert services.kid_is_valid("1234567890128", "mod11") is False
-    body = "123456"
-    total = sum(int(d) * [2, 3, 4, 5, 6, 7][i % 6] for i, d in enumerate(reversed(body)))
-    check = 11 - total % 11
-    digit = "0" if check == 11 else "-" if check == 10 else str(check)
-    assert services.kid_is_valid(body + digit, "mod11")
-    assert not services.kid_is_valid("abc", "mod10")
-
-
-def test_customer_number_from_default_positions():
-    assert services.customer_number_in_kid("100010000048", start=1, end=5) == "10001"
-    assert services.customer_number_in_kid("000420000048", start=1, end=5) == "42"
-    assert services.customer_number_in_kid("999910001048", start=5, end=9) == "10001"
+def test_capture_uses_the_configured_positions_of_a_valid_kid():
+    kid = mod10_kid("10001000004")
+    assert is_valid_kid(kid, "mod10")
+    assert customer_number_from_kid(kid, start=1, end=5) == "10001"
+    assert customer_number_from_kid("000420000048", start=1, end=5) == "42"
 
 
 def test_payment_invites_and_acceptance_creates_capture_agreement(
@@ -112,8 +100,8 @@ def test_configured_positions_and_mod11(client, company_no, customer_no, main_br
     set_prefs(company_no, kid_algorithm="mod11")
     # Customer number 10001 at positions 4-8; MOD11 sum leaves remainder 0 -> check digit 0.
     kid = "999100014" + "0"
-    assert services.kid_is_valid(kid, "mod11")
-    assert not services.kid_is_valid(kid, "mod10")
+    assert is_valid_kid(kid, "mod11")
+    assert not is_valid_kid(kid, "mod10")
     response = post_event(client, payment(kid))
     assert response.status_code == 200, response.json()
     assert ConsumerAgreement.objects.get().customer == customer_no
