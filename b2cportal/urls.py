@@ -10,6 +10,7 @@ urlpatterns = [
     path("switch/branch/", company_views.switch_branch, name="switch_branch"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("customers/", include("b2cportal.customers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("agreements/", include("agreements.urls")),

@@ -78,3 +78,25 @@ def make_customer(*, company: Company, **overrides) -> Customer:
     }
     defaults.update(overrides)
     return Customer.objects.create(company=company, **defaults)
+
+
+# --- Foundation: customers and staff (owned by the foundation helper) ----------------------
+
+# Valid published/generated identifiers for customer tests.
+SE_PERSONNUMMER_12 = "198112189876"  # Skatteverket's example 811218-9876
+SE_SAMORDNINGSNUMMER_12 = "197010632391"  # day 03 + 60
+NO_FODSELSNUMMER = "15076500565"
+NO_D_NUMBER = "55076500044"
+
+
+def make_staff(*, company: Company | None = None, role: str = Role.ADMINISTRATOR, **overrides):
+    """A staff user (Django admin) with every companies/customers/network permission."""
+    from django.contrib.auth.models import Permission
+
+    user = make_user(is_staff=True, **overrides)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label__in=["companies", "customers", "network"])
+    )
+    if company is not None:
+        Membership.objects.create(user=user, company=company, role=role)
+    return user

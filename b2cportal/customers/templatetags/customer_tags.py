@@ -1,0 +1,23 @@
+from django import template
+from django.core.exceptions import ValidationError
+
+from b2cportal import identifiers
+
+register = template.Library()
+
+
+@register.filter
+def masked_id(value: str) -> str:
+    """A national ID with the personal digits hidden, for lists (e.g. 19811218-****)."""
+    return identifiers.mask_national_id(value) if value else ""
+
+
+@register.filter
+def postcode(value: str, country: str) -> str:
+    """The postcode as people write it in the customer's country (Sweden: "123 45")."""
+    if not value:
+        return ""
+    try:
+        return identifiers.format_postcode(value, country)
+    except (ValidationError, ValueError):
+        return value  # stored before validation existed, or a country we do not format

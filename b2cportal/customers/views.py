@@ -1,0 +1,108 @@
+"""Customers (AR303000) screens. Thin: read the request, call a selector or a service."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_required, has_role
+
+from .forms import CustomerFilterForm, CustomerForm
+from .selectors import customers_of, search_customers
+from .services import CustomerError, create_customer, mobile_phone_field_for, update_customer
+from .tabs import CUSTOMER_DETAIL_TABS
+
+PAGE_SIZE = 50
+
+
+@company_member_required(roles=ANY_ROLE)
+def customer_list(request):
+    filter_form = CustomerFilterForm(request.GET or None)
+    customers = search_customers(company=request.company, **filter_form.filters())
+    page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "customers/customer_list.html",
+        {
+            "filter_form": filter_form,
+            "page": page,
+            "query_string": query.urlencode(),
+            "can_edit": has_role(request, EDITORS),
+        },
+    )
+
+
+@company_member_required(roles=ANY_ROLE)
+def customer_detail(request, pk: int):
+    customer = get_object_or_404(customers_of(company=request.company), pk=pk)
+    return render(
+        request,
+        "customers/customer_detail.html",
+        {
+            "customer": customer,
+            "customer_tabs": CUSTOMER_DETAIL_TABS,
+            "can_edit": has_role(request, EDITORS),
+            "mobile_field": mobile_phone_field_for(company=request.company),
+        },
+    )
+
+
+def _save_form(request, form: CustomerForm, save):
+    """Run the service; a refusal goes back onto the field it concerns."""
+    if not form.is_valid():
+        return None
+    try:
+        return save(form.service_data())
+    except CustomerError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return None
+
+
+@company_member_required(roles=EDITORS)
+def customer_create(request):
+    mobile_field = mobile_phone_field_for(company=request.company)
+    form = CustomerForm(
+        request.POST or None,
+        initial={"country": request.company.country, "language": _default_language(request)},
+        mobile_field=mobile_field,
+    )
+    if request.method == "POST":
+        customer = _save_form(
+            request,
+            form,
+            lambda data: create_customer(
+                company=request.company, acting_user=request.user, data=data
+            ),
+        )
+        if customer is not None:
+            messages.success(request, _("Customer %(customer)s created.") % {"customer": customer})
+            return redirect(customer)
+    return render(request, "customers/customer_form.html", {"form": form, "customer": None})
+
+
+@company_member_required(roles=EDITORS)
+def customer_edit(request, pk: int):
+    customer = get_object_or_404(customers_of(company=request.company), pk=pk)
+    form = CustomerForm(
+        request.POST or None,
+        instance=customer,
+        mobile_field=mobile_phone_field_for(company=request.company),
+    )
+    if request.method == "POST":
+        saved = _save_form(
+            request,
+            form,
+            lambda data: update_customer(customer=customer, acting_user=request.user, data=data),
+        )
+        if saved is not None:
+            messages.success(request, _("Customer %(customer)s saved.") % {"customer": saved})
+            return redirect(saved)
+    return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
+
+
+def _default_language(request) -> str:
+    return {"NO": "nb", "SE": "sv"}.get(request.company.country, "en")

@@ -1,0 +1,202 @@
+"""Django admin: every model's changelist, search and filters work; staff are scoped; fast."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+from django.utils import timezone
+
+from b2cportal.companies.demo import seed_demo
+from b2cportal.companies.models import (
+    Branch,
+    Company,
+    NorwayB2CActivation,
+    SettingsChange,
+    SwedenB2CActivation,
+    SwedenReceivingAccount,
+)
+from b2cportal.customers.models import Customer
+from b2cportal.network import models as network
+from tests.factories import make_customer, make_staff, make_user
+
+pytestmark = pytest.mark.django_db
+
+OUR_APPS = {"companies", "customers", "network"}
+MODELS = [m for m in admin.site._registry if m._meta.app_label in OUR_APPS]
+
+
+@pytest.fixture
+def demo():
+    context = seed_demo()
+    no, se = context.companies["NO"], context.companies["SE"]
+    NorwayB2CActivation.objects.create(branch=no.branches.first(), signer_name="Kari")
+    activation = SwedenB2CActivation.objects.create(
+        branch=se.branches.first(), account_type="bankgiro", account_number="50501055"
+    )
+    SwedenReceivingAccount.objects.create(
+        activation=activation, account_type="bankgiro", account_number="50501055"
+    )
+    SettingsChange.objects.create(company=no, action="test.change", actor=context.users["admin"])
+    network.ActivationRequest.objects.create(
+        service="b2cno",
+        organisation_number=no.organisation_number,
+        completes_at=timezone.now() + timedelta(days=1),
+    )
+    network.EFakturaReceiver.objects.create(national_id="15076500565", name="Kari")
+    network.FmiRegistration.objects.create(ssn="198112189876", bank_id="NB", issuer_fui="x")
+    network.DigitalMailboxAccount.objects.create(ssn="198112189876", provider="billo")
+    network.Participant.objects.create(kind="peppol", scheme="0192", identifier="923609016")
+    network.OutboundMessage.objects.create(channel="sms", recipient="+4791234567", body="Hi")
+    return context
+
+
+def _changelist(model):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+
+def test_every_model_of_our_apps_is_registered():
+    from django.apps import apps
+
+    ours = {m for m in apps.get_models() if m._meta.app_label in OUR_APPS}
+    assert ours == set(MODELS)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.label)
+def test_changelist_search_filters_and_change_page(client, demo, model):
+    client.force_login(demo.users["admin"])
+    url = _changelist(model)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == model.objects.count()
+    assert client.get(url, {"q": "a"}).status_code == 200
+    for spec in response.context["cl"].filter_specs:
+        for choice in list(spec.choices(response.context["cl"]))[:3]:
+            filtered = client.get(url + choice["query_string"])
+            assert filtered.status_code == 200, choice["query_string"]
+    obj = model.objects.first()
+    change = reverse(
+        f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[obj.pk]
+    )
+    assert client.get(change).status_code == 200
+
+
+def test_customer_search_in_admin(client, demo):
+    client.force_login(demo.users["admin"])
+    target = Customer.objects.filter(company=demo.companies["SE"]).first()
+    response = client.get(_changelist(Customer), {"q": target.national_id or target.number})
+    assert [c.pk for c in response.context["cl"].result_list] == [target.pk]
+
+
+@pytest.mark.parametrize(
+    "model", [Company, Branch, Customer, SettingsChange], ids=lambda m: m._meta.label
+)
+def test_staff_see_only_their_companies_rows(client, demo, model):
+    staff = demo.users["no-admin"]
+    client.force_login(staff)
+    response = client.get(_changelist(model))
+    assert response.status_code == 200
+    rows = list(response.context["cl"].queryset)
+    assert rows
+    company_of = {
+        Company: lambda r: r,
+        Branch: lambda r: r.company,
+        Customer: lambda r: r.company,
+        SettingsChange: lambda r: r.company,
+    }[model]
+    assert {company_of(r) for r in rows} == {demo.companies["NO"]}
+
+
+def test_staff_cannot_open_a_foreign_row(client, demo):
+    client.force_login(demo.users["no-admin"])
+    foreign = Customer.objects.filter(company=demo.companies["SE"]).first()
+    response = client.get(reverse("admin:customers_customer_change", args=[foreign.pk]))
+    assert response.status_code == 302  # "doesn't exist. Perhaps it was deleted?"
+    assert foreign.name.encode() not in client.get(response["Location"]).content
+
+
+def test_staff_foreign_key_choices_are_scoped(client, demo):
+    client.force_login(demo.users["no-admin"])
+    response = client.get(reverse("admin:companies_branch_add"))
+    choices = list(response.context["adminform"].form.fields["company"].queryset)
+    assert choices == [demo.companies["NO"]]
+
+
+def test_network_admin_is_for_superusers_only(client, demo):
+    client.force_login(demo.users["no-admin"])
+    index = client.get(reverse("admin:index"))
+    assert b"Delivery network" not in index.content
+    assert client.get(_changelist(network.RegisterEntry)).status_code == 403
+    client.force_login(demo.users["admin"])
+    assert b"Delivery network" in client.get(reverse("admin:index")).content
+
+
+def test_settings_changes_are_read_only(client, demo):
+    client.force_login(demo.users["admin"])
+    change = SettingsChange.objects.first()
+    assert client.get(reverse("admin:companies_settingschange_add")).status_code == 403
+    response = client.post(
+        reverse("admin:companies_settingschange_delete", args=[change.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 403
+    assert SettingsChange.objects.filter(pk=change.pk).exists()
+
+
+def test_admin_customer_save_goes_through_the_rules(client, demo):
+    client.force_login(demo.users["admin"])
+    company = demo.companies["NO"]
+    data = {
+        "company": company.pk,
+        "number": "77777",
+        "name": "Admin Made",
+        "kind": "consumer",
+        "national_id": "15076500566",  # wrong check digit
+        "country": "NO",
+        "postcode": "0155",
+        "city": "Oslo",
+        "language": "nb",
+        "delivery_method": "email",
+        "is_active": "on",
+    }
+    response = client.post(reverse("admin:customers_customer_add"), data)
+    assert response.status_code == 200
+    assert "national_id" in response.context["adminform"].form.errors
+    data["national_id"] = "150765 00565"
+    response = client.post(reverse("admin:customers_customer_add"), data)
+    assert response.status_code == 302
+    saved = Customer.objects.get(company=company, number="77777")
+    assert saved.national_id == "15076500565"
+    assert saved.updated_by == demo.users["admin"]
+
+
+@pytest.mark.parametrize("model", [Customer, Branch, SettingsChange], ids=lambda m: m._meta.label)
+def test_changelist_query_count_does_not_grow_with_rows(client, demo, model):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(demo.users["admin"])
+    url = _changelist(model)
+    client.get(url)
+    with CaptureQueriesContext(connection) as before:
+        client.get(url)
+    no = demo.companies["NO"]
+    for n in range(15):
+        if model is Customer:
+            make_customer(company=no, number=f"T{n}")
+        elif model is Branch:
+            Branch.objects.create(company=no, branch_id=f"X{n}", name=f"Extra {n}")
+        else:
+            SettingsChange.objects.create(
+                company=no, branch=no.branches.first(), actor=make_user(), action=f"a{n}"
+            )
+    with CaptureQueriesContext(connection) as after:
+        client.get(url)
+    assert len(after.captured_queries) == len(before.captured_queries)
+
+
+def test_staff_without_membership_sees_nothing(client, demo):
+    staff = make_staff()
+    client.force_login(staff)
+    response = client.get(_changelist(Customer))
+    assert response.status_code == 200
+    assert list(response.context["cl"].queryset) == []

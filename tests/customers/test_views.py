@@ -1,0 +1,287 @@
+"""Customer screens: HTTP behaviour around the services (status, redirects, messages, errors)."""
+
+import copy
+
+import pytest
+from django.urls import reverse
+
+from b2cportal.customers.models import Customer
+from b2cportal.customers.tabs import CUSTOMER_DETAIL_TABS
+from tests.factories import NO_FODSELSNUMMER, SE_PERSONNUMMER_12, make_customer
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("customers:list")
+CREATE = reverse("customers:create")
+
+
+def _form(**overrides):
+    data = {
+        "number": "900",
+        "name": "Kari Nordmann",
+        "kind": "consumer",
+        "national_id": "",
+        "organisation_number": "",
+        "vat_number": "",
+        "address_line1": "Storgata 1",
+        "address_line2": "",
+        "postcode": "0155",
+        "city": "Oslo",
+        "country": "NO",
+        "is_active": "on",
+        "email": "",
+        "phone_1": "",
+        "phone_2": "",
+        "language": "nb",
+        "delivery_method": "autoinvoice",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_list_requires_login(client):
+    response = client.get(LIST)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_list_shows_only_the_current_company(client, accountant_no, company_se):
+    make_customer(company=accountant_no.memberships.get().company, name="Ola Fjord")
+    make_customer(company=company_se, name="Sven Svensk")
+    client.force_login(accountant_no)
+    response = client.get(LIST)
+    assert b"Ola Fjord" in response.content
+    assert b"Sven Svensk" not in response.content
+
+
+def test_list_masks_national_ids(client, accountant_se, company_se):
+    make_customer(company=company_se, name="Anna", national_id=SE_PERSONNUMMER_12)
+    client.force_login(accountant_se)
+    response = client.get(LIST)
+    assert b"19811218-****" in response.content
+    assert SE_PERSONNUMMER_12.encode() not in response.content
+
+
+@pytest.mark.parametrize(
+    "term",
+    ["811218-9876", "19811218-9876", "198112189876", "8112189876"],
+)
+def test_search_by_national_id_in_any_typed_form(client, accountant_se, company_se, term):
+    make_customer(company=company_se, name="Anna Match", national_id=SE_PERSONNUMMER_12)
+    make_customer(company=company_se, name="Erik Other", national_id="")
+    client.force_login(accountant_se)
+    response = client.get(LIST, {"q": term})
+    assert b"Anna Match" in response.content
+    assert b"Erik Other" not in response.content
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "term"),
+    [
+        ("number", "12345", "123"),
+        ("name", "Kari Nordmann", "nordm"),
+        ("email", "kari@fjord.example", "FJORD.example"),
+        ("phone_2", "+4791234567", "912 34 567"),
+        ("national_id", NO_FODSELSNUMMER, NO_FODSELSNUMMER),
+    ],
+)
+def test_search_fields(client, accountant_no, company_no, field, value, term):
+    make_customer(company=company_no, **{"name": "Target", field: value})
+    make_customer(company=company_no, number="999", name="Bystander")
+    client.force_login(accountant_no)
+    response = client.get(LIST, {"q": term})
+    names = [c.name for c in response.context["page"]]
+    assert names == ["Kari Nordmann" if field == "name" else "Target"]
+
+
+def test_filters(client, accountant_no, company_no):
+    make_customer(company=company_no, name="Consumer E", einvoice_norway=True)
+    make_customer(
+        company=company_no, name="Business", kind="business", organisation_number="923609016"
+    )
+    make_customer(company=company_no, name="Sleeping", is_active=False, delivery_method="print")
+    client.force_login(accountant_no)
+
+    def names(**params):
+        return sorted(c.name for c in client.get(LIST, params).context["page"])
+
+    assert names(kind="business") == ["Business"]
+    assert names(einvoice_norway="yes") == ["Consumer E"]
+    assert names(active="no") == ["Sleeping"]
+    assert names(delivery_method="print") == ["Sleeping"]
+    assert names(country="SE") == []
+    assert len(names()) == 3
+
+
+def test_list_is_paginated_by_fifty(client, accountant_no, company_no):
+    for n in range(55):
+        make_customer(company=company_no, number=f"{n:05d}")
+    client.force_login(accountant_no)
+    first = client.get(LIST)
+    assert len(first.context["page"]) == 50
+    second = client.get(LIST, {"page": 2})
+    assert [c.number for c in second.context["page"]] == [f"{n:05d}" for n in range(50, 55)]
+
+
+def test_list_query_count_is_constant(client, accountant_no, company_no, django_assert_num_queries):
+    client.force_login(accountant_no)
+    for _n in range(5):
+        make_customer(company=company_no)
+    client.get(LIST)  # warm up: session, content types
+    with django_assert_num_queries(6) as few:
+        client.get(LIST)
+    for _n in range(55):
+        make_customer(company=company_no)
+    with django_assert_num_queries(6) as many:
+        response = client.get(LIST)
+    assert len(response.context["page"]) == 50
+    assert len(few.captured_queries) == len(many.captured_queries)
+
+
+def test_create_customer(client, accountant_no, company_no):
+    client.force_login(accountant_no)
+    response = client.post(CREATE, _form(national_id=NO_FODSELSNUMMER, phone_2="91234567"))
+    customer = Customer.objects.get(company=company_no, number="900")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("customers:detail", args=[customer.pk])
+    assert customer.phone_2 == "+4791234567"
+    follow = client.get(response["Location"])
+    assert b"Customer 900 Kari Nordmann created." in follow.content
+
+
+def test_create_form_has_no_einvoice_option(client, accountant_no):
+    client.force_login(accountant_no)
+    response = client.get(CREATE)
+    assert "einvoice_norway" not in response.context["form"].fields
+    assert b'name="einvoice_norway"' not in response.content
+    # Posting it anyway does not switch it on.
+    client.post(CREATE, _form(einvoice_norway="on", email="kari@example.com"))
+    assert Customer.objects.get(number="900").einvoice_norway is False
+
+
+def test_bad_national_id_shows_on_its_field_in_the_general_tab(client, accountant_no):
+    client.force_login(accountant_no)
+    response = client.post(CREATE, _form(national_id="15076500566", email="kari@example.com"))
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert list(form.errors) == ["national_id"]
+    tabs = {t["id"]: t for t in form.tabs()}
+    assert tabs["general"]["active"]
+    assert tabs["general"]["error_count"] == 1
+    assert b'data-testid="tab-general-errors"' in response.content
+    # Nothing typed is lost.
+    assert b"kari@example.com" in response.content
+    assert not Customer.objects.exists()
+
+
+def test_phone_error_opens_the_invoicing_tab(client, accountant_no):
+    client.force_login(accountant_no)
+    response = client.post(CREATE, _form(phone_1="12"))
+    tabs = {t["id"]: t for t in response.context["form"].tabs()}
+    assert tabs["invoicing"]["active"]
+    assert not tabs["general"]["active"]
+
+
+def test_duplicate_number_is_a_field_error(client, accountant_no, company_no):
+    make_customer(company=company_no, number="900")
+    client.force_login(accountant_no)
+    response = client.post(CREATE, _form())
+    assert "already used" in response.context["form"].errors["number"][0]
+
+
+def test_einvoice_refusal_is_shown_on_the_field(client, accountant_no, company_no):
+    customer = make_customer(company=company_no, number="900", email="", phone_2="")
+    client.force_login(accountant_no)
+    response = client.post(
+        reverse("customers:edit", args=[customer.pk]), _form(einvoice_norway="on")
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert list(errors) == ["einvoice_norway"]
+    assert "mobile number" in errors["einvoice_norway"][0]
+    tabs = {t["id"]: t for t in response.context["form"].tabs()}
+    assert tabs["invoicing"]["active"]
+    customer.refresh_from_db()
+    assert customer.einvoice_norway is False
+
+
+def test_edit_enables_einvoice_with_a_mobile(client, accountant_no, company_no):
+    customer = make_customer(company=company_no, number="900")
+    client.force_login(accountant_no)
+    response = client.post(
+        reverse("customers:edit", args=[customer.pk]),
+        _form(einvoice_norway="on", phone_2="+47 412 34 567"),
+    )
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.einvoice_norway is True
+    assert customer.phone_2 == "+4741234567"
+
+
+def test_support_is_read_only(client, support_no, company_no):
+    customer = make_customer(company=company_no)
+    client.force_login(support_no)
+    listing = client.get(LIST)
+    assert listing.status_code == 200
+    assert b'data-testid="customer-create"' not in listing.content
+    detail = client.get(customer.get_absolute_url())
+    assert detail.status_code == 200
+    assert b'data-testid="customer-edit"' not in detail.content
+    assert client.get(CREATE).status_code == 403
+    assert client.post(CREATE, _form()).status_code == 403
+    edit = reverse("customers:edit", args=[customer.pk])
+    assert client.post(edit, _form(name="Changed")).status_code == 403
+    customer.refresh_from_db()
+    assert customer.name != "Changed"
+
+
+def test_foreign_customer_is_404(client, accountant_no, company_se):
+    foreign = make_customer(company=company_se)
+    client.force_login(accountant_no)
+    assert client.get(foreign.get_absolute_url()).status_code == 404
+    edit = reverse("customers:edit", args=[foreign.pk])
+    assert client.post(edit, _form()).status_code == 404
+
+
+def test_detail_renders_registered_extra_tabs(
+    client, accountant_no, company_no, tmp_path, settings
+):
+    (tmp_path / "extra_tab.html").write_text("EXTRA for {{ customer.number }}")
+    templates = copy.deepcopy(settings.TEMPLATES)
+    templates[0]["DIRS"] = [*templates[0]["DIRS"], tmp_path]
+    settings.TEMPLATES = templates
+    customer = make_customer(company=company_no, number="4242")
+    CUSTOMER_DETAIL_TABS.append(("Extra tab", "extra_tab.html"))
+    try:
+        client.force_login(accountant_no)
+        response = client.get(customer.get_absolute_url())
+    finally:
+        CUSTOMER_DETAIL_TABS.pop()
+    assert b"Extra tab" in response.content
+    assert b"EXTRA for 4242" in response.content
+
+
+@pytest.mark.parametrize(
+    ("language", "label", "date_sep"),
+    [("nb", "Kunder", "."), ("sv", "Kunder", "-"), ("en", "Customers", "/")],
+)
+def test_screens_follow_the_users_language_and_locale(
+    client, accountant_no, company_no, language, label, date_sep
+):
+    customer = make_customer(company=company_no)
+    client.force_login(accountant_no)
+    client.post(reverse("set_language"), {"language": language, "next": "/"})
+    listing = client.get(LIST)
+    assert f'<h1 class="h3 me-auto mb-0">{label}</h1>'.encode() in listing.content
+    detail = client.get(customer.get_absolute_url()).content.decode()
+    stamp = customer.updated_at.astimezone().strftime("%Y")
+    assert stamp in detail
+    # nb: 21.11.2026, sv: 2026-11-21, en: 11/21/2026 (SHORT_DATETIME_FORMAT per locale)
+    from django.utils import formats, timezone, translation
+
+    with translation.override(language):
+        expected = formats.date_format(
+            timezone.localtime(customer.updated_at), "SHORT_DATETIME_FORMAT"
+        )
+    assert expected in detail
+    assert date_sep in expected
