@@ -27,7 +27,9 @@ from tests.factories import NO_FODSELSNUMMER, make_customer
 
 pytestmark = pytest.mark.django_db
 
-EXCLUDED_NAMESPACES = {"admin"}
+# simulator_consumers: the simulated network's consumer-side pages (online bank, FMI onboarding)
+# are public like a bank's; a signed token or the sender's FUI addresses them, never our ids.
+EXCLUDED_NAMESPACES = {"admin", "simulator_consumers"}
 
 
 @dataclass
@@ -47,9 +49,32 @@ def make_customer_for_company_no(company) -> Target:
     return Target(kwargs={"pk": customer.pk}, secrets=["Hemmelig Kunde", "hemmelig@kunde.example"])
 
 
+def make_agreement_for_company_no(company) -> Target:
+    from agreements.models import ConsumerAgreement
+    from b2cportal.companies.models import NorwayB2CActivation
+
+    target = make_customer_for_company_no(company)
+    branch = company.branches.get(is_main_office=True)
+    NorwayB2CActivation.objects.update_or_create(branch=branch, defaults={"status": "active"})
+    agreement = ConsumerAgreement.objects.create(
+        customer_id=target.kwargs["pk"],
+        branch=branch,
+        network="NO_EFAKTURA",
+        status="REQUEST_SENT",
+        reference="31337",
+        source="request_email",
+    )
+    return Target(kwargs={"pk": agreement.pk}, secrets=target.secrets)
+
+
 OBJECT_FACTORIES: dict[str, Callable[..., Target]] = {
     "customers:detail": make_customer_for_company_no,
     "customers:edit": make_customer_for_company_no,
+    "agreements:customer": make_customer_for_company_no,
+    "agreements:request": make_customer_for_company_no,
+    "agreements:check": make_customer_for_company_no,
+    "agreements:resend": make_agreement_for_company_no,
+    "agreements:delete": make_agreement_for_company_no,
 }
 
 
