@@ -421,26 +421,30 @@ SWEDEN_TARGETS = {"fmi_created": S.ACTIVE, "fmi_cancelled": S.DELETED}
 EVENT_TYPES = (*NORWAY_TARGETS, *SWEDEN_TARGETS, "capture_payment")
 
 
-def _norwegian_company(issuer: str) -> Company:
-    company = Company.objects.filter(country=Country.NORWAY, organisation_number=issuer).first()
-    if company is None:
+def _norwegian_branch(issuer: str, reference: str) -> Branch:
+    """The issuer's branch in one query; on a miss, a second one tells which part is unknown."""
+    branch = (
+        Branch.objects.select_related("company")
+        .filter(
+            company__country=Country.NORWAY,
+            company__organisation_number=issuer,
+            branch_id=reference,
+        )
+        .first()
+    )
+    if branch is not None:
+        return branch
+    if not Company.objects.filter(country=Country.NORWAY, organisation_number=issuer).exists():
         raise AgreementError(f"unknown issuer {issuer}", code="unknown_issuer")
-    return company
+    raise AgreementError(f"unknown branch {reference!r} for issuer", code="unknown_branch")
 
 
-def _branch_of(company: Company, reference: str) -> Branch:
-    branch = Branch.objects.filter(company=company, branch_id=reference).first()
-    if branch is None:
-        raise AgreementError(f"unknown branch {reference!r} for issuer", code="unknown_branch")
-    return branch
-
-
-def _customer_of(company: Company, *, reference: str = "", national_id: str = "") -> Customer:
-    customer = None
-    if reference:
-        customer = Customer.objects.filter(company=company, number=reference).first()
+def _lock_customer_of(company: Company, *, reference: str = "", national_id: str = "") -> Customer:
+    """Find and lock the customer an event names (by eFaktura reference, else national ID)."""
+    customers = Customer.objects.select_for_update().filter(company=company)
+    customer = customers.filter(number=reference).first() if reference else None
     if customer is None and national_id:
-        customer = Customer.objects.filter(company=company, national_id=national_id).first()
+        customer = customers.filter(national_id=national_id).first()
     if customer is None:
         raise AgreementError(
             f"unknown customer (reference {reference!r}) for this issuer", code="unknown_customer"
@@ -456,7 +460,6 @@ def _already_seen(event_id: str) -> None:
 def apply_inbound_event(*, event: dict) -> InboundOutcome:
     """Apply one validated, signed network event; one event id is applied once only."""
     event_id = event["event_id"]
-    _already_seen(event_id)
     try:
         if event["type"] in NORWAY_TARGETS:
             return _apply_norway_event(event)
@@ -469,23 +472,24 @@ def apply_inbound_event(*, event: dict) -> InboundOutcome:
         raise
 
 
-def _lock_for_event(customer: Customer, event: dict) -> Customer:
-    # Check the event id again under the lock: a concurrent delivery of the same event that
-    # committed while we waited must not be applied (or answered) a second time.
-    locked = _lock_customer(customer)
+def _lock_for_event(company: Company, event: dict, **lookup: str) -> Customer:
+    """Lock the event's customer, then check the event id under that lock: a concurrent
+    delivery of the same event that committed while we waited is not applied twice."""
+    locked = _lock_customer_of(company, **lookup)
     _already_seen(event["event_id"])
     return locked
 
 
 def _apply_norway_event(event: dict) -> InboundOutcome:
-    company = _norwegian_company(event["issuer"])
-    branch = _branch_of(company, event["branch"])
-    customer = _customer_of(
-        company, reference=event["customer_reference"], national_id=event.get("national_id", "")
-    )
+    branch = _norwegian_branch(event["issuer"], event["branch"])
     target = NORWAY_TARGETS[event["type"]]
     with transaction.atomic():
-        locked = _lock_for_event(customer, event)
+        locked = _lock_for_event(
+            branch.company,
+            event,
+            reference=event["customer_reference"],
+            national_id=event.get("national_id", ""),
+        )
         if target in (S.DELETED, S.REJECTED):
             agreement = (
                 ConsumerAgreement.objects.select_for_update()
@@ -544,10 +548,9 @@ def _apply_sweden_event(event: dict) -> InboundOutcome:
     if activation is None:
         raise AgreementError(f"unknown issuer FUI {event['issuer_fui']}", code="unknown_issuer")
     branch = activation.branch
-    customer = _customer_of(branch.company, national_id=ssn)
     target = SWEDEN_TARGETS[event["type"]]
     with transaction.atomic():
-        locked = _lock_for_event(customer, event)
+        locked = _lock_for_event(branch.company, event, national_id=ssn)
         agreement = (
             ConsumerAgreement.objects.select_for_update()
             .filter(
@@ -641,7 +644,7 @@ def _apply_capture_payment(event: dict) -> InboundOutcome:
         source=AgreementSource.AGREEMENT_CAPTURE,
     )
     with transaction.atomic():
-        locked = _lock_for_event(customer, event)
+        locked = _lock_for_event(company, event, reference=customer.number)
         agreement, _created = _live_or_new(
             customer=locked,
             branch=branch,

@@ -95,7 +95,10 @@ def agreement_list(request):
     base = agreements_for_support(company=request.company, filters=filters, with_status=False)
     counts = status_counts(queryset=base)
     queryset = agreements_for_support(company=request.company, filters=filters)
-    page = Paginator(support_page_queryset(queryset), PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(support_page_queryset(queryset), PAGE_SIZE)
+    # The per-status counts already hold the total: spare a second COUNT over every agreement.
+    paginator.count = counts[filters.status] if filters.status else sum(counts.values())
+    page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return render(
