@@ -85,9 +85,12 @@ class ConsumerAgreement(models.Model):
         ]
         indexes = [
             # The support list: a company's branches, newest first, optionally by status.
-            models.Index(fields=["branch", "-last_updated"], name="agreement_branch_updated_idx"),
             models.Index(
-                fields=["branch", "status", "-last_updated"], name="agreement_branch_status_idx"
+                fields=["branch", "-last_updated", "-id"], name="agreement_branch_updated_idx"
+            ),
+            models.Index(
+                fields=["branch", "status", "-last_updated", "-id"],
+                name="agreement_branch_status_idx",
             ),
             models.Index(fields=["customer", "network", "status"], name="agreement_customer_idx"),
         ]

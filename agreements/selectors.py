@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from b2cportal.companies.models import (
@@ -15,6 +16,7 @@ from b2cportal.companies.models import (
     SwedenActivationStatus,
 )
 from b2cportal.customers.models import Customer
+from b2cportal.identifiers import clean_national_id, clean_phone_number
 
 from .models import (
     LIVE_STATUSES,
@@ -75,24 +77,29 @@ class SupportFilters:
     wanted_without_active: bool = False
 
 
-def _search(queryset: QuerySet[ConsumerAgreement], q: str) -> QuerySet[ConsumerAgreement]:
+def _search(
+    queryset: QuerySet[ConsumerAgreement], q: str, country: str
+) -> QuerySet[ConsumerAgreement]:
     q = q.strip()
     if not q:
         return queryset
-    digits = _DIGITS.sub("", q)
-    # National IDs are matched exactly (never by fragment: they are personal data); an ID-shaped
-    # query also matches customer numbers, so a support agent need not say which it is.
-    if digits and len(digits) in (10, 11, 12) and digits == q.replace(" ", "").replace("-", ""):
-        national_ids = {digits}
-        if len(digits) == 10:
-            # Swedish 10-digit form: stored as 12 digits (YYYYMMDDNNNN); try both centuries.
-            national_ids |= {"19" + digits, "20" + digits}
-        return queryset.filter(Q(customer__national_id__in=national_ids) | Q(customer__number=q))
+    # National IDs are matched exactly, never by fragment (they are personal data). A valid
+    # ID-shaped query also matches a customer number, so support need not say which it is.
+    try:
+        national_id = clean_national_id(q, country)
+    except ValidationError:
+        national_id = ""
+    if national_id:
+        return queryset.filter(Q(customer__national_id=national_id) | Q(customer__number=q))
     condition = Q(customer__number=q) | Q(customer__name__icontains=q)
     if "@" in q:
         condition |= Q(customer__email__iexact=q)
-    if digits and len(digits) >= 6 and not any(ch.isalpha() for ch in q):
-        phone = "+" + digits if q.startswith("+") else digits
+    digits = _DIGITS.sub("", q)
+    if len(digits) >= 6 and not any(ch.isalpha() for ch in q):
+        try:
+            phone = clean_phone_number(q, country)
+        except ValidationError:
+            phone = digits
         condition |= Q(customer__phone_1__endswith=phone) | Q(customer__phone_2__endswith=phone)
     return queryset.filter(condition)
 
@@ -101,8 +108,11 @@ def agreements_for_support(
     *, company: Company, filters: SupportFilters, with_status: bool = True
 ) -> QuerySet[ConsumerAgreement]:
     """Agreements of one company for the support screen (and its export), filtered."""
-    queryset = ConsumerAgreement.objects.filter(branch__company=company)
-    queryset = _search(queryset, filters.q)
+    # The company's branch ids up front (a handful): the planner can then walk the
+    # (branch, last_updated) index in order instead of joining and sorting every agreement.
+    branch_ids = list(Branch.objects.filter(company=company).values_list("pk", flat=True))
+    queryset = ConsumerAgreement.objects.filter(branch_id__in=branch_ids)
+    queryset = _search(queryset, filters.q, company.country)
     if with_status and filters.status:
         queryset = queryset.filter(status=filters.status)
     if filters.branch:

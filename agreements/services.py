@@ -15,6 +15,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -23,12 +24,12 @@ from b2cportal.companies.models import (
     Branch,
     Company,
     Country,
-    KidAlgorithm,
     NorwayActivationStatus,
     NorwayB2CActivation,
     SwedenB2CActivation,
 )
 from b2cportal.customers.models import Customer
+from b2cportal.identifiers import customer_number_from_kid, is_valid_kid, parse_fmi
 from b2cportal.network.adapter import NetworkError, get_network
 
 from .models import (
@@ -418,29 +419,32 @@ NORWAY_TARGETS = {
 }
 SWEDEN_TARGETS = {"fmi_created": S.ACTIVE, "fmi_cancelled": S.DELETED}
 EVENT_TYPES = (*NORWAY_TARGETS, *SWEDEN_TARGETS, "capture_payment")
-FMI_PATTERN = re.compile(r"^(\d{12})\.([A-Z0-9]{1,4})\.SE$")
 
 
-def _norwegian_company(issuer: str) -> Company:
-    company = Company.objects.filter(country=Country.NORWAY, organisation_number=issuer).first()
-    if company is None:
+def _norwegian_branch(issuer: str, reference: str) -> Branch:
+    """The issuer's branch in one query; on a miss, a second one tells which part is unknown."""
+    branch = (
+        Branch.objects.select_related("company")
+        .filter(
+            company__country=Country.NORWAY,
+            company__organisation_number=issuer,
+            branch_id=reference,
+        )
+        .first()
+    )
+    if branch is not None:
+        return branch
+    if not Company.objects.filter(country=Country.NORWAY, organisation_number=issuer).exists():
         raise AgreementError(f"unknown issuer {issuer}", code="unknown_issuer")
-    return company
+    raise AgreementError(f"unknown branch {reference!r} for issuer", code="unknown_branch")
 
 
-def _branch_of(company: Company, reference: str) -> Branch:
-    branch = Branch.objects.filter(company=company, branch_id=reference).first()
-    if branch is None:
-        raise AgreementError(f"unknown branch {reference!r} for issuer", code="unknown_branch")
-    return branch
-
-
-def _customer_of(company: Company, *, reference: str = "", national_id: str = "") -> Customer:
-    customer = None
-    if reference:
-        customer = Customer.objects.filter(company=company, number=reference).first()
+def _lock_customer_of(company: Company, *, reference: str = "", national_id: str = "") -> Customer:
+    """Find and lock the customer an event names (by eFaktura reference, else national ID)."""
+    customers = Customer.objects.select_for_update().filter(company=company)
+    customer = customers.filter(number=reference).first() if reference else None
     if customer is None and national_id:
-        customer = Customer.objects.filter(company=company, national_id=national_id).first()
+        customer = customers.filter(national_id=national_id).first()
     if customer is None:
         raise AgreementError(
             f"unknown customer (reference {reference!r}) for this issuer", code="unknown_customer"
@@ -456,7 +460,6 @@ def _already_seen(event_id: str) -> None:
 def apply_inbound_event(*, event: dict) -> InboundOutcome:
     """Apply one validated, signed network event; one event id is applied once only."""
     event_id = event["event_id"]
-    _already_seen(event_id)
     try:
         if event["type"] in NORWAY_TARGETS:
             return _apply_norway_event(event)
@@ -469,15 +472,24 @@ def apply_inbound_event(*, event: dict) -> InboundOutcome:
         raise
 
 
+def _lock_for_event(company: Company, event: dict, **lookup: str) -> Customer:
+    """Lock the event's customer, then check the event id under that lock: a concurrent
+    delivery of the same event that committed while we waited is not applied twice."""
+    locked = _lock_customer_of(company, **lookup)
+    _already_seen(event["event_id"])
+    return locked
+
+
 def _apply_norway_event(event: dict) -> InboundOutcome:
-    company = _norwegian_company(event["issuer"])
-    branch = _branch_of(company, event["branch"])
-    customer = _customer_of(
-        company, reference=event["customer_reference"], national_id=event.get("national_id", "")
-    )
+    branch = _norwegian_branch(event["issuer"], event["branch"])
     target = NORWAY_TARGETS[event["type"]]
     with transaction.atomic():
-        locked = _lock_customer(customer)
+        locked = _lock_for_event(
+            branch.company,
+            event,
+            reference=event["customer_reference"],
+            national_id=event.get("national_id", ""),
+        )
         if target in (S.DELETED, S.REJECTED):
             agreement = (
                 ConsumerAgreement.objects.select_for_update()
@@ -523,11 +535,11 @@ def _apply_norway_event(event: dict) -> InboundOutcome:
 
 
 def _apply_sweden_event(event: dict) -> InboundOutcome:
-    fmi = event["fmi"]
-    match = FMI_PATTERN.match(fmi)
-    if match is None:
-        raise AgreementError(f"malformed FMI {fmi!r}", code="malformed")
-    ssn = match.group(1)
+    try:
+        parsed = parse_fmi(event["fmi"])
+    except ValidationError as exc:
+        raise AgreementError(f"malformed FMI: {' '.join(exc.messages)}", code="malformed") from exc
+    fmi, ssn = str(parsed), parsed.ssn
     activation = (
         SwedenB2CActivation.objects.filter(fui=event["issuer_fui"])
         .select_related("branch__company")
@@ -536,10 +548,9 @@ def _apply_sweden_event(event: dict) -> InboundOutcome:
     if activation is None:
         raise AgreementError(f"unknown issuer FUI {event['issuer_fui']}", code="unknown_issuer")
     branch = activation.branch
-    customer = _customer_of(branch.company, national_id=ssn)
     target = SWEDEN_TARGETS[event["type"]]
     with transaction.atomic():
-        locked = _lock_customer(customer)
+        locked = _lock_for_event(branch.company, event, national_id=ssn)
         agreement = (
             ConsumerAgreement.objects.select_for_update()
             .filter(
@@ -580,39 +591,6 @@ def _apply_sweden_event(event: dict) -> InboundOutcome:
 # --- 5. Agreement capture (OCR payments) ----------------------------------------------------
 
 
-def _mod10_ok(number: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(number)):
-        d = int(ch)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def _mod11_ok(number: str) -> bool:
-    body, check = number[:-1], number[-1]
-    weights = [2, 3, 4, 5, 6, 7]
-    total = sum(int(d) * weights[i % 6] for i, d in enumerate(reversed(body)))
-    value = 11 - total % 11
-    expected = "0" if value == 11 else "-" if value == 10 else str(value)
-    return check == expected
-
-
-def kid_is_valid(kid: str, algorithm: str) -> bool:
-    """KID check digit per the company's algorithm (MOD10 Luhn or MOD11)."""
-    if not kid or not (kid.isdigit() or (kid[:-1].isdigit() and kid[-1] == "-")):
-        return False
-    if algorithm == KidAlgorithm.MOD11:
-        return _mod11_ok(kid)
-    return kid.isdigit() and _mod10_ok(kid)
-
-
-def customer_number_in_kid(kid: str, *, start: int, end: int) -> str:
-    """The customer number at 1-based positions start..end of the KID, leading zeros dropped."""
-    return kid[start - 1 : end].lstrip("0") or "0"
-
-
 def _apply_capture_payment(event: dict) -> InboundOutcome:
     account = re.sub(r"\D", "", event["account"])
     activation = (
@@ -637,12 +615,12 @@ def _apply_capture_payment(event: dict) -> InboundOutcome:
             f"{activation.capture_kid_length}",
             code="refused",
         )
-    if not kid_is_valid(kid, algorithm):
+    if not is_valid_kid(kid, algorithm):
         raise AgreementError(
             f"KID {kid} has a wrong check digit ({algorithm.upper()}); no agreement captured",
             code="refused",
         )
-    number = customer_number_in_kid(
+    number = customer_number_from_kid(
         kid,
         start=activation.capture_customer_number_start,
         end=activation.capture_customer_number_end,
@@ -666,7 +644,7 @@ def _apply_capture_payment(event: dict) -> InboundOutcome:
         source=AgreementSource.AGREEMENT_CAPTURE,
     )
     with transaction.atomic():
-        locked = _lock_customer(customer)
+        locked = _lock_for_event(company, event, reference=customer.number)
         agreement, _created = _live_or_new(
             customer=locked,
             branch=branch,

@@ -5,19 +5,21 @@ import json
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from b2cportal.companies.permissions import (
     ADMINISTRATORS,
     ANY_ROLE,
     EDITORS,
     company_member_required,
+    has_role,
 )
 from b2cportal.customers.models import Customer
 from b2cportal.network.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
@@ -93,7 +95,10 @@ def agreement_list(request):
     base = agreements_for_support(company=request.company, filters=filters, with_status=False)
     counts = status_counts(queryset=base)
     queryset = agreements_for_support(company=request.company, filters=filters)
-    page = Paginator(support_page_queryset(queryset), PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(support_page_queryset(queryset), PAGE_SIZE)
+    # The per-status counts already hold the total: spare a second COUNT over every agreement.
+    paginator.count = counts[filters.status] if filters.status else sum(counts.values())
+    page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -196,10 +201,37 @@ def _done(request, customer: Customer) -> HttpResponse:
     return redirect("agreements:customer", pk=customer.pk)
 
 
-@require_POST
+def _confirm(request, *, customer: Customer, title: str, question: str, button: str, danger=False):
+    """GET on an action URL: a page that says what will happen, with the button to do it."""
+    return render(
+        request,
+        "agreements/confirm.html",
+        {
+            "customer": customer,
+            "title": title,
+            "question": question,
+            "button": button,
+            "danger": danger,
+        },
+    )
+
+
 @company_member_required(roles=ANY_ROLE)
+@require_http_methods(["GET", "POST"])
 def request_agreements(request, pk):
     customer = _customer(request, pk)
+    if request.method == "GET":
+        return _confirm(
+            request,
+            customer=customer,
+            title=_("Send agreement request"),
+            question=_(
+                "Send an eFaktura agreement request to %(customer)s by SMS (or email when no "
+                "mobile number is given)?"
+            )
+            % {"customer": customer},
+            button=_("Send agreement request"),
+        )
     try:
         sent = services.request_agreements_for_customer(
             customer=customer, acting_user=request.user, current_branch=request.branch
@@ -223,10 +255,19 @@ def request_agreements(request, pk):
     return _done(request, customer)
 
 
-@require_POST
 @company_member_required(roles=ANY_ROLE)
+@require_http_methods(["GET", "POST"])
 def resend(request, pk):
     agreement = _agreement(request, pk)
+    if request.method == "GET":
+        return _confirm(
+            request,
+            customer=agreement.customer,
+            title=_("Resend request"),
+            question=_("Send the agreement request for branch %(branch)s again?")
+            % {"branch": agreement.branch},
+            button=_("Resend request"),
+        )
     try:
         services.resend_agreement_request(agreement=agreement, acting_user=request.user)
     except services.AgreementError as exc:
@@ -236,10 +277,21 @@ def resend(request, pk):
     return _done(request, agreement.customer)
 
 
-@require_POST
 @company_member_required(roles=EDITORS)
+@require_http_methods(["GET", "POST"])
 def check_now(request, pk):
     customer = _customer(request, pk)
+    if request.method == "GET":
+        return _confirm(
+            request,
+            customer=customer,
+            title=_("Check now"),
+            question=_(
+                "Look %(customer)s up in the eFaktura receiver directory (Ja takk til alle)?"
+            )
+            % {"customer": customer},
+            button=_("Check now"),
+        )
     try:
         events = services.check_efaktura_directory(customer=customer, acting_user=request.user)
     except services.AgreementError as exc:
@@ -254,10 +306,26 @@ def check_now(request, pk):
     return _done(request, customer)
 
 
-@require_POST
-@company_member_required(roles=ADMINISTRATORS)
+@company_member_required(roles=ANY_ROLE)
+@require_http_methods(["GET", "POST"])
 def mark_deleted(request, pk):
+    # Scope first, then the role: a foreign id is a 404 for everyone, never a telling 403.
     agreement = _agreement(request, pk)
+    if not has_role(request, ADMINISTRATORS):
+        raise PermissionDenied
+    if request.method == "GET":
+        return _confirm(
+            request,
+            customer=agreement.customer,
+            title=_("Mark as deleted"),
+            question=_(
+                "Mark the agreement of %(customer)s with branch %(branch)s as deleted? "
+                "Invoices will no longer go to the online bank."
+            )
+            % {"customer": agreement.customer, "branch": agreement.branch},
+            button=_("Mark as deleted"),
+            danger=True,
+        )
     try:
         services.mark_agreement_deleted(agreement=agreement, acting_user=request.user)
     except services.AgreementError as exc:

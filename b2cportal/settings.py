@@ -14,7 +14,9 @@ VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A local .env is a development convenience; tests of the real environment switch it off.
+if env.bool("DJANGO_READ_ENV_FILE", default=True):
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # Debug runs get a fixed development key; production must set one (startup fails otherwise).
@@ -172,6 +174,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic tasks; each app adds its own entries here by name.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE["agreements-jtta-weekly"] = {
+    "task": "agreements.tasks.check_efaktura_directory_weekly",
+    "schedule": 7 * 24 * 3600,
+}
 
 # Production hardening (on when DEBUG is off). SSL redirect is switchable for TLS-terminating
 # proxies that already redirect.

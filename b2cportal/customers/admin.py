@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from b2cportal.companies.admin_mixins import TenantScopedAdmin
+from b2cportal.companies.models import Country
 
 from .models import Customer
 from .services import (
@@ -16,6 +17,8 @@ from .services import (
 
 
 class CustomerAdminForm(forms.ModelForm):
+    country = forms.ChoiceField(label=_("country"), choices=Country.choices)
+
     class Meta:
         model = Customer
         fields = ["company", *EDITABLE_FIELDS]

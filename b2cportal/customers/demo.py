@@ -11,6 +11,7 @@ import random
 from collections.abc import Iterator
 from datetime import date, timedelta
 
+import phonenumbers
 from django.db.models import Max
 from stdnum import luhn
 from stdnum.no import fodselsnummer
@@ -105,16 +106,32 @@ def swedish_organisation_number(rng: random.Random) -> str:
     return nine + luhn.calc_check_digit(nine)
 
 
+def _valid_phone(rng: random.Random, make, wanted_types) -> str:
+    # Not every random digit string is an allocated number range; keep drawing until
+    # phonenumbers accepts it, so demo data passes the same check as typed input.
+    while True:
+        number = make()
+        parsed = phonenumbers.parse(number, None)
+        if phonenumbers.is_valid_number(parsed) and phonenumbers.number_type(parsed) in (
+            wanted_types
+        ):
+            return number
+
+
 def mobile_number(rng: random.Random, country: str) -> str:
     if country == Country.NORWAY:
-        return f"+47{rng.choice('49')}{rng.randrange(10**7):07d}"
-    return f"+4670{rng.randrange(10**7):07d}"
+        make = lambda: f"+47{rng.choice('49')}{rng.randrange(10**7):07d}"  # noqa: E731
+    else:
+        make = lambda: f"+4670{rng.randrange(10**7):07d}"  # noqa: E731
+    return _valid_phone(rng, make, (phonenumbers.PhoneNumberType.MOBILE,))
 
 
 def landline_number(rng: random.Random, country: str) -> str:
     if country == Country.NORWAY:
-        return f"+4722{rng.randrange(10**6):06d}"
-    return f"+468{rng.randrange(10**7):07d}"
+        make = lambda: f"+4722{rng.randrange(10**6):06d}"  # noqa: E731
+    else:
+        make = lambda: f"+468{rng.randrange(10**7):07d}"  # noqa: E731
+    return _valid_phone(rng, make, (phonenumbers.PhoneNumberType.FIXED_LINE,))
 
 
 def build_customer(*, company: Company, number: str, index: int, rng: random.Random) -> Customer:

@@ -103,10 +103,11 @@ def _canonicalise(customer: Customer) -> None:
         except ValidationError as exc:
             raise CustomerError(" ".join(exc.messages), field=field) from exc
 
-    if country in Country.values:
-        clean("national_id", lambda v: identifiers.clean_national_id(v, country))
-        clean("organisation_number", lambda v: identifiers.clean_organisation_number(v, country))
-        clean("postcode", lambda v: identifiers.clean_postcode(v, country))
+    if country not in Country.values:
+        raise CustomerError(_("Customers must be in Norway or Sweden."), field="country")
+    clean("national_id", lambda v: identifiers.clean_national_id(v, country))
+    clean("organisation_number", lambda v: identifiers.clean_organisation_number(v, country))
+    clean("postcode", lambda v: identifiers.clean_postcode(v, country))
     clean("phone_1", lambda v: identifiers.clean_phone_number(v, country))
     clean("phone_2", lambda v: identifiers.clean_phone_number(v, country))
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-import phonenumbers
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from stdnum.exceptions import ValidationError as StdnumError
-from stdnum.no import fodselsnummer, kontonr
-from stdnum.se import personnummer
+
+from b2cportal.identifiers import (
+    clean_bban,
+    clean_norwegian_national_id,
+    clean_phone_number,
+    clean_swedish_personal_number,
+)
 
 from .models import EFakturaReceiver
 
@@ -25,15 +28,7 @@ SWEDISH_BANKS = [
 
 def canonical_ssn(value: str) -> str:
     """Swedish personnummer/samordningsnummer as 12 digits (YYYYMMDDNNNN)."""
-    try:
-        personnummer.validate(value)
-    except StdnumError as exc:
-        raise forms.ValidationError(_("Enter a valid Swedish personal identity number.")) from exc
-    digits = re.sub(r"\D", "", value)
-    if len(digits) == 12:
-        return digits
-    birth = personnummer.get_birth_date(value)
-    return f"{birth.year // 100}{digits}"
+    return clean_swedish_personal_number(value)
 
 
 class FmiJoinForm(forms.Form):
@@ -63,22 +58,12 @@ class EFakturaReceiverForm(forms.ModelForm):
         fields = ["national_id", "name", "mobile", "email", "postcode", "always_efaktura"]
 
     def clean_national_id(self) -> str:
-        value = re.sub(r"\D", "", self.cleaned_data["national_id"])
-        if value and not fodselsnummer.is_valid(value):
-            raise forms.ValidationError(_("Enter a valid Norwegian national identity number."))
-        return value
+        value = self.cleaned_data["national_id"].strip()
+        return clean_norwegian_national_id(value) if value else ""
 
     def clean_mobile(self) -> str:
         value = self.cleaned_data["mobile"].strip()
-        if not value:
-            return ""
-        try:
-            number = phonenumbers.parse(value, "NO")
-        except phonenumbers.NumberParseException as exc:
-            raise forms.ValidationError(_("Enter a valid mobile number.")) from exc
-        if not phonenumbers.is_valid_number(number):
-            raise forms.ValidationError(_("Enter a valid mobile number."))
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return clean_phone_number(value, "NO") if value else ""
 
     def clean_blocked_issuers_text(self) -> list[str]:
         raw = self.cleaned_data["blocked_issuers_text"]
@@ -109,10 +94,7 @@ class OcrPaymentForm(forms.Form):
     payer_name = forms.CharField(label=_("Payer"), max_length=200)
 
     def clean_account(self) -> str:
-        value = re.sub(r"\D", "", self.cleaned_data["account"])
-        if not kontonr.is_valid(value) or len(value) != 11:
-            raise forms.ValidationError(_("Enter a valid 11-digit Norwegian account number."))
-        return value
+        return clean_bban(self.cleaned_data["account"])
 
     def clean_kid(self) -> str:
         value = self.cleaned_data["kid"].strip().replace(" ", "")

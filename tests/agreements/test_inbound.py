@@ -6,7 +6,7 @@ import time
 import pytest
 
 from agreements.models import AgreementEvent, ConsumerAgreement
-from b2cportal.network.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
+from b2cportal.network.signing import signed_headers
 
 from .conftest import FUI, make_agreement, post_event
 
@@ -121,9 +121,7 @@ def test_malformed_json_is_400_and_changes_nothing(client, customer_no, main_bra
         (event(amount="lots"), "amount"),
     ],
 )
-def test_invalid_payload_is_400_with_field_errors(
-    client, customer_no, main_branch, payload, field
-):
+def test_invalid_payload_is_400_with_field_errors(client, customer_no, main_branch, payload, field):
     response = post_event(client, payload)
     assert response.status_code == 400
     assert field in response.json()["fields"]

@@ -30,10 +30,12 @@ def test_sms_when_the_preferred_phone_field_holds_a_mobile(
     assert request.channel == "sms"
     assert request.recipient == "+4791234567"
     assert request.status == "sent"
-    assert request.link.startswith("http") and "/simulator/consumers/bank/" in request.link
+    assert request.link.startswith("http")
+    assert "/simulator/consumers/bank/" in request.link
     assert request.link in request.text
     message = OutboundMessage.objects.get()
-    assert (message.channel, message.recipient, message.link) == ("sms", "+4791234567", request.link)
+    assert (message.channel, message.recipient) == ("sms", "+4791234567")
+    assert message.link == request.link
     agreement = ConsumerAgreement.objects.get()
     assert agreement.status == AgreementStatus.REQUEST_SENT
     assert agreement.source == "request_sms"
@@ -100,9 +102,7 @@ def test_current_branch_only_preference(
         acting_user=accountant_no,
         current_branch=second_branch,
     )
-    assert list(ConsumerAgreement.objects.values_list("branch__branch_id", flat=True)) == [
-        "BERGEN"
-    ]
+    assert list(ConsumerAgreement.objects.values_list("branch__branch_id", flat=True)) == ["BERGEN"]
 
 
 def test_branches_without_active_service_are_skipped(

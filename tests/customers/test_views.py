@@ -259,3 +259,29 @@ def test_detail_renders_registered_extra_tabs(
         CUSTOMER_DETAIL_TABS.pop()
     assert b"Extra tab" in response.content
     assert b"EXTRA for 4242" in response.content
+
+
+@pytest.mark.parametrize(
+    ("language", "label", "date_sep"),
+    [("nb", "Kunder", "."), ("sv", "Kunder", "-"), ("en", "Customers", "/")],
+)
+def test_screens_follow_the_users_language_and_locale(
+    client, accountant_no, company_no, language, label, date_sep
+):
+    customer = make_customer(company=company_no)
+    client.force_login(accountant_no)
+    client.post(reverse("set_language"), {"language": language, "next": "/"})
+    listing = client.get(LIST)
+    assert f'<h1 class="h3 me-auto mb-0">{label}</h1>'.encode() in listing.content
+    detail = client.get(customer.get_absolute_url()).content.decode()
+    stamp = customer.updated_at.astimezone().strftime("%Y")
+    assert stamp in detail
+    # nb: 21.11.2026, sv: 2026-11-21, en: 11/21/2026 (SHORT_DATETIME_FORMAT per locale)
+    from django.utils import formats, timezone, translation
+
+    with translation.override(language):
+        expected = formats.date_format(
+            timezone.localtime(customer.updated_at), "SHORT_DATETIME_FORMAT"
+        )
+    assert expected in detail
+    assert date_sep in expected

@@ -1,4 +1,5 @@
 from django import template
+from django.core.exceptions import ValidationError
 
 from b2cportal import identifiers
 
@@ -14,4 +15,9 @@ def masked_id(value: str) -> str:
 @register.filter
 def postcode(value: str, country: str) -> str:
     """The postcode as people write it in the customer's country (Sweden: "123 45")."""
-    return identifiers.format_postcode(value, country) if value else ""
+    if not value:
+        return ""
+    try:
+        return identifiers.format_postcode(value, country)
+    except (ValidationError, ValueError):
+        return value  # stored before validation existed, or a country we do not format

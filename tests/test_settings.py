@@ -1,0 +1,77 @@
+"""Production settings: the deploy check passes with secrets set, and fails without them.
+
+Each case runs manage.py in a subprocess with a clean environment, so nothing from the test
+settings or the developer's shell leaks in.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean_env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "DJANGO_SETTINGS_MODULE": "b2cportal.settings",
+        # Never read a developer's .env: the test must see exactly these variables.
+        "DJANGO_READ_ENV_FILE": "0",
+        "DATABASE_URL": "sqlite:///:memory:",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+PRODUCTION = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "x9$k2!" * 10 + "production-grade-secret-key-for-the-check",
+    "NETWORK_WEBHOOK_SECRET": "another-long-secret-for-the-network-webhook",
+    "ALLOWED_HOSTS": "b2cportal.example.com",
+}
+
+
+def test_check_deploy_passes_with_production_settings():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_fails_when_hardening_is_switched_off():
+    """The positive control: the same check does catch an insecure production setup."""
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, SESSION_COOKIE_SECURE="0"
+    )
+    assert result.returncode != 0
+    assert "security.W012" in result.stdout + result.stderr
+
+
+def test_startup_fails_without_a_secret_key_in_production():
+    env = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_SECRET_KEY"}
+    result = _manage("check", **env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_startup_fails_without_the_network_secret_in_production():
+    env = {k: v for k, v in PRODUCTION.items() if k != "NETWORK_WEBHOOK_SECRET"}
+    result = _manage("check", **env)
+    assert result.returncode != 0
+    assert "NETWORK_WEBHOOK_SECRET" in result.stderr
+
+
+def test_debug_runs_without_any_secrets():
+    result = _manage("check", DJANGO_DEBUG="1")
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,175 @@
+"""Every URL that takes an object id is closed to other companies and to anonymous users.
+
+The test walks the project's whole URL tree. Each named pattern with a parameter must have an
+entry in `OBJECT_FACTORIES` (the meta-test fails otherwise), so a new detail/edit/export view
+cannot ship without being checked here. To register yours, add a factory:
+
+    def make_invoice_for_company_no(company):
+        invoice = make_invoice(company=company, ...)
+        return Target(kwargs={"pk": invoice.pk}, secrets=[invoice.customer.name, ...])
+
+    OBJECT_FACTORIES["invoices:detail"] = make_invoice_for_company_no
+
+`company` is the Norwegian company; the object must belong to it. `secrets` are strings that
+must never appear in a response to someone else (names, numbers, identifiers).
+Django's own admin is left out: it has its own scoping (tests/companies/test_admin.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.factories import NO_FODSELSNUMMER, make_customer
+
+pytestmark = pytest.mark.django_db
+
+# simulator_consumers: the simulated network's consumer-side pages (online bank, FMI onboarding)
+# are public like a bank's; a signed token or the sender's FUI addresses them, never our ids.
+EXCLUDED_NAMESPACES = {"admin", "simulator_consumers"}
+
+
+@dataclass
+class Target:
+    kwargs: dict
+    secrets: list[str] = field(default_factory=list)
+
+
+def make_customer_for_company_no(company) -> Target:
+    customer = make_customer(
+        company=company,
+        number="31337",
+        name="Hemmelig Kunde",
+        email="hemmelig@kunde.example",
+        national_id=NO_FODSELSNUMMER,
+    )
+    return Target(kwargs={"pk": customer.pk}, secrets=["Hemmelig Kunde", "hemmelig@kunde.example"])
+
+
+def make_agreement_for_company_no(company) -> Target:
+    from agreements.models import ConsumerAgreement
+    from b2cportal.companies.models import NorwayB2CActivation
+
+    target = make_customer_for_company_no(company)
+    branch = company.branches.get(is_main_office=True)
+    NorwayB2CActivation.objects.update_or_create(branch=branch, defaults={"status": "active"})
+    agreement = ConsumerAgreement.objects.create(
+        customer_id=target.kwargs["pk"],
+        branch=branch,
+        network="NO_EFAKTURA",
+        status="REQUEST_SENT",
+        reference="31337",
+        source="request_email",
+    )
+    return Target(kwargs={"pk": agreement.pk}, secrets=target.secrets)
+
+
+OBJECT_FACTORIES: dict[str, Callable[..., Target]] = {
+    "customers:detail": make_customer_for_company_no,
+    "customers:edit": make_customer_for_company_no,
+    "agreements:customer": make_customer_for_company_no,
+    "agreements:request": make_customer_for_company_no,
+    "agreements:check": make_customer_for_company_no,
+    "agreements:resend": make_agreement_for_company_no,
+    "agreements:delete": make_agreement_for_company_no,
+}
+
+
+def _walk(
+    resolver: URLResolver, namespace: str = "", inherited: bool = False
+) -> Iterator[tuple[str, bool]]:
+    """(name, takes parameters) for every named pattern; parameters may sit in an include."""
+    for entry in resolver.url_patterns:
+        has_params = inherited or bool(entry.pattern.regex.groupindex)
+        if isinstance(entry, URLResolver):
+            inner = entry.namespace or ""
+            if inner in EXCLUDED_NAMESPACES:
+                continue
+            prefix = f"{namespace}:{inner}" if namespace and inner else namespace or inner
+            yield from _walk(entry, prefix, has_params)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield (f"{namespace}:{entry.name}" if namespace else entry.name), has_params
+
+
+def urls_with_ids() -> list[str]:
+    return sorted({name for name, has_params in _walk(get_resolver()) if has_params})
+
+
+def test_every_url_with_an_id_is_registered():
+    missing = [name for name in urls_with_ids() if name not in OBJECT_FACTORIES]
+    assert not missing, (
+        f"URLs taking an object id without an OBJECT_FACTORIES entry in {__name__}: {missing}"
+    )
+
+
+def test_the_walk_finds_the_customer_urls():
+    assert {"customers:detail", "customers:edit"} <= set(urls_with_ids())
+    assert "customers:list" not in urls_with_ids()
+
+
+@pytest.mark.parametrize("name", sorted(OBJECT_FACTORIES))
+def test_other_company_gets_404(client, company_no, accountant_se, admin_se, name):
+    target = OBJECT_FACTORIES[name](company_no)
+    url = reverse(name, kwargs=target.kwargs)
+    for user in (accountant_se, admin_se):
+        client.force_login(user)
+        for method in (client.get, client.post):
+            response = method(url)
+            assert response.status_code == 404, (name, user, method)
+            for secret in target.secrets:
+                assert secret.encode() not in response.content
+
+
+@pytest.mark.parametrize("name", sorted(OBJECT_FACTORIES))
+def test_anonymous_is_sent_to_login(client, company_no, name):
+    target = OBJECT_FACTORIES[name](company_no)
+    url = reverse(name, kwargs=target.kwargs)
+    for method in (client.get, client.post):
+        response = method(url)
+        assert response.status_code in (302, 403, 404), (name, method)
+        if response.status_code == 302:
+            assert response["Location"].startswith(reverse("login"))
+        for secret in target.secrets:
+            assert secret.encode() not in response.content
+
+
+@pytest.mark.parametrize("name", sorted(OBJECT_FACTORIES))
+def test_own_company_can_open_it(client, company_no, admin_no, name):
+    """The positive control: the same URL works for the owner, so a 404 above means scoping."""
+    target = OBJECT_FACTORIES[name](company_no)
+    client.force_login(admin_no)
+    assert client.get(reverse(name, kwargs=target.kwargs)).status_code == 200
+
+
+def test_list_pages_show_no_foreign_rows(client, company_no, accountant_se):
+    make_customer_for_company_no(company_no)
+    client.force_login(accountant_se)
+    response = client.get(reverse("customers:list"), {"q": "Hemmelig"})
+    assert response.status_code == 200
+    assert b"Hemmelig Kunde" not in response.content
+    response = client.get(reverse("customers:list"), {"q": NO_FODSELSNUMMER})
+    assert b"Hemmelig Kunde" not in response.content
+
+
+# --- Roles -----------------------------------------------------------------------------------
+
+
+def test_support_cannot_change_customers(client, company_no, support_no):
+    target = make_customer_for_company_no(company_no)
+    client.force_login(support_no)
+    assert client.get(reverse("customers:create")).status_code == 403
+    assert client.post(reverse("customers:create"), {"number": "1"}).status_code == 403
+    edit = reverse("customers:edit", kwargs=target.kwargs)
+    assert client.get(edit).status_code == 403
+    assert client.post(edit, {"name": "x"}).status_code == 403
+
+
+def test_accountant_has_no_admin_settings_access(client, company_no, accountant_no):
+    """Settings are edited by administrators; today they live in the Django admin only."""
+    client.force_login(accountant_no)
+    response = client.get(reverse("admin:companies_customerledgerpreferences_changelist"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
