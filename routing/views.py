@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_required
 from b2cportal.companies.selectors import branches_of
@@ -36,10 +35,12 @@ def _back(request, invoice: Invoice):
     return redirect(target)
 
 
-@require_POST
 @company_member_required(roles=EDITORS)
 def send(request, pk: int):
+    """POST sends; GET shows the route it would take and a confirm button (works without JS)."""
     invoice = _invoice(request, pk)
+    if request.method != "POST":
+        return _confirm(request, invoice, "send")
     try:
         services.send_invoice(invoice=invoice, acting_user=request.user)
     except services.RoutingError as exc:
@@ -51,16 +52,21 @@ def send(request, pk: int):
     return _back(request, invoice)
 
 
-@require_POST
 @company_member_required(roles=EDITORS)  # polling can re-queue a delivery: not for support
 def poll(request, pk: int):
     invoice = _invoice(request, pk)
+    if request.method != "POST":
+        return _confirm(request, invoice, "poll")
     delivery = services.poll_invoice_status(invoice=invoice, acting_user=request.user)
     if delivery is None:
         messages.info(request, _("This invoice has not been sent yet."))
     else:
         messages.info(request, _("Status: %(status)s") % {"status": delivery.get_status_display()})
     return _back(request, invoice)
+
+
+def _confirm(request, invoice: Invoice, action: str):
+    return render(request, "routing/confirm.html", {"invoice": invoice, "action": action})
 
 
 def _filtered(request, form: BulkFilterForm):

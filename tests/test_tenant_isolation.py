@@ -78,6 +78,56 @@ OBJECT_FACTORIES: dict[str, Callable[..., Target]] = {
 }
 
 
+# --- Routing (owned by the routing helper) ----------------------------------------------------
+
+
+def make_open_invoice_for_company_no(company) -> Target:
+    from b2cportal.customers.models import Customer
+    from tests.routing.builders import make_open_invoice
+
+    target = make_customer_for_company_no(company)
+    customer = Customer.objects.get(pk=target.kwargs["pk"])
+    invoice = make_open_invoice(company=company, customer=customer)
+    return Target(kwargs={"pk": invoice.pk}, secrets=[*target.secrets, invoice.number])
+
+
+def make_bulk_send_for_company_no(company) -> Target:
+    from routing import services
+
+    target = make_open_invoice_for_company_no(company)
+    bulk = services.send_invoices(
+        company=company, invoice_ids=[target.kwargs["pk"]], acting_user=None
+    )
+    return Target(kwargs={"pk": bulk.pk}, secrets=target.secrets)
+
+
+def make_inbox_document_for_company_no(company) -> Target:
+    from b2cportal.network.models import InboxDocument
+
+    item = InboxDocument.objects.create(
+        document_uuid="0c8a7a3e-2a43-4a43-9d0c-5b8a8d3a1f01",
+        kind="efaktura",
+        recipient=NO_FODSELSNUMMER,
+        recipient_name="Hemmelig Kunde",
+        issuer_identifier=company.organisation_number,
+        document_number="31337",
+        content_type="application/xml",
+        content=b"<Invoice>Hemmelig Kunde</Invoice>",
+    )
+    return Target(kwargs={"pk": item.pk}, secrets=["Hemmelig Kunde"])
+
+
+OBJECT_FACTORIES.update(
+    {
+        "routing:send": make_open_invoice_for_company_no,
+        "routing:poll": make_open_invoice_for_company_no,
+        "routing:bulk_detail": make_bulk_send_for_company_no,
+        "routing:bulk_status": make_bulk_send_for_company_no,
+        "simulator_deliveries:document": make_inbox_document_for_company_no,
+    }
+)
+
+
 def _walk(
     resolver: URLResolver, namespace: str = "", inherited: bool = False
 ) -> Iterator[tuple[str, bool]]:
