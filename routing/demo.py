@@ -1,8 +1,9 @@
 """Demo data: the simulated network's directories for the demo customers.
 
 Swedish consumers get an FMI, a Billo or a Kivra account (some none, so fallbacks show);
-every other business customer is a Peppol participant, one Swedish business is in the
-operator address book. Idempotent: rows are looked up by their natural keys.
+every other business customer is reachable: mostly Peppol, some in our internal network
+(Norway) or the operator address book (Sweden). Idempotent: rows are looked up by their
+natural keys.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ def seed_network_directory(context) -> None:
     customers = Customer.objects.filter(company__in=list(context.companies.values())).order_by(
         "company_id", "number"
     )
-    counts = {"fmi": 0, "billo": 0, "kivra": 0, "peppol": 0, "operator": 0}
+    counts = {"fmi": 0, "billo": 0, "kivra": 0, "peppol": 0, "operator": 0, "internal": 0}
     for index, customer in enumerate(customers):
         if customer.kind == "consumer" and customer.country == "SE" and customer.national_id:
             slot = index % 4
@@ -33,7 +34,10 @@ def seed_network_directory(context) -> None:
                 )
                 counts[provider] += 1
         elif customer.kind == "business" and customer.organisation_number and index % 2 == 0:
-            kind = "operator" if customer.country == "SE" and index % 4 == 0 else "peppol"
+            if index % 4 == 0:
+                kind = "operator" if customer.country == "SE" else "internal"
+            else:
+                kind = "peppol"
             Participant.objects.get_or_create(
                 kind=kind,
                 scheme=SCHEME.get(customer.country, "0192"),

@@ -29,5 +29,5 @@ def test_demo_directory_is_seeded_once(company_se, company_no):
     seed_network_directory(context)
     assert FmiRegistration.objects.count() == 1
     assert DigitalMailboxAccount.objects.count() == 2
-    assert Participant.objects.get().kind == "peppol"
+    assert Participant.objects.get().kind == "internal"
     assert "simulated network directory" in context.lines[0]
