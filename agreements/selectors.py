@@ -77,12 +77,13 @@ class SupportFilters:
     wanted_without_active: bool = False
 
 
-def _search(
-    queryset: QuerySet[ConsumerAgreement], q: str, country: str
-) -> QuerySet[ConsumerAgreement]:
+def _search(queryset: QuerySet[ConsumerAgreement], q: str, company: Company) -> QuerySet:
     q = q.strip()
     if not q:
         return queryset
+    country = company.country
+    # Naming the company lets PostgreSQL use the customer indexes that start with it.
+    queryset = queryset.filter(customer__company=company)
     # National IDs are matched exactly, never by fragment (they are personal data). A valid
     # ID-shaped query also matches a customer number, so support need not say which it is.
     try:
@@ -112,7 +113,7 @@ def agreements_for_support(
     # (branch, last_updated) index in order instead of joining and sorting every agreement.
     branch_ids = list(Branch.objects.filter(company=company).values_list("pk", flat=True))
     queryset = ConsumerAgreement.objects.filter(branch_id__in=branch_ids)
-    queryset = _search(queryset, filters.q, company.country)
+    queryset = _search(queryset, filters.q, company)
     if with_status and filters.status:
         queryset = queryset.filter(status=filters.status)
     if filters.branch:
