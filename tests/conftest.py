@@ -157,3 +157,13 @@ def login(page):
         return page
 
     return _login
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_a_test_switches():
+    """A request that switched language must not leak it into the next test's services."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")

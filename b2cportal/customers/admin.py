@@ -52,7 +52,15 @@ class CustomerAdmin(TenantScopedAdmin):
         "is_active",
         "updated_at",
     ]
-    list_filter = ["kind", "country", "delivery_method", "einvoice_norway", "is_active", "company"]
+    list_filter = [
+        "kind",
+        "country",
+        "delivery_method",
+        "einvoice_norway",
+        "is_active",
+        # Only companies present in the (scoped) rows: staff never see foreign names here.
+        ("company", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["company"]
     search_fields = [
         "=number",

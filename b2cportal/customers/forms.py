@@ -41,7 +41,7 @@ INVOICING_FIELDS = [
 class CustomerForm(forms.ModelForm):
     """Create/edit a customer. Checks input per field; the service checks the business rules."""
 
-    country = forms.ChoiceField(label=_("country"), choices=Country.choices)
+    country = forms.ChoiceField(label=_("Country"), choices=Country.choices)
 
     class Meta:
         model = Customer
@@ -157,6 +157,12 @@ class CustomerFilterForm(forms.Form):
     @staticmethod
     def _yes_no(value: str) -> bool | None:
         return {"yes": True, "no": False}.get(value)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
+            field.widget.attrs["class"] = css
 
     def filters(self) -> dict[str, Any]:
         """Keyword arguments for `search_customers`; invalid filter values are ignored."""

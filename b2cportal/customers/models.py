@@ -103,6 +103,10 @@ class Customer(models.Model):
             models.Index(fields=["company", "national_id"], name="customer_national_id_idx"),
             models.Index(fields=["company", "name"], name="customer_name_idx"),
             models.Index(fields=["company", "email"], name="customer_email_idx"),
+            # Exact-match search by organisation number and phone (the list's search box).
+            models.Index(fields=["company", "organisation_number"], name="customer_orgnr_idx"),
+            models.Index(fields=["company", "phone_1"], name="customer_phone_1_idx"),
+            models.Index(fields=["company", "phone_2"], name="customer_phone_2_idx"),
         ]
 
     def __str__(self) -> str:

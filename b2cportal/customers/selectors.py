@@ -67,9 +67,15 @@ def search_customers(
     customers = customers_of(company=company)
     term = query.strip()
     if term:
-        text = Q(number__istartswith=term) | Q(name__icontains=term) | Q(email__icontains=term)
         exact = _identifier_matches(company=company, term=term)
-        customers = customers.filter(text | exact if exact is not None else text)
+        if exact is not None:
+            # A valid national ID, organisation number or phone: exact matches only (indexed),
+            # never a substring scan over names and emails.
+            customers = customers.filter(exact | Q(number__istartswith=term))
+        else:
+            customers = customers.filter(
+                Q(number__istartswith=term) | Q(name__icontains=term) | Q(email__icontains=term)
+            )
     if kind:
         customers = customers.filter(kind=kind)
     if country:

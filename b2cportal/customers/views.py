@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_required, has_role
 
 from .forms import CustomerFilterForm, CustomerForm
+from .pagination import capped_page
 from .selectors import customers_of, search_customers
 from .services import CustomerError, create_customer, mobile_phone_field_for, update_customer
 from .tabs import CUSTOMER_DETAIL_TABS
@@ -21,7 +21,7 @@ PAGE_SIZE = 50
 def customer_list(request):
     filter_form = CustomerFilterForm(request.GET or None)
     customers = search_customers(company=request.company, **filter_form.filters())
-    page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = capped_page(customers, request.GET.get("page"), per_page=PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

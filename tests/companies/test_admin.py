@@ -200,3 +200,24 @@ def test_staff_without_membership_sees_nothing(client, demo):
     response = client.get(_changelist(Customer))
     assert response.status_code == 200
     assert list(response.context["cl"].queryset) == []
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.label)
+def test_staff_changelists_never_name_a_foreign_company(client, demo, model):
+    client.force_login(demo.users["no-admin"])
+    response = client.get(_changelist(model))
+    if response.status_code == 403:  # the simulated network: superusers only
+        assert model._meta.app_label == "network"
+        return
+    assert response.status_code == 200
+    assert demo.companies["SE"].name.encode() not in response.content
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.label)
+def test_staff_add_forms_offer_no_foreign_choices(client, demo, model):
+    client.force_login(demo.users["no-admin"])
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
+    response = client.get(url)
+    assert response.status_code in (200, 403)
+    assert demo.companies["SE"].name.encode() not in response.content
+    assert b"STO Stockholm" not in response.content  # the Swedish company's branch

@@ -21,3 +21,14 @@ def postcode(value: str, country: str) -> str:
         return identifiers.format_postcode(value, country)
     except (ValidationError, ValueError):
         return value  # stored before validation existed, or a country we do not format
+
+
+@register.filter
+def country_name(code: str) -> str:
+    """Norway/Sweden in the user's language; other codes as they are."""
+    from b2cportal.companies.models import Country
+
+    try:
+        return Country(code).label
+    except ValueError:
+        return code
