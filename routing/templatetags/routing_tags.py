@@ -42,3 +42,16 @@ def sending_method(context, invoice):
         "delivery_trace": trace_rows(delivery.trace) if delivery else [],
         "can_send": request is not None and has_role(request, EDITORS),
     }
+
+
+@register.inclusion_tag("routing/includes/_actions.html", takes_context=True)
+def routing_actions(context, invoice):
+    """The *Actions* menu entries of routing on the invoice screen."""
+    request = context.get("request")
+    delivery = selectors.latest_delivery(invoice=invoice)
+    return {
+        "csrf_token": context.get("csrf_token"),
+        "invoice": invoice,
+        "delivery": delivery,
+        "can_send": request is not None and has_role(request, EDITORS),
+    }

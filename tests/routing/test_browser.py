@@ -94,3 +94,19 @@ def test_simulator_inbox_shows_what_the_consumer_got(page, login, company_se, ac
     page.click("button[type=submit]:has-text('Show')")
     assert page.locator("[data-testid=sim-inbox-row]").count() == 0
     assert "Nothing received yet." in page.inner_text("[data-testid=sim-inbox]")
+
+
+def test_actions_menu_sends_to_autoinvoice(page, login, company_se, accountant_se):
+    from .builders import activate, se_consumer_with
+
+    activate(company_se, se=True)
+    invoice = make_open_invoice(company=company_se, national_id=se_consumer_with(kivra=True))
+    login(accountant_se)
+    page.goto(f"/invoices/{invoice.pk}/")
+    page.click("[data-testid=actions-menu]")
+    page.click("[data-testid=action-send-to-autoinvoice]")
+    page.wait_for_selector(".alert-success")
+    assert page.inner_text("[data-testid=delivery-status]") == "Sent"
+    page.click("[data-testid=tab-address]")
+    assert page.inner_text("[data-testid=sending-channel]") == "Kivra"
+    assert "Sweden: Kivra account" in page.inner_text("[data-testid=route-trace]")
