@@ -5,3 +5,22 @@ from django.utils.translation import gettext_lazy as _
 class AgreementsConfig(AppConfig):
     name = "agreements"
     verbose_name = _("Agreements")
+    nav_items = [
+        {
+            "url": "agreements:list",
+            "label": _("Agreements"),
+            "icon": "bi-patch-check",
+            "roles": ("administrator", "accountant", "support"),
+        }
+    ]
+
+    def ready(self) -> None:
+        # The customer screen (b2cportal.customers) shows registered tabs; ours is the
+        # "Other invoice settings" tab. The registry may not exist in every build.
+        try:
+            from b2cportal.customers.tabs import CUSTOMER_DETAIL_TABS
+        except ImportError:
+            return
+        entry = (_("Other invoice settings"), "agreements/customer_tab.html")
+        if entry not in CUSTOMER_DETAIL_TABS:
+            CUSTOMER_DETAIL_TABS.append(entry)

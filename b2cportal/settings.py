@@ -189,6 +189,10 @@ CELERY_BEAT_SCHEDULE["poll-activations"] = {
     "task": "b2cportal.companies.tasks.poll_activations",
     "schedule": 30.0,
 }
+CELERY_BEAT_SCHEDULE["agreements-jtta-weekly"] = {
+    "task": "agreements.tasks.check_efaktura_directory_weekly",
+    "schedule": 7 * 24 * 3600,
+}
 
 # Production hardening (on when DEBUG is off). SSL redirect is switchable for TLS-terminating
 # proxies that already redirect.
@@ -208,4 +212,16 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+}
+CELERY_BEAT_SCHEDULE["routing-sweep-deliveries"] = {
+    "task": "routing.tasks.sweep_deliveries",
+    "schedule": 30.0,
+}
+CELERY_BEAT_SCHEDULE["routing-release-active-holds"] = {
+    "task": "routing.tasks.release_active_holds",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["routing-expire-holds"] = {
+    "task": "routing.tasks.expire_holds",
+    "schedule": 300.0,
 }

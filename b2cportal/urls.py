@@ -15,5 +15,9 @@ urlpatterns = [
     path("customers/", include("b2cportal.customers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("invoices/", include("invoices.urls")),
+    path("routing/", include("routing.urls")),
+    path("simulator/deliveries/", include("b2cportal.network.delivery_urls")),
     path("admin/", admin.site.urls),
+    path("agreements/", include("agreements.urls")),
+    path("simulator/consumers/", include("b2cportal.network.consumer_urls")),
 ]

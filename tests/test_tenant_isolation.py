@@ -29,7 +29,9 @@ from tests.factories import NO_FODSELSNUMMER, make_customer
 
 pytestmark = pytest.mark.django_db
 
-EXCLUDED_NAMESPACES = {"admin"}
+# simulator_consumers: the simulated network's consumer-side pages (online bank, FMI onboarding)
+# are public like a bank's; a signed token or the sender's FUI addresses them, never our ids.
+EXCLUDED_NAMESPACES = {"admin", "simulator_consumers"}
 
 
 # Public on purpose: reached from an email or a consumer's browser without a login, addressed by
@@ -106,6 +108,24 @@ def make_draft_invoice_for_post(company) -> Target:
     return make_draft_invoice_for_company_no(company, method="post")
 
 
+def make_agreement_for_company_no(company) -> Target:
+    from agreements.models import ConsumerAgreement
+    from b2cportal.companies.models import NorwayB2CActivation
+
+    target = make_customer_for_company_no(company)
+    branch = company.branches.get(is_main_office=True)
+    NorwayB2CActivation.objects.update_or_create(branch=branch, defaults={"status": "active"})
+    agreement = ConsumerAgreement.objects.create(
+        customer_id=target.kwargs["pk"],
+        branch=branch,
+        network="NO_EFAKTURA",
+        status="REQUEST_SENT",
+        reference="31337",
+        source="request_email",
+    )
+    return Target(kwargs={"pk": agreement.pk}, secrets=target.secrets)
+
+
 OBJECT_FACTORIES: dict[str, Callable[..., Target]] = {
     "customers:detail": make_customer_for_company_no,
     "customers:edit": make_customer_for_company_no,
@@ -119,7 +139,62 @@ OBJECT_FACTORIES: dict[str, Callable[..., Target]] = {
     "invoices:release": make_draft_invoice_for_post,
     "invoices:delete": make_draft_invoice_for_post,
     "invoices:credit": make_released_invoice_for_company_no,
+    "agreements:customer": make_customer_for_company_no,
+    "agreements:request": make_customer_for_company_no,
+    "agreements:check": make_customer_for_company_no,
+    "agreements:resend": make_agreement_for_company_no,
+    "agreements:delete": make_agreement_for_company_no,
 }
+
+
+# --- Routing (owned by the routing helper) ----------------------------------------------------
+
+
+def make_open_invoice_for_company_no(company) -> Target:
+    from b2cportal.customers.models import Customer
+    from tests.routing.builders import make_open_invoice
+
+    target = make_customer_for_company_no(company)
+    customer = Customer.objects.get(pk=target.kwargs["pk"])
+    invoice = make_open_invoice(company=company, customer=customer)
+    return Target(kwargs={"pk": invoice.pk}, secrets=[*target.secrets, invoice.number])
+
+
+def make_bulk_send_for_company_no(company) -> Target:
+    from routing import services
+
+    target = make_open_invoice_for_company_no(company)
+    bulk = services.send_invoices(
+        company=company, invoice_ids=[target.kwargs["pk"]], acting_user=None
+    )
+    return Target(kwargs={"pk": bulk.pk}, secrets=target.secrets)
+
+
+def make_inbox_document_for_company_no(company) -> Target:
+    from b2cportal.network.models import InboxDocument
+
+    item = InboxDocument.objects.create(
+        document_uuid="0c8a7a3e-2a43-4a43-9d0c-5b8a8d3a1f01",
+        kind="efaktura",
+        recipient=NO_FODSELSNUMMER,
+        recipient_name="Hemmelig Kunde",
+        issuer_identifier=company.organisation_number,
+        document_number="31337",
+        content_type="application/xml",
+        content=b"<Invoice>Hemmelig Kunde</Invoice>",
+    )
+    return Target(kwargs={"pk": item.pk}, secrets=["Hemmelig Kunde"])
+
+
+OBJECT_FACTORIES.update(
+    {
+        "routing:send": make_open_invoice_for_company_no,
+        "routing:poll": make_open_invoice_for_company_no,
+        "routing:bulk_detail": make_bulk_send_for_company_no,
+        "routing:bulk_status": make_bulk_send_for_company_no,
+        "simulator_deliveries:document": make_inbox_document_for_company_no,
+    }
+)
 
 
 def _walk(

@@ -85,12 +85,131 @@ class ActivationApi:
         raise NotImplementedError
 
 
+@dataclass(frozen=True)
+class EFakturaLookup:
+    """A consumer found in the eFaktura receiver directory ("Ja takk til alle").
+
+    `matched_on` names the identifiers that matched (e.g. ("national_id",) or
+    ("mobile", "name", "postcode")); `blocked` is true when the consumer blocked this issuer.
+    """
+
+    matched_on: tuple[str, ...]
+    blocked: bool
+
+
 class ConsumerApi:
     """Consumer-facing messages and directories. Implemented per adapter."""
 
+    def agreement_acceptance_link(
+        self,
+        *,
+        issuer_organisation_number: str,
+        issuer_name: str,
+        branch_reference: str,
+        customer_reference: str,
+        source: str = "online_bank",
+    ) -> str:
+        """The network's page where the consumer accepts or rejects an eFaktura agreement."""
+        raise NotImplementedError
+
+    def send_consumer_message(
+        self,
+        *,
+        channel: str,
+        recipient: str,
+        text: str,
+        subject: str = "",
+        link: str = "",
+        purpose: str = "",
+    ) -> str:
+        """Send an SMS or email to a consumer; returns the network's message reference."""
+        raise NotImplementedError
+
+    def find_efaktura_receiver(
+        self,
+        *,
+        issuer_organisation_number: str,
+        national_id: str = "",
+        mobile: str = "",
+        email: str = "",
+        name: str = "",
+        postcode: str = "",
+    ) -> EFakturaLookup | None:
+        """Look a consumer up in the eFaktura receiver directory (Ja takk til alle)."""
+        raise NotImplementedError
+
+
+class NetworkTimeout(NetworkError):
+    """No answer in time: the network may or may not have accepted the document."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The network's answer for one document, keyed by our document UUID."""
+
+    external_id: str
+    status: str  # "delivered" | "accepted" | "rejected"
+    detail: str = ""
+    network_id: str = ""
+
+
+@dataclass(frozen=True)
+class OutgoingDocument:
+    """What we hand to a network: the receiver, the issuer and the bytes."""
+
+    external_id: str  # our document UUID: the idempotency key
+    channel: str  # internal | peppol | operator | efaktura | bank_se | billo | kivra
+    recipient: str
+    recipient_name: str
+    issuer_identifier: str
+    issuer_name: str
+    document_number: str
+    content_type: str
+    content: bytes
+
 
 class DeliveryApi:
-    """Document delivery and status. Implemented per adapter."""
+    """Document delivery, status and the receiver directories. Implemented per adapter.
+
+    Directory lookups take many identifiers at once so a bulk send asks once per chunk.
+    """
+
+    def lookup_participants(self, identifiers: list[str]) -> dict[str, set[str]]:
+        """Identifier -> the participant kinds it is registered as (internal/peppol/operator)."""
+        raise NotImplementedError
+
+    def lookup_fmi(self, ssns: list[str], issuer_fui: str = "") -> set[str]:
+        """The SSNs with an active FMI (for this issuer's FUI when given)."""
+        raise NotImplementedError
+
+    def lookup_mailboxes(self, ssns: list[str]) -> dict[str, set[str]]:
+        """SSN -> digital mailbox providers (billo/kivra) where it has an account."""
+        raise NotImplementedError
+
+    def lookup_efaktura_receivers(self, national_ids: list[str]) -> set[str]:
+        """Norwegian national IDs found in the eFaktura receiver directory."""
+        raise NotImplementedError
+
+    def deliver(self, document: OutgoingDocument) -> Receipt:
+        """Deliver once per external_id; a repeat returns the first receipt."""
+        raise NotImplementedError
+
+    def deliver_many(self, documents: list[OutgoingDocument]) -> list[Receipt | NetworkError]:
+        """Deliver several documents; one receipt or error per document, in order.
+
+        Adapters whose API takes one document per call keep this default loop.
+        """
+        results: list[Receipt | NetworkError] = []
+        for document in documents:
+            try:
+                results.append(self.deliver(document))
+            except NetworkError as exc:
+                results.append(exc)
+        return results
+
+    def status(self, external_id: str) -> Receipt | None:
+        """The receipt for a document UUID, or None when the network never accepted it."""
+        raise NotImplementedError
 
 
 class Network(ActivationApi, ConsumerApi, DeliveryApi):

@@ -13,6 +13,7 @@ from .models import (
     DigitalMailboxAccount,
     EFakturaReceiver,
     FmiRegistration,
+    InboxDocument,
     OutboundMessage,
     Participant,
     RegisterEntry,
@@ -90,3 +91,20 @@ class OutboundMessageAdmin(SuperuserOnlyAdmin):
     search_fields = ["recipient", "body"]
     readonly_fields = ["created_at"]
     date_hierarchy = "created_at"
+
+
+@admin.register(InboxDocument)
+class InboxDocumentAdmin(SuperuserOnlyAdmin):
+    """What the simulated receivers got; read-only, it is the network's side of the story."""
+
+    list_display = ["document_number", "kind", "recipient", "issuer_name", "repeats", "received_at"]
+    list_filter = ["kind"]
+    search_fields = ["=document_uuid", "=recipient", "document_number", "issuer_identifier"]
+    readonly_fields = [f.name for f in InboxDocument._meta.fields if f.name != "content"]
+    exclude = ["content"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -191,3 +191,43 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.recipient}"
+
+
+class InboxKind(models.TextChoices):
+    """Where a delivered document ended up on the (simulated) network side."""
+
+    INTERNAL = "internal", _("Internal network receiver")
+    PEPPOL = "peppol", _("Peppol receiver")
+    OPERATOR = "operator", _("Swedish operator network receiver")
+    EFAKTURA = "efaktura", _("Online bank (Norway, eFaktura)")
+    BANK_SE = "bank_se", _("Online bank (Sweden, FMI)")
+    BILLO = "billo", "Billo"
+    KIVRA = "kivra", "Kivra"
+
+
+class InboxDocument(models.Model):
+    """A document the simulated network accepted, in the receiver's inbox.
+
+    The document UUID is unique: a repeated delivery of the same document returns the first
+    receipt and only counts the repeat, exactly as the idempotency key promises.
+    """
+
+    document_uuid = models.UUIDField(_("document UUID"), unique=True)
+    kind = models.CharField(_("inbox"), max_length=10, choices=InboxKind.choices)
+    recipient = models.CharField(_("recipient"), max_length=60, db_index=True)
+    recipient_name = models.CharField(_("recipient name"), max_length=200, blank=True)
+    issuer_identifier = models.CharField(_("issuer"), max_length=40)
+    issuer_name = models.CharField(_("issuer name"), max_length=200, blank=True)
+    document_number = models.CharField(_("document number"), max_length=40, blank=True)
+    content_type = models.CharField(_("content type"), max_length=60)
+    content = models.BinaryField(_("document"))
+    repeats = models.PositiveIntegerField(_("repeated deliveries"), default=0)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("inbox document (simulated)")
+        verbose_name_plural = _("inbox documents (simulated)")
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.recipient} {self.document_number}"

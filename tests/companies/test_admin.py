@@ -48,6 +48,14 @@ def demo():
     network.DigitalMailboxAccount.objects.create(ssn="198112189876", provider="billo")
     network.Participant.objects.create(kind="peppol", scheme="0192", identifier="923609016")
     network.OutboundMessage.objects.create(channel="sms", recipient="+4791234567", body="Hi")
+    network.InboxDocument.objects.create(
+        document_uuid="0c8a7a3e-2a43-4a43-9d0c-5b8a8d3a1f02",
+        kind="peppol",
+        recipient="923609016",
+        issuer_identifier=no.organisation_number,
+        content_type="application/xml",
+        content=b"<Invoice/>",
+    )
     return context
 
 

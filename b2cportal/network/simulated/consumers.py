@@ -1,7 +1,182 @@
+"""The simulated network's side of `ConsumerApi`, and its consumers' actions.
+
+Consumers act in their online bank (accept/reject an eFaktura agreement, join or cancel an FMI,
+pay with a KID). A real network then calls the issuer's signed inbound endpoint. The simulated
+one does the same through `deliver_agreement_event`: it signs the event exactly like a real
+network and hands a genuine HTTP request to the view that owns the inbound path.
+
+Why in-process dispatch and not an HTTP POST to SITE_URL: the simulator runs inside the same
+deployment, so a loop-back HTTP call would tie a web worker up waiting on another one (a
+single-worker dev server would deadlock), and SITE_URL is often not the address the server can
+reach (tests, proxies). Resolving the path with `django.urls.resolve` and calling the view with a
+real, signed `WSGIRequest` goes through the same code a network call takes (signature check,
+payload validation, service) without importing the app that owns it: this layer only knows the
+path, like a real network only knows the webhook URL it was given.
+"""
+
 from __future__ import annotations
 
-from b2cportal.network.adapter import ConsumerApi
+import io
+import json
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core import signing
+from django.core.handlers.wsgi import WSGIRequest
+from django.core.mail import send_mail
+from django.urls import resolve, reverse
+
+from b2cportal.network.adapter import ConsumerApi, EFakturaLookup, NetworkError
+from b2cportal.network.models import EFakturaReceiver, MessageChannel, OutboundMessage
+from b2cportal.network.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
+
+# Where the issuer receives agreement events; a real network is configured with this URL too.
+AGREEMENT_WEBHOOK_PATH = getattr(settings, "NETWORK_AGREEMENT_WEBHOOK_PATH", "/agreements/inbound/")
+BANK_TOKEN_SALT = "network.simulated.bank"
+# A link in an agreement request stays usable for a month.
+BANK_TOKEN_MAX_AGE = 60 * 60 * 24 * 31
+
+
+def _normalise_name(value: str) -> str:
+    folded = unicodedata.normalize("NFKC", value).casefold()
+    return " ".join(folded.split())
+
+
+def _digits(value: str) -> str:
+    return "".join(ch for ch in value if ch.isdigit())
 
 
 class SimulatedConsumers(ConsumerApi):
     """The simulated network's side of `ConsumerApi`."""
+
+    def agreement_acceptance_link(
+        self,
+        *,
+        issuer_organisation_number: str,
+        issuer_name: str,
+        branch_reference: str,
+        customer_reference: str,
+        source: str = "online_bank",
+    ) -> str:
+        token = signing.dumps(
+            {
+                "issuer": issuer_organisation_number,
+                "issuer_name": issuer_name,
+                "branch": branch_reference,
+                "ref": customer_reference,
+                "source": source,
+            },
+            salt=BANK_TOKEN_SALT,
+            compress=True,
+        )
+        path = reverse("simulator_consumers:bank", args=[token])
+        return settings.SITE_URL.rstrip("/") + path
+
+    def send_consumer_message(
+        self,
+        *,
+        channel: str,
+        recipient: str,
+        text: str,
+        subject: str = "",
+        link: str = "",
+        purpose: str = "",
+    ) -> str:
+        if channel not in MessageChannel.values:
+            raise NetworkError(f"Unknown message channel {channel!r}")
+        if not recipient:
+            raise NetworkError("A message needs a recipient")
+        message = OutboundMessage.objects.create(
+            channel=channel, recipient=recipient, body=text, link=link, purpose=purpose
+        )
+        if channel == MessageChannel.EMAIL:
+            # Email requests really go out (file/SMTP backend per EMAIL_URL) as well as on record.
+            send_mail(subject or purpose, text, None, [recipient])
+        return f"sim-msg-{message.pk}"
+
+    def find_efaktura_receiver(
+        self,
+        *,
+        issuer_organisation_number: str,
+        national_id: str = "",
+        mobile: str = "",
+        email: str = "",
+        name: str = "",
+        postcode: str = "",
+    ) -> EFakturaLookup | None:
+        receivers = EFakturaReceiver.objects.filter(always_efaktura=True)
+        match: tuple[str, ...] = ()
+        found = None
+        if national_id:
+            found = receivers.filter(national_id=_digits(national_id)).first()
+            if found is not None:
+                match = ("national_id",)
+        if found is None and name and postcode and (mobile or email):
+            # Without a national ID the directory needs a contact point plus name and address.
+            candidates = []
+            if mobile:
+                candidates += [(r, "mobile") for r in receivers.filter(mobile=mobile)]
+            if email:
+                candidates += [(r, "email") for r in receivers.filter(email__iexact=email)]
+            for receiver, via in candidates:
+                if (
+                    _normalise_name(receiver.name) == _normalise_name(name)
+                    and receiver.postcode.strip() == postcode.strip()
+                ):
+                    found, match = receiver, (via, "name", "postcode")
+                    break
+        if found is None:
+            return None
+        blocked = issuer_organisation_number in (found.blocked_issuers or [])
+        return EFakturaLookup(matched_on=match, blocked=blocked)
+
+
+def read_bank_token(token: str) -> dict:
+    """The request a consumer's link stands for; raises `signing.BadSignature` if forged."""
+    return signing.loads(token, salt=BANK_TOKEN_SALT, max_age=BANK_TOKEN_MAX_AGE)
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    status_code: int
+    body: dict
+
+
+def new_event_id() -> str:
+    return f"sim-{uuid.uuid4()}"
+
+
+def deliver_agreement_event(event: dict, *, path: str | None = None) -> DeliveryResult:
+    """Sign `event` and hand it to the issuer's inbound endpoint, as a real network would."""
+    body = json.dumps(event).encode("utf-8")
+    headers = signed_headers(secret=settings.NETWORK_WEBHOOK_SECRET, body=body)
+    target = path or AGREEMENT_WEBHOOK_PATH
+    site = urlsplit(settings.SITE_URL)
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": target,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "SERVER_NAME": site.hostname or "localhost",
+        "SERVER_PORT": str(site.port or (443 if site.scheme == "https" else 80)),
+        "HTTP_HOST": site.netloc or "localhost",
+        "REMOTE_ADDR": "127.0.0.1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": site.scheme or "http",
+        "HTTP_" + TIMESTAMP_HEADER.upper().replace("-", "_"): headers[TIMESTAMP_HEADER],
+        "HTTP_" + SIGNATURE_HEADER.upper().replace("-", "_"): headers[SIGNATURE_HEADER],
+    }
+    request = WSGIRequest(environ)
+    match = resolve(target)
+    response = match.func(request, *match.args, **match.kwargs)
+    try:
+        payload = json.loads(response.content or b"{}")
+    except ValueError:
+        payload = {"error": response.content.decode("utf-8", "replace")}
+    return DeliveryResult(status_code=response.status_code, body=payload)

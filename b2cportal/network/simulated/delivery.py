@@ -1,7 +1,155 @@
+"""The simulated network's side of `DeliveryApi`: directories and inboxes in our database.
+
+Two environment switches exist for reliability tests and demos only (read on every call so a
+worker subprocess can be started with them): `SIMULATED_NETWORK_FAULT=timeout_after_accept`
+stores the document and then times out, the way a real network can accept and never answer;
+`SIMULATED_NETWORK_DELAY_MS` makes every delivery take that long.
+"""
+
 from __future__ import annotations
 
-from b2cportal.network.adapter import DeliveryApi
+import os
+import time
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+
+from b2cportal.network.adapter import (
+    DeliveryApi,
+    NetworkError,
+    NetworkTimeout,
+    OutgoingDocument,
+    Receipt,
+)
+from b2cportal.network.models import (
+    DigitalMailboxAccount,
+    EFakturaReceiver,
+    FmiRegistration,
+    InboxDocument,
+    Participant,
+)
+
+
+def _receipt(item: InboxDocument) -> Receipt:
+    return Receipt(
+        external_id=str(item.document_uuid),
+        status="delivered",
+        detail=item.get_kind_display(),
+        network_id=str(item.pk),
+    )
+
+
+def _inbox_item(document: OutgoingDocument) -> InboxDocument:
+    return InboxDocument(
+        document_uuid=document.external_id,
+        kind=document.channel,
+        recipient=document.recipient[:60],
+        recipient_name=document.recipient_name[:200],
+        issuer_identifier=document.issuer_identifier[:40],
+        issuer_name=document.issuer_name[:200],
+        document_number=document.document_number[:40],
+        content_type=document.content_type,
+        content=document.content,
+    )
 
 
 class SimulatedDelivery(DeliveryApi):
     """The simulated network's side of `DeliveryApi`."""
+
+    def lookup_participants(self, identifiers: list[str]) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        wanted = [i for i in identifiers if i]
+        if not wanted:
+            return found
+        for identifier, kind in Participant.objects.filter(identifier__in=wanted).values_list(
+            "identifier", "kind"
+        ):
+            found.setdefault(identifier, set()).add(kind)
+        return found
+
+    def lookup_fmi(self, ssns: list[str], issuer_fui: str = "") -> set[str]:
+        wanted = [s for s in ssns if s]
+        if not wanted:
+            return set()
+        rows = FmiRegistration.objects.filter(ssn__in=wanted, active=True)
+        if issuer_fui:
+            # A blank issuer FUI is the simulator's "FMI with every issuer" (demo data).
+            rows = rows.filter(Q(issuer_fui=issuer_fui) | Q(issuer_fui=""))
+        return set(rows.values_list("ssn", flat=True))
+
+    def lookup_mailboxes(self, ssns: list[str]) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        wanted = [s for s in ssns if s]
+        if not wanted:
+            return found
+        for ssn, provider in DigitalMailboxAccount.objects.filter(ssn__in=wanted).values_list(
+            "ssn", "provider"
+        ):
+            found.setdefault(ssn, set()).add(provider)
+        return found
+
+    def lookup_efaktura_receivers(self, national_ids: list[str]) -> set[str]:
+        wanted = [n for n in national_ids if n]
+        if not wanted:
+            return set()
+        return set(
+            EFakturaReceiver.objects.filter(national_id__in=wanted).values_list(
+                "national_id", flat=True
+            )
+        )
+
+    def deliver(self, document: OutgoingDocument) -> Receipt:
+        delay_ms = int(os.environ.get("SIMULATED_NETWORK_DELAY_MS", "0") or 0)
+        if delay_ms:
+            time.sleep(delay_ms / 1000)
+        try:
+            with transaction.atomic():
+                item = _inbox_item(document)
+                item.save(force_insert=True)
+        except IntegrityError:
+            # The idempotency key at work: the same document never lands twice.
+            InboxDocument.objects.filter(document_uuid=document.external_id).update(
+                repeats=F("repeats") + 1
+            )
+            item = InboxDocument.objects.get(document_uuid=document.external_id)
+        if os.environ.get("SIMULATED_NETWORK_FAULT") == "timeout_after_accept":
+            raise NetworkTimeout("The simulated network accepted the document but timed out.")
+        return _receipt(item)
+
+    def deliver_many(self, documents: list[OutgoingDocument]) -> list[Receipt | NetworkError]:
+        """One round trip for a whole chunk; same idempotency as `deliver`."""
+        if not documents:
+            return []
+        delay_ms = int(os.environ.get("SIMULATED_NETWORK_DELAY_MS", "0") or 0)
+        if delay_ms:
+            time.sleep(delay_ms * len(documents) / 1000)
+        uuids = [d.external_id for d in documents]
+        with transaction.atomic():
+            existing = set(
+                str(u)
+                for u in InboxDocument.objects.filter(document_uuid__in=uuids).values_list(
+                    "document_uuid", flat=True
+                )
+            )
+            InboxDocument.objects.bulk_create(
+                [_inbox_item(d) for d in documents if d.external_id not in existing],
+                ignore_conflicts=True,
+            )
+            if existing:
+                InboxDocument.objects.filter(document_uuid__in=existing).update(
+                    repeats=F("repeats") + 1
+                )
+        if os.environ.get("SIMULATED_NETWORK_FAULT") == "timeout_after_accept":
+            return [
+                NetworkTimeout("The simulated network accepted the document but timed out.")
+                for _ in documents
+            ]
+        items = {
+            str(i.document_uuid): i
+            for i in InboxDocument.objects.filter(document_uuid__in=uuids).defer("content")
+        }
+        return [_receipt(items[d.external_id]) for d in documents]
+
+    def status(self, external_id: str) -> Receipt | None:
+        item = InboxDocument.objects.filter(document_uuid=external_id).first()
+        return _receipt(item) if item else None

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row, Submit
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from b2cportal.companies.models import Branch, Company
+
+from .models import AgreementNetwork, AgreementSource, AgreementStatus
+from .selectors import SupportFilters
+from .services import EVENT_TYPES
+
+
+class SupportFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        help_text=_("Customer number, name, phone, email or exact national ID"),
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All")), *AgreementStatus.choices]
+    )
+    branch = forms.ModelChoiceField(
+        label=_("Branch"), required=False, queryset=Branch.objects.none(), empty_label=_("All")
+    )
+    network = forms.ChoiceField(
+        label=_("Network"), required=False, choices=[("", _("All")), *AgreementNetwork.choices]
+    )
+    source = forms.ChoiceField(
+        label=_("Source"), required=False, choices=[("", _("All")), *AgreementSource.choices]
+    )
+    wanted_without_active = forms.BooleanField(
+        label=_("E-invoice wanted but no active agreement"), required=False
+    )
+
+    def __init__(self, *args, company: Company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = Branch.objects.filter(company=company)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.disable_csrf = True
+        self.helper.attrs = {"data-testid": "agreement-filters"}
+        self.helper.layout = Layout(
+            Row(
+                Column("q", css_class="col-md-4"),
+                Column("status", css_class="col-md-2"),
+                Column("branch", css_class="col-md-2"),
+                Column("network", css_class="col-md-2"),
+                Column("source", css_class="col-md-2"),
+            ),
+            Row(Column("wanted_without_active", css_class="col-md-6")),
+            Submit("filter", _("Filter"), css_class="btn-primary"),
+        )
+
+    def to_filters(self) -> SupportFilters:
+        if not self.is_valid():
+            return SupportFilters()
+        data = self.cleaned_data
+        return SupportFilters(
+            q=data["q"],
+            status=data["status"],
+            branch=data["branch"].pk if data["branch"] else None,
+            network=data["network"],
+            source=data["source"],
+            wanted_without_active=data["wanted_without_active"],
+        )
+
+
+class InboundEventForm(forms.Form):
+    """Validates the JSON body of an inbound network event (types: see services.EVENT_TYPES)."""
+
+    event_id = forms.CharField(max_length=100)
+    type = forms.ChoiceField(choices=[(t, t) for t in EVENT_TYPES])
+    issuer = forms.CharField(max_length=20, required=False)
+    branch = forms.CharField(max_length=30, required=False)
+    customer_reference = forms.CharField(max_length=30, required=False)
+    national_id = forms.CharField(max_length=12, required=False)
+    source = forms.ChoiceField(
+        required=False, choices=[("", "")] + [(s, s) for s in AgreementSource.values]
+    )
+    fmi = forms.CharField(max_length=40, required=False)
+    issuer_fui = forms.CharField(max_length=40, required=False)
+    account = forms.CharField(max_length=20, required=False)
+    kid = forms.CharField(max_length=25, required=False)
+    amount = forms.DecimalField(max_digits=14, decimal_places=2, required=False)
+    payer_name = forms.CharField(max_length=200, required=False)
+
+    REQUIRED = {
+        "accepted": ("issuer", "branch"),
+        "activated": ("issuer", "branch"),
+        "rejected": ("issuer", "branch"),
+        "deleted": ("issuer", "branch"),
+        "fmi_created": ("fmi", "issuer_fui"),
+        "fmi_cancelled": ("fmi", "issuer_fui"),
+        "capture_payment": ("account", "kid"),
+    }
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("type")
+        for name in self.REQUIRED.get(kind, ()):
+            if not data.get(name):
+                self.add_error(
+                    name, _("This field is required for %(type)s events.") % {"type": kind}
+                )
+        if kind in ("accepted", "activated", "rejected", "deleted") and not (
+            data.get("customer_reference") or data.get("national_id")
+        ):
+            self.add_error(
+                "customer_reference", _("A customer reference or national ID is required.")
+            )
+        return data

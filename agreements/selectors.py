@@ -1,0 +1,237 @@
+"""Reads about agreements: which branches offer consumer e-invoice, the support list, panels."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+
+from b2cportal.companies.models import (
+    Branch,
+    Company,
+    CustomerLedgerPreferences,
+    NorwayActivationStatus,
+    SwedenActivationStatus,
+)
+from b2cportal.customers.models import Customer
+from b2cportal.identifiers import clean_national_id, clean_phone_number
+
+from .models import (
+    LIVE_STATUSES,
+    AgreementEvent,
+    AgreementNetwork,
+    AgreementRequest,
+    AgreementStatus,
+    ConsumerAgreement,
+)
+
+
+def ledger_preferences(*, company: Company) -> CustomerLedgerPreferences:
+    """The company's ledger preferences, or the defaults when none are saved yet (not saved)."""
+    prefs = CustomerLedgerPreferences.objects.filter(company=company).first()
+    return prefs or CustomerLedgerPreferences(company=company)
+
+
+def active_norway_branches(*, company: Company) -> list[Branch]:
+    """Branches whose Norwegian B2C service (AutoInvoice B2C) is active; no row = not active."""
+    return list(
+        Branch.objects.filter(company=company, b2cno__status=NorwayActivationStatus.ACTIVE)
+        .select_related("b2cno")
+        .order_by("-is_main_office", "branch_id")
+    )
+
+
+def active_sweden_branches(*, company: Company) -> list[Branch]:
+    """Branches whose Swedish B2CSE service is active."""
+    return list(
+        Branch.objects.filter(company=company, b2cse__status=SwedenActivationStatus.ACTIVE)
+        .select_related("b2cse")
+        .order_by("-is_main_office", "branch_id")
+    )
+
+
+def network_for(*, company: Company) -> str:
+    return AgreementNetwork.NO_EFAKTURA if company.is_norwegian else AgreementNetwork.SE_BANK
+
+
+def live_agreement(*, customer: Customer, branch: Branch, network: str) -> ConsumerAgreement | None:
+    return ConsumerAgreement.objects.filter(
+        customer=customer, branch=branch, network=network, status__in=LIVE_STATUSES
+    ).first()
+
+
+# --- Support list --------------------------------------------------------------------------
+
+_DIGITS = re.compile(r"\D")
+
+
+@dataclass
+class SupportFilters:
+    q: str = ""
+    status: str = ""
+    branch: int | None = None
+    network: str = ""
+    source: str = ""
+    wanted_without_active: bool = False
+
+
+def _search(queryset: QuerySet[ConsumerAgreement], q: str, company: Company) -> QuerySet:
+    q = q.strip()
+    if not q:
+        return queryset
+    country = company.country
+    # Naming the company lets PostgreSQL use the customer indexes that start with it.
+    queryset = queryset.filter(customer__company=company)
+    # National IDs are matched exactly, never by fragment (they are personal data). A valid
+    # ID-shaped query also matches a customer number, so support need not say which it is.
+    try:
+        national_id = clean_national_id(q, country)
+    except ValidationError:
+        national_id = ""
+    if national_id:
+        return queryset.filter(Q(customer__national_id=national_id) | Q(customer__number=q))
+    condition = Q(customer__number=q) | Q(customer__name__icontains=q)
+    if "@" in q:
+        condition |= Q(customer__email__iexact=q)
+    digits = _DIGITS.sub("", q)
+    if len(digits) >= 6 and not any(ch.isalpha() for ch in q):
+        try:
+            phone = clean_phone_number(q, country)
+        except ValidationError:
+            phone = digits
+        condition |= Q(customer__phone_1__endswith=phone) | Q(customer__phone_2__endswith=phone)
+    return queryset.filter(condition)
+
+
+def agreements_for_support(
+    *, company: Company, filters: SupportFilters, with_status: bool = True
+) -> QuerySet[ConsumerAgreement]:
+    """Agreements of one company for the support screen (and its export), filtered."""
+    # The company's branch ids up front (a handful): the planner can then walk the
+    # (branch, last_updated) index in order instead of joining and sorting every agreement.
+    branch_ids = list(Branch.objects.filter(company=company).values_list("pk", flat=True))
+    queryset = ConsumerAgreement.objects.filter(branch_id__in=branch_ids)
+    queryset = _search(queryset, filters.q, company)
+    if with_status and filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.branch:
+        queryset = queryset.filter(branch_id=filters.branch)
+    if filters.network:
+        queryset = queryset.filter(network=filters.network)
+    if filters.source:
+        queryset = queryset.filter(source=filters.source)
+    if filters.wanted_without_active:
+        active = ConsumerAgreement.objects.filter(
+            customer=OuterRef("customer"),
+            network=AgreementNetwork.NO_EFAKTURA,
+            status=AgreementStatus.ACTIVE,
+        )
+        queryset = queryset.filter(
+            customer__einvoice_norway=True, network=AgreementNetwork.NO_EFAKTURA
+        ).exclude(Exists(active))
+    return queryset
+
+
+def support_page_queryset(queryset: QuerySet[ConsumerAgreement]) -> QuerySet[ConsumerAgreement]:
+    return queryset.select_related("customer", "branch").order_by("-last_updated", "-id")
+
+
+def status_counts(*, queryset: QuerySet[ConsumerAgreement]) -> dict[str, int]:
+    """Number of agreements per status (every status present, zero when none)."""
+    counts = {status: 0 for status in AgreementStatus.values}
+    rows = queryset.order_by().values_list("status").annotate(n=Count("id"))
+    for status, n in rows:
+        counts[status] = n
+    return counts
+
+
+# --- Customer panel ------------------------------------------------------------------------
+
+
+@dataclass
+class AgreementRow:
+    branch: Branch
+    network: str
+    agreement: ConsumerAgreement | None
+    history: list[ConsumerAgreement] = field(default_factory=list)
+
+    @property
+    def network_label(self) -> str:
+        return AgreementNetwork(self.network).label
+
+
+def customer_agreement_rows(*, customer: Customer) -> list[AgreementRow]:
+    """One row per branch offering the service (or holding an agreement) and network."""
+    company = customer.company
+    network = network_for(company=company)
+    branches = (
+        active_norway_branches(company=company)
+        if company.is_norwegian
+        else active_sweden_branches(company=company)
+    )
+    agreements = list(
+        ConsumerAgreement.objects.filter(customer=customer)
+        .select_related("branch")
+        .prefetch_related(
+            Prefetch(
+                "events",
+                queryset=AgreementEvent.objects.select_related("actor").order_by(
+                    "-created_at", "-id"
+                ),
+            ),
+            Prefetch("requests", queryset=AgreementRequest.objects.order_by("-created_at")),
+        )
+        .order_by("-last_updated", "-id")
+    )
+    keys: list[tuple[Branch, str]] = [(b, network) for b in branches]
+    for agreement in agreements:
+        if not any(b.pk == agreement.branch_id and n == agreement.network for b, n in keys):
+            keys.append((agreement.branch, agreement.network))
+    rows = []
+    for branch, net in keys:
+        mine = [a for a in agreements if a.branch_id == branch.pk and a.network == net]
+        live = next((a for a in mine if a.is_live), None)
+        current = live or (mine[0] if mine else None)
+        rows.append(
+            AgreementRow(
+                branch=branch,
+                network=net,
+                agreement=current,
+                history=[a for a in mine if a is not current],
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class AgreementWarning:
+    customer_name: str
+    status_label: str
+    last_updated: object
+
+
+def agreement_warning(*, customer: Customer, branch: Branch | None) -> AgreementWarning | None:
+    """The warning for an e-invoice (Norway) customer without an active agreement, or None."""
+    if not customer.einvoice_norway:
+        return None
+    if not ledger_preferences(company=customer.company).display_warning_message:
+        return None
+    agreements = ConsumerAgreement.objects.filter(
+        customer=customer, network=AgreementNetwork.NO_EFAKTURA
+    )
+    if branch is not None:
+        agreements = agreements.filter(branch=branch)
+    if agreements.filter(status=AgreementStatus.ACTIVE).exists():
+        return None
+    latest = agreements.order_by("-last_updated", "-id").first()
+    if latest is None:
+        return AgreementWarning(
+            customer_name=customer.name, status_label="", last_updated=customer.updated_at
+        )
+    return AgreementWarning(
+        customer_name=customer.name,
+        status_label=latest.get_status_display(),
+        last_updated=latest.last_updated,
+    )

@@ -1,0 +1,39 @@
+"""`{% load agreement_tags %}`: the agreement warning icon and the customer's agreement rows."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agreements.selectors import agreement_warning as warning_for
+from agreements.selectors import customer_agreement_rows as rows_for
+
+register = template.Library()
+
+
+def warning_text(warning) -> str:
+    """The seed's exact wording, translated, with the local date and time."""
+    updated = warning.last_updated
+    stamp = timezone.localtime(updated).strftime("%Y-%m-%d %H:%M") if updated else "—"
+    return _(
+        "The e-invoice agreement status for %(name)s is %(status)s - last updated: %(updated)s"
+    ) % {
+        "name": warning.customer_name,
+        "status": warning.status_label or _("No agreement"),
+        "updated": stamp,
+    }
+
+
+@register.inclusion_tag("agreements/_warning.html")
+def agreement_warning(customer, branch=None):
+    """Yellow icon when *Display warning message* is on and an e-invoice (Norway) customer has
+    no ACTIVE agreement (for `branch`, or any branch when None); renders nothing otherwise."""
+    warning = warning_for(customer=customer, branch=branch)
+    return {"warning": warning, "text": warning_text(warning) if warning else ""}
+
+
+@register.simple_tag
+def customer_agreement_rows(customer):
+    """Rows for the Other invoice settings tab: per branch and network, agreement + history."""
+    return rows_for(customer=customer)

@@ -1,0 +1,335 @@
+from __future__ import annotations
+
+import csv
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from b2cportal.companies.permissions import (
+    ADMINISTRATORS,
+    ANY_ROLE,
+    EDITORS,
+    company_member_required,
+    has_role,
+)
+from b2cportal.customers.models import Customer
+from b2cportal.network.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
+
+from . import services
+from .forms import InboundEventForm, SupportFilterForm
+from .models import AgreementStatus, ConsumerAgreement
+from .selectors import (
+    agreements_for_support,
+    customer_agreement_rows,
+    status_counts,
+    support_page_queryset,
+)
+
+PAGE_SIZE = 50
+# How each refusal of an inbound event maps to HTTP.
+INBOUND_STATUS = {
+    "replay": 409,
+    "malformed": 400,
+    "unknown_issuer": 404,
+    "unknown_branch": 404,
+    "unknown_customer": 404,
+    "refused": 422,
+    "invalid_transition": 409,
+}
+
+
+# --- Inbound endpoint (called by the network) ----------------------------------------------
+
+
+@csrf_exempt
+@require_POST
+def inbound(request):
+    """Signed agreement events from the network; see b2cportal.network.signing."""
+    body = request.body
+    try:
+        verify(
+            secret=settings.NETWORK_WEBHOOK_SECRET,
+            timestamp=request.headers.get(TIMESTAMP_HEADER),
+            signature=request.headers.get(SIGNATURE_HEADER),
+            body=body,
+            now=None,
+        )
+    except SignatureError as exc:
+        return JsonResponse({"error": str(exc), "code": "unauthorized"}, status=401)
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return JsonResponse({"error": "body is not JSON", "code": "malformed"}, status=400)
+    if not isinstance(data, dict):
+        return JsonResponse({"error": "body must be an object", "code": "malformed"}, status=400)
+    form = InboundEventForm(data)
+    if not form.is_valid():
+        return JsonResponse(
+            {"error": "invalid event", "code": "malformed", "fields": form.errors}, status=400
+        )
+    try:
+        outcome = services.apply_inbound_event(event=form.cleaned_data)
+    except services.AgreementError as exc:
+        return JsonResponse(
+            {"error": str(exc), "code": exc.code}, status=INBOUND_STATUS.get(exc.code, 422)
+        )
+    return JsonResponse(outcome.as_dict())
+
+
+# --- Support list and export ---------------------------------------------------------------
+
+
+@company_member_required(roles=ANY_ROLE)
+def agreement_list(request):
+    form = SupportFilterForm(request.GET or None, company=request.company)
+    filters = form.to_filters()
+    base = agreements_for_support(company=request.company, filters=filters, with_status=False)
+    counts = status_counts(queryset=base)
+    queryset = agreements_for_support(company=request.company, filters=filters)
+    paginator = Paginator(support_page_queryset(queryset), PAGE_SIZE)
+    # The per-status counts already hold the total: spare a second COUNT over every agreement.
+    paginator.count = counts[filters.status] if filters.status else sum(counts.values())
+    page = paginator.get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "agreements/list.html",
+        {
+            "form": form,
+            "page": page,
+            "counts": [(s, s.label, counts[s]) for s in AgreementStatus],
+            "querystring": params.urlencode(),
+        },
+    )
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection advice)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@company_member_required(roles=ANY_ROLE)
+def agreement_export(request):
+    form = SupportFilterForm(request.GET or None, company=request.company)
+    queryset = agreements_for_support(company=request.company, filters=form.to_filters())
+    rows = (
+        queryset.order_by("customer__number", "branch__branch_id", "id")
+        .values_list(
+            "customer__number",
+            "customer__name",
+            "branch__branch_id",
+            "network",
+            "status",
+            "reference",
+            "source",
+            "last_updated",
+        )
+        .iterator(chunk_size=2000)
+    )
+    header = [
+        _("Customer no."),
+        _("Name"),
+        _("Branch"),
+        _("Network"),
+        _("Status"),
+        _("Reference"),
+        _("Source"),
+        _("Last updated"),
+    ]
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(header)
+        for row in rows:
+            *cells, updated = row
+            cells.append(timezone.localtime(updated).isoformat(timespec="seconds"))
+            yield writer.writerow([neutralise(c) for c in cells])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="agreements.csv"'
+    return response
+
+
+# --- Customer tab --------------------------------------------------------------------------
+
+
+def _customer(request, pk) -> Customer:
+    return get_object_or_404(
+        Customer.objects.filter(company=request.company).select_related("company"), pk=pk
+    )
+
+
+def _agreement(request, pk) -> ConsumerAgreement:
+    return get_object_or_404(
+        ConsumerAgreement.objects.filter(branch__company=request.company).select_related(
+            "customer__company", "branch"
+        ),
+        pk=pk,
+    )
+
+
+@company_member_required(roles=ANY_ROLE)
+def customer_agreements(request, pk):
+    customer = _customer(request, pk)
+    return render(
+        request,
+        "agreements/customer_page.html",
+        {"customer": customer, "agreement_rows": customer_agreement_rows(customer=customer)},
+    )
+
+
+def _done(request, customer: Customer) -> HttpResponse:
+    return redirect("agreements:customer", pk=customer.pk)
+
+
+def _confirm(request, *, customer: Customer, title: str, question: str, button: str, danger=False):
+    """GET on an action URL: a page that says what will happen, with the button to do it."""
+    return render(
+        request,
+        "agreements/confirm.html",
+        {
+            "customer": customer,
+            "title": title,
+            "question": question,
+            "button": button,
+            "danger": danger,
+        },
+    )
+
+
+@company_member_required(roles=ANY_ROLE)
+@require_http_methods(["GET", "POST"])
+def request_agreements(request, pk):
+    customer = _customer(request, pk)
+    if request.method == "GET":
+        return _confirm(
+            request,
+            customer=customer,
+            title=_("Send agreement request"),
+            question=_(
+                "Send an eFaktura agreement request to %(customer)s by SMS (or email when no "
+                "mobile number is given)?"
+            )
+            % {"customer": customer},
+            button=_("Send agreement request"),
+        )
+    try:
+        sent = services.request_agreements_for_customer(
+            customer=customer, acting_user=request.user, current_branch=request.branch
+        )
+    except services.AgreementError as exc:
+        messages.error(request, str(exc))
+    else:
+        if sent:
+            messages.success(
+                request,
+                _("Agreement request queued for %(n)d branch(es).") % {"n": len(sent)},
+            )
+        else:
+            messages.info(
+                request,
+                _(
+                    "No new request: the agreement is already accepted or a request was sent "
+                    "in the last 24 hours. Use Resend to send it again."
+                ),
+            )
+    return _done(request, customer)
+
+
+@company_member_required(roles=ANY_ROLE)
+@require_http_methods(["GET", "POST"])
+def resend(request, pk):
+    agreement = _agreement(request, pk)
+    if request.method == "GET":
+        return _confirm(
+            request,
+            customer=agreement.customer,
+            title=_("Resend request"),
+            question=_("Send the agreement request for branch %(branch)s again?")
+            % {"branch": agreement.branch},
+            button=_("Resend request"),
+        )
+    try:
+        services.resend_agreement_request(agreement=agreement, acting_user=request.user)
+    except services.AgreementError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Agreement request sent again."))
+    return _done(request, agreement.customer)
+
+
+@company_member_required(roles=EDITORS)
+@require_http_methods(["GET", "POST"])
+def check_now(request, pk):
+    customer = _customer(request, pk)
+    if request.method == "GET":
+        return _confirm(
+            request,
+            customer=customer,
+            title=_("Check now"),
+            question=_(
+                "Look %(customer)s up in the eFaktura receiver directory (Ja takk til alle)?"
+            )
+            % {"customer": customer},
+            button=_("Check now"),
+        )
+    try:
+        events = services.check_efaktura_directory(customer=customer, acting_user=request.user)
+    except services.AgreementError as exc:
+        messages.error(request, str(exc))
+    else:
+        if events:
+            messages.success(
+                request, _("Found in the eFaktura directory: %(n)d change(s).") % {"n": len(events)}
+            )
+        else:
+            messages.info(request, _("No change from the eFaktura receiver directory."))
+    return _done(request, customer)
+
+
+@company_member_required(roles=ANY_ROLE)
+@require_http_methods(["GET", "POST"])
+def mark_deleted(request, pk):
+    # Scope first, then the role: a foreign id is a 404 for everyone, never a telling 403.
+    agreement = _agreement(request, pk)
+    if not has_role(request, ADMINISTRATORS):
+        raise PermissionDenied
+    if request.method == "GET":
+        return _confirm(
+            request,
+            customer=agreement.customer,
+            title=_("Mark as deleted"),
+            question=_(
+                "Mark the agreement of %(customer)s with branch %(branch)s as deleted? "
+                "Invoices will no longer go to the online bank."
+            )
+            % {"customer": agreement.customer, "branch": agreement.branch},
+            button=_("Mark as deleted"),
+            danger=True,
+        )
+    try:
+        services.mark_agreement_deleted(agreement=agreement, acting_user=request.user)
+    except services.AgreementError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Agreement marked as deleted."))
+    return _done(request, agreement.customer)

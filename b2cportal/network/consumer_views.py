@@ -1,0 +1,176 @@
+"""Simulated consumer pages: the online bank, FMI onboarding, eFaktura directory, OCR payment.
+
+Everything a consumer does here reaches the issuer through the signed inbound endpoint
+(`simulated.consumers.deliver_agreement_event`), exactly as a real network's callback would.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from .consumer_forms import EFakturaReceiverForm, FmiJoinForm, FmiLookupForm, OcrPaymentForm
+from .models import EFakturaReceiver, FmiRegistration
+from .simulated.consumers import deliver_agreement_event, new_event_id, read_bank_token
+
+
+def _explain(result) -> str:
+    if result.status_code == 200:
+        return ""
+    return result.body.get("error") or _("The issuer refused the event (HTTP %(code)s).") % {
+        "code": result.status_code
+    }
+
+
+def index(request):
+    return render(request, "network/consumers/index.html")
+
+
+@require_http_methods(["GET", "POST"])
+def bank(request, token: str):
+    """The consumer's online bank shows an eFaktura agreement offer: accept or reject."""
+    try:
+        offer = read_bank_token(token)
+    except signing.BadSignature as exc:
+        raise Http404("This link is not valid or has expired.") from exc
+    outcome = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action not in ("accept", "reject"):
+            messages.error(request, _("Choose accept or reject."))
+            return redirect(request.path)
+        base = {
+            "issuer": offer["issuer"],
+            "branch": offer["branch"],
+            "customer_reference": offer["ref"],
+            "source": offer.get("source", "online_bank"),
+        }
+        # Accepting in the bank is two steps on the network: accepted, then activated.
+        kinds = ["accepted", "activated"] if action == "accept" else ["rejected"]
+        results = [
+            deliver_agreement_event({"event_id": new_event_id(), "type": k, **base}) for k in kinds
+        ]
+        failed = next((r for r in results if r.status_code != 200), None)
+        outcome = {
+            "ok": failed is None,
+            "action": action,
+            "error": _explain(failed) if failed else "",
+            "status": results[-1].body.get("status", ""),
+        }
+    return render(request, "network/consumers/bank.html", {"offer": offer, "outcome": outcome})
+
+
+@require_http_methods(["GET", "POST"])
+def onboarding(request, fui: str):
+    """The sender's onboarding page in the consumer's bank: join (create an FMI) or cancel."""
+    join_form = FmiJoinForm(prefix="join")
+    lookup_form = FmiLookupForm(prefix="lookup")
+    registrations = []
+    error = ""
+    if request.method == "POST" and request.POST.get("action") == "join":
+        join_form = FmiJoinForm(request.POST, prefix="join")
+        if join_form.is_valid():
+            ssn, bank_id = join_form.cleaned_data["ssn"], join_form.cleaned_data["bank_id"]
+            registration = FmiRegistration.objects.create(
+                ssn=ssn, bank_id=bank_id, issuer_fui=fui, active=True
+            )
+            result = deliver_agreement_event(
+                {
+                    "event_id": new_event_id(),
+                    "type": "fmi_created",
+                    "fmi": registration.fmi,
+                    "issuer_fui": fui,
+                }
+            )
+            error = _explain(result)
+            if not error:
+                messages.success(
+                    request,
+                    _("You now receive e-invoices in your bank (FMI %(fmi)s).")
+                    % {"fmi": registration.fmi},
+                )
+            lookup_form = FmiLookupForm(prefix="lookup", initial={"ssn": ssn})
+            registrations = FmiRegistration.objects.filter(ssn=ssn, issuer_fui=fui, active=True)
+    elif request.method == "POST" and request.POST.get("action") == "cancel":
+        registration = FmiRegistration.objects.filter(
+            pk=request.POST.get("registration"), issuer_fui=fui, active=True
+        ).first()
+        if registration is None:
+            messages.error(request, _("That e-invoice agreement is not active."))
+        else:
+            registration.active = False
+            registration.save(update_fields=["active"])
+            result = deliver_agreement_event(
+                {
+                    "event_id": new_event_id(),
+                    "type": "fmi_cancelled",
+                    "fmi": registration.fmi,
+                    "issuer_fui": fui,
+                }
+            )
+            error = _explain(result)
+            if not error:
+                messages.success(request, _("The e-invoice agreement was cancelled."))
+    elif request.GET.get("lookup-ssn"):
+        lookup_form = FmiLookupForm(request.GET, prefix="lookup")
+        if lookup_form.is_valid():
+            registrations = FmiRegistration.objects.filter(
+                ssn=lookup_form.cleaned_data["ssn"], issuer_fui=fui, active=True
+            )
+    return render(
+        request,
+        "network/consumers/onboarding.html",
+        {
+            "fui": fui,
+            "join_form": join_form,
+            "lookup_form": lookup_form,
+            "registrations": registrations,
+            "error": error,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def efaktura_directory(request):
+    """The eFaktura receiver directory (Ja takk til alle consents and issuer blocks)."""
+    form = EFakturaReceiverForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Receiver added to the simulated directory."))
+        return redirect("simulator_consumers:efaktura")
+    receivers = EFakturaReceiver.objects.order_by("-pk")[:200]
+    return render(
+        request, "network/consumers/efaktura.html", {"form": form, "receivers": receivers}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def ocr_payment(request):
+    """A consumer pays with a KID to an account with agreement capture; the bank invites them."""
+    form = OcrPaymentForm(request.POST or None)
+    outcome = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        result = deliver_agreement_event(
+            {
+                "event_id": new_event_id(),
+                "type": "capture_payment",
+                "account": data["account"],
+                "kid": data["kid"],
+                "amount": str(data["amount"]),
+                "payer_name": data["payer_name"],
+            }
+        )
+        outcome = {
+            "ok": result.status_code == 200,
+            "error": _explain(result),
+            "link": result.body.get("link", ""),
+            "status": result.body.get("status", ""),
+        }
+    return render(request, "network/consumers/ocr_payment.html", {"form": form, "outcome": outcome})

@@ -1,0 +1,352 @@
+"""The route decision: pure, explainable, and independent of the database.
+
+`decide_route(inputs)` walks the routing order of DESIGN §1 (the seeds' "How is the invoice
+routed"): internal network → Peppol → (Sweden) operator network → Norway eFaktura / Sweden
+B2CSE (bank via FMI, then Billo, then Kivra) → fallback email/print. Every rule it checks lands
+in the trace with the inputs it looked at and its outcome, so the invoice screen can explain
+the choice before and after sending. All lookups are done beforehand by
+`routing.selectors.load_route_inputs`, which keeps this function testable with plain data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+# Swedish B2C channels need the invoice at least this many days before its due date.
+SE_B2C_MIN_DAYS_BEFORE_DUE = 3
+# Norway, consumer route anyway: the invoice waits this many days for the agreement.
+NO_HOLD_DAYS = 3
+
+
+class Channel(models.TextChoices):
+    INTERNAL = "internal", _("Internal network")
+    PEPPOL = "peppol", _("Peppol")
+    OPERATOR_SE = "operator_se", _("Swedish operator network (InExchange/NEA)")
+    EFAKTURA_NO = "efaktura_no", _("eFaktura to online bank (Norway)")
+    BANK_SE = "bank_se", _("E-invoice to online bank (Sweden, FMI)")
+    BILLO = "billo", _("Billo")
+    KIVRA = "kivra", _("Kivra")
+    EMAIL = "email", pgettext_lazy("delivery channel", "Email")
+    PRINT = "print", pgettext_lazy("delivery channel", "Print")
+
+
+class BillingAction(models.TextChoices):
+    INTERNAL = "INTERNAL", _("Internal network")
+    PEPPOL = "PEPPOL", _("Peppol")
+    OPERATOR_SE = "OPERATOR_SE", _("Swedish operator network")
+    EINVOICE_BANK_B2C_NO = "EINVOICE_BANK_B2C_NO", _("eFaktura to online bank (Norway)")
+    EINVOICE_BANK_B2C_SECO = "EINVOICE_BANK_B2C_SECO", _("E-invoice to online bank (Sweden)")
+    EINVOICE_B2C_SECO_BILLO = "EINVOICE_B2C_SECO_BILLO", _("Billo (Sweden)")
+    EINVOICE_B2C_SECO_KIVRA = "EINVOICE_B2C_SECO_KIVRA", _("Kivra (Sweden)")
+    EMAIL = "EMAIL", pgettext_lazy("delivery channel", "Email")
+    PRINT = "PRINT", pgettext_lazy("delivery channel", "Print")
+
+
+class DocumentFormat(models.TextChoices):
+    UBL = "ubl", _("UBL (Peppol BIS Billing 3.0 / EHF 3.0)")
+    PDF = "pdf", _("PDF")
+    PDF_AND_UBL = "pdf_ubl", _("PDF with UBL attached")
+
+
+BILLING_FOR_CHANNEL = {
+    Channel.INTERNAL: BillingAction.INTERNAL,
+    Channel.PEPPOL: BillingAction.PEPPOL,
+    Channel.OPERATOR_SE: BillingAction.OPERATOR_SE,
+    Channel.EFAKTURA_NO: BillingAction.EINVOICE_BANK_B2C_NO,
+    Channel.BANK_SE: BillingAction.EINVOICE_BANK_B2C_SECO,
+    Channel.BILLO: BillingAction.EINVOICE_B2C_SECO_BILLO,
+    Channel.KIVRA: BillingAction.EINVOICE_B2C_SECO_KIVRA,
+    Channel.EMAIL: BillingAction.EMAIL,
+    Channel.PRINT: BillingAction.PRINT,
+}
+
+# Channels the network adapter carries; email and print have transports of their own.
+NETWORK_CHANNELS = frozenset(
+    {
+        Channel.INTERNAL,
+        Channel.PEPPOL,
+        Channel.OPERATOR_SE,
+        Channel.EFAKTURA_NO,
+        Channel.BANK_SE,
+        Channel.BILLO,
+        Channel.KIVRA,
+    }
+)
+
+
+class Outcome(models.TextChoices):
+    PASSED = "passed", _("passed")
+    FAILED = "failed", _("failed")
+    CHOSEN = "chosen", _("chosen")
+    SKIPPED = "skipped", _("not applicable")
+
+
+# Human labels for each rule; the trace stores the code, the screen shows the label.
+RULE_LABELS = {
+    "delivery_method": _("Customer's delivery method"),
+    "inexchange_forced": _("Prevent routing through InExchange"),
+    "internal": _("Internal network participant"),
+    "peppol": _("Peppol directory"),
+    "operator_se": _("Swedish operator address book (InExchange/NEA)"),
+    "no_consumer": _("Norway: consumer e-invoice customer"),
+    "no_service_active": _("Norway: AutoInvoice B2C service active"),
+    "no_agreement": _("Norway: active eFaktura agreement"),
+    "no_consumer_route_anyway": _('Norway: "consumer route" anyway'),
+    "se_consumer": _("Sweden: consumer (B2CSE)"),
+    "se_service_active": _("Sweden: B2CSE service active"),
+    "se_ssn": _("Sweden: personal identity number (SSN) present"),
+    "se_not_credit_note": _("Sweden: not a credit note"),
+    "se_due_date": _("Sweden: sent at least 3 days before the due date"),
+    "se_fmi": _("Sweden: active FMI (online bank)"),
+    "se_billo": _("Sweden: Billo account"),
+    "se_kivra": _("Sweden: Kivra account"),
+    "no_hold_expired": _("Norway: agreement accepted within 3 days"),
+    "no_hold_released": _("Norway: agreement became active, hold released"),
+    "fallback_email": _("Fallback: email"),
+    "fallback_print": _("Fallback: print"),
+}
+
+
+@dataclass(frozen=True)
+class RouteInputs:
+    """Everything the decision looks at, loaded up front (see `selectors.load_route_inputs`)."""
+
+    country: str  # the sender company's country, NO or SE
+    customer_kind: str = "consumer"  # consumer | business
+    customer_country: str = ""
+    endpoint_id: str = ""  # org number (business) or SSN (Swedish consumer) for directories
+    has_national_id: bool = False  # a valid SSN / fødselsnummer on the customer
+    is_credit_note: bool = False
+    days_until_due: int | None = None
+    delivery_method: str = "autoinvoice"  # customer's: autoinvoice | email | print
+    b2cno_active: bool = False
+    b2cse_active: bool = False
+    einvoice_norway: bool = False  # customer: "Send invoice to AutoInvoice as e-Invoice"
+    no_agreement_status: str | None = None  # the live NO eFaktura agreement's status
+    consumer_route_anyway: bool = False
+    prevent_routing_through_inexchange: bool = True
+    internal_participant: bool = False
+    peppol_participant: bool = False
+    operator_participant: bool = False
+    fmi_active: bool = False
+    billo_account: bool = False
+    kivra_account: bool = False
+    fallback_order: str = "email_then_print"  # email_then_print | print_only | email_only
+    email: str = ""
+    has_postal_address: bool = False
+    do_not_send_pdf_by_email: bool = False
+
+
+@dataclass
+class TraceStep:
+    rule: str
+    inputs: dict[str, Any]
+    outcome: str
+    note: str = ""
+
+
+@dataclass
+class RouteDecision:
+    """The chosen channel (None when no channel is possible) and how we got there."""
+
+    channel: str | None
+    billing_action: str | None
+    document_format: str | None
+    hold: bool = False
+    hold_days: int = 0
+    trace: list[TraceStep] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def channel_label(self) -> str:
+        return str(Channel(self.channel).label) if self.channel else ""
+
+    @property
+    def is_deliverable(self) -> bool:
+        return self.channel is not None
+
+    def trace_json(self) -> list[dict[str, Any]]:
+        return [asdict(step) for step in self.trace]
+
+
+def _format_for(channel: str, inputs: RouteInputs) -> str:
+    if channel == Channel.PRINT:
+        return DocumentFormat.PDF
+    if channel == Channel.EMAIL:
+        return DocumentFormat.UBL if inputs.do_not_send_pdf_by_email else DocumentFormat.PDF_AND_UBL
+    return DocumentFormat.UBL
+
+
+def _masked(inputs: RouteInputs) -> str:
+    """A consumer's endpoint is their national ID: the trace keeps only the birth date part."""
+    value = inputs.endpoint_id
+    if inputs.customer_kind == "consumer" and len(value) > 6:
+        return value[:-4] + "****"
+    return value
+
+
+class _Walk:
+    def __init__(self, inputs: RouteInputs) -> None:
+        self.inputs = inputs
+        self.trace: list[TraceStep] = []
+        self.endpoint = _masked(inputs)
+
+    def check(self, rule: str, ok: bool, note: str = "", **inputs: Any) -> bool:
+        self.trace.append(TraceStep(rule, inputs, Outcome.PASSED if ok else Outcome.FAILED, note))
+        return ok
+
+    def choose(self, channel: str, *, hold: bool = False, note: str = "") -> RouteDecision:
+        self.trace.append(TraceStep(f"chosen:{channel}", {}, Outcome.CHOSEN, note))
+        return RouteDecision(
+            channel=channel,
+            billing_action=BILLING_FOR_CHANNEL[Channel(channel)],
+            document_format=_format_for(channel, self.inputs),
+            hold=hold,
+            hold_days=NO_HOLD_DAYS if hold else 0,
+            trace=self.trace,
+        )
+
+
+def decide_route(inputs: RouteInputs) -> RouteDecision:
+    """Pick the best channel for one invoice and explain every rule checked."""
+    walk = _Walk(inputs)
+    i = inputs
+
+    # The customer asked for paper or email only: AutoInvoice does just that.
+    if i.delivery_method in ("email", "print"):
+        walk.check("delivery_method", False, delivery_method=i.delivery_method)
+        return _fallback(walk, only=i.delivery_method)
+    walk.check("delivery_method", True, delivery_method=i.delivery_method)
+
+    # Sweden: with the InExchange setting off, everything is forced through InExchange
+    # without trying the other routes (seed 004, the note on InExchange customers).
+    if i.country == "SE" and not walk.check(
+        "inexchange_forced",
+        i.prevent_routing_through_inexchange,
+        prevent_routing_through_inexchange=i.prevent_routing_through_inexchange,
+    ):
+        return walk.choose(Channel.OPERATOR_SE, note="forced through InExchange")
+
+    if walk.check(
+        "internal", i.internal_participant, endpoint_id=walk.endpoint, found=i.internal_participant
+    ):
+        return walk.choose(Channel.INTERNAL)
+    if walk.check(
+        "peppol", i.peppol_participant, endpoint_id=walk.endpoint, found=i.peppol_participant
+    ):
+        return walk.choose(Channel.PEPPOL)
+    if i.country == "SE" and walk.check(
+        "operator_se",
+        i.operator_participant,
+        endpoint_id=walk.endpoint,
+        found=i.operator_participant,
+    ):
+        return walk.choose(Channel.OPERATOR_SE)
+
+    decision = _norway(walk) if i.country == "NO" else _sweden(walk)
+    return decision or _fallback(walk)
+
+
+def _norway(walk: _Walk) -> RouteDecision | None:
+    i = walk.inputs
+    if not walk.check(
+        "no_consumer",
+        i.customer_kind == "consumer" and i.einvoice_norway,
+        customer_kind=i.customer_kind,
+        einvoice_norway=i.einvoice_norway,
+    ):
+        return None
+    if not walk.check("no_service_active", i.b2cno_active, b2cno_active=i.b2cno_active):
+        return None
+    if walk.check(
+        "no_agreement",
+        i.no_agreement_status == "ACTIVE",
+        agreement_status=i.no_agreement_status or "",
+    ):
+        return walk.choose(Channel.EFAKTURA_NO)
+    if walk.check(
+        "no_consumer_route_anyway",
+        i.consumer_route_anyway,
+        consumer_route_anyway=i.consumer_route_anyway,
+    ):
+        return walk.choose(Channel.EFAKTURA_NO, hold=True, note="held for the agreement")
+    return None
+
+
+def _sweden(walk: _Walk) -> RouteDecision | None:
+    i = walk.inputs
+    if not walk.check("se_consumer", i.customer_kind == "consumer", customer_kind=i.customer_kind):
+        return None
+    if not walk.check("se_service_active", i.b2cse_active, b2cse_active=i.b2cse_active):
+        return None
+    if not walk.check("se_ssn", i.has_national_id, has_ssn=i.has_national_id):
+        return None
+    if not walk.check("se_not_credit_note", not i.is_credit_note, is_credit_note=i.is_credit_note):
+        return None
+    if not walk.check(
+        "se_due_date",
+        i.days_until_due is not None and i.days_until_due >= SE_B2C_MIN_DAYS_BEFORE_DUE,
+        days_until_due=i.days_until_due,
+        minimum=SE_B2C_MIN_DAYS_BEFORE_DUE,
+    ):
+        return None
+    if walk.check("se_fmi", i.fmi_active, fmi_active=i.fmi_active):
+        return walk.choose(Channel.BANK_SE)
+    # Billo has priority over Kivra when the consumer has both (seed 004).
+    if walk.check("se_billo", i.billo_account, billo_account=i.billo_account):
+        return walk.choose(Channel.BILLO)
+    if walk.check("se_kivra", i.kivra_account, kivra_account=i.kivra_account):
+        return walk.choose(Channel.KIVRA)
+    return None
+
+
+def _fallback(walk: _Walk, only: str | None = None) -> RouteDecision:
+    """Email then print, by the sender's fallback order and the contact data present."""
+    i = walk.inputs
+    order = {
+        "email_then_print": ["email", "print"],
+        "email_only": ["email"],
+        "print_only": ["print"],
+    }.get(i.fallback_order, ["email", "print"])
+    if only:
+        order = [only]
+    for step in order:
+        if step == "email" and walk.check(
+            "fallback_email",
+            bool(i.email),
+            has_email=bool(i.email),
+            fallback_order=i.fallback_order,
+        ):
+            return walk.choose(Channel.EMAIL)
+        if step == "print" and walk.check(
+            "fallback_print",
+            i.has_postal_address,
+            has_postal_address=i.has_postal_address,
+            fallback_order=i.fallback_order,
+        ):
+            return walk.choose(Channel.PRINT)
+    return RouteDecision(
+        channel=None,
+        billing_action=None,
+        document_format=None,
+        trace=walk.trace,
+        error=str(_("No channel: the customer has no email address and no postal address.")),
+    )
+
+
+def rule_label(rule: str) -> str:
+    if rule.startswith("chosen:"):
+        return str(_("Chosen: %(channel)s") % {"channel": Channel(rule[7:]).label})
+    return str(RULE_LABELS.get(rule, rule))
+
+
+def decide_after_hold(inputs: RouteInputs) -> RouteDecision:
+    """The hold expired without an active agreement: email if there is an address, else print."""
+    walk = _Walk(inputs)
+    walk.check("no_hold_expired", False, hold_days=NO_HOLD_DAYS)
+    return _fallback(walk)

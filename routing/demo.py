@@ -1,0 +1,48 @@
+"""Demo data: the simulated network's directories for the demo customers.
+
+Swedish consumers get an FMI, a Billo or a Kivra account (some none, so fallbacks show);
+every other business customer is reachable: mostly Peppol, some in our internal network
+(Norway) or the operator address book (Sweden). Idempotent: rows are looked up by their
+natural keys.
+"""
+
+from __future__ import annotations
+
+from b2cportal.customers.models import Customer
+from b2cportal.network.models import DigitalMailboxAccount, FmiRegistration, Participant
+
+SCHEME = {"NO": "0192", "SE": "0007"}
+
+
+def seed_network_directory(context) -> None:
+    customers = Customer.objects.filter(company__in=list(context.companies.values())).order_by(
+        "company_id", "number"
+    )
+    counts = {"fmi": 0, "billo": 0, "kivra": 0, "peppol": 0, "operator": 0, "internal": 0}
+    for index, customer in enumerate(customers):
+        if customer.kind == "consumer" and customer.country == "SE" and customer.national_id:
+            slot = index % 4
+            if slot == 0:
+                FmiRegistration.objects.get_or_create(
+                    ssn=customer.national_id, bank_id="NB", issuer_fui=""
+                )
+                counts["fmi"] += 1
+            elif slot in (1, 2):
+                provider = "billo" if slot == 1 else "kivra"
+                DigitalMailboxAccount.objects.get_or_create(
+                    ssn=customer.national_id, provider=provider
+                )
+                counts[provider] += 1
+        elif customer.kind == "business" and customer.organisation_number and index % 2 == 0:
+            if index % 4 == 0:
+                kind = "operator" if customer.country == "SE" else "internal"
+            else:
+                kind = "peppol"
+            Participant.objects.get_or_create(
+                kind=kind,
+                scheme=SCHEME.get(customer.country, "0192"),
+                identifier=customer.organisation_number,
+                defaults={"name": customer.name},
+            )
+            counts[kind] += 1
+    context.log(f"  simulated network directory: {counts}")

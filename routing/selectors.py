@@ -1,0 +1,191 @@
+"""Reads for routing: the inputs of the route decision, deliveries, bulk progress, billing."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from stdnum.no import fodselsnummer
+from stdnum.se import personnummer
+
+from agreements.models import AgreementNetwork, AgreementStatus, ConsumerAgreement
+from b2cportal.companies.models import Company
+from b2cportal.network.adapter import get_network
+from invoices.models import Invoice
+
+from .decision import RouteInputs
+from .models import DONE_STATUSES, BulkSend, Delivery
+
+
+def _related(obj, name: str):
+    try:
+        return getattr(obj, name)
+    except Exception:
+        return None
+
+
+def _ssn(customer) -> str:
+    """The customer's valid national ID in canonical form, or ''."""
+    raw = (customer.national_id or "").strip()
+    if not raw:
+        return ""
+    if customer.country == "SE":
+        if not personnummer.is_valid(raw):
+            return ""
+        digits = "".join(c for c in raw if c.isdigit())
+        if len(digits) == 10:  # YYMMDDnnnn: the century comes from the birth date
+            digits = str(personnummer.get_birth_date(raw).year)[:2] + digits
+        return digits
+    return raw if fodselsnummer.is_valid(raw) else ""
+
+
+def _endpoint(customer, ssn: str) -> str:
+    if customer.kind == "business":
+        return (customer.organisation_number or "").replace(" ", "")
+    return ssn
+
+
+def _no_agreement_statuses(invoices: list[Invoice]) -> dict[tuple[int, int], str]:
+    """(customer id, branch id) -> status of the live Norwegian eFaktura agreement."""
+    customer_ids = {i.customer_id for i in invoices}
+    if not customer_ids:
+        return {}
+    rows = ConsumerAgreement.objects.filter(
+        customer_id__in=customer_ids, network=AgreementNetwork.NO_EFAKTURA
+    )
+    found: dict[tuple[int, int], str] = {}
+    # Oldest first so the latest agreement wins; an ACTIVE one always wins.
+    for customer_id, branch_id, status in rows.order_by("pk").values_list(
+        "customer_id", "branch_id", "status"
+    ):
+        key = (customer_id, branch_id)
+        if found.get(key) != AgreementStatus.ACTIVE:
+            found[key] = status
+    return found
+
+
+def invoices_for_routing(ids: Iterable[int]) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(pk__in=list(ids)).select_related(
+        "customer",
+        "company",
+        "company__ledger_preferences",
+        "branch",
+        "branch__b2cno",
+        "branch__b2cse",
+        "branch__autoinvoice_settings",
+    )
+
+
+def load_route_inputs_bulk(
+    invoices: list[Invoice], *, today: datetime.date | None = None
+) -> dict[int, RouteInputs]:
+    """Route inputs for many invoices in a constant number of queries (directories batched)."""
+    today = today or timezone.localdate()
+    network = get_network()
+    ssns = {i.pk: _ssn(i.customer) for i in invoices}
+    endpoints = {i.pk: _endpoint(i.customer, ssns[i.pk]) for i in invoices}
+    participants = network.lookup_participants(sorted({e for e in endpoints.values() if e}))
+    se_ssns = sorted({ssns[i.pk] for i in invoices if i.company.country == "SE" and ssns[i.pk]})
+    fuis = {(_related(i.branch, "b2cse") and i.branch.b2cse.fui) or "" for i in invoices}
+    fmi: set[tuple[str, str]] = set()
+    for fui in fuis:
+        fmi |= {(s, fui) for s in network.lookup_fmi(se_ssns, fui)} if se_ssns else set()
+    mailboxes = network.lookup_mailboxes(se_ssns) if se_ssns else {}
+    agreements = _no_agreement_statuses([i for i in invoices if i.company.country == "NO"])
+
+    result: dict[int, RouteInputs] = {}
+    for invoice in invoices:
+        customer, branch = invoice.customer, invoice.branch
+        settings_row = _related(branch, "autoinvoice_settings")
+        prefs = _related(invoice.company, "ledger_preferences")
+        b2cno, b2cse = _related(branch, "b2cno"), _related(branch, "b2cse")
+        ssn, endpoint = ssns[invoice.pk], endpoints[invoice.pk]
+        kinds = participants.get(endpoint, set())
+        fui = (b2cse.fui if b2cse else "") or ""
+        result[invoice.pk] = RouteInputs(
+            country=invoice.company.country,
+            customer_kind=customer.kind,
+            customer_country=customer.country,
+            endpoint_id=endpoint,
+            has_national_id=bool(ssn),
+            is_credit_note=invoice.is_credit_note,
+            days_until_due=(invoice.due_date - today).days if invoice.due_date else None,
+            delivery_method=customer.delivery_method,
+            b2cno_active=bool(b2cno and b2cno.status == "active"),
+            b2cse_active=bool(b2cse and b2cse.status == "active"),
+            einvoice_norway=customer.einvoice_norway,
+            no_agreement_status=agreements.get((customer.pk, branch.pk)),
+            consumer_route_anyway=bool(prefs and prefs.consumer_route_anyway),
+            prevent_routing_through_inexchange=(
+                settings_row.prevent_routing_through_inexchange if settings_row else True
+            ),
+            internal_participant="internal" in kinds,
+            peppol_participant="peppol" in kinds,
+            operator_participant="operator" in kinds,
+            fmi_active=(ssn, fui) in fmi,
+            billo_account="billo" in mailboxes.get(ssn, set()),
+            kivra_account="kivra" in mailboxes.get(ssn, set()),
+            fallback_order=settings_row.fallback_order if settings_row else "email_then_print",
+            email=customer.email,
+            has_postal_address=bool(customer.address_line1 and customer.postcode and customer.city),
+            do_not_send_pdf_by_email=bool(settings_row and settings_row.do_not_send_pdf_by_email),
+        )
+    return result
+
+
+def load_route_inputs(invoice: Invoice) -> RouteInputs:
+    """The route inputs of one invoice (constant number of queries)."""
+    fresh = invoices_for_routing([invoice.pk]).get()
+    return load_route_inputs_bulk([fresh])[fresh.pk]
+
+
+def deliveries_of(*, company: Company) -> QuerySet[Delivery]:
+    return Delivery.objects.filter(company=company).select_related("invoice", "branch")
+
+
+def latest_delivery(*, invoice: Invoice) -> Delivery | None:
+    return Delivery.objects.filter(invoice=invoice).order_by("-created_at", "-id").first()
+
+
+def bulk_progress(*, bulk: BulkSend) -> dict:
+    counts = dict(
+        Delivery.objects.filter(bulk_send=bulk)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    done = sum(counts.get(s, 0) for s in (*DONE_STATUSES, "failed", "held"))
+    return {
+        "total": bulk.total,
+        "done": done,
+        "counts": counts,
+        "finished": done >= bulk.total,
+        "percent": int(100 * done / bulk.total) if bulk.total else 100,
+    }
+
+
+def billing_report(
+    *, company: Company, year: int, month: int, branch_id: int | None = None
+) -> list[dict]:
+    """Billable deliveries in one month, per branch and billing action."""
+    start = datetime.datetime(year, month, 1, tzinfo=timezone.get_current_timezone())
+    end = datetime.datetime(
+        year + (month == 12), month % 12 + 1, 1, tzinfo=timezone.get_current_timezone()
+    )
+    rows = Delivery.objects.filter(
+        company=company,
+        status__in=DONE_STATUSES,
+        completed_at__gte=start,
+        completed_at__lt=end,
+    )
+    if branch_id:
+        rows = rows.filter(branch_id=branch_id)
+    return list(
+        rows.annotate(month=TruncMonth("completed_at"))
+        .values("branch__branch_id", "branch__name", "billing_action")
+        .annotate(count=Count("id"))
+        .order_by("branch__branch_id", "billing_action")
+    )

@@ -1,0 +1,57 @@
+"""`{% sending_method invoice %}`: the routing block on the invoice's *Invoice address* tab."""
+
+from __future__ import annotations
+
+from django import template
+
+from b2cportal.companies.permissions import EDITORS, has_role
+from routing import selectors
+from routing.decision import rule_label
+from routing.services import preview_route
+
+register = template.Library()
+
+
+def trace_rows(trace: list[dict]) -> list[dict]:
+    return [
+        {
+            "label": rule_label(step["rule"]),
+            "outcome": step["outcome"],
+            "inputs": ", ".join(f"{k}={v}" for k, v in step.get("inputs", {}).items()),
+            "note": step.get("note", ""),
+        }
+        for step in trace
+    ]
+
+
+@register.inclusion_tag("routing/includes/_sending_method.html", takes_context=True)
+def sending_method(context, invoice):
+    request = context.get("request")
+    delivery = selectors.latest_delivery(invoice=invoice)
+    preview = None
+    if invoice.status == "open" and (delivery is None or not delivery.is_live):
+        preview = preview_route(invoice=invoice)
+    return {
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+        "invoice": invoice,
+        "delivery": delivery,
+        "events": list(delivery.events.all()) if delivery else [],
+        "preview": preview,
+        "preview_trace": trace_rows(preview.trace_json()) if preview else [],
+        "delivery_trace": trace_rows(delivery.trace) if delivery else [],
+        "can_send": request is not None and has_role(request, EDITORS),
+    }
+
+
+@register.inclusion_tag("routing/includes/_actions.html", takes_context=True)
+def routing_actions(context, invoice):
+    """The *Actions* menu entries of routing on the invoice screen."""
+    request = context.get("request")
+    delivery = selectors.latest_delivery(invoice=invoice)
+    return {
+        "csrf_token": context.get("csrf_token"),
+        "invoice": invoice,
+        "delivery": delivery,
+        "can_send": request is not None and has_role(request, EDITORS),
+    }

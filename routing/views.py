@@ -1,0 +1,196 @@
+"""Sending screens: send one invoice, bulk send with progress, the monthly billing report."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+
+from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_required
+from b2cportal.companies.selectors import branches_of
+from invoices.models import Invoice, InvoiceStatus
+
+from . import selectors, services
+from .forms import BillingReportForm, BulkFilterForm
+from .models import LIVE_STATUSES, BulkSend, Delivery
+
+BULK_PAGE_SIZE = 200
+
+
+def _invoice(request, pk: int) -> Invoice:
+    return get_object_or_404(Invoice.objects.filter(company=request.company), pk=pk)
+
+
+def _back(request, invoice: Invoice):
+    target = request.POST.get("next") or invoice.get_absolute_url()
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        target = invoice.get_absolute_url()
+    return redirect(target)
+
+
+@company_member_required(roles=EDITORS)
+def send(request, pk: int):
+    """POST sends; GET shows the route it would take and a confirm button (works without JS)."""
+    invoice = _invoice(request, pk)
+    if request.method != "POST":
+        return _confirm(request, invoice, "send")
+    try:
+        services.send_invoice(invoice=invoice, acting_user=request.user)
+    except services.RoutingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("Invoice %(number)s was sent to AutoInvoice.") % {"number": invoice.number}
+        )
+    return _back(request, invoice)
+
+
+@company_member_required(roles=EDITORS)  # polling can re-queue a delivery: not for support
+def poll(request, pk: int):
+    invoice = _invoice(request, pk)
+    if request.method != "POST":
+        return _confirm(request, invoice, "poll")
+    delivery = services.poll_invoice_status(invoice=invoice, acting_user=request.user)
+    if delivery is None:
+        messages.info(request, _("This invoice has not been sent yet."))
+    else:
+        messages.info(request, _("Status: %(status)s") % {"status": delivery.get_status_display()})
+    return _back(request, invoice)
+
+
+def _confirm(request, invoice: Invoice, action: str):
+    return render(request, "routing/confirm.html", {"invoice": invoice, "action": action})
+
+
+def _filtered(request, form: BulkFilterForm):
+    rows = (
+        Invoice.objects.filter(company=request.company, status=InvoiceStatus.OPEN)
+        .exclude(deliveries__status__in=LIVE_STATUSES)
+        .select_related("customer", "branch")
+        .order_by("issue_date", "number")
+    )
+    if not form.is_valid():
+        return rows.none()
+    data = form.cleaned_data
+    if data.get("branch"):
+        rows = rows.filter(branch=data["branch"])
+    if data.get("date_from"):
+        rows = rows.filter(issue_date__gte=data["date_from"])
+    if data.get("date_to"):
+        rows = rows.filter(issue_date__lte=data["date_to"])
+    if data.get("customer"):
+        term = data["customer"]
+        rows = rows.filter(Q(customer__number=term) | Q(customer__name__icontains=term))
+    if data.get("kind"):
+        rows = rows.filter(kind=data["kind"])
+    return rows
+
+
+@company_member_required(roles=EDITORS)
+def bulk(request):
+    branches = branches_of(company=request.company)
+    # The filter always travels in the query string, also on the POST that sends.
+    params = request.GET.copy()
+    params.pop("page", None)
+    form = BulkFilterForm(params, branches=branches)
+    rows = _filtered(request, form)
+    if request.method == "POST":
+        if request.POST.get("scope") == "all":
+            ids = list(rows.values_list("pk", flat=True))
+        else:
+            ids = [int(i) for i in request.POST.getlist("invoice") if i.isdigit()]
+        if not ids:
+            messages.error(request, _("Select at least one invoice or credit note."))
+        else:
+            result = services.send_invoices(
+                company=request.company,
+                invoice_ids=ids,
+                acting_user=request.user,
+                branch=form.cleaned_data.get("branch") if form.is_valid() else None,
+            )
+            return redirect("routing:bulk_detail", pk=result.pk)
+    page = Paginator(rows, BULK_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "routing/bulk_send.html",
+        {"form": form, "page": page, "total": page.paginator.count, "query": params.urlencode()},
+    )
+
+
+def _bulk(request, pk: int) -> BulkSend:
+    return get_object_or_404(BulkSend.objects.filter(company=request.company), pk=pk)
+
+
+@company_member_required(roles=ANY_ROLE)
+def bulk_detail(request, pk: int):
+    bulk_send = _bulk(request, pk)
+    progress = selectors.bulk_progress(bulk=bulk_send)
+    deliveries = (
+        Delivery.objects.filter(bulk_send=bulk_send)
+        .select_related("invoice", "invoice__customer")
+        .order_by("invoice__number")
+    )
+    page = Paginator(deliveries, 500).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "routing/bulk_detail.html",
+        {"bulk": bulk_send, "progress": progress, "page": page},
+    )
+
+
+@company_member_required(roles=ANY_ROLE)
+def bulk_status(request, pk: int):
+    return JsonResponse(selectors.bulk_progress(bulk=_bulk(request, pk)))
+
+
+def _csv_safe(value) -> str:
+    """Spreadsheet formula injection: prefix cells a spreadsheet would evaluate."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@company_member_required(roles=ANY_ROLE)
+def billing(request):
+    branches = branches_of(company=request.company)
+    form = BillingReportForm(request.GET or {}, branches=branches)
+    rows: list[dict] = []
+    month = None
+    if form.is_valid():
+        month = form.cleaned_data["month"]
+        branch = form.cleaned_data.get("branch")
+        rows = selectors.billing_report(
+            company=request.company,
+            year=month.year,
+            month=month.month,
+            branch_id=branch.pk if branch else None,
+        )
+    if request.GET.get("format") == "csv" and month is not None:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="billing-{month:%Y-%m}.csv"'
+        writer = csv.writer(response)
+        writer.writerow([_("Company"), _("Month"), _("Branch"), _("Billing action"), _("Count")])
+        for row in rows:
+            writer.writerow(
+                [
+                    _csv_safe(request.company.name),
+                    f"{month:%Y-%m}",
+                    _csv_safe(f"{row['branch__branch_id']} {row['branch__name']}"),
+                    row["billing_action"],
+                    row["count"],
+                ]
+            )
+        return response
+    total = sum(r["count"] for r in rows)
+    csv_url = reverse("routing:billing") + "?" + request.GET.urlencode() + "&format=csv"
+    return render(
+        request,
+        "routing/billing.html",
+        {"form": form, "rows": rows, "total": total, "month": month, "csv_url": csv_url},
+    )

@@ -1,0 +1,134 @@
+"""Browser: e-invoice on a Norwegian customer -> SMS -> simulated bank accepts -> tab ACTIVE."""
+
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from agreements.models import ConsumerAgreement
+from b2cportal.network.models import OutboundMessage
+from tests.factories import make_customer
+
+from .conftest import CAPTURE_BBAN, activate_norway
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def norwegian_setup(company_no, accountant_no):
+    branch = company_no.branches.get(is_main_office=True)
+    activate_norway(branch)
+    customer = make_customer(
+        company=company_no,
+        number="10001",
+        name="Kari Nordmann",
+        email="kari@example.no",
+        phone_2="+4791234567",
+        address_line1="Storgata 1",
+        postcode="0155",
+        city="Oslo",
+    )
+    return customer
+
+
+def test_accountant_enables_einvoice_consumer_accepts_by_sms_link(
+    page, login, accountant_no, norwegian_setup
+):
+    customer = norwegian_setup
+    login(accountant_no)
+    # 1. The accountant turns on e-invoice (Norway) on the customer and saves.
+    page.goto(f"/customers/{customer.pk}/edit/")
+    page.get_by_test_id("tab-invoicing").click()
+    page.locator("#id_einvoice_norway").check()
+    page.get_by_test_id("customer-save").click()
+    expect(page.get_by_test_id("customer-einvoice")).to_have_text("Yes")
+    # 2. On the customer's agreements tab, the agreement request goes out (by SMS). If saving
+    # already sent it, the button says so and sends nothing twice.
+    page.goto(f"/agreements/customer/{customer.pk}/")
+    expect(page.get_by_test_id("agreement-warning")).to_be_visible()
+    page.get_by_test_id("send-request").click()
+    expect(page.get_by_test_id("agreement-status")).to_have_attribute("data-status", "REQUEST_SENT")
+    sms = OutboundMessage.objects.get(channel="sms", recipient="+4791234567")
+    assert sms.link in sms.body
+    # 3. The consumer opens the SMS link in the simulated online bank and accepts.
+    page.goto(urlsplit(sms.link).path)
+    expect(page.get_by_test_id("simulated-bank")).to_contain_text("Simulated online bank")
+    expect(page.get_by_test_id("simulated-badge")).to_be_visible()
+    page.get_by_test_id("bank-accept").click()
+    expect(page.get_by_test_id("bank-result")).to_contain_text("You accepted")
+    # 4. The customer's tab (Other invoice settings) shows ACTIVE with the history.
+    page.goto(f"/customers/{customer.pk}/")
+    page.get_by_role("tab", name="Other invoice settings").click()
+    tab = page.get_by_test_id("agreements-tab")
+    expect(tab.get_by_test_id("agreement-status")).to_have_text("ACTIVE")
+    history = tab.get_by_test_id("agreement-event")
+    expect(history).to_have_count(4)  # NEW, REQUEST_SENT, ACCEPTED, ACTIVE
+    expect(history.nth(0)).to_contain_text("ACTIVE")
+    expect(tab.get_by_test_id("agreement-source")).to_have_text("Request by SMS")
+    expect(tab.get_by_test_id("agreement-warning")).to_have_count(0)
+    assert ConsumerAgreement.objects.get().status == "ACTIVE"
+
+
+def test_bad_inputs_are_refused_clearly(page, login, accountant_no, company_no, norwegian_setup):
+    # A forged bank link is not a page.
+    response = page.goto("/simulator/consumers/bank/forged/")
+    assert response.status == 404
+    # A customer without mobile or email cannot be asked: clear message, nothing created.
+    login(accountant_no)
+    nobody = make_customer(company=company_no, number="10002", name="Uten Kontakt")
+    page.goto(f"/agreements/customer/{nobody.pk}/")
+    page.get_by_test_id("send-request").click()
+    expect(page.locator(".alert-danger")).to_contain_text("neither a mobile number nor an email")
+    assert not ConsumerAgreement.objects.filter(customer=nobody).exists()
+
+
+def test_capture_payment_with_bad_kid_then_good_kid(
+    page, live_server, settings, company_no, norwegian_setup
+):
+    # The invitation link is absolute (SITE_URL); point it at the test server.
+    settings.SITE_URL = live_server.url
+    activate_norway(
+        company_no.branches.get(is_main_office=True),
+        use_agreement_capture=True,
+        capture_bban=CAPTURE_BBAN,
+    )
+    page.goto("/simulator/consumers/ocr-payment/")
+    page.fill("#id_account", CAPTURE_BBAN)
+    page.fill("#id_kid", "100010000047")
+    page.fill("#id_amount", "250")
+    page.fill("#id_payer_name", "Kari Nordmann")
+    page.get_by_role("button", name="Pay").click()
+    expect(page.get_by_test_id("ocr-error")).to_contain_text("wrong check digit")
+    page.fill("#id_kid", "100010000048")
+    page.get_by_role("button", name="Pay").click()
+    page.get_by_test_id("capture-invitation").click()
+    page.get_by_test_id("bank-accept").click()
+    expect(page.get_by_test_id("bank-result")).to_contain_text("You accepted")
+    agreement = ConsumerAgreement.objects.get()
+    assert (agreement.status, agreement.source) == ("ACTIVE", "agreement_capture")
+
+
+def test_support_searches_and_filters_the_agreement_list(
+    page, login, support_no, company_no, norwegian_setup
+):
+    branch = company_no.branches.get(is_main_office=True)
+    ConsumerAgreement.objects.create(
+        customer=norwegian_setup,
+        branch=branch,
+        network="NO_EFAKTURA",
+        status="REQUEST_SENT",
+        reference="10001",
+        source="request_sms",
+    )
+    login(support_no)
+    page.goto("/agreements/")
+    expect(page.get_by_test_id("status-counts")).to_contain_text("Request sent: 1")
+    page.fill("#id_q", "Kari")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_test_id("agreement-list-row")).to_have_count(1)
+    page.select_option("#id_status", "ACTIVE")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_test_id("no-results")).to_be_visible()
+    # Bad input: a status that does not exist is named as an error, not silently applied.
+    page.goto("/agreements/?status=BOGUS")
+    expect(page.locator("#id_status").locator("..").locator(".invalid-feedback")).to_be_visible()

@@ -1,0 +1,313 @@
+"""Support list, export, customer tab and actions: filters, query counts, roles, tenancy."""
+
+import csv
+import io
+
+import pytest
+from django.template import Context, Template
+from django.urls import reverse
+
+from agreements.models import AgreementRequest, ConsumerAgreement
+from agreements.views import neutralise
+from b2cportal.companies.models import Membership, Role
+from tests.factories import make_branch, make_customer
+
+from .conftest import activate_norway, make_agreement, set_prefs
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def populated(company_no, main_branch, second_branch):
+    rows = {}
+    specs = [
+        ("20001", "Ola Hansen", "ACTIVE", main_branch, "jtta", "15108695088", "ola@example.no"),
+        ("20002", "Per Olsen", "REQUEST_SENT", main_branch, "request_sms", "", "per@example.no"),
+        ("20003", "Anne Berg", "REJECTED", second_branch, "online_bank", "", ""),
+        ("20004", "=cmd|' /C calc'!A0", "ERROR", main_branch, "request_email", "", ""),
+    ]
+    for number, name, status, branch, source, nid, email in specs:
+        customer = make_customer(
+            company=company_no,
+            number=number,
+            name=name,
+            national_id=nid,
+            email=email,
+            phone_2="+479000" + number[-4:],
+            einvoice_norway=True,
+        )
+        rows[number] = make_agreement(
+            customer=customer, branch=branch, status=status, source=source
+        )
+    return rows
+
+
+def numbers(response):
+    return sorted(a.customer.number for a in response.context["page"])
+
+
+def test_list_requires_membership(client):
+    response = client.get(reverse("agreements:list"))
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, ["20001", "20002", "20003", "20004"]),
+        ({"q": "20002"}, ["20002"]),
+        ({"q": "hansen"}, ["20001"]),
+        ({"q": "per@example.no"}, ["20002"]),
+        ({"q": "+4790000003"}, ["20003"]),
+        ({"q": "90000003"}, ["20003"]),
+        ({"q": "15108695088"}, ["20001"]),
+        ({"q": "151086 95088"}, ["20001"]),
+        ({"q": "1510869508"}, []),  # national IDs only match exactly
+        ({"status": "ERROR"}, ["20004"]),
+        ({"network": "SE_BANK"}, []),
+        ({"source": "jtta"}, ["20001"]),
+        ({"wanted_without_active": "on"}, ["20002", "20003", "20004"]),
+    ],
+)
+def test_search_and_filters(client, support_no, populated, params, expected):
+    client.force_login(support_no)
+    response = client.get(reverse("agreements:list"), params)
+    assert response.status_code == 200
+    assert numbers(response) == expected
+
+
+def test_branch_filter(client, support_no, populated, second_branch):
+    client.force_login(support_no)
+    response = client.get(reverse("agreements:list"), {"branch": second_branch.pk})
+    assert numbers(response) == ["20003"]
+
+
+def test_counts_per_status(client, support_no, populated):
+    client.force_login(support_no)
+    response = client.get(reverse("agreements:list"), {"status": "ACTIVE"})
+    counts = {code: n for code, _label, n in response.context["counts"]}
+    # Counts ignore the status filter itself so support sees the whole distribution.
+    assert counts["ACTIVE"] == 1
+    assert counts["REJECTED"] == 1
+    assert counts["NEW"] == 0
+    assert b'data-status="ERROR"' in response.content
+
+
+def test_list_query_count_is_constant(client, support_no, company_no, main_branch, populated):
+    client.force_login(support_no)
+    url = reverse("agreements:list")
+    client.get(url)  # warm session/auth caches
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(url, {"q": "a"})
+    for n in range(30):
+        customer = make_customer(company=company_no, number=f"3{n:04d}", name=f"Extra {n} a")
+        make_agreement(customer=customer, branch=main_branch)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url, {"q": "a"})
+    assert len(response.context["page"]) > 30
+    assert len(many) == len(few)
+    assert len(many) <= 12
+
+
+def test_pagination(client, support_no, company_no, main_branch):
+    for _n in range(55):
+        make_agreement(customer=make_customer(company=company_no), branch=main_branch)
+    client.force_login(support_no)
+    first = client.get(reverse("agreements:list"))
+    assert len(first.context["page"]) == 50
+    second = client.get(reverse("agreements:list"), {"page": 2})
+    assert len(second.context["page"]) == 5
+
+
+@pytest.mark.parametrize(
+    ("raw", "safe"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+47", "'+47"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Kari", "Kari"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_neutralise(raw, safe):
+    assert neutralise(raw) == safe
+
+
+def test_csv_export_escapes_formulas_and_is_tenant_scoped(
+    client, support_no, populated, company_se
+):
+    other = make_customer(company=company_se, number="99999", name="Foreign")
+    make_agreement(
+        customer=other, branch=company_se.branches.get(), network="SE_BANK", status="ACTIVE"
+    )
+    client.force_login(support_no)
+    response = client.get(reverse("agreements:export"))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][0] == "Customer no."
+    by_number = {row[0]: row for row in rows[1:]}
+    assert set(by_number) == {"20001", "20002", "20003", "20004"}
+    assert by_number["20004"][1] == "'=cmd|' /C calc'!A0"
+    assert by_number["20001"][4] == "ACTIVE"
+
+
+def test_csv_export_honours_filters(client, support_no, populated):
+    client.force_login(support_no)
+    response = client.get(reverse("agreements:export"), {"status": "ACTIVE"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [r[0] for r in rows[1:]] == ["20001"]
+
+
+def test_list_is_tenant_scoped(client, admin_se, populated):
+    client.force_login(admin_se)
+    response = client.get(reverse("agreements:list"))
+    assert numbers(response) == []
+    assert b"Ola Hansen" not in response.content
+
+
+# --- Customer tab and actions --------------------------------------------------------------
+
+
+def test_customer_page_shows_agreements_and_history(client, support_no, populated):
+    agreement = populated["20001"]
+    client.force_login(support_no)
+    response = client.get(reverse("agreements:customer", args=[agreement.customer_id]))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'data-status="ACTIVE"' in content
+    assert "Ja takk til alle (JTTA)" in content
+    assert "Other invoice settings" in content
+    # Support may resend but not check or delete.
+    assert 'data-testid="check-now"' not in content
+    assert 'data-testid="mark-deleted"' not in content
+
+
+def test_customer_page_and_actions_of_another_company_are_404(
+    client, admin_se, populated, customer_no
+):
+    agreement = populated["20002"]
+    client.force_login(admin_se)
+    customer_id = agreement.customer_id
+    assert client.get(reverse("agreements:customer", args=[customer_id])).status_code == 404
+    assert client.post(reverse("agreements:request", args=[customer_id])).status_code == 404
+    assert client.post(reverse("agreements:check", args=[customer_id])).status_code == 404
+    assert client.post(reverse("agreements:resend", args=[agreement.pk])).status_code == 404
+    Membership.objects.filter(user=admin_se).update(role=Role.ADMINISTRATOR)
+    assert client.post(reverse("agreements:delete", args=[agreement.pk])).status_code == 404
+    agreement.refresh_from_db()
+    assert agreement.status == "REQUEST_SENT"
+
+
+def test_support_can_resend(client, support_no, customer_no, main_branch):
+    agreement = make_agreement(customer=customer_no, branch=main_branch, status="REQUEST_SENT")
+    client.force_login(support_no)
+    response = client.post(reverse("agreements:resend", args=[agreement.pk]), follow=True)
+    assert b"sent again" in response.content
+    assert AgreementRequest.objects.count() == 1
+
+
+def test_support_cannot_check_or_delete(client, support_no, customer_no, main_branch):
+    agreement = make_agreement(customer=customer_no, branch=main_branch, status="ACTIVE")
+    client.force_login(support_no)
+    assert client.post(reverse("agreements:check", args=[customer_no.pk])).status_code == 403
+    assert client.post(reverse("agreements:delete", args=[agreement.pk])).status_code == 403
+
+
+def test_accountant_cannot_delete_admin_can(
+    client, accountant_no, admin_no, customer_no, main_branch
+):
+    agreement = make_agreement(customer=customer_no, branch=main_branch, status="ACTIVE")
+    client.force_login(accountant_no)
+    assert client.post(reverse("agreements:delete", args=[agreement.pk])).status_code == 403
+    client.force_login(admin_no)
+    response = client.post(reverse("agreements:delete", args=[agreement.pk]), follow=True)
+    assert b"marked as deleted" in response.content
+    agreement.refresh_from_db()
+    assert agreement.status == "DELETED"
+
+
+def test_request_action_reports_refusal(client, accountant_no, company_no, main_branch):
+    customer = make_customer(company=company_no, einvoice_norway=True)
+    client.force_login(accountant_no)
+    response = client.post(reverse("agreements:request", args=[customer.pk]), follow=True)
+    assert b"neither a mobile number nor an email" in response.content
+    assert not ConsumerAgreement.objects.exists()
+
+
+def test_request_action_then_no_spam_message(
+    client, accountant_no, customer_no, main_branch, django_capture_on_commit_callbacks
+):
+    client.force_login(accountant_no)
+    url = reverse("agreements:request", args=[customer_no.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, follow=True)
+    assert b"queued for 1 branch" in response.content
+    response = client.post(url, follow=True)
+    assert b"No new request" in response.content
+    assert AgreementRequest.objects.count() == 1
+
+
+def test_check_now_action(client, accountant_no, customer_no, main_branch):
+    client.force_login(accountant_no)
+    response = client.post(reverse("agreements:check", args=[customer_no.pk]), follow=True)
+    assert b"No change from the eFaktura receiver directory" in response.content
+
+
+# --- Warning component ---------------------------------------------------------------------
+
+
+def render_warning(customer, branch=None):
+    return Template("{% load agreement_tags %}{% agreement_warning customer branch %}").render(
+        Context({"customer": customer, "branch": branch})
+    )
+
+
+def test_warning_text_exact(customer_no, main_branch):
+    agreement = make_agreement(customer=customer_no, branch=main_branch, status="REQUEST_SENT")
+    html = render_warning(customer_no, main_branch)
+    from django.utils import timezone
+
+    stamp = timezone.localtime(agreement.last_updated).strftime("%Y-%m-%d %H:%M")
+    expected = (
+        f"The e-invoice agreement status for Kari Nordmann is Request sent - last updated: {stamp}"
+    )
+    assert expected in html, html
+    assert 'data-testid="agreement-warning"' in html
+    assert "bi-exclamation-triangle-fill" in html
+
+
+def test_warning_translated(customer_no, main_branch):
+    from django.utils import translation
+
+    make_agreement(customer=customer_no, branch=main_branch, status="REQUEST_SENT")
+    with translation.override("nb"):
+        html = render_warning(customer_no, main_branch)
+    assert "Avtalestatusen for e-faktura for Kari Nordmann er" in html
+
+
+def test_no_warning_when_active_option_off_or_setting_off(company_no, customer_no, main_branch):
+    make_agreement(customer=customer_no, branch=main_branch, status="ACTIVE")
+    assert render_warning(customer_no, main_branch).strip() == ""
+    other = make_customer(company=company_no, einvoice_norway=False)
+    assert render_warning(other, main_branch).strip() == ""
+    waiting = make_customer(company=company_no, einvoice_norway=True, name="Waiting")
+    assert "Waiting is No agreement" in render_warning(waiting, main_branch)
+    set_prefs(company_no, display_warning_message=False)
+    assert render_warning(waiting, main_branch).strip() == ""
+
+
+def test_warning_is_per_branch(company_no, customer_no, main_branch):
+    elsewhere = make_branch(company=company_no, branch_id="TRD", name="Trondheim")
+    activate_norway(elsewhere)
+    make_agreement(customer=customer_no, branch=main_branch, status="ACTIVE")
+    assert render_warning(customer_no, main_branch).strip() == ""
+    assert "No agreement" in render_warning(customer_no, elsewhere)
+    assert render_warning(customer_no, None).strip() == ""

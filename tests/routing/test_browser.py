@@ -1,0 +1,112 @@
+"""Browser: send one invoice and read its status and trace; bulk send and watch it finish."""
+
+from __future__ import annotations
+
+import pytest
+
+from .builders import make_open_invoice
+
+pytestmark = pytest.mark.browser
+
+
+def test_send_one_invoice_shows_status_and_trace(page, login, company_no, accountant_no):
+    invoice = make_open_invoice(company=company_no, email="kari@example.no")
+    login(accountant_no)
+    page.goto(f"/invoices/{invoice.pk}/")
+    page.click("[data-testid=tab-address]")
+    assert page.inner_text("[data-testid=sending-channel]") == "Email"
+    page.click("[data-testid=route-trace] summary")
+    assert "Fallback: email" in page.inner_text("[data-testid=route-trace]")
+    page.click("[data-testid=send-to-autoinvoice]")
+    page.wait_for_selector(".alert-success")
+    assert page.inner_text("[data-testid=delivery-status]") == "Sent"
+    page.click("[data-testid=tab-address]")
+    assert "Sent" in page.inner_text("[data-testid=autoinvoice-status]")
+    assert "Chosen: Email" in page.inner_text("[data-testid=route-trace]")
+    assert page.locator("[data-testid=send-to-autoinvoice]").count() == 0
+    page.click("[data-testid=poll-status]")
+    assert "Delivered" in page.inner_text(".alert-info")
+
+
+def test_bulk_send_progress_finishes_with_summary(page, login, company_no, accountant_no):
+    for _ in range(12):
+        make_open_invoice(company=company_no, email="kari@example.no")
+    make_open_invoice(company=company_no)  # no email, no address: fails with a reason
+    login(accountant_no)
+    page.goto("/routing/send/")
+    assert "13 open documents" in page.inner_text("[data-testid=bulk-count]")
+    page.check("[data-testid=select-all]")
+    page.click("[data-testid=bulk-send]")
+    page.wait_for_selector("[data-testid=bulk-finished]")
+    assert page.get_attribute("[data-testid=bulk-progress]", "aria-valuenow") == "100"
+    rows = page.locator("[data-testid=bulk-row]")
+    assert rows.count() == 13
+    summary = page.inner_text("[data-testid=bulk-summary]")
+    assert summary.count("Email") == 12
+    assert "No channel" in summary
+
+
+def test_bulk_send_bad_date_range_is_explained(page, login, company_no, accountant_no):
+    make_open_invoice(company=company_no, email="kari@example.no")
+    login(accountant_no)
+    page.goto("/routing/send/")
+    page.fill("input[name=date_from]", "2026-03-10")
+    page.fill("input[name=date_to]", "2026-03-01")
+    page.click("input[name=filter]")
+    assert "The to date must be on or after the from date." in page.inner_text("body")
+    assert page.locator("[data-testid=bulk-send]").count() == 0
+
+
+def test_billing_report_and_bad_month(page, login, company_no, accountant_no):
+    from routing import services
+
+    services.send_invoice(
+        invoice=make_open_invoice(company=company_no, email="kari@example.no"),
+        acting_user=accountant_no,
+    )
+    login(accountant_no)
+    page.goto("/routing/billing/")
+    assert "EMAIL" in page.inner_text("[data-testid=billing-table]")
+    assert page.inner_text("[data-testid=billing-total]") == "1"
+    with page.expect_download() as download:
+        page.click("[data-testid=billing-csv]")
+    assert download.value.suggested_filename.startswith("billing-")
+    page.goto("/routing/billing/?month=2026-13")
+    assert "Enter a month as YYYY-MM." in page.inner_text("body")
+
+
+def test_simulator_inbox_shows_what_the_consumer_got(page, login, company_se, accountant_se):
+    from routing import services
+
+    from .builders import activate, se_consumer_with
+
+    activate(company_se, se=True)
+    ssn = se_consumer_with(billo=True)
+    invoice = make_open_invoice(company=company_se, national_id=ssn)
+    services.send_invoice(invoice=invoice, acting_user=accountant_se)
+    login(accountant_se)
+    page.goto("/simulator/deliveries/")
+    assert page.locator(".simulated-badge").count() >= 1
+    row = page.inner_text("[data-testid=sim-inbox-row]")
+    assert "Billo" in row
+    assert invoice.number in row
+    page.fill("input[name=recipient]", "000000000000")  # nobody has this SSN
+    page.click("button[type=submit]:has-text('Show')")
+    assert page.locator("[data-testid=sim-inbox-row]").count() == 0
+    assert "Nothing received yet." in page.inner_text("[data-testid=sim-inbox]")
+
+
+def test_actions_menu_sends_to_autoinvoice(page, login, company_se, accountant_se):
+    from .builders import activate, se_consumer_with
+
+    activate(company_se, se=True)
+    invoice = make_open_invoice(company=company_se, national_id=se_consumer_with(kivra=True))
+    login(accountant_se)
+    page.goto(f"/invoices/{invoice.pk}/")
+    page.click("[data-testid=actions-menu]")
+    page.click("[data-testid=action-send-to-autoinvoice]")
+    page.wait_for_selector(".alert-success")
+    assert page.inner_text("[data-testid=delivery-status]") == "Sent"
+    page.click("[data-testid=tab-address]")
+    assert page.inner_text("[data-testid=sending-channel]") == "Kivra"
+    assert "Sweden: Kivra account" in page.inner_text("[data-testid=route-trace]")
