@@ -29,7 +29,12 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; }
 
-# Set up and run the whole test suite (unit, integration with a real worker, browser).
+# Set up and run the whole test suite (unit, integration with a real worker, browser) against
+# the machine's PostgreSQL and Redis, as CI does; override the URLs to point elsewhere.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
+test: export DATABASE_URL ?= $(TEST_DATABASE_URL)
+test: export CELERY_BROKER_URL ?= $(TEST_BROKER_URL)
 test: setup browser
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 
 
 class TenantScopedAdmin(admin.ModelAdmin):
@@ -10,6 +11,8 @@ class TenantScopedAdmin(admin.ModelAdmin):
 
     company_path = "company"
     show_full_result_count = False
+    # Links we store are https; say so instead of relying on the deprecated http default.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

@@ -7,6 +7,7 @@ tenant, so staff of a company never see them.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 
 from .models import (
     ActivationRequest,
@@ -22,6 +23,8 @@ from .models import (
 
 class SuperuserOnlyAdmin(admin.ModelAdmin):
     show_full_result_count = False
+    # Links we store are https; say so instead of relying on the deprecated http default.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser
