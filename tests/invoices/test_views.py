@@ -292,3 +292,53 @@ def test_edit_draft_replaces_lines_and_recomputes(client, inv_no, accountant_no)
     assert draft.lines.count() == 1
     assert str(draft.total_incl_vat) == "448.00"
     assert str(draft.due_date) == "2026-11-20"
+
+
+# --- Agreement warning next to the Invoice address tab --------------------------------------
+
+
+def _einvoice_customer_invoice(company):
+    customer = make_customer(
+        company=company,
+        name="Kari Nordmann",
+        email="kari@example.com",
+        einvoice_norway=True,
+    )
+    return make_invoice(company=company, customer=customer)
+
+
+def test_invoice_screen_warns_when_the_e_invoice_customer_has_no_active_agreement(
+    client, inv_no, accountant_no
+):
+    invoice = _einvoice_customer_invoice(inv_no)
+    client.force_login(accountant_no)
+    response = client.get(reverse("invoices:detail", args=[invoice.pk]))
+    assert b'data-testid="agreement-warning"' in response.content
+    assert b"The e-invoice agreement status for Kari Nordmann is" in response.content
+
+
+def test_invoice_screen_has_no_warning_with_an_active_agreement_or_when_switched_off(
+    client, inv_no, accountant_no
+):
+    from agreements.models import ConsumerAgreement
+    from b2cportal.companies.models import CustomerLedgerPreferences
+
+    invoice = _einvoice_customer_invoice(inv_no)
+    agreement = ConsumerAgreement.objects.create(
+        customer=invoice.customer,
+        branch=invoice.branch,
+        network="NO_EFAKTURA",
+        status="ACTIVE",
+        reference=invoice.customer.number,
+        source="online_bank",
+    )
+    client.force_login(accountant_no)
+    url = reverse("invoices:detail", args=[invoice.pk])
+    assert b'data-testid="agreement-warning"' not in client.get(url).content
+
+    agreement.status = "REQUEST_SENT"
+    agreement.save()
+    CustomerLedgerPreferences.objects.update_or_create(
+        company=inv_no, defaults={"display_warning_message": False}
+    )
+    assert b'data-testid="agreement-warning"' not in client.get(url).content
