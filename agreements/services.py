@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -480,16 +481,35 @@ def _lock_for_event(company: Company, event: dict, **lookup: str) -> Customer:
     return locked
 
 
+def _lock_norwegian_customer(event: dict) -> tuple[Customer, Branch]:
+    """Find the issuer's branch and lock the named customer in one query (the hot path of
+    every inbound event); a miss is diagnosed afterwards so the error says what is unknown."""
+    candidates = (
+        Customer.objects.select_for_update(of=("self",))
+        .filter(
+            company__country=Country.NORWAY,
+            company__organisation_number=event["issuer"],
+            company__branches__branch_id=event["branch"],
+        )
+        .annotate(event_branch_id=F("company__branches__id"))
+    )
+    reference, national_id = event["customer_reference"], event.get("national_id", "")
+    customer = candidates.filter(number=reference).first() if reference else None
+    if customer is None and national_id:
+        customer = candidates.filter(national_id=national_id).first()
+    if customer is None:
+        _norwegian_branch(event["issuer"], event["branch"])  # raises for issuer/branch
+        raise AgreementError(
+            f"unknown customer (reference {reference!r}) for this issuer", code="unknown_customer"
+        )
+    _already_seen(event["event_id"])
+    return customer, Branch(pk=customer.event_branch_id, company_id=customer.company_id)
+
+
 def _apply_norway_event(event: dict) -> InboundOutcome:
-    branch = _norwegian_branch(event["issuer"], event["branch"])
     target = NORWAY_TARGETS[event["type"]]
     with transaction.atomic():
-        locked = _lock_for_event(
-            branch.company,
-            event,
-            reference=event["customer_reference"],
-            national_id=event.get("national_id", ""),
-        )
+        locked, branch = _lock_norwegian_customer(event)
         if target in (S.DELETED, S.REJECTED):
             agreement = (
                 ConsumerAgreement.objects.select_for_update()
