@@ -492,6 +492,8 @@ def _lock_norwegian_customer(event: dict) -> tuple[Customer, Branch]:
             company__branches__branch_id=event["branch"],
         )
         .annotate(event_branch_id=F("company__branches__id"))
+        # The lock is what matters; load only what the event needs.
+        .only("id", "company_id", "number", "national_id")
     )
     reference, national_id = event["customer_reference"], event.get("national_id", "")
     customer = candidates.filter(number=reference).first() if reference else None
