@@ -504,7 +504,9 @@ def _lock_norwegian_customer(event: dict) -> tuple[Customer, Branch]:
         raise AgreementError(
             f"unknown customer (reference {reference!r}) for this issuer", code="unknown_customer"
         )
-    _already_seen(event["event_id"])
+    # No separate "seen" query here: the event insert below hits the unique external id, the
+    # transaction rolls back and apply_inbound_event answers "replay" (paths that write no
+    # event check explicitly).
     return customer, Branch(pk=customer.event_branch_id, company_id=customer.company_id)
 
 
@@ -524,6 +526,7 @@ def _apply_norway_event(event: dict) -> InboundOutcome:
                 .first()
             )
             if agreement is None:
+                _already_seen(event["event_id"])
                 return InboundOutcome("ignored", None, "")
         else:
             source = (
