@@ -342,3 +342,15 @@ def test_swedish_customer_tab_lists_fmi_agreement(client, support_se, customer_s
     assert "198112289874.NB.SE" in content
     assert "Bank e-invoice via FMI (Sweden)" in content
     assert 'data-testid="send-request"' not in content  # Sweden: consumers join in their bank
+
+
+def test_wanted_filter_also_counts_customers_without_any_agreement(
+    client, support_no, company_no, populated
+):
+    make_customer(company=company_no, number="20099", name="Never Asked", einvoice_norway=True)
+    client.force_login(support_no)
+    response = client.get(reverse("agreements:list"), {"wanted_without_active": "on"})
+    assert response.context["without_agreement"] == 1
+    assert b"1 customer wants e-invoice (Norway) but has no agreement at all yet." in (
+        response.content
+    )
