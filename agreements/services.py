@@ -395,6 +395,48 @@ def deliver_agreement_request(*, request_id: int) -> AgreementRequest:
     return request
 
 
+# The broker can lose a message and a worker can die mid-send; the rows say what happened.
+REQUEUE_AFTER = timedelta(minutes=5)
+SENDING_TIMEOUT = timedelta(minutes=15)
+
+
+def sweep_agreement_requests() -> tuple[list[int], int]:
+    """Re-queue requests stuck in QUEUED; mark ones stuck in SENDING as failed (their outcome
+    is unknown, so they are never sent blindly again: support sees ERROR and may resend)."""
+    now = timezone.now()
+    requeue = list(
+        AgreementRequest.objects.filter(
+            status=RequestStatus.QUEUED, created_at__lt=now - REQUEUE_AFTER
+        ).values_list("pk", flat=True)
+    )
+    stuck = AgreementRequest.objects.filter(
+        status=RequestStatus.SENDING, created_at__lt=now - SENDING_TIMEOUT
+    ).select_related("agreement__customer")
+    failed = 0
+    for request in stuck:
+        with transaction.atomic():
+            _lock_customer(request.agreement.customer)
+            claimed = AgreementRequest.objects.filter(
+                pk=request.pk, status=RequestStatus.SENDING
+            ).update(
+                status=RequestStatus.FAILED,
+                error="outcome unknown: the sender stopped while sending; resend if needed",
+            )
+            if not claimed:
+                continue
+            failed += 1
+            agreement = ConsumerAgreement.objects.select_for_update().get(pk=request.agreement_id)
+            if agreement.is_live and agreement.status not in (S.ACCEPTED, S.ACTIVE):
+                _transition(
+                    agreement,
+                    to_status=S.ERROR,
+                    source=EventSource.NETWORK,
+                    detail={"request": request.pk, "error": "sending timed out"},
+                    strict=False,
+                )
+    return requeue, failed
+
+
 # --- 2. Inbound events from the network -----------------------------------------------------
 
 
