@@ -15,6 +15,12 @@ class AgreementsConfig(AppConfig):
     ]
 
     def ready(self) -> None:
+        from b2cportal.companies.demo import DEMO_SEEDERS
+
+        from .demo import seed_demo_agreements
+
+        if seed_demo_agreements not in DEMO_SEEDERS:
+            DEMO_SEEDERS.append(seed_demo_agreements)
         # The customer screen (b2cportal.customers) shows registered tabs; ours is the
         # "Other invoice settings" tab. The registry may not exist in every build.
         try:

@@ -134,6 +134,16 @@ def agreements_for_support(
     return queryset
 
 
+def customers_wanting_einvoice_without_agreement(*, company: Company) -> int:
+    """E-invoice (Norway) customers with no agreement row at all (never requested, e.g.
+    flagged before agreements existed): the agreement list cannot show them as rows."""
+    return (
+        Customer.objects.filter(company=company, einvoice_norway=True)
+        .exclude(Exists(ConsumerAgreement.objects.filter(customer=OuterRef("pk"))))
+        .count()
+    )
+
+
 def support_page_queryset(queryset: QuerySet[ConsumerAgreement]) -> QuerySet[ConsumerAgreement]:
     return queryset.select_related("customer", "branch").order_by("-last_updated", "-id")
 

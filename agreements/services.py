@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -394,6 +395,48 @@ def deliver_agreement_request(*, request_id: int) -> AgreementRequest:
     return request
 
 
+# The broker can lose a message and a worker can die mid-send; the rows say what happened.
+REQUEUE_AFTER = timedelta(minutes=5)
+SENDING_TIMEOUT = timedelta(minutes=15)
+
+
+def sweep_agreement_requests() -> tuple[list[int], int]:
+    """Re-queue requests stuck in QUEUED; mark ones stuck in SENDING as failed (their outcome
+    is unknown, so they are never sent blindly again: support sees ERROR and may resend)."""
+    now = timezone.now()
+    requeue = list(
+        AgreementRequest.objects.filter(
+            status=RequestStatus.QUEUED, created_at__lt=now - REQUEUE_AFTER
+        ).values_list("pk", flat=True)
+    )
+    stuck = AgreementRequest.objects.filter(
+        status=RequestStatus.SENDING, created_at__lt=now - SENDING_TIMEOUT
+    ).select_related("agreement__customer")
+    failed = 0
+    for request in stuck:
+        with transaction.atomic():
+            _lock_customer(request.agreement.customer)
+            claimed = AgreementRequest.objects.filter(
+                pk=request.pk, status=RequestStatus.SENDING
+            ).update(
+                status=RequestStatus.FAILED,
+                error="outcome unknown: the sender stopped while sending; resend if needed",
+            )
+            if not claimed:
+                continue
+            failed += 1
+            agreement = ConsumerAgreement.objects.select_for_update().get(pk=request.agreement_id)
+            if agreement.is_live and agreement.status not in (S.ACCEPTED, S.ACTIVE):
+                _transition(
+                    agreement,
+                    to_status=S.ERROR,
+                    source=EventSource.NETWORK,
+                    detail={"request": request.pk, "error": "sending timed out"},
+                    strict=False,
+                )
+    return requeue, failed
+
+
 # --- 2. Inbound events from the network -----------------------------------------------------
 
 
@@ -480,16 +523,39 @@ def _lock_for_event(company: Company, event: dict, **lookup: str) -> Customer:
     return locked
 
 
+def _lock_norwegian_customer(event: dict) -> tuple[Customer, Branch]:
+    """Find the issuer's branch and lock the named customer in one query (the hot path of
+    every inbound event); a miss is diagnosed afterwards so the error says what is unknown."""
+    candidates = (
+        Customer.objects.select_for_update(of=("self",))
+        .filter(
+            company__country=Country.NORWAY,
+            company__organisation_number=event["issuer"],
+            company__branches__branch_id=event["branch"],
+        )
+        .annotate(event_branch_id=F("company__branches__id"))
+        # The lock is what matters; load only what the event needs.
+        .only("id", "company_id", "number", "national_id")
+    )
+    reference, national_id = event["customer_reference"], event.get("national_id", "")
+    customer = candidates.filter(number=reference).first() if reference else None
+    if customer is None and national_id:
+        customer = candidates.filter(national_id=national_id).first()
+    if customer is None:
+        _norwegian_branch(event["issuer"], event["branch"])  # raises for issuer/branch
+        raise AgreementError(
+            f"unknown customer (reference {reference!r}) for this issuer", code="unknown_customer"
+        )
+    # No separate "seen" query here: the event insert below hits the unique external id, the
+    # transaction rolls back and apply_inbound_event answers "replay" (paths that write no
+    # event check explicitly).
+    return customer, Branch(pk=customer.event_branch_id, company_id=customer.company_id)
+
+
 def _apply_norway_event(event: dict) -> InboundOutcome:
-    branch = _norwegian_branch(event["issuer"], event["branch"])
     target = NORWAY_TARGETS[event["type"]]
     with transaction.atomic():
-        locked = _lock_for_event(
-            branch.company,
-            event,
-            reference=event["customer_reference"],
-            national_id=event.get("national_id", ""),
-        )
+        locked, branch = _lock_norwegian_customer(event)
         if target in (S.DELETED, S.REJECTED):
             agreement = (
                 ConsumerAgreement.objects.select_for_update()
@@ -502,6 +568,7 @@ def _apply_norway_event(event: dict) -> InboundOutcome:
                 .first()
             )
             if agreement is None:
+                _already_seen(event["event_id"])
                 return InboundOutcome("ignored", None, "")
         else:
             source = (

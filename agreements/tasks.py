@@ -50,3 +50,12 @@ def check_efaktura_directory_weekly() -> int:
         check_customer_efaktura.delay(customer_id)
         count += 1
     return count
+
+
+@shared_task
+def sweep_agreement_requests() -> int:
+    """Re-queue agreement requests the broker lost; fail ones stuck while sending."""
+    requeue, failed = services.sweep_agreement_requests()
+    for request_id in requeue:
+        send_agreement_request.delay(request_id)
+    return len(requeue) + failed

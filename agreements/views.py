@@ -30,6 +30,7 @@ from .models import AgreementStatus, ConsumerAgreement
 from .selectors import (
     agreements_for_support,
     customer_agreement_rows,
+    customers_wanting_einvoice_without_agreement,
     status_counts,
     support_page_queryset,
 )
@@ -99,6 +100,11 @@ def agreement_list(request):
     # The per-status counts already hold the total: spare a second COUNT over every agreement.
     paginator.count = counts[filters.status] if filters.status else sum(counts.values())
     page = paginator.get_page(request.GET.get("page"))
+    without_agreement = (
+        customers_wanting_einvoice_without_agreement(company=request.company)
+        if filters.wanted_without_active
+        else 0
+    )
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -109,6 +115,7 @@ def agreement_list(request):
             "page": page,
             "counts": [(s, s.label, counts[s]) for s in AgreementStatus],
             "querystring": params.urlencode(),
+            "without_agreement": without_agreement,
         },
     )
 

@@ -193,6 +193,10 @@ CELERY_BEAT_SCHEDULE["agreements-jtta-weekly"] = {
     "task": "agreements.tasks.check_efaktura_directory_weekly",
     "schedule": 7 * 24 * 3600,
 }
+CELERY_BEAT_SCHEDULE["agreements-request-sweeper"] = {
+    "task": "agreements.tasks.sweep_agreement_requests",
+    "schedule": 5 * 60,
+}
 
 # Production hardening (on when DEBUG is off). SSL redirect is switchable for TLS-terminating
 # proxies that already redirect.

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from multiprocessing import get_context
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +36,10 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
+
+# Measure production behaviour: no per-query debug logging (DEBUG only decided static files).
+settings.DEBUG = False
+
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -60,6 +65,7 @@ N_CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "100000"))
 N_EVENTS = int(os.environ.get("BENCH_EVENTS", "10000"))
 ORGNR = "974760673"
 RUNS = 40
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 STATUSES = [s for s in AgreementStatus.values]
 
 
@@ -170,6 +176,24 @@ def timed_get(client: Client, url: str, params: dict) -> tuple[float, int, int]:
     return p95, queries, response.content.count(b"agreement-list-row")
 
 
+def deliver_chunk(items: list[tuple[str, str]]) -> list[int]:
+    """One worker process: deliver its share of events through the real inbound path."""
+    codes = []
+    for event_id, number in items:
+        result = deliver_agreement_event(
+            {
+                "event_id": event_id,
+                "type": "activated",
+                "issuer": ORGNR,
+                "branch": "MAIN",
+                "customer_reference": number,
+            }
+        )
+        codes.append(result.status_code)
+    connection.close()
+    return codes
+
+
 def main() -> None:
     call_command("migrate", verbosity=0)
     company, branch = build()
@@ -206,23 +230,20 @@ def main() -> None:
         .values_list("number", flat=True)[:N_EVENTS]
     )
     run = int(time.time())
+
+    # Like N web workers receiving the network's webhooks: N processes, each with its own
+    # database connection, deliver concurrently (PostgreSQL shares WAL flushes between them).
+    connection.close()
+    items = [(f"bench-{run}-{i}", number) for i, number in enumerate(numbers)]
+    chunks = [items[i::WORKERS] for i in range(WORKERS)]
     started = time.perf_counter()
-    failures = 0
-    for i, number in enumerate(numbers):
-        result = deliver_agreement_event(
-            {
-                "event_id": f"bench-{run}-{i}",
-                "type": "activated",
-                "issuer": ORGNR,
-                "branch": "MAIN",
-                "customer_reference": number,
-            }
-        )
-        failures += result.status_code != 200
+    with get_context("fork").Pool(WORKERS) as pool:
+        codes = [code for part in pool.map(deliver_chunk, chunks) for code in part]
     elapsed = time.perf_counter() - started
+    failures = sum(code != 200 for code in codes)
     rate = len(numbers) / elapsed
     active = ConsumerAgreement.objects.filter(branch=branch, status="ACTIVE").count()
-    print(f"agreement_events_failed: {failures} (active now: {active})")
+    print(f"agreement_events_failed: {failures} (active now: {active}, workers: {WORKERS})")
     AgreementRequest.objects.filter(agreement__branch=branch).delete()
     if not ok or failures:
         print("TARGET MISSED", file=sys.stderr)

@@ -132,3 +132,46 @@ def test_support_searches_and_filters_the_agreement_list(
     # Bad input: a status that does not exist is named as an error, not silently applied.
     page.goto("/agreements/?status=BOGUS")
     expect(page.locator("#id_status").locator("..").locator(".invalid-feedback")).to_be_visible()
+
+
+def test_swedish_consumer_joins_and_cancels_on_the_onboarding_page(page, company_se):
+    from .conftest import FUI, activate_sweden
+
+    activate_sweden(company_se.branches.get())
+    make_customer(company=company_se, number="20001", name="Sven", national_id="198112289874")
+    page.goto(f"/simulator/consumers/onboarding/{FUI}/")
+    expect(page.get_by_test_id("simulated-badge")).to_be_visible()
+    # Bad input first: not a personal identity number.
+    page.fill("#id_join-ssn", "12345")
+    page.get_by_role("button", name="Join").click()
+    expect(page.get_by_test_id("fmi-join")).to_contain_text("10 or 12 digits")
+    page.fill("#id_join-ssn", "811228-9874")
+    page.select_option("#id_join-bank_id", "SHB")
+    page.get_by_role("button", name="Join").click()
+    expect(page.get_by_test_id("fmi-list")).to_contain_text("198112289874.SHB.SE")
+    agreement = ConsumerAgreement.objects.get()
+    assert (agreement.status, agreement.reference) == ("ACTIVE", "198112289874.SHB.SE")
+    page.get_by_test_id("fmi-cancel").click()
+    expect(page.locator(".alert-success")).to_contain_text("cancelled")
+    agreement.refresh_from_db()
+    assert agreement.status == "DELETED"
+
+
+def test_jtta_directory_entry_then_check_now(page, login, accountant_no, norwegian_setup):
+    customer = norwegian_setup
+    login(accountant_no)
+    page.goto("/simulator/consumers/efaktura/")
+    page.fill("#id_national_id", "123")
+    page.fill("#id_name", "Kari Nordmann")
+    page.get_by_role("button", name="Add").click()
+    expect(page.get_by_test_id("receiver-form")).to_contain_text("11 digits")
+    page.fill("#id_national_id", "")
+    page.fill("#id_mobile", "912 34 567")
+    page.fill("#id_postcode", "0155")
+    page.get_by_role("button", name="Add").click()
+    expect(page.get_by_test_id("receiver-table")).to_contain_text("+4791234567")
+    page.goto(f"/agreements/customer/{customer.pk}/")
+    page.get_by_test_id("check-now").click()
+    expect(page.get_by_test_id("agreement-status")).to_have_text("ACTIVE")
+    expect(page.get_by_test_id("agreement-source")).to_have_text("Ja takk til alle (JTTA)")
+    expect(page.get_by_test_id("agreement-history")).to_contain_text("mobile, name, postcode")

@@ -259,3 +259,40 @@ def test_swedish_customer_gets_no_request(customer_se, admin_se):
         services.request_agreements_for_customer(
             customer=customer_se, acting_user=admin_se, current_branch=None
         )
+
+
+def test_sweeper_requeues_lost_and_fails_stuck_requests(customer_no, main_branch, accountant_no):
+    from agreements import tasks
+
+    [lost] = services.request_agreements_for_customer(
+        customer=customer_no, acting_user=accountant_no, current_branch=main_branch
+    )
+    # A fresh queued request is left alone (its task may still be on the way).
+    assert tasks.sweep_agreement_requests() == 0
+    AgreementRequest.objects.filter(pk=lost.pk).update(
+        created_at=timezone.now() - timedelta(minutes=6)
+    )
+    assert tasks.sweep_agreement_requests() == 1
+    lost.refresh_from_db()
+    assert lost.status == "sent"
+    assert OutboundMessage.objects.count() == 1
+    # A request stuck in SENDING has an unknown outcome: failed, never sent again.
+    stuck = AgreementRequest.objects.create(
+        agreement=lost.agreement, channel="sms", recipient="+4791234567", status="sending"
+    )
+    AgreementRequest.objects.filter(pk=stuck.pk).update(
+        created_at=timezone.now() - timedelta(minutes=16)
+    )
+    assert tasks.sweep_agreement_requests() == 1
+    stuck.refresh_from_db()
+    assert stuck.status == "failed"
+    assert "outcome unknown" in stuck.error
+    assert OutboundMessage.objects.count() == 1
+    agreement = ConsumerAgreement.objects.get()
+    assert agreement.status == "ERROR"
+    assert tasks.sweep_agreement_requests() == 0
+
+
+def test_request_sweeper_is_scheduled(settings):
+    tasks_scheduled = [entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()]
+    assert "agreements.tasks.sweep_agreement_requests" in tasks_scheduled

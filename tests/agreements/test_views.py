@@ -311,3 +311,46 @@ def test_warning_is_per_branch(company_no, customer_no, main_branch):
     assert render_warning(customer_no, main_branch).strip() == ""
     assert "No agreement" in render_warning(customer_no, elsewhere)
     assert render_warning(customer_no, None).strip() == ""
+
+
+def test_tab_is_registered_on_the_customer_screen(client, support_no, customer_no, main_branch):
+    from b2cportal.customers.tabs import CUSTOMER_DETAIL_TABS
+
+    templates = [template for _label, template in CUSTOMER_DETAIL_TABS]
+    assert templates.count("agreements/customer_tab.html") == 1
+    make_agreement(customer=customer_no, branch=main_branch, status="REQUEST_SENT")
+    client.force_login(support_no)
+    response = client.get(reverse("customers:detail", args=[customer_no.pk]))
+    content = response.content.decode()
+    assert 'data-testid="agreements-tab"' in content
+    assert 'data-status="REQUEST_SENT"' in content
+    assert 'data-testid="agreement-warning"' in content
+
+
+def test_swedish_customer_tab_lists_fmi_agreement(client, support_se, customer_se, sweden_branch):
+    make_agreement(
+        customer=customer_se,
+        branch=sweden_branch,
+        network="SE_BANK",
+        status="ACTIVE",
+        reference="198112289874.NB.SE",
+        source="fmi_onboarding",
+    )
+    client.force_login(support_se)
+    response = client.get(reverse("agreements:customer", args=[customer_se.pk]))
+    content = response.content.decode()
+    assert "198112289874.NB.SE" in content
+    assert "Bank e-invoice via FMI (Sweden)" in content
+    assert 'data-testid="send-request"' not in content  # Sweden: consumers join in their bank
+
+
+def test_wanted_filter_also_counts_customers_without_any_agreement(
+    client, support_no, company_no, populated
+):
+    make_customer(company=company_no, number="20099", name="Never Asked", einvoice_norway=True)
+    client.force_login(support_no)
+    response = client.get(reverse("agreements:list"), {"wanted_without_active": "on"})
+    assert response.context["without_agreement"] == 1
+    assert b"1 customer wants e-invoice (Norway) but has no agreement at all yet." in (
+        response.content
+    )
