@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from agreements.services import handle_customer_saved
 from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_required, has_role
 
 from .forms import CustomerFilterForm, CustomerForm
@@ -100,6 +101,20 @@ def customer_edit(request, pk: int):
         )
         if saved is not None:
             messages.success(request, _("Customer %(customer)s saved.") % {"customer": saved})
+            # The screen composes the two apps (DESIGN §2): customers cannot call agreements
+            # from its services, so the view asks for the agreement request after the save.
+            sent = handle_customer_saved(
+                customer=saved, acting_user=request.user, current_branch=request.branch
+            )
+            for agreement_request in sent:
+                messages.info(
+                    request,
+                    _("E-invoice agreement request sent by %(channel)s to %(recipient)s.")
+                    % {
+                        "channel": agreement_request.get_channel_display(),
+                        "recipient": agreement_request.recipient,
+                    },
+                )
             return redirect(saved)
     return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
 

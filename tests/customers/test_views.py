@@ -285,3 +285,29 @@ def test_screens_follow_the_users_language_and_locale(
         )
     assert expected in detail
     assert date_sep in expected
+
+
+def test_enabling_einvoice_sends_one_agreement_request_by_sms(
+    client, accountant_no, company_no, django_capture_on_commit_callbacks
+):
+    from agreements.models import AgreementRequest, ConsumerAgreement
+    from b2cportal.companies.models import NorwayB2CActivation
+
+    branch = company_no.branches.get(is_main_office=True)
+    NorwayB2CActivation.objects.create(branch=branch, status="active")
+    customer = make_customer(company=company_no, number="900")
+    client.force_login(accountant_no)
+    url = reverse("customers:edit", args=[customer.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url, _form(einvoice_norway="on", phone_2="+47 412 34 567"), follow=True
+        )
+    assert "agreement request sent by SMS to +4741234567" in response.content.decode()
+    request = AgreementRequest.objects.get()
+    assert request.channel == "sms"
+    assert ConsumerAgreement.objects.get(customer=customer).status == "REQUEST_SENT"
+
+    # Saving again while the request is open does not message the consumer again.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, _form(einvoice_norway="on", phone_2="+47 412 34 567"))
+    assert AgreementRequest.objects.count() == 1
