@@ -44,6 +44,9 @@ check: setup
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 
+# Benchmarks measure against the real services: PostgreSQL and (for sending) Redis.
+bench: export DATABASE_URL ?= $(TEST_DATABASE_URL)
+bench: export CELERY_BROKER_URL ?= $(TEST_BROKER_URL)
 bench: setup
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
 

@@ -21,6 +21,7 @@ from b2cportal.companies.permissions import (
     company_member_required,
     has_role,
 )
+from b2cportal.csv_export import csv_cell
 from b2cportal.customers.models import Customer
 from b2cportal.network.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
 
@@ -120,15 +121,6 @@ def agreement_list(request):
     )
 
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: object) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection advice)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 class _Echo:
     def write(self, value):
         return value
@@ -169,7 +161,7 @@ def agreement_export(request):
         for row in rows:
             *cells, updated = row
             cells.append(timezone.localtime(updated).isoformat(timespec="seconds"))
-            yield writer.writerow([neutralise(c) for c in cells])
+            yield writer.writerow([csv_cell(c) for c in cells])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="agreements.csv"'

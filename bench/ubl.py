@@ -21,6 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "b2cportal.settings")
 
+# Like every benchmark here, measure on the production database engine.
+if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+    sys.exit("bench/ubl.py needs DATABASE_URL pointing at PostgreSQL")
+
 import django
 
 django.setup()

@@ -10,11 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 from b2cportal.companies.models import Branch, Company
 from b2cportal.customers.models import Customer
+from b2cportal.validators import validate_xml_text
 
 from .calc import STANDARD_RATES
 from .models import DeliveryStatus, InvoiceKind, InvoiceStatus, Unit, VatCategory
 from .services import LineInput, vat_problem
-from .validators import validate_xml_text
 
 OFFERED_CATEGORIES = [
     (VatCategory.STANDARD.value, VatCategory.STANDARD.label),

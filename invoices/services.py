@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from b2cportal.companies.models import Branch, Company
 from b2cportal.customers.models import Customer
+from b2cportal.validators import first_xml_illegal
 
 from .calc import STANDARD_RATES, ZERO, compute_totals, line_amount
 from .models import (
@@ -24,7 +25,6 @@ from .models import (
     InvoiceStatus,
     VatCategory,
 )
-from .validators import first_xml_illegal
 
 
 class InvoiceError(Exception):

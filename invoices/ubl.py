@@ -3,7 +3,7 @@
 `build_ubl(invoice)` takes an Invoice (or a ready `DocumentSnapshot`) and returns the XML bytes.
 The builder works on a plain dataclass snapshot so it needs no database, is fast in bulk runs and
 is easy to test. Every text goes through lxml, which escapes it; text that XML cannot carry raises
-`UblError` naming the field (forms refuse such text earlier, see `invoices.validators`).
+`UblError` naming the field (forms refuse such text earlier, see `b2cportal.validators`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from decimal import Decimal
 
 from lxml import etree
 
+from b2cportal.validators import first_xml_illegal
+
 from .calc import Totals, compute_totals, line_amount
-from .validators import first_xml_illegal
 
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PROFILE_ID = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"

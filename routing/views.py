@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_required
 from b2cportal.companies.selectors import branches_of
+from b2cportal.csv_export import csv_cell
 from invoices.models import Invoice, InvoiceStatus
 
 from . import selectors, services
@@ -150,12 +151,6 @@ def bulk_status(request, pk: int):
     return JsonResponse(selectors.bulk_progress(bulk=_bulk(request, pk)))
 
 
-def _csv_safe(value) -> str:
-    """Spreadsheet formula injection: prefix cells a spreadsheet would evaluate."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @company_member_required(roles=ANY_ROLE)
 def billing(request):
     branches = branches_of(company=request.company)
@@ -179,9 +174,9 @@ def billing(request):
         for row in rows:
             writer.writerow(
                 [
-                    _csv_safe(request.company.name),
+                    csv_cell(request.company.name),
                     f"{month:%Y-%m}",
-                    _csv_safe(f"{row['branch__branch_id']} {row['branch__name']}"),
+                    csv_cell(f"{row['branch__branch_id']} {row['branch__name']}"),
                     row["billing_action"],
                     row["count"],
                 ]

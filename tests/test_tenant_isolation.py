@@ -293,9 +293,12 @@ def test_support_cannot_change_customers(client, company_no, support_no):
     assert client.post(edit, {"name": "x"}).status_code == 403
 
 
-def test_accountant_has_no_admin_settings_access(client, company_no, accountant_no):
-    """Settings are edited by administrators; today they live in the Django admin only."""
-    client.force_login(accountant_no)
-    response = client.get(reverse("admin:companies_customerledgerpreferences_changelist"))
-    assert response.status_code == 302
-    assert "/admin/login/" in response["Location"]
+def test_accountant_and_support_cannot_change_settings(
+    client, company_no, accountant_no, support_no
+):
+    """Settings screens are read-only for everyone but administrators (a POST is refused)."""
+    for user in (accountant_no, support_no):
+        client.force_login(user)
+        for name in ("companies:autoinvoice", "companies:ledger"):
+            assert client.get(reverse(name)).status_code == 200
+            assert client.post(reverse(name), {}).status_code == 403, (name, user)

@@ -1,4 +1,4 @@
-"""Input checks shared by forms: text that would make an XML document invalid is refused early.
+"""Input checks shared by every app's forms: text that would break an XML document is refused early.
 
 XML 1.0 allows tab, newline, carriage return, U+0020-U+D7FF, U+E000-U+FFFD and U+10000-U+10FFFF.
 Anything else (C0 control characters, lone surrogates, U+FFFE/U+FFFF) cannot be written into a
