@@ -36,6 +36,9 @@ NETWORK_WEBHOOK_SECRET = (
 )
 # Which delivery network adapter to use; `simulated` is the local, database-backed network.
 NETWORK_ADAPTER = env("NETWORK_ADAPTER", default="simulated")
+# Agreement-request SMS: through the (simulated) network by default; console/file in development.
+SMS_BACKEND = env("SMS_BACKEND", default="agreements.sms.NetworkSmsBackend")
+SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=VAR_DIR / "sms")
 # Public base URL used in links sent by email/SMS (terms acceptance, agreement requests).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # Simulated network: seconds until it confirms a Norwegian (AutoInvoice B2C) / Swedish (B2CSE)
