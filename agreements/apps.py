@@ -11,6 +11,7 @@ class AgreementsConfig(AppConfig):
             "label": _("Agreements"),
             "icon": "bi-patch-check",
             "roles": ("administrator", "accountant", "support"),
+            "order": 40,
         }
     ]
 

@@ -166,8 +166,12 @@ PRINT_SPOOL_DIR = env.path("PRINT_SPOOL_DIR", default=VAR_DIR / "print-spool")
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="filemail://" + str(VAR_DIR / "mail"))
-vars().update(EMAIL_CONFIG)
+# Without EMAIL_URL, every email is written as a file to var/mail/ (nothing leaves the machine).
+if env("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="b2cportal <no-reply@b2cportal.local>")
 
 # Official compiled EN 16931 and Peppol BIS 3 rules (XSLT 2.0); empty disables rule checks.

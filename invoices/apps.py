@@ -11,6 +11,7 @@ class InvoicesConfig(AppConfig):
             "label": _("Invoices"),
             "icon": "bi-receipt",
             "roles": ("administrator", "accountant", "support"),
+            "order": 20,
         }
     ]
 

@@ -11,18 +11,21 @@ class RoutingConfig(AppConfig):
             "label": _("Send to AutoInvoice"),
             "icon": "bi-send",
             "roles": ("administrator", "accountant"),
+            "order": 30,
         },
         {
             "url": "routing:billing",
             "label": _("Billing report"),
             "icon": "bi-cash-coin",
             "roles": ("administrator", "accountant", "support"),
+            "order": 60,
         },
         {
             "url": "simulator_deliveries:index",
             "label": _("Network simulator: received documents"),
             "icon": "bi-inbox",
             "roles": ("administrator", "accountant", "support"),
+            "group": "simulator",
         },
     ]
 

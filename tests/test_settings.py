@@ -75,3 +75,29 @@ def test_startup_fails_without_the_network_secret_in_production():
 def test_debug_runs_without_any_secrets():
     result = _manage("check", DJANGO_DEBUG="1")
     assert result.returncode == 0, result.stderr
+
+
+def test_without_email_url_mail_is_written_under_var_mail():
+    result = _manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.EMAIL_FILE_PATH)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()) == ROOT / "var" / "mail"
+
+
+def test_email_url_switches_to_smtp():
+    result = _manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.EMAIL_BACKEND, settings.EMAIL_HOST)",
+        EMAIL_URL="smtp+tls://user:pw@mail.example.com:587",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.core.mail.backends.smtp.EmailBackend",
+        "mail.example.com",
+    ]

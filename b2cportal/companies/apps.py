@@ -12,6 +12,7 @@ class CompaniesConfig(AppConfig):
             "label": _("Settings"),
             "icon": "bi-gear",
             "roles": ("administrator", "accountant", "support"),
+            "order": 90,
         },
     ]
 

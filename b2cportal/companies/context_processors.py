@@ -1,18 +1,29 @@
 from django.apps import apps
 
+# Items without an "order" sit between the daily screens and Settings.
+DEFAULT_ORDER = 50
+
 
 def tenancy(request):
-    """The current company/branch for the navbar, and the navigation the apps register."""
+    """The current company/branch for the navbar, and the navigation the apps register.
+
+    Apps declare `nav_items` on their AppConfig. An item with `"group": "simulator"` goes into the
+    labelled *Network simulator* menu instead of the main bar.
+    """
     membership = getattr(request, "membership", None)
-    nav = []
+    items = []
     if membership is not None:
         for config in apps.get_app_configs():
-            for item in getattr(config, "nav_items", ()):
-                if membership.role in item["roles"]:
-                    nav.append(item)
+            items.extend(
+                item
+                for item in getattr(config, "nav_items", ())
+                if membership.role in item["roles"]
+            )
+    items.sort(key=lambda item: item.get("order", DEFAULT_ORDER))
     return {
         "current_membership": membership,
         "current_company": getattr(request, "company", None),
         "current_branch": getattr(request, "branch", None),
-        "nav_items": nav,
+        "nav_items": [item for item in items if not item.get("group")],
+        "simulator_nav_items": [item for item in items if item.get("group") == "simulator"],
     }

@@ -12,6 +12,7 @@ class CustomersConfig(AppConfig):
             "label": _("Customers"),
             "icon": "bi-people",
             "roles": ("administrator", "accountant", "support"),
+            "order": 10,
         }
     ]
 

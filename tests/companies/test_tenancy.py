@@ -58,3 +58,33 @@ def test_login_locks_out_after_repeated_failures(client, accountant_no):
     response = client.post(reverse("login"), {"username": "accountant_no", "password": "pw"})
     assert response.status_code == 429
     assert b"Too many failed login attempts" in response.content
+
+
+def test_forbidden_page_keeps_the_layout_and_speaks_the_users_language(client, support_no):
+    client.force_login(support_no)
+    client.post(reverse("set_language"), {"language": "nb", "next": "/"})
+    response = client.get(reverse("customers:create"))
+    assert response.status_code == 403
+    assert b'data-testid="error-403"' in response.content
+    assert "Ikke tillatt" in response.content.decode()
+    assert b'data-testid="company-switcher"' in response.content
+
+
+def test_navigation_order_and_the_labelled_simulator_menu(client, accountant_no):
+    client.force_login(accountant_no)
+    context = client.get(reverse("home")).context
+    assert [item["url"] for item in context["nav_items"]] == [
+        "customers:list",
+        "invoices:list",
+        "routing:bulk",
+        "agreements:list",
+        "routing:billing",
+        "companies:autoinvoice",
+    ]
+    simulator = {item["url"] for item in context["simulator_nav_items"]}
+    assert simulator == {
+        "network:activations",
+        "simulator_consumers:index",
+        "simulator_deliveries:index",
+    }
+    assert b'data-testid="simulator-menu"' in client.get(reverse("home")).content

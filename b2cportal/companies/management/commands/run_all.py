@@ -6,6 +6,7 @@ over an SQLite file, which needs no server). Ctrl-C stops all three.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -24,6 +25,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, addrport: str, concurrency: int, **options):
         celery = [sys.executable, "-m", "celery", "-A", "b2cportal"]
+        # Links in emails and SMS must point at this server unless SITE_URL says otherwise.
+        os.environ.setdefault("SITE_URL", f"http://{addrport}")
         children = [
             subprocess.Popen(
                 [*celery, "worker", "--loglevel=INFO", f"--concurrency={concurrency}"]
@@ -39,6 +42,9 @@ class Command(BaseCommand):
             f"Database: {settings.DATABASES['default']['ENGINE']} "
             f"{settings.DATABASES['default']['NAME']}"
         )
+        self.stdout.write(f"Links in emails and SMS use {os.environ['SITE_URL']}")
+        if getattr(settings, "EMAIL_FILE_PATH", None):
+            self.stdout.write(f"Emails are written as files to {settings.EMAIL_FILE_PATH}/")
         self.stdout.write("Demo logins (password 'demo'): see the list printed by seed_demo.\n")
         web = subprocess.Popen([sys.executable, "manage.py", "runserver", addrport, "--noreload"])
         children.append(web)
