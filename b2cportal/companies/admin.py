@@ -37,6 +37,13 @@ class CompanyAdmin(TenantScopedAdmin):
     readonly_fields = ["created_at", "updated_at"]
     inlines = [BranchInline]
 
+    def has_add_permission(self, request):
+        """A company's staff administer their own company; only superusers create companies."""
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
     def get_queryset(self, request):
         # The company is the tenant itself: scope by its own memberships.
         queryset = admin.ModelAdmin.get_queryset(self, request)
@@ -93,10 +100,26 @@ class AutoInvoiceSettingsAdmin(TenantScopedAdmin):
 
 
 class _ActivationAdmin(TenantScopedAdmin):
+    """Activations move only through the activation flow (settings screen + network).
+
+    Company staff may look but not touch: setting a status here would skip the terms
+    acceptance or the register check. Superusers (our support) may still change an existing
+    row, e.g. to switch on agreement capture, which the seed says only support can do.
+    """
+
     company_path = "branch__company"
     list_select_related = ["branch__company"]
     search_fields = ["branch__name", "branch__branch_id", "branch__company__name"]
     list_filter = ["status"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     @admin.display(description=_("company"), ordering="branch__company__name")
     def company_name(self, obj):
@@ -131,6 +154,15 @@ class ReceivingAccountInline(admin.TabularInline):
     model = SwedenReceivingAccount
     extra = 0
 
+    def has_add_permission(self, request, obj=None):
+        return False  # added on the B2CSE screen, which checks the 99-per-FUI limit
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(SwedenB2CActivation)
 class SwedenB2CActivationAdmin(_ActivationAdmin):
@@ -161,6 +193,15 @@ class SwedenReceivingAccountAdmin(TenantScopedAdmin):
     list_select_related = ["activation__branch__company"]
     search_fields = ["account_number", "activation__fui"]
     readonly_fields = ["created_at"]
+
+    def has_add_permission(self, request):
+        return False  # added on the B2CSE screen, which checks the 99-per-FUI limit
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -229,3 +229,31 @@ def test_staff_add_forms_offer_no_foreign_choices(client, demo, model):
     assert response.status_code in (200, 403)
     assert demo.companies["SE"].name.encode() not in response.content
     assert b"STO Stockholm" not in response.content  # the Swedish company's branch
+
+
+# --- Activation rules cannot be skipped in the admin ----------------------------------------
+
+
+def test_staff_cannot_set_an_activation_status_or_create_one(client, company_no):
+    from b2cportal.companies.models import NorwayB2CActivation
+
+    branch = company_no.branches.get(is_main_office=True)
+    activation = NorwayB2CActivation.objects.create(branch=branch, status="awaiting_terms")
+    staff = make_staff(company=company_no)
+    client.force_login(staff)
+    change = reverse("admin:companies_norwayb2cactivation_change", args=[activation.pk])
+    assert client.get(change).status_code == 200  # may look
+    client.post(change, {"status": "active"})
+    activation.refresh_from_db()
+    assert activation.status == "awaiting_terms"
+    assert client.get(reverse("admin:companies_swedenb2cactivation_add")).status_code == 403
+    assert client.get(reverse("admin:companies_swedenreceivingaccount_add")).status_code == 403
+
+
+def test_only_superusers_create_companies(client, company_no, django_user_model):
+    staff = make_staff(company=company_no)
+    client.force_login(staff)
+    assert client.get(reverse("admin:companies_company_add")).status_code == 403
+    superuser = django_user_model.objects.create_superuser("root", password="pw")
+    client.force_login(superuser)
+    assert client.get(reverse("admin:companies_company_add")).status_code == 200
