@@ -48,7 +48,7 @@ def _endpoint(customer, ssn: str) -> str:
     return ssn
 
 
-def _no_agreement_statuses(invoices: list[Invoice]) -> dict[tuple[int, int], str]:
+def no_agreement_statuses(invoices: list[Invoice]) -> dict[tuple[int, int], str]:
     """(customer id, branch id) -> status of the live Norwegian eFaktura agreement."""
     customer_ids = {i.customer_id for i in invoices}
     if not customer_ids:
@@ -94,7 +94,7 @@ def load_route_inputs_bulk(
     for fui in fuis:
         fmi |= {(s, fui) for s in network.lookup_fmi(se_ssns, fui)} if se_ssns else set()
     mailboxes = network.lookup_mailboxes(se_ssns) if se_ssns else {}
-    agreements = _no_agreement_statuses([i for i in invoices if i.company.country == "NO"])
+    agreements = no_agreement_statuses([i for i in invoices if i.company.country == "NO"])
 
     result: dict[int, RouteInputs] = {}
     for invoice in invoices:
