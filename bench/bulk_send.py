@@ -213,7 +213,9 @@ def scratch_dir():
     folder = Path(tempfile.mkdtemp(prefix="bench-spool-", dir=tempfile.gettempdir()))
     saved = {key: os.environ.get(key) for key in ("PRINT_SPOOL_DIR", "EMAIL_URL")}
     os.environ["PRINT_SPOOL_DIR"] = str(folder)
-    os.environ["EMAIL_URL"] = "filemail://" + str(folder / "mail")
+    # Three slashes plus the absolute path: "filemail:///tmp/..." would parse as the relative
+    # path "tmp/..." and land the mail files in the repository (the workers' cwd).
+    os.environ["EMAIL_URL"] = "filemail:///" + str(folder / "mail")
     try:
         yield folder
     finally:

@@ -7,6 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import environ
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +47,9 @@ def test_scratch_folder_is_in_the_temp_dir_and_removed_even_on_error(bench, monk
         assert folder.parent == Path(tempfile.gettempdir())
         assert ROOT not in folder.parents
         assert os.environ["PRINT_SPOOL_DIR"] == str(folder)
-        assert os.environ["EMAIL_URL"] == f"filemail://{folder / 'mail'}"
+        # What the workers' settings make of it: the absolute mail folder inside the scratch.
+        email = environ.Env.email_url_config(os.environ["EMAIL_URL"])
+        assert email["EMAIL_FILE_PATH"] == str(folder / "mail")
         _fill(folder)
     assert not folder.exists()
     with pytest.raises(RuntimeError):
