@@ -9,12 +9,16 @@ Kivra), 25% Peppol businesses and 15% email or print (with PDF). Starts worker s
     CELERY_BROKER_URL=redis://127.0.0.1:6379/6 python bench/bulk_send.py [N]
 
 Environment: BENCH_WORKERS (processes, default 2), BENCH_CONCURRENCY (per process, default 2).
+The workers' mail files and print spool go to a scratch folder under the system temp dir
+(`tempfile.gettempdir()`), removed at the end whatever happens.
 The last line is `bulk_send_invoices_per_s: <number>`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,9 +32,6 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "b2cportal.settings"
-SPOOL = Path(tempfile.mkdtemp(prefix="bench-spool-"))
-os.environ["PRINT_SPOOL_DIR"] = str(SPOOL)
-os.environ.setdefault("EMAIL_URL", "filemail://" + str(SPOOL / "mail"))
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 
@@ -202,6 +203,30 @@ def seed(n: int) -> list:
     return [no, se]
 
 
+@contextlib.contextmanager
+def scratch_dir():
+    """A temp folder for the workers' print spool and mail files, always removed afterwards.
+
+    The workers inherit PRINT_SPOOL_DIR and EMAIL_URL from this process's environment, which is
+    restored on exit.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="bench-spool-", dir=tempfile.gettempdir()))
+    saved = {key: os.environ.get(key) for key in ("PRINT_SPOOL_DIR", "EMAIL_URL")}
+    os.environ["PRINT_SPOOL_DIR"] = str(folder)
+    # Three slashes plus the absolute path: "filemail:///tmp/..." would parse as the relative
+    # path "tmp/..." and land the mail files in the repository (the workers' cwd).
+    os.environ["EMAIL_URL"] = "filemail:///" + str(folder / "mail")
+    try:
+        yield folder
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def start_workers() -> list[subprocess.Popen]:
     env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_BROKER_URL": BROKER}
     procs = []
@@ -239,9 +264,6 @@ def main() -> None:
     import redis
 
     from b2cportal.celery import app
-    from invoices.models import Invoice
-    from routing import services
-    from routing.models import Delivery, DeliveryStatus
 
     redis.Redis.from_url(BROKER).flushdb()
     app.conf.task_always_eager = False
@@ -251,60 +273,69 @@ def main() -> None:
     connection.settings_dict.setdefault("TEST", {})["NAME"] = f"{original}_bulk_bench"
     bench_db = creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     procs: list[subprocess.Popen] = []
-    try:
-        print(f"seeding {N} invoices into {bench_db} ...", flush=True)
-        companies = seed(N)
-        procs = start_workers()
-        time.sleep(4)  # let the workers boot before the click
-        t0 = time.monotonic()
-        for company in companies:
-            ids = list(Invoice.objects.filter(company=company).values_list("pk", flat=True))
-            services.send_invoices(company=company, invoice_ids=ids, acting_user=None)
-        click_done = time.monotonic() - t0
-        final = [
-            DeliveryStatus.DELIVERED,
-            DeliveryStatus.SENT,
-            DeliveryStatus.FAILED,
-            DeliveryStatus.HELD,
-        ]
-        last_sweep = time.monotonic()
-        while Delivery.objects.filter(status__in=final).count() < N:
-            time.sleep(0.25)
-            if time.monotonic() - last_sweep > 30:  # what beat would do
-                services.sweep()
-                last_sweep = time.monotonic()
-            if time.monotonic() - t0 > 1800:
-                fail("did not finish within 30 minutes")
-        elapsed = time.monotonic() - t0
-        started = min(Delivery.objects.values_list("created_at", flat=True))
-        per_channel = Counter(Delivery.objects.values_list("channel", flat=True))
-        statuses = Counter(Delivery.objects.values_list("status", flat=True))
-        print(f"workers: {WORKERS} x {CONCURRENCY}; request (click) took {click_done:.2f}s")
-        print(f"statuses: {dict(statuses)}")
-        for error, count in Counter(
-            Delivery.objects.filter(status=DeliveryStatus.FAILED).values_list("error", flat=True)
-        ).most_common(5):
-            print(f"failed ({count}): {error[:200]}")
-        for channel, count in sorted(per_channel.items()):
-            last = max(
-                Delivery.objects.filter(channel=channel).values_list("completed_at", flat=True)
-            )
-            span = max((last - started).total_seconds(), 1e-6)
-            print(f"channel {channel}: {count} invoices, {count / span:.1f} invoices/s")
-        print(f"total: {N} invoices in {elapsed:.2f}s")
-        print(f"bulk_send_invoices_per_s: {N / elapsed:.1f}")
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        connection.close()
-        creation.destroy_test_db(original, verbosity=0)
-        redis.Redis.from_url(BROKER).flushdb()
+    with scratch_dir() as spool:
+        try:
+            run(spool, bench_db, procs)
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGTERM)
+            for proc in procs:
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+            connection.close()
+            creation.destroy_test_db(original, verbosity=0)
+            redis.Redis.from_url(BROKER).flushdb()
+
+
+def run(spool: Path, bench_db: str, procs: list[subprocess.Popen]) -> None:
+    """Seed, start the workers (appended to `procs` for the caller to stop), click, wait."""
+    from invoices.models import Invoice
+    from routing import services
+    from routing.models import Delivery, DeliveryStatus
+
+    print(f"scratch folder (removed at the end): {spool}", flush=True)
+    print(f"seeding {N} invoices into {bench_db} ...", flush=True)
+    companies = seed(N)
+    procs.extend(start_workers())
+    time.sleep(4)  # let the workers boot before the click
+    t0 = time.monotonic()
+    for company in companies:
+        ids = list(Invoice.objects.filter(company=company).values_list("pk", flat=True))
+        services.send_invoices(company=company, invoice_ids=ids, acting_user=None)
+    click_done = time.monotonic() - t0
+    final = [
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.SENT,
+        DeliveryStatus.FAILED,
+        DeliveryStatus.HELD,
+    ]
+    last_sweep = time.monotonic()
+    while Delivery.objects.filter(status__in=final).count() < N:
+        time.sleep(0.25)
+        if time.monotonic() - last_sweep > 30:  # what beat would do
+            services.sweep()
+            last_sweep = time.monotonic()
+        if time.monotonic() - t0 > 1800:
+            fail("did not finish within 30 minutes")
+    elapsed = time.monotonic() - t0
+    started = min(Delivery.objects.values_list("created_at", flat=True))
+    per_channel = Counter(Delivery.objects.values_list("channel", flat=True))
+    statuses = Counter(Delivery.objects.values_list("status", flat=True))
+    print(f"workers: {WORKERS} x {CONCURRENCY}; request (click) took {click_done:.2f}s")
+    print(f"statuses: {dict(statuses)}")
+    for error, count in Counter(
+        Delivery.objects.filter(status=DeliveryStatus.FAILED).values_list("error", flat=True)
+    ).most_common(5):
+        print(f"failed ({count}): {error[:200]}")
+    for channel, count in sorted(per_channel.items()):
+        last = max(Delivery.objects.filter(channel=channel).values_list("completed_at", flat=True))
+        span = max((last - started).total_seconds(), 1e-6)
+        print(f"channel {channel}: {count} invoices, {count / span:.1f} invoices/s")
+    print(f"total: {N} invoices in {elapsed:.2f}s")
+    print(f"bulk_send_invoices_per_s: {N / elapsed:.1f}")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,21 @@
 """The route decision: pure, explainable, and independent of the database.
 
-`decide_route(inputs)` walks the routing order of DESIGN §1 (the seeds' "How is the invoice
+`decide(inputs)` walks the routing order of DESIGN §1 (the seeds' "How is the invoice
 routed"): internal network → Peppol → (Sweden) operator network → Norway eFaktura / Sweden
 B2CSE (bank via FMI, then Billo, then Kivra) → fallback email/print. Every rule it checks lands
 in the trace with the inputs it looked at and its outcome, so the invoice screen can explain
 the choice before and after sending. All lookups are done beforehand by
-`routing.selectors.load_route_inputs`, which keeps this function testable with plain data.
+`routing.selectors.load_route_inputs`, which keeps this function testable with plain data;
+`routing.services.decide_route(invoice)` is the one-invoice entry point that loads them.
+
+Norway, *consumer route anyway* (seed 000, Customer ledger preferences): the invoice goes to the
+bank "provided that the customer accepts the e-invoicing agreement request within 3 days". So it
+is held only while that acceptance is still possible — the agreement is NEW (the agreements app
+creates it together with the queued request), REQUEST_SENT, or ACCEPTED (waiting for the bank to
+activate it). A REJECTED or DELETED agreement (declined, or blocked via JTTA), an ERROR (the
+request could not be delivered), or no agreement row at all (no request was ever queued: the
+agreements app writes the row in the same transaction that queues the request, so "none" never
+means "about to be sent") routes at once to email or print, and the trace says which.
 """
 
 from __future__ import annotations
@@ -21,6 +31,11 @@ from django.utils.translation import pgettext_lazy
 SE_B2C_MIN_DAYS_BEFORE_DUE = 3
 # Norway, consumer route anyway: the invoice waits this many days for the agreement.
 NO_HOLD_DAYS = 3
+# Agreement statuses under which the consumer can still accept within the hold: wait for them.
+NO_PENDING_AGREEMENT = frozenset({"NEW", "REQUEST_SENT", "ACCEPTED"})
+# Agreement statuses that end the wait at once (declined / blocked via JTTA / request failed).
+NO_DECLINED_AGREEMENT = frozenset({"REJECTED", "DELETED"})
+NO_FAILED_AGREEMENT = frozenset({"ERROR"})
 
 
 class Channel(models.TextChoices):
@@ -97,6 +112,12 @@ RULE_LABELS = {
     "no_service_active": _("Norway: AutoInvoice B2C service active"),
     "no_agreement": _("Norway: active eFaktura agreement"),
     "no_consumer_route_anyway": _('Norway: "consumer route" anyway'),
+    "no_agreement_pending": _("Norway: agreement request open, wait up to 3 days"),
+    "no_agreement_declined": _(
+        "Norway: agreement rejected or deleted (declined or blocked via JTTA), no wait"
+    ),
+    "no_agreement_error": _("Norway: agreement request failed (error), no wait"),
+    "no_agreement_missing": _("Norway: no agreement request exists, no wait"),
     "se_consumer": _("Sweden: consumer (B2CSE)"),
     "se_service_active": _("Sweden: B2CSE service active"),
     "se_ssn": _("Sweden: personal identity number (SSN) present"),
@@ -212,7 +233,7 @@ class _Walk:
         )
 
 
-def decide_route(inputs: RouteInputs) -> RouteDecision:
+def decide(inputs: RouteInputs) -> RouteDecision:
     """Pick the best channel for one invoice and explain every rule checked."""
     walk = _Walk(inputs)
     i = inputs
@@ -269,13 +290,28 @@ def _norway(walk: _Walk) -> RouteDecision | None:
         agreement_status=i.no_agreement_status or "",
     ):
         return walk.choose(Channel.EFAKTURA_NO)
-    if walk.check(
+    if not walk.check(
         "no_consumer_route_anyway",
         i.consumer_route_anyway,
         consumer_route_anyway=i.consumer_route_anyway,
     ):
+        return None
+    status = i.no_agreement_status or ""
+    if status in NO_PENDING_AGREEMENT:
+        walk.check("no_agreement_pending", True, agreement_status=status, hold_days=NO_HOLD_DAYS)
         return walk.choose(Channel.EFAKTURA_NO, hold=True, note="held for the agreement")
+    # Nothing left to wait for: the fallback runs now, and the trace names the reason.
+    walk.check(no_wait_rule(status), False, agreement_status=status)
     return None
+
+
+def no_wait_rule(status: str) -> str:
+    """The trace rule explaining why a Norwegian hold does not (or no longer) wait."""
+    if status in NO_DECLINED_AGREEMENT:
+        return "no_agreement_declined"
+    if status in NO_FAILED_AGREEMENT:
+        return "no_agreement_error"
+    return "no_agreement_missing"
 
 
 def _sweden(walk: _Walk) -> RouteDecision | None:
@@ -345,8 +381,16 @@ def rule_label(rule: str) -> str:
     return str(RULE_LABELS.get(rule, rule))
 
 
-def decide_after_hold(inputs: RouteInputs) -> RouteDecision:
-    """The hold expired without an active agreement: email if there is an address, else print."""
+def decide_after_hold(inputs: RouteInputs, *, expired: bool = True) -> RouteDecision:
+    """A hold ends without an active agreement: email if there is an address, else print.
+
+    `expired` is the three days running out; otherwise the agreement was declined, deleted or
+    failed while the invoice waited, and the trace says so instead.
+    """
     walk = _Walk(inputs)
-    walk.check("no_hold_expired", False, hold_days=NO_HOLD_DAYS)
+    if expired:
+        walk.check("no_hold_expired", False, hold_days=NO_HOLD_DAYS)
+    else:
+        status = inputs.no_agreement_status or ""
+        walk.check(no_wait_rule(status), False, agreement_status=status)
     return _fallback(walk)

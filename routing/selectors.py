@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from stdnum.no import fodselsnummer
@@ -14,10 +14,10 @@ from stdnum.se import personnummer
 from agreements.models import AgreementNetwork, AgreementStatus, ConsumerAgreement
 from b2cportal.companies.models import Company
 from b2cportal.network.adapter import get_network
-from invoices.models import Invoice
+from invoices.models import Invoice, InvoiceStatus
 
 from .decision import RouteInputs
-from .models import DONE_STATUSES, BulkSend, Delivery
+from .models import DONE_STATUSES, LIVE_STATUSES, BulkSend, Delivery
 
 
 def _related(obj, name: str):
@@ -48,7 +48,7 @@ def _endpoint(customer, ssn: str) -> str:
     return ssn
 
 
-def _no_agreement_statuses(invoices: list[Invoice]) -> dict[tuple[int, int], str]:
+def no_agreement_statuses(invoices: list[Invoice]) -> dict[tuple[int, int], str]:
     """(customer id, branch id) -> status of the live Norwegian eFaktura agreement."""
     customer_ids = {i.customer_id for i in invoices}
     if not customer_ids:
@@ -94,7 +94,7 @@ def load_route_inputs_bulk(
     for fui in fuis:
         fmi |= {(s, fui) for s in network.lookup_fmi(se_ssns, fui)} if se_ssns else set()
     mailboxes = network.lookup_mailboxes(se_ssns) if se_ssns else {}
-    agreements = _no_agreement_statuses([i for i in invoices if i.company.country == "NO"])
+    agreements = no_agreement_statuses([i for i in invoices if i.company.country == "NO"])
 
     result: dict[int, RouteInputs] = {}
     for invoice in invoices:
@@ -140,6 +140,49 @@ def load_route_inputs(invoice: Invoice) -> RouteInputs:
     """The route inputs of one invoice (constant number of queries)."""
     fresh = invoices_for_routing([invoice.pk]).get()
     return load_route_inputs_bulk([fresh])[fresh.pk]
+
+
+def sendable_invoices(*, company: Company) -> QuerySet[Invoice]:
+    """The company's invoices that may be sent: OPEN and without a live delivery."""
+    return (
+        Invoice.objects.filter(company=company, status=InvoiceStatus.OPEN)
+        .exclude(deliveries__status__in=LIVE_STATUSES)
+        .select_related("customer", "branch")
+        .order_by("issue_date", "number")
+    )
+
+
+def filter_sendable_invoices(
+    *,
+    company: Company,
+    branch=None,
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+    customer: str = "",
+    kind: str = "",
+) -> QuerySet[Invoice]:
+    """The bulk send's list: sendable invoices narrowed by the filter form's fields."""
+    rows = sendable_invoices(company=company)
+    if branch is not None:
+        rows = rows.filter(branch=branch)
+    if date_from:
+        rows = rows.filter(issue_date__gte=date_from)
+    if date_to:
+        rows = rows.filter(issue_date__lte=date_to)
+    if customer:
+        rows = rows.filter(Q(customer__number=customer) | Q(customer__name__icontains=customer))
+    if kind:
+        rows = rows.filter(kind=kind)
+    return rows
+
+
+def bulk_deliveries(*, bulk: BulkSend) -> QuerySet[Delivery]:
+    """One bulk send's rows with what its summary shows, in invoice number order."""
+    return (
+        Delivery.objects.filter(bulk_send=bulk)
+        .select_related("invoice", "invoice__customer")
+        .order_by("invoice__number")
+    )
 
 
 def deliveries_of(*, company: Company) -> QuerySet[Delivery]:

@@ -21,7 +21,7 @@ def sweep_deliveries() -> dict:
 
 @shared_task(ignore_result=True)
 def release_active_holds() -> int:
-    """Release held Norwegian invoices whose agreement became ACTIVE."""
+    """Settle Norwegian holds: ACTIVE agreement → bank; declined, deleted or failed → fallback."""
     return services.release_active_holds()
 
 

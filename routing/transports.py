@@ -30,9 +30,10 @@ from b2cportal.network.adapter import (
     get_network,
 )
 from invoices.models import Invoice
+from invoices.pdf import build_pdf
+from invoices.ubl import build_ubl
 
 from .decision import Channel, DocumentFormat
-from .documents import build_ubl, render_pdf
 from .models import Delivery, OutboundDocument
 
 
@@ -66,7 +67,7 @@ class Prepared:
 def prepare(delivery: Delivery, invoice: Invoice) -> Prepared:
     fmt = delivery.document_format
     ubl = build_ubl(invoice) if fmt in (DocumentFormat.UBL, DocumentFormat.PDF_AND_UBL) else None
-    pdf = render_pdf(invoice) if fmt in (DocumentFormat.PDF, DocumentFormat.PDF_AND_UBL) else None
+    pdf = build_pdf(invoice) if fmt in (DocumentFormat.PDF, DocumentFormat.PDF_AND_UBL) else None
     return Prepared(ubl=ubl, pdf=pdf)
 
 

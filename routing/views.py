@@ -6,7 +6,6 @@ import csv
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,11 +15,11 @@ from django.utils.translation import gettext as _
 from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_required
 from b2cportal.companies.selectors import branches_of
 from b2cportal.csv_export import csv_cell
-from invoices.models import Invoice, InvoiceStatus
+from invoices.models import Invoice
 
 from . import selectors, services
 from .forms import BillingReportForm, BulkFilterForm
-from .models import LIVE_STATUSES, BulkSend, Delivery
+from .models import BulkSend
 
 BULK_PAGE_SIZE = 200
 
@@ -71,27 +70,17 @@ def _confirm(request, invoice: Invoice, action: str):
 
 
 def _filtered(request, form: BulkFilterForm):
-    rows = (
-        Invoice.objects.filter(company=request.company, status=InvoiceStatus.OPEN)
-        .exclude(deliveries__status__in=LIVE_STATUSES)
-        .select_related("customer", "branch")
-        .order_by("issue_date", "number")
-    )
     if not form.is_valid():
-        return rows.none()
+        return Invoice.objects.none()
     data = form.cleaned_data
-    if data.get("branch"):
-        rows = rows.filter(branch=data["branch"])
-    if data.get("date_from"):
-        rows = rows.filter(issue_date__gte=data["date_from"])
-    if data.get("date_to"):
-        rows = rows.filter(issue_date__lte=data["date_to"])
-    if data.get("customer"):
-        term = data["customer"]
-        rows = rows.filter(Q(customer__number=term) | Q(customer__name__icontains=term))
-    if data.get("kind"):
-        rows = rows.filter(kind=data["kind"])
-    return rows
+    return selectors.filter_sendable_invoices(
+        company=request.company,
+        branch=data.get("branch"),
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+        customer=data.get("customer") or "",
+        kind=data.get("kind") or "",
+    )
 
 
 @company_member_required(roles=EDITORS)
@@ -133,12 +122,9 @@ def _bulk(request, pk: int) -> BulkSend:
 def bulk_detail(request, pk: int):
     bulk_send = _bulk(request, pk)
     progress = selectors.bulk_progress(bulk=bulk_send)
-    deliveries = (
-        Delivery.objects.filter(bulk_send=bulk_send)
-        .select_related("invoice", "invoice__customer")
-        .order_by("invoice__number")
+    page = Paginator(selectors.bulk_deliveries(bulk=bulk_send), 500).get_page(
+        request.GET.get("page")
     )
-    page = Paginator(deliveries, 500).get_page(request.GET.get("page"))
     return render(
         request,
         "routing/bulk_detail.html",

@@ -8,16 +8,13 @@ own traffic. The network layer knows no tenancy models: it reads `request.compan
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 
-from .models import InboxDocument, InboxKind
+from .models import InboxKind
+from .simulated.delivery import inbox_document, inbox_documents, print_spool_entries
 
 
 def _issuer(request) -> str:
@@ -29,14 +26,9 @@ def _issuer(request) -> str:
 
 @login_required
 def index(request):
-    issuer = _issuer(request)
     kind = request.GET.get("kind", "")
     recipient = (request.GET.get("recipient") or "").strip()
-    rows = InboxDocument.objects.filter(issuer_identifier=issuer).defer("content")
-    if kind in InboxKind.values:
-        rows = rows.filter(kind=kind)
-    if recipient:
-        rows = rows.filter(recipient=recipient)
+    rows = inbox_documents(issuer=_issuer(request), kind=kind, recipient=recipient)
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
     return render(
         request,
@@ -47,32 +39,13 @@ def index(request):
 
 @login_required
 def document(request, pk: int):
-    item = get_object_or_404(
-        InboxDocument.objects.filter(issuer_identifier=_issuer(request)), pk=pk
-    )
+    item = inbox_document(issuer=_issuer(request), pk=pk)
+    if item is None:
+        raise Http404
     return HttpResponse(bytes(item.content), content_type=item.content_type)
 
 
 @login_required
 def print_spool(request):
-    issuer = _issuer(request)
-    entries = []
-    root = Path(str(settings.PRINT_SPOOL_DIR))
-    if root.exists():
-        for manifest in sorted(root.glob("*/manifest.csv"), reverse=True)[:31]:
-            with open(manifest, newline="", encoding="utf-8") as handle:
-                for row in csv.reader(handle):
-                    if len(row) >= 8 and row[1] == issuer:
-                        entries.append(
-                            {
-                                "day": manifest.parent.name,
-                                "file": row[0],
-                                "number": row[2],
-                                "name": row[3],
-                                "address": row[4],
-                                "postcode": row[5],
-                                "city": row[6],
-                                "country": row[7],
-                            }
-                        )
-    return render(request, "network/deliveries/print_spool.html", {"entries": entries[:1000]})
+    entries = print_spool_entries(issuer=_issuer(request))
+    return render(request, "network/deliveries/print_spool.html", {"entries": entries})

@@ -110,3 +110,90 @@ def test_actions_menu_sends_to_autoinvoice(page, login, company_se, accountant_s
     page.click("[data-testid=tab-address]")
     assert page.inner_text("[data-testid=sending-channel]") == "Kivra"
     assert "Sweden: Kivra account" in page.inner_text("[data-testid=route-trace]")
+
+
+def test_print_spool_lists_the_printed_invoice_and_nothing_of_others(
+    page, login, company_no, company_se, accountant_no, accountant_se
+):
+    from routing import services
+
+    invoice = make_open_invoice(
+        company=company_no, address_line1="Storgata 9", postcode="0155", city="Oslo"
+    )
+    services.send_invoice(invoice=invoice, acting_user=accountant_no)
+    login(accountant_no)
+    page.goto("/simulator/deliveries/")
+    page.click("[data-testid=print-spool-link]")
+    assert page.locator(".simulated-badge").count() >= 1
+    row = page.inner_text("[data-testid=print-spool-row]")
+    assert invoice.number in row
+    assert "Storgata 9, 0155 Oslo" in row
+    # Bad input: another company looking at the spool sees none of it.
+    page.context.clear_cookies()
+    login(accountant_se)
+    page.goto("/simulator/deliveries/print-spool/")
+    assert page.locator("[data-testid=print-spool-row]").count() == 0
+    assert "The print spool is empty." in page.inner_text("[data-testid=print-spool]")
+    assert "Storgata 9" not in page.content()
+
+
+def test_simulator_document_page_shows_the_document_and_404_for_a_bad_id(
+    page, login, company_no, accountant_no
+):
+    from b2cportal.network.models import InboxDocument
+    from routing import services
+    from tests.factories import make_customer
+
+    from .builders import peppol
+
+    customer = make_customer(
+        company=company_no, kind="business", organisation_number="974760673", email="ap@firma.no"
+    )
+    peppol("974760673")
+    business = make_open_invoice(company=company_no, customer=customer)
+    services.send_invoice(invoice=business, acting_user=accountant_no)
+    item = InboxDocument.objects.get()
+    assert item.kind == "peppol"
+    login(accountant_no)
+    page.goto("/simulator/deliveries/")
+    page.click(f"[data-testid=sim-inbox-row] >> text={business.number}")
+    page.wait_for_url(f"**/simulator/deliveries/{item.pk}/document/")
+    assert business.number in page.content()
+    assert "Invoice" in page.content()
+    # Bad input: an id that is not ours (or does not exist) is a 404, not someone's document.
+    response = page.goto(f"/simulator/deliveries/{item.pk + 1000}/document/")
+    assert response.status == 404
+
+
+def test_poll_invoice_status_reconciles_an_unknown_delivery(
+    page, login, company_se, accountant_se, monkeypatch
+):
+    from routing import services
+    from routing.models import Delivery, DeliveryStatus
+
+    from .builders import activate, se_consumer_with
+
+    activate(company_se, se=True)
+    invoice = make_open_invoice(company=company_se, national_id=se_consumer_with(kivra=True))
+    never_sent = make_open_invoice(company=company_se, email="sven@example.se")
+    monkeypatch.setenv("SIMULATED_NETWORK_FAULT", "timeout_after_accept")
+    services.send_invoice(invoice=invoice, acting_user=accountant_se)
+    monkeypatch.delenv("SIMULATED_NETWORK_FAULT")
+    assert Delivery.objects.get(invoice=invoice).status == DeliveryStatus.UNKNOWN
+    login(accountant_se)
+    page.goto(f"/invoices/{invoice.pk}/")
+    assert page.inner_text("[data-testid=delivery-status]") == "Pending"
+    page.click("[data-testid=actions-menu]")
+    page.click("[data-testid=action-poll-status]")
+    assert "Status: Delivered" in page.inner_text(".alert-info")
+    assert page.inner_text("[data-testid=delivery-status]") == "Sent"
+    assert Delivery.objects.get(invoice=invoice).status == DeliveryStatus.DELIVERED
+    # Bad input: an invoice that was never sent offers nothing to poll (no dead button), and
+    # its poll page says it was not sent.
+    page.goto(f"/invoices/{never_sent.pk}/")
+    page.click("[data-testid=actions-menu]")
+    assert page.locator("[data-testid=action-poll-status]").count() == 0
+    page.goto(f"/routing/invoices/{never_sent.pk}/poll/")
+    assert page.inner_text("[data-testid=autoinvoice-status]") == "Not sent"
+    assert page.locator("[data-testid=poll-status]").count() == 0
+    assert not Delivery.objects.filter(invoice=never_sent).exists()

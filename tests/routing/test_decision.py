@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
-from routing.decision import BillingAction, Channel, DocumentFormat, RouteInputs, decide_route
+from routing.decision import BillingAction, Channel, DocumentFormat, RouteInputs, decide, rule_label
 
 NO_CONSUMER = {
     "country": "NO",
@@ -101,12 +102,62 @@ ROWS = [
             ("chosen:efaktura_no", "chosen"),
         ],
     ),
+    *[
+        (
+            f"NO consumer route anyway, agreement {status}: hold as eFaktura",
+            _row(NO_CONSUMER, no_agreement_status=status, consumer_route_anyway=True),
+            Channel.EFAKTURA_NO,
+            BillingAction.EINVOICE_BANK_B2C_NO,
+            True,
+            [
+                ("delivery_method", "passed"),
+                ("internal", "failed"),
+                ("peppol", "failed"),
+                ("no_consumer", "passed"),
+                ("no_service_active", "passed"),
+                ("no_agreement", "failed"),
+                ("no_consumer_route_anyway", "passed"),
+                ("no_agreement_pending", "passed"),
+                ("chosen:efaktura_no", "chosen"),
+            ],
+        )
+        # The consumer can still accept within the three days: wait.
+        for status in ("NEW", "REQUEST_SENT", "ACCEPTED")
+    ],
+    *[
+        (
+            f"NO consumer route anyway, agreement {status or 'none'}: email at once",
+            _row(NO_CONSUMER, no_agreement_status=status, consumer_route_anyway=True),
+            Channel.EMAIL,
+            BillingAction.EMAIL,
+            False,
+            [
+                ("delivery_method", "passed"),
+                ("internal", "failed"),
+                ("peppol", "failed"),
+                ("no_consumer", "passed"),
+                ("no_service_active", "passed"),
+                ("no_agreement", "failed"),
+                ("no_consumer_route_anyway", "passed"),
+                (rule, "failed"),
+                ("fallback_email", "passed"),
+                ("chosen:email", "chosen"),
+            ],
+        )
+        # Declined, blocked via JTTA, failed, or never requested: nothing to wait for.
+        for status, rule in (
+            ("REJECTED", "no_agreement_declined"),
+            ("DELETED", "no_agreement_declined"),
+            ("ERROR", "no_agreement_error"),
+            (None, "no_agreement_missing"),
+        )
+    ],
     (
-        "NO consumer route anyway holds as eFaktura",
-        _row(NO_CONSUMER, no_agreement_status="REQUEST_SENT", consumer_route_anyway=True),
-        Channel.EFAKTURA_NO,
-        BillingAction.EINVOICE_BANK_B2C_NO,
-        True,
+        "NO consumer route anyway, agreement REJECTED, no email: print at once",
+        _row(NO_CONSUMER, no_agreement_status="REJECTED", consumer_route_anyway=True, email=""),
+        Channel.PRINT,
+        BillingAction.PRINT,
+        False,
         [
             ("delivery_method", "passed"),
             ("internal", "failed"),
@@ -115,6 +166,25 @@ ROWS = [
             ("no_service_active", "passed"),
             ("no_agreement", "failed"),
             ("no_consumer_route_anyway", "passed"),
+            ("no_agreement_declined", "failed"),
+            ("fallback_email", "failed"),
+            ("fallback_print", "passed"),
+            ("chosen:print", "chosen"),
+        ],
+    ),
+    (
+        "NO consumer route anyway, agreement ACTIVE: bank, no hold",
+        _row(NO_CONSUMER, no_agreement_status="ACTIVE", consumer_route_anyway=True),
+        Channel.EFAKTURA_NO,
+        BillingAction.EINVOICE_BANK_B2C_NO,
+        False,
+        [
+            ("delivery_method", "passed"),
+            ("internal", "failed"),
+            ("peppol", "failed"),
+            ("no_consumer", "passed"),
+            ("no_service_active", "passed"),
+            ("no_agreement", "passed"),
             ("chosen:efaktura_no", "chosen"),
         ],
     ),
@@ -353,7 +423,7 @@ ROWS = [
     [pytest.param(r[1], r[2], r[3], r[4], r[5], id=r[0]) for r in ROWS],
 )
 def test_route_decision_table(inputs, channel, billing, hold, trace):
-    decision = decide_route(RouteInputs(**inputs))
+    decision = decide(RouteInputs(**inputs))
     assert decision.channel == channel
     assert decision.billing_action == billing
     assert decision.hold is hold
@@ -361,7 +431,7 @@ def test_route_decision_table(inputs, channel, billing, hold, trace):
 
 
 def test_no_channel_when_email_only_and_no_email():
-    decision = decide_route(
+    decision = decide(
         RouteInputs(country="NO", fallback_order="email_only", has_postal_address=True)
     )
     assert decision.channel is None
@@ -370,27 +440,45 @@ def test_no_channel_when_email_only_and_no_email():
 
 
 def test_trace_records_inputs():
-    decision = decide_route(RouteInputs(**_row(SE_CONSUMER, days_until_due=1)))
+    decision = decide(RouteInputs(**_row(SE_CONSUMER, days_until_due=1)))
     step = next(s for s in decision.trace if s.rule == "se_due_date")
     assert step.inputs == {"days_until_due": 1, "minimum": 3}
     assert decision.trace_json()[0]["rule"] == "delivery_method"
 
 
 def test_document_formats():
-    assert decide_route(RouteInputs(country="NO", has_postal_address=True)).document_format == (
+    assert decide(RouteInputs(country="NO", has_postal_address=True)).document_format == (
         DocumentFormat.PDF
     )
-    email = decide_route(RouteInputs(country="NO", email="a@b.no"))
+    email = decide(RouteInputs(country="NO", email="a@b.no"))
     assert email.document_format == DocumentFormat.PDF_AND_UBL
-    no_pdf = decide_route(RouteInputs(country="NO", email="a@b.no", do_not_send_pdf_by_email=True))
+    no_pdf = decide(RouteInputs(country="NO", email="a@b.no", do_not_send_pdf_by_email=True))
     assert no_pdf.document_format == DocumentFormat.UBL
 
 
 def test_trace_masks_a_consumers_national_id():
-    decision = decide_route(RouteInputs(**SE_CONSUMER))
+    decision = decide(RouteInputs(**SE_CONSUMER))
     step = next(s for s in decision.trace if s.rule == "peppol")
     assert step.inputs["endpoint_id"] == "19811218****"
-    business = decide_route(
-        RouteInputs(country="NO", customer_kind="business", endpoint_id="974760673")
-    )
+    business = decide(RouteInputs(country="NO", customer_kind="business", endpoint_id="974760673"))
     assert business.trace[1].inputs["endpoint_id"] == "974760673"
+
+
+def test_decline_trace_names_the_reason_in_the_users_language():
+    """The step that ends the wait is a labelled rule (translated), with the status as input."""
+    decision = decide(
+        RouteInputs(**_row(NO_CONSUMER, no_agreement_status="DELETED", consumer_route_anyway=True))
+    )
+    step = next(s for s in decision.trace if s.rule == "no_agreement_declined")
+    assert step.inputs == {"agreement_status": "DELETED"}
+    assert "JTTA" in rule_label("no_agreement_declined")
+    with translation.override("nb"):
+        assert rule_label("no_agreement_error").startswith("Norge:")
+
+
+def test_channel_labels_are_translated_at_runtime():
+    """Routing-specific (not in tests/test_translations.py): the compiled catalogue is used."""
+    with translation.override("sv"):
+        assert str(Channel.EMAIL.label) == "E-post"
+    with translation.override("nb"):
+        assert str(Channel.PRINT.label) == "Utskrift"

@@ -23,11 +23,25 @@ pytestmark = pytest.mark.django_db
 START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
 
 
-def _held_invoice(company, user, capture, **customer):
+def _agreement(invoice, status="REQUEST_SENT"):
+    from agreements.models import ConsumerAgreement
+
+    return ConsumerAgreement.objects.create(
+        customer=invoice.customer,
+        branch=invoice.branch,
+        network="NO_EFAKTURA",
+        status=status,
+        source="request_email",
+    )
+
+
+def _held_invoice(company, user, capture, agreement="REQUEST_SENT", **customer):
     activate(company, no=True, route_anyway=True)
     invoice = make_open_invoice(
         company=company, einvoice_norway=True, national_id=NO_FNRS[0], **customer
     )
+    if agreement:
+        _agreement(invoice, agreement)
     with capture(execute=True):
         delivery = services.send_invoice(invoice=invoice, acting_user=user)
     delivery.refresh_from_db()
@@ -186,18 +200,83 @@ def test_periodic_release_picks_up_agreement_turning_active(
         invoice, delivery = _held_invoice(
             company_no, accountant_no, django_capture_on_commit_callbacks, email="kari@example.no"
         )
-        agreement = ConsumerAgreement.objects.create(
-            customer=invoice.customer,
-            branch=invoice.branch,
-            network="NO_EFAKTURA",
-            status="REQUEST_SENT",
-            source="request_email",
-        )
+        assert delivery.status == DeliveryStatus.HELD
         assert services.release_active_holds() == 0
-        ConsumerAgreement.objects.filter(pk=agreement.pk).update(status="ACTIVE")
+        ConsumerAgreement.objects.filter(customer=invoice.customer).update(status="ACTIVE")
         with django_capture_on_commit_callbacks(execute=True):
             assert services.release_active_holds() == 1
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.DELIVERED
     assert delivery.channel == Channel.EFAKTURA_NO
     assert delivery.trace[-1]["rule"] == "no_hold_released"
+
+
+@pytest.mark.parametrize(
+    ("status", "rule"),
+    [
+        ("NEW", None),
+        ("REQUEST_SENT", None),
+        ("ACCEPTED", None),
+        ("REJECTED", "no_agreement_declined"),
+        ("DELETED", "no_agreement_declined"),
+        ("ERROR", "no_agreement_error"),
+        (None, "no_agreement_missing"),
+    ],
+)
+def test_send_holds_only_while_the_agreement_can_still_be_accepted(
+    status, rule, company_no, accountant_no, django_capture_on_commit_callbacks
+):
+    with time_machine.travel(START, tick=False):
+        invoice, delivery = _held_invoice(
+            company_no,
+            accountant_no,
+            django_capture_on_commit_callbacks,
+            agreement=status,
+            email="kari@example.no",
+        )
+    if rule is None:
+        assert delivery.status == DeliveryStatus.HELD
+        assert invoice.delivery_status == InvoiceDeliveryStatus.AWAITING_AGREEMENT
+        assert mail.outbox == []
+        return
+    # No three-day wait: email goes out at once, and the trace says why.
+    assert delivery.status == DeliveryStatus.DELIVERED
+    assert delivery.channel == Channel.EMAIL
+    assert delivery.hold_until is None
+    rules = [s["rule"] for s in delivery.trace]
+    assert rules[-3:] == [rule, "fallback_email", "chosen:email"]
+    assert next(s for s in delivery.trace if s["rule"] == rule)["inputs"] == {
+        "agreement_status": status or ""
+    }
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize("status", ["REJECTED", "DELETED", "ERROR"])
+def test_hold_ends_at_once_when_the_agreement_is_declined_or_fails(
+    status, company_no, accountant_no, django_capture_on_commit_callbacks
+):
+    from agreements.models import ConsumerAgreement
+
+    with time_machine.travel(START, tick=False):
+        invoice, delivery = _held_invoice(
+            company_no, accountant_no, django_capture_on_commit_callbacks, address_line1="Gata 1"
+        )
+        assert delivery.status == DeliveryStatus.HELD
+    # One hour later (not three days) the consumer declines, or JTTA blocks the issuer.
+    with time_machine.travel(START + datetime.timedelta(hours=1), tick=False):
+        ConsumerAgreement.objects.filter(customer=invoice.customer).update(status=status)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.release_active_holds() == 1
+    delivery.refresh_from_db()
+    assert (delivery.channel, delivery.status) == (Channel.PRINT, DeliveryStatus.DELIVERED)
+    assert delivery.billing_action == BillingAction.PRINT
+    expected = "no_agreement_error" if status == "ERROR" else "no_agreement_declined"
+    assert [s["rule"] for s in delivery.trace][-4:] == [
+        expected,
+        "fallback_email",
+        "fallback_print",
+        "chosen:print",
+    ]
+    assert "no_hold_expired" not in [s["rule"] for s in delivery.trace]
+    with time_machine.travel(START + datetime.timedelta(days=4), tick=False):
+        assert services.expire_holds() == 0

@@ -193,3 +193,33 @@ def test_route_inputs_are_loaded_in_constant_queries(company_se, django_assert_m
     assert inputs.fmi_active
     assert inputs.b2cse_active
     assert inputs.has_national_id
+
+
+def test_decide_route_takes_an_invoice_and_matches_the_pure_decision(company_no):
+    """Issue 6: `routing.services.decide_route(invoice)`; `decision.decide(inputs)` stays pure."""
+    from routing.decision import decide
+
+    invoice = make_open_invoice(company=company_no, email="kari@example.no")
+    decision = services.decide_route(invoice)
+    assert decision.channel == Channel.EMAIL
+    assert decision.trace_json() == decide(load_route_inputs(invoice)).trace_json()
+
+
+def test_documents_come_from_the_invoices_app(
+    company_no, accountant_no, django_capture_on_commit_callbacks
+):
+    """No stand-in builders remain: the email carries exactly invoices' UBL and PDF."""
+    import importlib.util
+
+    from invoices.pdf import build_pdf
+    from invoices.ubl import build_ubl
+
+    assert importlib.util.find_spec("routing.documents") is None
+    invoice = make_open_invoice(company=company_no, email="kari@example.no")
+    _send(invoice, accountant_no, django_capture_on_commit_callbacks)
+    attachments = {name: content for name, content, _type in mail.outbox[0].attachments}
+    xml = next(c for n, c in attachments.items() if n.endswith(".xml"))
+    pdf = next(c for n, c in attachments.items() if n.endswith(".pdf"))
+    assert (xml.encode() if isinstance(xml, str) else xml) == build_ubl(invoice)
+    assert pdf[:5] == build_pdf(invoice)[:5] == b"%PDF-"
+    assert b"AccountingSupplierParty" in build_ubl(invoice)

@@ -95,7 +95,8 @@ class Worker:
             "DATABASE_URL": test_database_url(),
             "CELERY_BROKER_URL": broker_url(),
             "PRINT_SPOOL_DIR": str(settings.PRINT_SPOOL_DIR),
-            "EMAIL_URL": f"filemail://{self.tmp_path / 'mail'}",
+            # An absolute file URL: "filemail://" + "/tmp/..." would parse as a relative path.
+            "EMAIL_URL": f"filemail:///{self.tmp_path / 'mail'}",
             "DJANGO_DEBUG": "1",
             **self.env,
         }

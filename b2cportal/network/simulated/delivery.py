@@ -8,11 +8,14 @@ stores the document and then times out, the way a real network can accept and ne
 
 from __future__ import annotations
 
+import csv
 import os
 import time
+from pathlib import Path
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
 from b2cportal.network.adapter import (
     DeliveryApi,
@@ -26,8 +29,13 @@ from b2cportal.network.models import (
     EFakturaReceiver,
     FmiRegistration,
     InboxDocument,
+    InboxKind,
     Participant,
 )
+
+# The print spool page shows this many days of manifests and at most this many lines.
+PRINT_SPOOL_DAYS = 31
+PRINT_SPOOL_LIMIT = 1000
 
 
 def _receipt(item: InboxDocument) -> Receipt:
@@ -153,3 +161,59 @@ class SimulatedDelivery(DeliveryApi):
     def status(self, external_id: str) -> Receipt | None:
         item = InboxDocument.objects.filter(document_uuid=external_id).first()
         return _receipt(item) if item else None
+
+
+# --- reads for the *Network simulator* pages -------------------------------------------------
+
+
+def inbox_documents(*, issuer: str, kind: str = "", recipient: str = "") -> QuerySet[InboxDocument]:
+    """What the simulated receivers got from one issuer (organisation number), newest first."""
+    rows = InboxDocument.objects.filter(issuer_identifier=issuer).defer("content")
+    if kind in InboxKind.values:
+        rows = rows.filter(kind=kind)
+    if recipient:
+        rows = rows.filter(recipient=recipient)
+    return rows
+
+
+def inbox_document(*, issuer: str, pk: int) -> InboxDocument | None:
+    """One received document, only if this issuer sent it (a foreign id is not found)."""
+    return InboxDocument.objects.filter(issuer_identifier=issuer, pk=pk).first()
+
+
+def print_spool_entries(
+    *,
+    issuer: str,
+    root: Path | str | None = None,
+    days: int = PRINT_SPOOL_DAYS,
+    limit: int = PRINT_SPOOL_LIMIT,
+) -> list[dict[str, str]]:
+    """Lines of the print spool's daily manifests that belong to one issuer, newest day first.
+
+    The print transport writes `<PRINT_SPOOL_DIR>/<YYYY-MM-DD>/manifest.csv` with the file name,
+    the issuer's organisation number, invoice number and the postal address.
+    """
+    folder = Path(str(root if root is not None else settings.PRINT_SPOOL_DIR))
+    entries: list[dict[str, str]] = []
+    if not folder.exists() or not issuer:
+        return entries
+    for manifest in sorted(folder.glob("*/manifest.csv"), reverse=True)[:days]:
+        with open(manifest, newline="", encoding="utf-8") as handle:
+            for row in csv.reader(handle):
+                if len(row) < 8 or row[1] != issuer:
+                    continue
+                entries.append(
+                    {
+                        "day": manifest.parent.name,
+                        "file": row[0],
+                        "number": row[2],
+                        "name": row[3],
+                        "address": row[4],
+                        "postcode": row[5],
+                        "city": row[6],
+                        "country": row[7],
+                    }
+                )
+                if len(entries) >= limit:
+                    return entries
+    return entries
