@@ -17,7 +17,11 @@ def invoices_of(*, company: Company) -> QuerySet[Invoice]:
 def invoice_list(*, company: Company, filters: dict | None = None) -> QuerySet[Invoice]:
     """The list screen's rows: one query whatever the page size (customer and branch joined)."""
     filters = filters or {}
-    queryset = invoices_of(company=company).select_related("customer", "branch", "credited_invoice")
+    queryset = (
+        invoices_of(company=company)
+        .select_related("customer", "branch", "credited_invoice")
+        .defer("document_snapshot", "document_xml")
+    )
     if filters.get("q"):
         q = filters["q"].strip()
         queryset = queryset.filter(

@@ -290,7 +290,7 @@ def remaining_quantities(original: Invoice, *, exclude_pk: int | None = None) ->
 @transaction.atomic
 def release_invoice(*, invoice: Invoice, released_by, release_date: date | None = None) -> Invoice:
     """Validate, number (gap-free), reference and freeze a draft; a refusal changes nothing."""
-    from .ubl import UblError, build_ubl
+    from .ubl import UblError, build_ubl_from_snapshot, snapshot, snapshot_to_json
     from .validation import validate_document
 
     locked = (
@@ -323,7 +323,8 @@ def release_invoice(*, invoice: Invoice, released_by, release_date: date | None 
     if locked.due_date < locked.issue_date:
         raise InvoiceError(_("The due date cannot be before the invoice date."))
     try:
-        xml = build_ubl(locked)
+        frozen = snapshot(locked)
+        xml = build_ubl_from_snapshot(frozen)
     except UblError as exc:
         raise InvoiceError(_("The document cannot be written: %(error)s") % {"error": exc}) from exc
     report = validate_document(xml, kind=locked.kind, consumer=locked.customer.is_consumer)
@@ -336,12 +337,23 @@ def release_invoice(*, invoice: Invoice, released_by, release_date: date | None 
     locked.status = InvoiceStatus.OPEN
     locked.released_at = timezone.now()
     locked.released_by = released_by
+    # Freeze: the validated document is the one that is sent, downloaded and printed from now on.
+    locked.document_snapshot = snapshot_to_json(frozen)
+    locked.document_xml = xml
     locked.save()
     if locked.is_credit_note:
         _close_if_fully_credited(locked.credited_invoice)
     _log(locked, released_by, "released", number=number)
     # The caller's instance reflects the release only once it succeeded.
-    for name in ("number", "status", "payment_reference", "released_at", "released_by_id"):
+    for name in (
+        "number",
+        "status",
+        "payment_reference",
+        "released_at",
+        "released_by_id",
+        "document_snapshot",
+        "document_xml",
+    ):
         setattr(invoice, name, getattr(locked, name))
     invoice.issue_date = locked.issue_date
     invoice.total_excl_vat, invoice.total_vat = locked.total_excl_vat, locked.total_vat
