@@ -372,6 +372,14 @@ def _close_if_fully_credited(original: Invoice) -> None:
         Invoice.objects.filter(pk=original.pk).update(status=InvoiceStatus.CLOSED)
 
 
+def ensure_creditable(*, invoice: Invoice) -> None:
+    """Raise InvoiceError unless `invoice` is an open invoice (credit notes are not credited)."""
+    if invoice.is_credit_note:
+        raise InvoiceError(_("A credit note cannot be credited."))
+    if invoice.status != InvoiceStatus.OPEN:
+        raise InvoiceError(_("Only open invoices can be credited."))
+
+
 @transaction.atomic
 def create_credit_note(
     *,
@@ -383,10 +391,7 @@ def create_credit_note(
 ) -> Invoice:
     """Draft credit note for a released invoice: all that remains (None) or chosen quantities."""
     original = Invoice.objects.select_for_update().get(pk=invoice.pk)
-    if original.is_credit_note:
-        raise InvoiceError(_("A credit note cannot be credited."))
-    if original.status != InvoiceStatus.OPEN:
-        raise InvoiceError(_("Only open invoices can be credited."))
+    ensure_creditable(invoice=original)
     remaining = remaining_quantities(original)
     if quantities is None:
         quantities = {pk: qty for pk, qty in remaining.items() if qty > 0}

@@ -215,8 +215,10 @@ def invoice_delete(request, pk: int):
 @company_member_required(roles=EDITORS)
 def credit_note_create(request, pk: int):
     invoice = _invoice(request, pk)
-    if invoice.is_credit_note or invoice.status != "open":
-        messages.error(request, _("Only open invoices can be credited."))
+    try:
+        services.ensure_creditable(invoice=invoice)
+    except services.InvoiceError as exc:
+        messages.error(request, str(exc))
         return redirect(invoice)
     lines = list(invoice.lines.all())
     remaining = services.remaining_quantities(invoice)

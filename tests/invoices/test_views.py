@@ -11,7 +11,12 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from invoices.models import Invoice, InvoiceStatus
-from invoices.services import release_invoice
+from invoices.services import (
+    InvoiceError,
+    create_credit_note,
+    ensure_creditable,
+    release_invoice,
+)
 from tests.factories import make_customer, make_invoice, make_user
 
 pytestmark = pytest.mark.django_db
@@ -163,6 +168,30 @@ def test_credit_note_screen_creates_partial_credit(client, inv_no, admin_no):
     )
     assert too_much.status_code == 200
     assert too_much.context["form"].errors[f"qty_{first.pk}"]
+
+
+def test_credit_note_screen_refuses_drafts_and_credit_notes_with_the_service_reason(
+    client, inv_no, admin_no
+):
+    draft = make_invoice(company=inv_no)
+    invoice = make_invoice(company=inv_no)
+    release_invoice(invoice=invoice, released_by=admin_no)
+    credit = create_credit_note(invoice=invoice, acting_user=admin_no)
+    release_invoice(invoice=credit, released_by=admin_no)
+    client.force_login(admin_no)
+    response = client.get(reverse("invoices:credit", args=[credit.pk]), follow=True)
+    assert "A credit note cannot be credited." in response.content.decode()
+    response = client.get(reverse("invoices:credit", args=[draft.pk]), follow=True)
+    assert "Only open invoices can be credited." in response.content.decode()
+    assert Invoice.objects.filter(kind="credit_note").count() == 1
+
+
+def test_ensure_creditable_is_the_one_rule(inv_no, admin_no):
+    invoice = make_invoice(company=inv_no)
+    with pytest.raises(InvoiceError, match="Only open invoices"):
+        ensure_creditable(invoice=invoice)
+    release_invoice(invoice=invoice, released_by=admin_no)
+    ensure_creditable(invoice=invoice)  # open: allowed
 
 
 def test_documents_download(client, inv_no, admin_no):
