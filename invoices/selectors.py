@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from b2cportal.companies.models import Company
+from b2cportal.customers.models import Customer
 
 from .models import Invoice
 from .validation import ValidationReport, validate_document
@@ -44,6 +45,28 @@ def invoice_list(*, company: Company, filters: dict | None = None) -> QuerySet[I
     if filters.get("date_to"):
         queryset = queryset.filter(issue_date__lte=filters["date_to"])
     return queryset.order_by("-issue_date", "-id")
+
+
+CUSTOMER_SEARCH_LIMIT = 20
+
+
+def customer_search(*, company: Company, q: str, limit: int = CUSTOMER_SEARCH_LIMIT) -> list[dict]:
+    """Up to `limit` active customers of `company` whose number starts with / name contains q.
+
+    One query; number matches come first so typing a full number shows that customer on top.
+    """
+    q = (q or "").strip()[:100]
+    if not q:
+        return []
+    rows = (
+        Customer.objects.filter(company=company, is_active=True)
+        .filter(Q(number__istartswith=q) | Q(name__icontains=q))
+        .order_by("number")
+        .values("number", "name")[: max(1, min(limit, CUSTOMER_SEARCH_LIMIT))]
+    )
+    rows = list(rows)
+    rows.sort(key=lambda row: not row["number"].lower().startswith(q.lower()))
+    return rows
 
 
 def invoice_for_document(*, company: Company, pk: int) -> Invoice:

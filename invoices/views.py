@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,6 +46,13 @@ def invoice_list(request):
             "can_edit": has_role(request, EDITORS),
         },
     )
+
+
+@company_member_required(roles=ANY_ROLE)
+def customer_search(request):
+    """JSON for the customer-number autocomplete: `{"results": [{"number", "name"}, ...]}`."""
+    rows = selectors.customer_search(company=request.company, q=request.GET.get("q", ""))
+    return JsonResponse({"results": rows})
 
 
 def _line_initial(invoice: Invoice) -> list[dict]:
@@ -113,7 +120,7 @@ def _edit(request, invoice: Invoice | None):
         header = InvoiceHeaderForm(
             company=company,
             initial={
-                "customer": invoice.customer_id,
+                "customer": invoice.customer,
                 "issue_date": invoice.issue_date,
                 "due_date": invoice.due_date,
                 "buyer_reference": invoice.buyer_reference,

@@ -85,7 +85,7 @@ def test_list_query_count_does_not_grow_with_rows(client, inv_no, accountant_no)
 def test_create_draft_through_the_form_computes_totals(client, inv_no, accountant_no):
     customer = make_customer(company=inv_no)
     client.force_login(accountant_no)
-    data = _line_post(customer=customer.pk, issue_date="2026-11-02", due_date="2026-11-16")
+    data = _line_post(customer=customer.number, issue_date="2026-11-02", due_date="2026-11-16")
     response = client.post(reverse("invoices:create"), data)
     invoice = Invoice.objects.get(company=inv_no)
     assert response.status_code == 302
@@ -98,7 +98,7 @@ def test_control_character_in_description_is_refused_with_the_field_named(
     customer = make_customer(company=inv_no)
     client.force_login(accountant_no)
     data = _line_post(
-        customer=customer.pk,
+        customer=customer.number,
         issue_date="2026-11-02",
         due_date="2026-11-16",
         **{"lines-0-description": "Bad\x07bell"},
@@ -125,7 +125,7 @@ def test_released_invoice_cannot_be_edited_or_deleted_through_views(client, inv_
     response = client.get(reverse("invoices:edit", args=[invoice.pk]))
     assert response.status_code == 302
     data = _line_post(
-        customer=invoice.customer_id,
+        customer=invoice.customer.number,
         issue_date="2026-11-02",
         due_date="2026-11-16",
         **{"lines-0-unit_price": "1.00"},
@@ -311,7 +311,7 @@ def test_edit_draft_replaces_lines_and_recomputes(client, inv_no, accountant_no)
     assert page.status_code == 200
     assert len(page.context["formset"].forms) == 2
     data = _line_post(
-        customer=draft.customer_id,
+        customer=draft.customer.number,
         issue_date="2026-11-03",
         due_date="2026-11-20",
         **{"lines-0-quantity": "4", "lines-0-vat_rate": "12.00"},
