@@ -298,3 +298,10 @@ class InvoiceFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["customer"].queryset = Customer.objects.filter(company=company)
         self.fields["branch"].queryset = Branch.objects.filter(company=company)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("The end date cannot be before the start date."))
+        return data
