@@ -163,7 +163,10 @@ def invoice_detail(request, pk: int):
 
 
 def _render_detail(request, invoice: Invoice, report):
+    from .ubl import frozen_snapshot
+
     lines = list(invoice.lines.all())
+    frozen = frozen_snapshot(invoice)
     return render(
         request,
         "invoices/invoice_detail.html",
@@ -172,6 +175,8 @@ def _render_detail(request, invoice: Invoice, report):
             "lines": lines,
             "vat_groups": compute_totals(lines).groups,
             "report": report,
+            # A released invoice shows the address it was sent to, not today's.
+            "buyer": frozen.buyer if frozen else None,
             "can_edit": has_role(request, EDITORS),
             "credit_notes": invoice.credit_notes.all() if not invoice.is_credit_note else [],
             "events": invoice.events.select_related("actor")[:20],

@@ -111,3 +111,16 @@ def test_snapshot_json_round_trip_is_exact(inv_no, admin_no):
     assert restored == doc
     assert isinstance(restored.lines[0].quantity, Decimal)
     assert isinstance(restored.issue_date, date)
+
+
+def test_detail_screen_shows_the_address_the_document_was_released_with(client, inv_no, admin_no):
+    customer = make_customer(company=inv_no, name="Original Kunde", address_line1="Gamle gate 1")
+    invoice = make_invoice(company=inv_no, customer=customer)
+    release_invoice(invoice=invoice, released_by=admin_no)
+    _rename(customer, inv_no)
+    client.force_login(admin_no)
+    html = client.get(reverse("invoices:detail", args=[invoice.pk])).content.decode()
+    address = html.split('data-testid="invoice-address">')[1].split("</address>")[0]
+    assert "Original Kunde" in address
+    assert "Gamle gate 1" in address
+    assert "As on the released document." in html

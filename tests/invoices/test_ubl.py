@@ -207,7 +207,7 @@ def test_xml_illegal_characters_are_refused_by_the_forms_with_the_field_named(in
     assert "description" in line.errors
     header = InvoiceHeaderForm(
         data={
-            "customer": make_customer(company=inv_no).pk,
+            "customer": make_customer(company=inv_no).number,
             "issue_date": "2026-11-02",
             "due_date": "2026-11-16",
             "note": f"He{bad}i",
