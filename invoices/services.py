@@ -247,7 +247,12 @@ def payment_reference_for(*, invoice: Invoice, number: str) -> str:
     if not digits:
         raise InvoiceError(_("The invoice number has no digits for a payment reference."))
     if invoice.company.country == "SE":
-        return make_ocr(digits, length_digit=True)
+        # Bankgirot allows 2-25 digits and sets no longer minimum, so invoice 1 gets the valid
+        # 3-digit OCR "133" (reference, length digit, Luhn); no zero padding is invented.
+        try:
+            return make_ocr(digits, length_digit=True)
+        except ValueError as exc:
+            raise InvoiceError(_("No OCR could be made: %(reason)s") % {"reason": exc}) from exc
     try:
         prefs = invoice.company.ledger_preferences
     except ObjectDoesNotExist:
