@@ -30,10 +30,14 @@ def _invoice(request, pk: int) -> Invoice:
 @company_member_required(roles=ANY_ROLE)
 def invoice_list(request):
     form = InvoiceFilterForm(request.GET or None, company=request.company)
-    filters = form.cleaned_data if form.is_valid() else {}
-    page = Paginator(selectors.invoice_list(company=request.company, filters=filters), 25).get_page(
-        request.GET.get("page")
+    rows = selectors.invoice_list(
+        company=request.company, filters=form.cleaned_data if form.is_valid() else {}
     )
+    if form.is_bound and not form.is_valid():
+        # A filter that cannot be applied shows its error and no rows, never an unfiltered list
+        # that looks like the answer.
+        rows = rows.none()
+    page = Paginator(rows, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -114,6 +114,7 @@ def test_list_filter_bad_input_shows_the_field_error(page, login, inv_no, accoun
     error.first.wait_for()
     assert "No customer with number 99999 in this company." in error.first.text_content()
     assert page.input_value("input[name=customer]") == "99999"
+    assert page.locator("[data-testid=invoice-row]").count() == 0
 
     page.fill("input[name=customer]", "")
     page.fill("input[name=date_from]", "2026-11-20")

@@ -125,6 +125,7 @@ def test_list_filters_by_customer_number_and_names_an_unknown_one(client, inv_no
         "No customer with number 9999 in this company."
     ]
     assert "No customer with number 9999 in this company." in response.content.decode()
+    assert list(response.context["page"]) == []  # not an unfiltered list that looks filtered
 
 
 def test_filter_form_finds_inactive_customers_for_old_invoices(inv_no):
