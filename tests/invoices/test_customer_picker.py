@@ -30,14 +30,33 @@ def test_search_returns_only_own_company_customers(client, inv_no, inv_se, accou
 def test_search_returns_at_most_twenty_number_matches_first(client, inv_no, accountant_no):
     for n in range(25):
         make_customer(company=inv_no, number=f"8{n:04d}", name=f"Olsen {n}")
-    exact = make_customer(company=inv_no, number="99999", name="Number 80001 in the name")
+    named = make_customer(company=inv_no, number="X-1", name="Olsen 80001 AS")
     client.force_login(accountant_no)
     rows = client.get(reverse(SEARCH), {"q": "olsen"}).json()["results"]
     assert len(rows) == 20
-    rows = client.get(reverse(SEARCH), {"q": "80001"}).json()["results"]
-    assert rows[0]["number"] == "80001"
-    assert {"number": exact.number, "name": exact.name} in rows
+    rows = client.get(reverse(SEARCH), {"q": "8000"}).json()["results"]
+    assert [row["number"] for row in rows] == [f"8000{n}" for n in range(10)]
+    # Digits search numbers only (index range); letters search names too.
+    assert {"number": named.number, "name": named.name} not in rows
+    rows = client.get(reverse(SEARCH), {"q": "x-1"}).json()["results"]
+    assert rows == [{"number": named.number, "name": named.name}]
     assert client.get(reverse(SEARCH), {"q": "  "}).json() == {"results": []}
+
+
+@pytest.mark.parametrize(
+    ("numbers", "q", "found"),
+    [
+        (["208", "209", "2091", "2099", "21", "210"], "209", ["209", "2091", "2099"]),
+        (["98", "99", "990", "9999"], "99", ["99", "990", "9999"]),
+        (["1", "10", "2"], "1", ["1", "10"]),
+    ],
+)
+def test_number_prefix_range_finds_exactly_the_prefix(inv_no, numbers, q, found):
+    from invoices.selectors import customer_search
+
+    for number in numbers:
+        make_customer(company=inv_no, number=number)
+    assert [row["number"] for row in customer_search(company=inv_no, q=q)] == found
 
 
 def test_search_query_count_does_not_grow_with_matches(client, inv_no, accountant_no):
