@@ -8,6 +8,8 @@ from b2cportal.companies.admin_mixins import TenantScopedAdmin
 
 from .models import Invoice, InvoiceEvent, InvoiceLine, InvoiceNumberSequence
 
+_FROZEN_DOCUMENT = ("document_snapshot", "document_xml")
+
 
 def _released(obj) -> bool:
     return obj is not None and obj.is_released
@@ -72,8 +74,12 @@ class InvoiceAdmin(TenantScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if _released(obj):
-            return [f.name for f in self.model._meta.fields]
+            return [f.name for f in self.model._meta.fields if f.name not in _FROZEN_DOCUMENT]
         return self.readonly_fields
+
+    def get_queryset(self, request):
+        # The frozen document can be large; the admin never shows it (download it instead).
+        return super().get_queryset(request).defer(*_FROZEN_DOCUMENT)
 
     def has_change_permission(self, request, obj=None):
         # Released documents can be viewed (view permission) but never changed.

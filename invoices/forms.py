@@ -5,7 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from b2cportal.companies.models import Branch, Company
@@ -35,8 +37,72 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+class CustomerPicker(forms.TextInput):
+    """A text input for a customer number with a <datalist> filled by `customer_picker.js`."""
+
+    template_name = "invoices/widgets/customer_picker.html"
+
+    def __init__(self, attrs=None):
+        base = {
+            "autocomplete": "off",
+            "inputmode": "search",
+            "data-customer-search": reverse_lazy("invoices:customer_search"),
+            "data-testid": "customer-number",
+        }
+        super().__init__({**base, **(attrs or {})})
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        widget_attrs = context["widget"]["attrs"]
+        widget_attrs["list"] = f"{widget_attrs.get('id') or name}-options"
+        return context
+
+
+class CustomerNumberField(forms.CharField):
+    """A customer typed by number (autocomplete offers matches); cleans to that Customer.
+
+    Replaces a <select> of every customer, which does not scale to 100,000 customers. The
+    queryset is set per request to the current company's customers, so a foreign number is
+    "not found" exactly like a number that does not exist.
+    """
+
+    default_error_messages = {
+        "unknown": _("No customer with number %(number)s in this company."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("widget", CustomerPicker())
+        super().__init__(**kwargs)
+        self.queryset = Customer.objects.none()
+
+    def prepare_value(self, value):
+        return value.number if isinstance(value, Customer) else value
+
+    def to_python(self, value):
+        if isinstance(value, Customer):
+            return value
+        return super().to_python(value)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if isinstance(value, Customer) or not value:
+            return value or None
+        # A picked datalist entry is the number; someone may also paste "number name".
+        candidates = [value, value.split()[0]]
+        found = {c.number: c for c in self.queryset.filter(number__in=candidates)}
+        for candidate in candidates:
+            if candidate in found:
+                return found[candidate]
+        raise ValidationError(
+            self.error_messages["unknown"], code="unknown", params={"number": value}
+        )
+
+
 class InvoiceHeaderForm(forms.Form):
-    customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.none())
+    customer = CustomerNumberField(
+        label=_("Customer"), help_text=_("Type a customer number or name and pick a match.")
+    )
     issue_date = forms.DateField(label=_("Date"), widget=DateInput())
     due_date = forms.DateField(label=_("Due date"), widget=DateInput())
     buyer_reference = forms.CharField(
@@ -55,9 +121,7 @@ class InvoiceHeaderForm(forms.Form):
 
     def __init__(self, *args, company: Company, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = Customer.objects.filter(
-            company=company, is_active=True
-        ).order_by("number")
+        self.fields["customer"].queryset = Customer.objects.filter(company=company, is_active=True)
 
     def clean(self):
         data = super().clean()
@@ -223,9 +287,7 @@ class InvoiceFilterForm(forms.Form):
         required=False,
         choices=[("", _("All")), *DeliveryStatus.choices],
     )
-    customer = forms.ModelChoiceField(
-        label=_("Customer"), required=False, queryset=Customer.objects.none()
-    )
+    customer = CustomerNumberField(label=_("Customer"), required=False)
     branch = forms.ModelChoiceField(
         label=_("Branch"), required=False, queryset=Branch.objects.none()
     )
@@ -234,7 +296,12 @@ class InvoiceFilterForm(forms.Form):
 
     def __init__(self, *args, company: Company, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = Customer.objects.filter(company=company).order_by(
-            "number"
-        )
+        self.fields["customer"].queryset = Customer.objects.filter(company=company)
         self.fields["branch"].queryset = Branch.objects.filter(company=company)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("The end date cannot be before the start date."))
+        return data

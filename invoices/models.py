@@ -120,6 +120,12 @@ class Invoice(models.Model):
     # The idempotency key for everything outside: networks, outbox, webhooks.
     document_uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     released_at = models.DateTimeField(_("released"), null=True, blank=True)
+    # Frozen at release: the document snapshot (ubl.snapshot_to_json) and its UBL bytes, so the
+    # released document stays as sent when the customer or company is edited later.
+    document_snapshot = models.JSONField(
+        _("document snapshot"), null=True, blank=True, editable=False
+    )
+    document_xml = models.BinaryField(_("UBL document"), null=True, blank=True, editable=False)
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -18,7 +18,7 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen import canvas
 
 from .calc import compute_totals
-from .ubl import DocumentSnapshot, snapshot
+from .ubl import DocumentSnapshot, document_snapshot
 
 LEFT = 18 * mm
 RIGHT = A4[0] - 18 * mm
@@ -59,8 +59,9 @@ def render_pdf(doc: DocumentSnapshot, *, language: str = "en") -> bytes:
 
 
 def build_pdf(invoice) -> bytes:
-    """The PDF of an Invoice, in its customer's language."""
-    return render_pdf(snapshot(invoice), language=invoice.customer.language or "en")
+    """The PDF of an Invoice in its customer's language; released ones from the frozen snapshot."""
+    doc = document_snapshot(invoice)
+    return render_pdf(doc, language=doc.language or invoice.customer.language or "en")
 
 
 def _render(doc: DocumentSnapshot) -> bytes:

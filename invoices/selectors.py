@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from b2cportal.companies.models import Company
+from b2cportal.customers.models import Customer
 
 from .models import Invoice
 from .validation import ValidationReport, validate_document
@@ -17,7 +18,11 @@ def invoices_of(*, company: Company) -> QuerySet[Invoice]:
 def invoice_list(*, company: Company, filters: dict | None = None) -> QuerySet[Invoice]:
     """The list screen's rows: one query whatever the page size (customer and branch joined)."""
     filters = filters or {}
-    queryset = invoices_of(company=company).select_related("customer", "branch", "credited_invoice")
+    queryset = (
+        invoices_of(company=company)
+        .select_related("customer", "branch", "credited_invoice")
+        .defer("document_snapshot", "document_xml")
+    )
     if filters.get("q"):
         q = filters["q"].strip()
         queryset = queryset.filter(
@@ -40,6 +45,42 @@ def invoice_list(*, company: Company, filters: dict | None = None) -> QuerySet[I
     if filters.get("date_to"):
         queryset = queryset.filter(issue_date__lte=filters["date_to"])
     return queryset.order_by("-issue_date", "-id")
+
+
+CUSTOMER_SEARCH_LIMIT = 20
+
+
+def _digit_prefix_end(prefix: str) -> str | None:
+    """The smallest digit string after every string starting with `prefix` ("209" -> "21")."""
+    kept = prefix.rstrip("9")
+    return kept[:-1] + chr(ord(kept[-1]) + 1) if kept else None
+
+
+def customer_search(*, company: Company, q: str, limit: int = CUSTOMER_SEARCH_LIMIT) -> list[dict]:
+    """Up to `limit` active customers of `company` whose number starts with / name contains q.
+
+    One query. Digits search the number only, as a range on the (company, number) index, so
+    typing a number stays fast with 100,000 customers; anything else also searches names.
+    Number matches come first so typing a full number shows that customer on top.
+    """
+    q = (q or "").strip()[:100]
+    if not q:
+        return []
+    if q.isascii() and q.isdigit():
+        condition = Q(number__gte=q, number__startswith=q)
+        end = _digit_prefix_end(q)
+        if end:
+            condition &= Q(number__lt=end)
+    else:
+        condition = Q(number__istartswith=q) | Q(name__icontains=q)
+    rows = list(
+        Customer.objects.filter(company=company, is_active=True)
+        .filter(condition)
+        .order_by("number")
+        .values("number", "name")[: max(1, min(limit, CUSTOMER_SEARCH_LIMIT))]
+    )
+    rows.sort(key=lambda row: not row["number"].lower().startswith(q.lower()))
+    return rows
 
 
 def invoice_for_document(*, company: Company, pk: int) -> Invoice:

@@ -247,7 +247,12 @@ def payment_reference_for(*, invoice: Invoice, number: str) -> str:
     if not digits:
         raise InvoiceError(_("The invoice number has no digits for a payment reference."))
     if invoice.company.country == "SE":
-        return make_ocr(digits, length_digit=True)
+        # Bankgirot allows 2-25 digits and sets no longer minimum, so invoice 1 gets the valid
+        # 3-digit OCR "133" (reference, length digit, Luhn); no zero padding is invented.
+        try:
+            return make_ocr(digits, length_digit=True)
+        except ValueError as exc:
+            raise InvoiceError(_("No OCR could be made: %(reason)s") % {"reason": exc}) from exc
     try:
         prefs = invoice.company.ledger_preferences
     except ObjectDoesNotExist:
@@ -290,7 +295,7 @@ def remaining_quantities(original: Invoice, *, exclude_pk: int | None = None) ->
 @transaction.atomic
 def release_invoice(*, invoice: Invoice, released_by, release_date: date | None = None) -> Invoice:
     """Validate, number (gap-free), reference and freeze a draft; a refusal changes nothing."""
-    from .ubl import UblError, build_ubl
+    from .ubl import UblError, build_ubl_from_snapshot, snapshot, snapshot_to_json
     from .validation import validate_document
 
     locked = (
@@ -323,7 +328,8 @@ def release_invoice(*, invoice: Invoice, released_by, release_date: date | None 
     if locked.due_date < locked.issue_date:
         raise InvoiceError(_("The due date cannot be before the invoice date."))
     try:
-        xml = build_ubl(locked)
+        frozen = snapshot(locked)
+        xml = build_ubl_from_snapshot(frozen)
     except UblError as exc:
         raise InvoiceError(_("The document cannot be written: %(error)s") % {"error": exc}) from exc
     report = validate_document(xml, kind=locked.kind, consumer=locked.customer.is_consumer)
@@ -336,12 +342,23 @@ def release_invoice(*, invoice: Invoice, released_by, release_date: date | None 
     locked.status = InvoiceStatus.OPEN
     locked.released_at = timezone.now()
     locked.released_by = released_by
+    # Freeze: the validated document is the one that is sent, downloaded and printed from now on.
+    locked.document_snapshot = snapshot_to_json(frozen)
+    locked.document_xml = xml
     locked.save()
     if locked.is_credit_note:
         _close_if_fully_credited(locked.credited_invoice)
     _log(locked, released_by, "released", number=number)
     # The caller's instance reflects the release only once it succeeded.
-    for name in ("number", "status", "payment_reference", "released_at", "released_by_id"):
+    for name in (
+        "number",
+        "status",
+        "payment_reference",
+        "released_at",
+        "released_by_id",
+        "document_snapshot",
+        "document_xml",
+    ):
         setattr(invoice, name, getattr(locked, name))
     invoice.issue_date = locked.issue_date
     invoice.total_excl_vat, invoice.total_vat = locked.total_excl_vat, locked.total_vat
@@ -360,6 +377,14 @@ def _close_if_fully_credited(original: Invoice) -> None:
         Invoice.objects.filter(pk=original.pk).update(status=InvoiceStatus.CLOSED)
 
 
+def ensure_creditable(*, invoice: Invoice) -> None:
+    """Raise InvoiceError unless `invoice` is an open invoice (credit notes are not credited)."""
+    if invoice.is_credit_note:
+        raise InvoiceError(_("A credit note cannot be credited."))
+    if invoice.status != InvoiceStatus.OPEN:
+        raise InvoiceError(_("Only open invoices can be credited."))
+
+
 @transaction.atomic
 def create_credit_note(
     *,
@@ -371,10 +396,7 @@ def create_credit_note(
 ) -> Invoice:
     """Draft credit note for a released invoice: all that remains (None) or chosen quantities."""
     original = Invoice.objects.select_for_update().get(pk=invoice.pk)
-    if original.is_credit_note:
-        raise InvoiceError(_("A credit note cannot be credited."))
-    if original.status != InvoiceStatus.OPEN:
-        raise InvoiceError(_("Only open invoices can be credited."))
+    ensure_creditable(invoice=original)
     remaining = remaining_quantities(original)
     if quantities is None:
         quantities = {pk: qty for pk, qty in remaining.items() if qty > 0}

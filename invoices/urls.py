@@ -7,6 +7,7 @@ app_name = "invoices"
 urlpatterns = [
     path("", views.invoice_list, name="list"),
     path("new/", views.invoice_create, name="create"),
+    path("customers/search/", views.customer_search, name="customer_search"),
     path("<int:pk>/", views.invoice_detail, name="detail"),
     path("<int:pk>/edit/", views.invoice_edit, name="edit"),
     path("<int:pk>/validate/", views.invoice_validate, name="validate"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,10 +30,14 @@ def _invoice(request, pk: int) -> Invoice:
 @company_member_required(roles=ANY_ROLE)
 def invoice_list(request):
     form = InvoiceFilterForm(request.GET or None, company=request.company)
-    filters = form.cleaned_data if form.is_valid() else {}
-    page = Paginator(selectors.invoice_list(company=request.company, filters=filters), 25).get_page(
-        request.GET.get("page")
+    rows = selectors.invoice_list(
+        company=request.company, filters=form.cleaned_data if form.is_valid() else {}
     )
+    if form.is_bound and not form.is_valid():
+        # A filter that cannot be applied shows its error and no rows, never an unfiltered list
+        # that looks like the answer.
+        rows = rows.none()
+    page = Paginator(rows, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -46,6 +50,13 @@ def invoice_list(request):
             "can_edit": has_role(request, EDITORS),
         },
     )
+
+
+@company_member_required(roles=ANY_ROLE)
+def customer_search(request):
+    """JSON for the customer-number autocomplete: `{"results": [{"number", "name"}, ...]}`."""
+    rows = selectors.customer_search(company=request.company, q=request.GET.get("q", ""))
+    return JsonResponse({"results": rows})
 
 
 def _line_initial(invoice: Invoice) -> list[dict]:
@@ -113,7 +124,7 @@ def _edit(request, invoice: Invoice | None):
         header = InvoiceHeaderForm(
             company=company,
             initial={
-                "customer": invoice.customer_id,
+                "customer": invoice.customer,
                 "issue_date": invoice.issue_date,
                 "due_date": invoice.due_date,
                 "buyer_reference": invoice.buyer_reference,
@@ -156,7 +167,10 @@ def invoice_detail(request, pk: int):
 
 
 def _render_detail(request, invoice: Invoice, report):
+    from .ubl import frozen_snapshot
+
     lines = list(invoice.lines.all())
+    frozen = frozen_snapshot(invoice)
     return render(
         request,
         "invoices/invoice_detail.html",
@@ -165,6 +179,8 @@ def _render_detail(request, invoice: Invoice, report):
             "lines": lines,
             "vat_groups": compute_totals(lines).groups,
             "report": report,
+            # A released invoice shows the address it was sent to, not today's.
+            "buyer": frozen.buyer if frozen else None,
             "can_edit": has_role(request, EDITORS),
             "credit_notes": invoice.credit_notes.all() if not invoice.is_credit_note else [],
             "events": invoice.events.select_related("actor")[:20],
@@ -215,8 +231,10 @@ def invoice_delete(request, pk: int):
 @company_member_required(roles=EDITORS)
 def credit_note_create(request, pk: int):
     invoice = _invoice(request, pk)
-    if invoice.is_credit_note or invoice.status != "open":
-        messages.error(request, _("Only open invoices can be credited."))
+    try:
+        services.ensure_creditable(invoice=invoice)
+    except services.InvoiceError as exc:
+        messages.error(request, str(exc))
         return redirect(invoice)
     lines = list(invoice.lines.all())
     remaining = services.remaining_quantities(invoice)

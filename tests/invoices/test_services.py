@@ -14,6 +14,7 @@ from invoices.services import (
     LineInput,
     create_credit_note,
     delete_draft,
+    payment_reference_for,
     release_invoice,
     update_draft,
 )
@@ -86,6 +87,32 @@ def test_swedish_invoice_gets_an_ocr_with_length_digit(inv_se, admin_se):
     release_invoice(invoice=invoice, released_by=admin_se)
     assert is_valid_ocr(invoice.payment_reference, length_digit=True)
     assert invoice.payment_reference.startswith(invoice.number)
+
+
+@pytest.mark.parametrize(
+    ("number", "ocr"),
+    [
+        # Reference, length digit (total length mod 10), Luhn check digit (Bankgirot's
+        # "variabel längdkontroll"); 12345 -> 1234574 is the common published 5+2 example.
+        ("1", "133"),
+        ("9", "935"),
+        ("42", "4242"),
+        ("12345", "1234574"),
+        ("1234567890123456789012", "123456789012345678901242"),
+    ],
+)
+def test_swedish_ocr_table_including_the_shortest_numbers(inv_se, number, ocr):
+    invoice = make_invoice(company=inv_se)
+    reference = payment_reference_for(invoice=invoice, number=number)
+    assert reference == ocr
+    assert is_valid_ocr(reference, length_digit=True)
+    assert 3 <= len(reference) <= 25  # Bankgirot: 2-25 digits, 3+ with the length digit
+
+
+def test_swedish_ocr_too_long_is_a_domain_error_not_a_crash(inv_se):
+    invoice = make_invoice(company=inv_se)
+    with pytest.raises(InvoiceError, match="OCR"):
+        payment_reference_for(invoice=invoice, number="1" * 24)
 
 
 def test_released_invoice_refuses_service_edits_and_delete(inv_no, admin_no):

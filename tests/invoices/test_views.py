@@ -11,7 +11,12 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from invoices.models import Invoice, InvoiceStatus
-from invoices.services import release_invoice
+from invoices.services import (
+    InvoiceError,
+    create_credit_note,
+    ensure_creditable,
+    release_invoice,
+)
 from tests.factories import make_customer, make_invoice, make_user
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +85,7 @@ def test_list_query_count_does_not_grow_with_rows(client, inv_no, accountant_no)
 def test_create_draft_through_the_form_computes_totals(client, inv_no, accountant_no):
     customer = make_customer(company=inv_no)
     client.force_login(accountant_no)
-    data = _line_post(customer=customer.pk, issue_date="2026-11-02", due_date="2026-11-16")
+    data = _line_post(customer=customer.number, issue_date="2026-11-02", due_date="2026-11-16")
     response = client.post(reverse("invoices:create"), data)
     invoice = Invoice.objects.get(company=inv_no)
     assert response.status_code == 302
@@ -93,7 +98,7 @@ def test_control_character_in_description_is_refused_with_the_field_named(
     customer = make_customer(company=inv_no)
     client.force_login(accountant_no)
     data = _line_post(
-        customer=customer.pk,
+        customer=customer.number,
         issue_date="2026-11-02",
         due_date="2026-11-16",
         **{"lines-0-description": "Bad\x07bell"},
@@ -120,7 +125,7 @@ def test_released_invoice_cannot_be_edited_or_deleted_through_views(client, inv_
     response = client.get(reverse("invoices:edit", args=[invoice.pk]))
     assert response.status_code == 302
     data = _line_post(
-        customer=invoice.customer_id,
+        customer=invoice.customer.number,
         issue_date="2026-11-02",
         due_date="2026-11-16",
         **{"lines-0-unit_price": "1.00"},
@@ -163,6 +168,30 @@ def test_credit_note_screen_creates_partial_credit(client, inv_no, admin_no):
     )
     assert too_much.status_code == 200
     assert too_much.context["form"].errors[f"qty_{first.pk}"]
+
+
+def test_credit_note_screen_refuses_drafts_and_credit_notes_with_the_service_reason(
+    client, inv_no, admin_no
+):
+    draft = make_invoice(company=inv_no)
+    invoice = make_invoice(company=inv_no)
+    release_invoice(invoice=invoice, released_by=admin_no)
+    credit = create_credit_note(invoice=invoice, acting_user=admin_no)
+    release_invoice(invoice=credit, released_by=admin_no)
+    client.force_login(admin_no)
+    response = client.get(reverse("invoices:credit", args=[credit.pk]), follow=True)
+    assert "A credit note cannot be credited." in response.content.decode()
+    response = client.get(reverse("invoices:credit", args=[draft.pk]), follow=True)
+    assert "Only open invoices can be credited." in response.content.decode()
+    assert Invoice.objects.filter(kind="credit_note").count() == 1
+
+
+def test_ensure_creditable_is_the_one_rule(inv_no, admin_no):
+    invoice = make_invoice(company=inv_no)
+    with pytest.raises(InvoiceError, match="Only open invoices"):
+        ensure_creditable(invoice=invoice)
+    release_invoice(invoice=invoice, released_by=admin_no)
+    ensure_creditable(invoice=invoice)  # open: allowed
 
 
 def test_documents_download(client, inv_no, admin_no):
@@ -282,7 +311,7 @@ def test_edit_draft_replaces_lines_and_recomputes(client, inv_no, accountant_no)
     assert page.status_code == 200
     assert len(page.context["formset"].forms) == 2
     data = _line_post(
-        customer=draft.customer_id,
+        customer=draft.customer.number,
         issue_date="2026-11-03",
         due_date="2026-11-20",
         **{"lines-0-quantity": "4", "lines-0-vat_rate": "12.00"},

@@ -1,23 +1,19 @@
-"""Peppol BIS Billing 3.0 (EHF 3.0 in Norway) UBL 2.1 invoices and credit notes, built with lxml.
+"""Peppol BIS Billing 3.0 (EHF 3.0 in Norway) UBL 2.1 XML from a `DocumentSnapshot`, with lxml.
 
-`build_ubl(invoice)` takes an Invoice (or a ready `DocumentSnapshot`) and returns the XML bytes.
-The builder works on a plain dataclass snapshot so it needs no database, is fast in bulk runs and
-is easy to test. Every text goes through lxml, which escapes it; text that XML cannot carry raises
-`UblError` naming the field (forms refuse such text earlier, see `b2cportal.validators`).
+Every text goes through lxml, which escapes it; text that XML cannot carry raises `UblError`
+naming the field (forms refuse such text earlier, see `b2cportal.validators`).
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 
 from lxml import etree
 
 from b2cportal.validators import first_xml_illegal
 
-from .calc import Totals, compute_totals, line_amount
+from ..calc import compute_totals
+from .snapshot import DocumentSnapshot, PartySnapshot, UblError
 
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PROFILE_ID = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
@@ -27,229 +23,8 @@ NS_CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
 NS_CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 NS_CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 
-# Electronic address schemes (Peppol EAS): Norwegian and Swedish organisation numbers. 0007 also
-# carries a Swedish consumer's 10-digit personnummer (PEPPOL-COMMON-R049 checks it with Luhn).
-SCHEME_BY_COUNTRY = {"NO": "0192", "SE": "0007"}
-
 F_TAX_TEXT = "Godkänd för F-skatt"
 FORETAKSREGISTERET = "Foretaksregisteret"
-
-
-class UblError(ValueError):
-    """The invoice data cannot be written as a UBL document (names the field)."""
-
-    def __init__(self, field_name: str, message: str):
-        super().__init__(f"{field_name}: {message}")
-        self.field_name = field_name
-
-
-@dataclass(frozen=True, slots=True)
-class PartySnapshot:
-    name: str
-    country: str
-    address_line1: str = ""
-    address_line2: str = ""
-    postcode: str = ""
-    city: str = ""
-    organisation_number: str = ""
-    vat_id: str = ""
-    endpoint_scheme: str = ""
-    endpoint_id: str = ""
-    email: str = ""
-    f_tax_approved: bool = False
-    is_consumer: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class LineSnapshot:
-    position: int
-    description: str
-    quantity: Decimal
-    unit: str
-    unit_price: Decimal
-    vat_category: str
-    vat_rate: Decimal
-    exemption_reason: str = ""
-
-    @property
-    def amount(self) -> Decimal:
-        return line_amount(self.quantity, self.unit_price)
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentSnapshot:
-    account_id: str
-    # None for a BBAN; "SE:BANKGIRO" / "SE:PLUSGIRO" for Swedish giro accounts (SE-R-011).
-    institution_branch: str | None = None
-    payment_id: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentSnapshot:
-    is_credit_note: bool
-    number: str
-    issue_date: date
-    due_date: date
-    currency: str
-    seller: PartySnapshot
-    buyer: PartySnapshot
-    lines: tuple[LineSnapshot, ...]
-    buyer_reference: str = ""
-    note: str = ""
-    payment: PaymentSnapshot | None = None
-    billing_reference: str = ""
-    billing_reference_date: date | None = None
-    totals: Totals | None = field(default=None)
-
-
-def _digits(value: str) -> str:
-    return re.sub(r"\D", "", value or "")
-
-
-def seller_vat_id(*, country: str, organisation_number: str, vat_number: str) -> str:
-    """NO: NO + 9 digits + MVA (NO-R-001); SE: SE + 10 digits + 01 (SE-R-001/002)."""
-    if vat_number:
-        return re.sub(r"[\s.-]", "", vat_number).upper()
-    orgnr = _digits(organisation_number)
-    if country == "NO":
-        return f"NO{orgnr}MVA"
-    if country == "SE":
-        return f"SE{orgnr}01"
-    return ""
-
-
-# --- Snapshot from the database ------------------------------------------------------------
-
-
-def _seller_snapshot(company) -> PartySnapshot:
-    orgnr = _digits(company.organisation_number)
-    return PartySnapshot(
-        name=company.name,
-        country=company.country,
-        address_line1=company.address_line1,
-        address_line2=company.address_line2,
-        postcode=company.postcode,
-        city=company.city,
-        organisation_number=orgnr,
-        vat_id=seller_vat_id(
-            country=company.country,
-            organisation_number=orgnr,
-            vat_number=company.vat_number,
-        ),
-        endpoint_scheme=SCHEME_BY_COUNTRY.get(company.country, ""),
-        endpoint_id=orgnr,
-        email=company.email,
-        f_tax_approved=company.f_tax_approved,
-    )
-
-
-def _buyer_snapshot(customer) -> PartySnapshot:
-    country = customer.country or customer.company.country
-    scheme = endpoint = orgnr = ""
-    if customer.is_consumer:
-        # Swedish consumers are addressed by personnummer (10 digits) under 0007; Norwegian
-        # consumers have no electronic address scheme (see README, consumer documents).
-        if country == "SE" and customer.national_id:
-            from django.core.exceptions import ValidationError
-
-            from b2cportal.identifiers import ssn_for_peppol_endpoint
-
-            try:
-                scheme, endpoint = "0007", ssn_for_peppol_endpoint(customer.national_id)
-            except (ValidationError, ValueError):
-                # A stored number that is not a personnummer gets no address rather than
-                # stopping a bulk run; validation then lists PEPPOL-EN16931-R010.
-                scheme = endpoint = ""
-    else:
-        orgnr = _digits(customer.organisation_number)
-        if orgnr and country in SCHEME_BY_COUNTRY:
-            scheme, endpoint = SCHEME_BY_COUNTRY[country], orgnr
-    return PartySnapshot(
-        name=customer.name,
-        country=country,
-        address_line1=customer.address_line1,
-        address_line2=customer.address_line2,
-        postcode=customer.postcode,
-        city=customer.city,
-        organisation_number=orgnr,
-        vat_id=re.sub(r"[\s.-]", "", customer.vat_number).upper()
-        if not customer.is_consumer
-        else "",
-        endpoint_scheme=scheme,
-        endpoint_id=endpoint,
-        email=customer.email,
-        is_consumer=customer.is_consumer,
-    )
-
-
-def swedish_giro(invoice) -> tuple[str, str] | None:
-    """(SE:BANKGIRO|SE:PLUSGIRO, digits) for a Swedish seller, or None without an account.
-
-    The branch's B2CSE activation names the account type; without it the company's bank account
-    is read as a PlusGiro number when written as `NNNNNN-N` (one check digit after the last
-    hyphen), otherwise as a Bankgiro number (`NNN-NNNN` / `NNNN-NNNN`).
-    """
-    from b2cportal.companies.models import GiroType
-
-    activation = getattr(invoice.branch, "b2cse", None) if invoice.branch_id else None
-    if activation is not None and activation.account_type and activation.account_number:
-        code = "SE:PLUSGIRO" if activation.account_type == GiroType.PLUSGIRO else "SE:BANKGIRO"
-        return code, _digits(activation.account_number)
-    raw = (invoice.company.bank_account or "").strip()
-    if not raw:
-        return None
-    if "-" in raw and len(raw.rsplit("-", 1)[1].strip()) == 1:
-        return "SE:PLUSGIRO", _digits(raw)
-    return "SE:BANKGIRO", _digits(raw)
-
-
-def payment_snapshot(invoice) -> PaymentSnapshot | None:
-    company = invoice.company
-    if company.country == "SE":
-        giro = swedish_giro(invoice)
-        if giro is None:
-            return None
-        return PaymentSnapshot(
-            account_id=giro[1], institution_branch=giro[0], payment_id=invoice.payment_reference
-        )
-    account = _digits(company.bank_account)
-    if not account:
-        return None
-    return PaymentSnapshot(account_id=account, payment_id=invoice.payment_reference)
-
-
-def snapshot(invoice) -> DocumentSnapshot:
-    """Everything the document needs, read once from the invoice and its relations."""
-    lines = tuple(
-        LineSnapshot(
-            position=line.position,
-            description=line.description,
-            quantity=line.quantity,
-            unit=line.unit,
-            unit_price=line.unit_price,
-            vat_category=line.vat_category,
-            vat_rate=line.vat_rate,
-            exemption_reason=line.exemption_reason,
-        )
-        for line in invoice.lines.all()
-    )
-    credited = invoice.credited_invoice if invoice.credited_invoice_id else None
-    return DocumentSnapshot(
-        is_credit_note=invoice.kind == "credit_note",
-        number=invoice.number or f"DRAFT-{invoice.pk}",
-        issue_date=invoice.issue_date,
-        due_date=invoice.due_date,
-        currency=invoice.currency,
-        seller=_seller_snapshot(invoice.company),
-        buyer=_buyer_snapshot(invoice.customer),
-        lines=lines,
-        buyer_reference=invoice.buyer_reference or invoice.customer.number,
-        note=invoice.note,
-        payment=payment_snapshot(invoice),
-        billing_reference=credited.number if credited else "",
-        billing_reference_date=credited.issue_date if credited else None,
-    )
-
 
 # --- Building -------------------------------------------------------------------------------
 #
@@ -605,9 +380,3 @@ def build_ubl_from_snapshot(doc: DocumentSnapshot) -> bytes:
     except ValueError as exc:  # lxml refuses XML-illegal characters
         raise _illegal(walked) from exc
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-
-
-def build_ubl(invoice) -> bytes:
-    """The Peppol BIS Billing 3.0 document of an Invoice (or of a DocumentSnapshot)."""
-    doc = invoice if isinstance(invoice, DocumentSnapshot) else snapshot(invoice)
-    return build_ubl_from_snapshot(doc)
