@@ -64,7 +64,7 @@ def _slow(function):
 
 
 def test_simultaneous_norwegian_submits_send_one_email(monkeypatch):
-    monkeypatch.setattr(services.secrets, "token_urlsafe", _slow(secrets.token_urlsafe))
+    monkeypatch.setattr(services.norway.secrets, "token_urlsafe", _slow(secrets.token_urlsafe))
     company = make_company(country="NO")
     branch = make_branch(company=company, is_main_office=True)
     admin = make_member(company=company, role=Role.ADMINISTRATOR)
