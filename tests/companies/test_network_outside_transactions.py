@@ -128,7 +128,8 @@ def test_crash_after_accepting_then_retry_creates_one_network_activation(
     monkeypatch.undo()
     activation = services.accept_terms(token=token)
     keys = {key for name, key, _depth in network.calls if name == "submit"}
-    assert len(keys) == 1 and "" not in keys
+    assert len(keys) == 1
+    assert "" not in keys
     assert ActivationRequest.objects.count() == 1
     assert activation.status == NorwayActivationStatus.ACTIVATING
     assert activation.network_reference == keys.pop()
@@ -241,7 +242,8 @@ def test_crash_after_submitting_then_retry_creates_one_network_activation(
     monkeypatch.undo()
     activation = _submit(branch_se, admin_se)
     keys = {key for name, key, _depth in network.calls if name == "submit"}
-    assert len(keys) == 1 and "" not in keys
+    assert len(keys) == 1
+    assert "" not in keys
     assert ActivationRequest.objects.count() == 1
     assert activation.status == SwedenActivationStatus.PENDING
     assert activation.network_reference == keys.pop()
