@@ -1,4 +1,4 @@
-"""Branch list: constant queries and tenant isolation; XML-illegal text refused on settings forms."""
+"""Branch list: constant queries, tenant isolation; XML-illegal text refused on settings."""
 
 from __future__ import annotations
 
