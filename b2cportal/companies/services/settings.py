@@ -98,15 +98,13 @@ def update_altinn_settings(
         if not phone:
             return changes
         try:
-            cleaned = identifiers.clean_phone_number(phone, obj.company.country)
+            cleaned = identifiers.clean_phone_number(phone, branch.company.country)
         except ValidationError as exc:
             raise CompanyError(" ".join(exc.messages), field="rf1301_contact_phone") from None
         return {**changes, "rf1301_contact_phone": cleaned}
 
     return update_recorded(
-        locked=lambda: (
-            Branch.objects.select_for_update().select_related("company").get(pk=branch.pk)
-        ),
+        locked=lambda: Branch.objects.select_for_update().get(pk=branch.pk),
         check=check,
         changes=changes,
         acting_user=acting_user,
