@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from b2cportal import identifiers
+from b2cportal.validators import validate_xml_text
 
 from . import rules
 from .models import (
@@ -18,6 +19,20 @@ from .models import (
     GiroType,
 )
 
+
+class XmlTextMixin:
+    """Refuses XML-illegal characters in every text field: these values end up in UBL documents.
+
+    Put it first in the bases of any form with free text (the customer forms use it too).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField) and validate_xml_text not in field.validators:
+                field.validators.append(validate_xml_text)
+
+
 KID_LENGTH_CHOICES_HELP = _("Number of digits in the KID, including the check digit.")
 
 
@@ -26,7 +41,7 @@ def _add_errors(form: forms.Form, errors: dict[str, str]) -> None:
         form.add_error(field if field in form.fields else None, message)
 
 
-class AutoInvoiceSettingsForm(forms.ModelForm):
+class AutoInvoiceSettingsForm(XmlTextMixin, forms.ModelForm):
     """AutoInvoice settings (CS10250S) for one branch."""
 
     class Meta:
@@ -76,7 +91,7 @@ class AutoInvoiceSettingsForm(forms.ModelForm):
         return identifiers.clean_phone_number(value, self.company.country)
 
 
-class NorwayActivationForm(forms.Form):
+class NorwayActivationForm(XmlTextMixin, forms.Form):
     """The *Activate* dialog: who signs, and optional agreement capture (with OCR)."""
 
     signer_name = forms.CharField(
@@ -139,7 +154,7 @@ class NorwayActivationForm(forms.Form):
         return cleaned
 
 
-class SwedenActivationForm(forms.Form):
+class SwedenActivationForm(XmlTextMixin, forms.Form):
     """B2CSE activation: the receiving account (mandatory), FUI and Agreement ID (optional)."""
 
     account_type = forms.ChoiceField(
@@ -193,7 +208,7 @@ class SwedenActivationForm(forms.Form):
         return cleaned
 
 
-class ReceivingAccountForm(forms.Form):
+class ReceivingAccountForm(XmlTextMixin, forms.Form):
     """One more Bankgiro/PlusGiro account under the active FUI."""
 
     account_type = forms.ChoiceField(label=_("Account type"), choices=GiroType.choices)
@@ -211,7 +226,7 @@ class ReceivingAccountForm(forms.Form):
         return cleaned
 
 
-class LedgerPreferencesForm(forms.ModelForm):
+class LedgerPreferencesForm(XmlTextMixin, forms.ModelForm):
     """Customer ledger preferences (AR101000), tab AutoInvoice settings."""
 
     class Meta:
@@ -259,7 +274,7 @@ class LedgerPreferencesForm(forms.ModelForm):
         return cleaned
 
 
-class AltinnSettingsForm(forms.ModelForm):
+class AltinnSettingsForm(XmlTextMixin, forms.ModelForm):
     """Branches (CS102000), tab Altinn settings: the RF-1301 contact."""
 
     class Meta:

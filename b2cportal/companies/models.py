@@ -260,6 +260,9 @@ class NorwayB2CActivation(models.Model):
     activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
     deactivated_at = models.DateTimeField(_("deactivated"), null=True, blank=True)
     network_reference = models.CharField(max_length=64, blank=True)
+    # The submission on its way to the network: its idempotency key, so a retry after a crash
+    # between the network's answer and our record reuses it instead of activating twice.
+    pending_submission = models.JSONField(default=dict, blank=True)
     use_agreement_capture = models.BooleanField(
         _("use agreement capture (with OCR)"), default=False
     )
@@ -319,6 +322,9 @@ class SwedenB2CActivation(models.Model):
     activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
     onboarding_url = models.URLField(_("consumer onboarding page"), blank=True)
     network_reference = models.CharField(max_length=64, blank=True)
+    # The submission on its way to the network: its idempotency key, so a retry after a crash
+    # between the network's answer and our record reuses it instead of activating twice.
+    pending_submission = models.JSONField(default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -342,6 +348,8 @@ class SwedenReceivingAccount(models.Model):
     )
     account_type = models.CharField(_("account type"), max_length=10, choices=GiroType.choices)
     account_number = models.CharField(_("account number"), max_length=10)
+    # False while the network has not confirmed it: the row holds its place under the 99 limit.
+    confirmed = models.BooleanField(_("confirmed by the network"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -96,6 +96,22 @@ def _no_branch(request):
     return render(request, "companies/no_branch.html", status=404)
 
 
+def _save_settings_form(request, form, save, *, success: str) -> bool:
+    """The one save branch of every settings form: validate, call the service, show the result.
+
+    `save(changes)` calls the service; a refusal lands on its field. True when it was saved.
+    """
+    if not form.is_valid():
+        return False
+    try:
+        save({name: form.cleaned_data[name] for name in form.fields})
+    except CompanyError as exc:
+        _apply_error(form, exc)
+        return False
+    messages.success(request, success)
+    return True
+
+
 def _autoinvoice_page(request, *, form=None, activation_form=None, status=200):
     branch = request.branch
     company = request.company
@@ -144,18 +160,16 @@ def autoinvoice_settings(request):
         instance=selectors.autoinvoice_settings_of(branch=request.branch),
         company=request.company,
     )
-    if form.is_valid():
-        try:
-            services.update_autoinvoice_settings(
-                branch=request.branch,
-                acting_user=request.user,
-                changes={name: form.cleaned_data[name] for name in form.fields},
-            )
-        except CompanyError as exc:
-            _apply_error(form, exc)
-        else:
-            messages.success(request, _("The AutoInvoice settings were saved."))
-            return redirect("companies:autoinvoice")
+    saved = _save_settings_form(
+        request,
+        form,
+        lambda changes: services.update_autoinvoice_settings(
+            branch=request.branch, acting_user=request.user, changes=changes
+        ),
+        success=_("The AutoInvoice settings were saved."),
+    )
+    if saved:
+        return redirect("companies:autoinvoice")
     return _autoinvoice_page(request, form=form, status=400)
 
 
@@ -255,7 +269,9 @@ def _b2cse_page(request, *, form=None, account_form=None, status=200):
         "form": form,
         "account_form": account_form,
         "can_edit": can_edit,
-        "accounts": list(activation.receiving_accounts.all()) if activation.pk else [],
+        "accounts": list(activation.receiving_accounts.filter(confirmed=True))
+        if activation.pk
+        else [],
         "max_accounts": rules.MAX_ACCOUNTS_PER_FUI,
         "history": selectors.settings_history(
             company=request.company, branch=branch, prefixes=("b2cse",)
@@ -325,18 +341,16 @@ def ledger_preferences(request):
         if not can_edit:
             raise PermissionDenied
         form = LedgerPreferencesForm(request.POST, instance=instance, multi_branch=multi_branch)
-        if form.is_valid():
-            try:
-                services.update_ledger_preferences(
-                    company=company,
-                    acting_user=request.user,
-                    changes={name: form.cleaned_data[name] for name in form.fields},
-                )
-            except CompanyError as exc:
-                _apply_error(form, exc)
-            else:
-                messages.success(request, _("The customer ledger preferences were saved."))
-                return redirect("companies:ledger")
+        saved = _save_settings_form(
+            request,
+            form,
+            lambda changes: services.update_ledger_preferences(
+                company=company, acting_user=request.user, changes=changes
+            ),
+            success=_("The customer ledger preferences were saved."),
+        )
+        if saved:
+            return redirect("companies:ledger")
         status = 400
     else:
         form = LedgerPreferencesForm(instance=instance, multi_branch=multi_branch)
@@ -371,18 +385,16 @@ def branch_altinn(request, pk: int):
         form = AltinnSettingsForm(
             request.POST, instance=selectors.branches_of(company=request.company).get(pk=pk)
         )
-        if form.is_valid():
-            try:
-                services.update_altinn_settings(
-                    branch=branch,
-                    acting_user=request.user,
-                    changes={name: form.cleaned_data[name] for name in form.fields},
-                )
-            except CompanyError as exc:
-                _apply_error(form, exc)
-            else:
-                messages.success(request, _("The Altinn settings were saved."))
-                return redirect("companies:branch_altinn", pk=branch.pk)
+        saved = _save_settings_form(
+            request,
+            form,
+            lambda changes: services.update_altinn_settings(
+                branch=branch, acting_user=request.user, changes=changes
+            ),
+            success=_("The Altinn settings were saved."),
+        )
+        if saved:
+            return redirect("companies:branch_altinn", pk=branch.pk)
         status = 400
     else:
         form = AltinnSettingsForm(instance=branch)

@@ -2,7 +2,9 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from agreements.services import handle_customer_saved
 from b2cportal.companies.admin_mixins import TenantScopedAdmin
+from b2cportal.companies.forms import XmlTextMixin
 from b2cportal.companies.models import Country
 
 from .models import Customer
@@ -16,7 +18,7 @@ from .services import (
 )
 
 
-class CustomerAdminForm(forms.ModelForm):
+class CustomerAdminForm(XmlTextMixin, forms.ModelForm):
     country = forms.ChoiceField(label=_("country"), choices=Country.choices)
 
     class Meta:
@@ -104,3 +106,15 @@ class CustomerAdmin(TenantScopedAdmin):
         else:
             saved = create_customer(company=obj.company, acting_user=request.user, data=data)
         obj.pk = saved.pk
+        # As on the customer screen: turning e-invoice (Norway) on sends the agreement request.
+        # The admin has no current branch, so the company's preference decides (None).
+        sent = handle_customer_saved(customer=saved, acting_user=request.user, current_branch=None)
+        for agreement_request in sent:
+            self.message_user(
+                request,
+                _("E-invoice agreement request sent by %(channel)s to %(recipient)s.")
+                % {
+                    "channel": agreement_request.get_channel_display(),
+                    "recipient": agreement_request.recipient,
+                },
+            )

@@ -10,6 +10,7 @@ from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from b2cportal import identifiers
+from b2cportal.companies.forms import XmlTextMixin
 from b2cportal.companies.models import Country
 
 from .models import Customer, CustomerKind, DeliveryMethod
@@ -38,7 +39,7 @@ INVOICING_FIELDS = [
 ]
 
 
-class CustomerForm(forms.ModelForm):
+class CustomerForm(XmlTextMixin, forms.ModelForm):
     """Create/edit a customer. Checks input per field; the service checks the business rules."""
 
     country = forms.ChoiceField(label=_("Country"), choices=Country.choices)
@@ -130,7 +131,7 @@ class CustomerForm(forms.ModelForm):
 YES_NO = [("", _("All")), ("yes", _("Yes")), ("no", _("No"))]
 
 
-class CustomerFilterForm(forms.Form):
+class CustomerFilterForm(XmlTextMixin, forms.Form):
     q = forms.CharField(
         label=_("Search"),
         required=False,

@@ -66,8 +66,13 @@ class ActivationApi:
         organisation_number: str,
         company_name: str,
         payload: dict,
+        idempotency_key: str = "",
     ) -> str:
-        """Ask the network to activate `service` (`b2cno`/`b2cse`); returns its reference."""
+        """Ask the network to activate `service` (`b2cno`/`b2cse`); returns its reference.
+
+        The same `idempotency_key` (a UUID) sent again returns the first request's reference
+        instead of creating a second activation.
+        """
         raise NotImplementedError
 
     def activation_status(self, reference: str) -> ActivationState:
@@ -75,7 +80,7 @@ class ActivationApi:
         raise NotImplementedError
 
     def deactivate(self, reference: str) -> None:
-        """Turn an active service off at the network."""
+        """Turn an active service off at the network (again on a deactivated one: no-op)."""
         raise NotImplementedError
 
     def add_receiving_account(

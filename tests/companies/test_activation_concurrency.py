@@ -64,7 +64,7 @@ def _slow(function):
 
 
 def test_simultaneous_norwegian_submits_send_one_email(monkeypatch):
-    monkeypatch.setattr(services.secrets, "token_urlsafe", _slow(secrets.token_urlsafe))
+    monkeypatch.setattr(services.norway.secrets, "token_urlsafe", _slow(secrets.token_urlsafe))
     company = make_company(country="NO")
     branch = make_branch(company=company, is_main_office=True)
     admin = make_member(company=company, role=Role.ADMINISTRATOR)
@@ -107,3 +107,75 @@ def test_simultaneous_swedish_submits_send_one_activation(settings, monkeypatch)
     _assert_no_errors(errors)
     assert ActivationRequest.objects.count() == 1
     assert SettingsChange.objects.filter(action="b2cse.submitted").count() == 1
+
+
+def _plusgiro(n: int) -> str:
+    from stdnum import luhn
+
+    return f"{n}{luhn.calc_check_digit(str(n))}"
+
+
+def test_two_simultaneous_adds_at_98_accounts_let_exactly_one_in(settings, monkeypatch):
+    """The 99-per-FUI limit holds under concurrency: the activation's row lock serialises."""
+    from b2cportal.companies.models import SwedenReceivingAccount
+    from b2cportal.network.simulated.activation import SimulatedActivation
+
+    settings.SIMULATED_B2CSE_ACTIVATION_DELAY_SECONDS = 0
+    company = make_company(country="SE", organisation_number="5560169095")
+    branch = make_branch(company=company, is_main_office=True)
+    make_register_entry(company=company)
+    admin = make_member(company=company, role=Role.ADMINISTRATOR)
+    activation = services.poll_activation_status(
+        activation=services.submit_sweden_activation(
+            branch=branch, acting_user=admin, account_type="bankgiro", account_number="50501055"
+        )
+    )
+    assert activation.status == "active"
+    SwedenReceivingAccount.objects.bulk_create(
+        SwedenReceivingAccount(
+            activation=activation, account_type="plusgiro", account_number=_plusgiro(1000 + n)
+        )
+        for n in range(97)
+    )
+    assert services.accounts_under_fui(activation.fui) == 98
+    # Widen the windows where a race would slip in: after the count, and before the network
+    # answers (the place is held by then).
+    from b2cportal.companies.services import sweden
+
+    counted = sweden.accounts_under_fui
+
+    def slow_count(fui: str) -> int:
+        result = counted(fui)
+        time.sleep(0.3)
+        return result
+
+    monkeypatch.setattr(sweden, "accounts_under_fui", slow_count)
+    monkeypatch.setattr(
+        SimulatedActivation,
+        "add_receiving_account",
+        _slow(SimulatedActivation.add_receiving_account),
+    )
+    numbers = iter([_plusgiro(5000), _plusgiro(6000)])
+    lock = threading.Lock()
+    added: list[str] = []
+
+    def add():
+        with lock:
+            number = next(numbers)
+        services.add_receiving_account(
+            branch=branch, acting_user=admin, account_type="plusgiro", account_number=number
+        )
+        added.append(number)
+
+    errors = _run_twice(add)
+    assert services.accounts_under_fui(activation.fui) == 99
+    assert len(added) == 1
+    assert SettingsChange.objects.filter(action="b2cse.account_added").count() == 1
+    if connection.vendor == "postgresql":
+        assert len(errors) == 1
+        assert isinstance(errors[0], services.CompanyError)
+        assert errors[0].field == "account_number"
+        assert "99" in errors[0].message
+    else:
+        assert len(errors) == 1
+        assert isinstance(errors[0], services.CompanyError | OperationalError)

@@ -1,6 +1,7 @@
 """Customers (AR303000) in a real browser: create with a bad national ID, fix it, e-invoice."""
 
 import pytest
+from playwright.sync_api import expect
 
 from b2cportal.customers.models import Customer
 from tests.factories import NO_FODSELSNUMMER
@@ -102,3 +103,16 @@ def test_support_sees_no_edit_buttons(page, login, support_no, company_no):
     page.goto(customer.get_absolute_url())
     assert page.locator("[data-testid=customer-title]").is_visible()
     assert page.locator("[data-testid=customer-edit]").count() == 0
+
+
+def test_malformed_filter_shows_a_clear_message(page, login, accountant_no, company_no):
+    from tests.factories import make_customer
+
+    make_customer(company=company_no, name="Ola Liste")
+    login(accountant_no)
+    page.goto("/customers/?kind=martian&active=maybe")
+    alert = page.get_by_test_id("customer-filter-errors")
+    expect(alert).to_be_visible()
+    expect(alert).to_contain_text("Select a valid choice")
+    expect(page.get_by_test_id("customer-row")).to_have_count(1)
+    expect(page.get_by_test_id("customer-table")).to_contain_text("Ola Liste")

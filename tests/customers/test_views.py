@@ -311,3 +311,36 @@ def test_enabling_einvoice_sends_one_agreement_request_by_sms(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url, _form(einvoice_norway="on", phone_2="+47 412 34 567"))
     assert AgreementRequest.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "field", ["name", "address_line1", "address_line2", "city", "vat_number", "number"]
+)
+def test_xml_illegal_characters_are_refused_on_their_field(client, accountant_no, field):
+    client.force_login(accountant_no)
+    response = client.post(CREATE, _form(**{field: "Bad\x07value"}))
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert "cannot be sent in an e-invoice" in response.context["form"].errors[field][0]
+    assert not Customer.objects.exists()
+
+
+def test_edit_with_a_control_character_keeps_the_saved_name(client, accountant_no, company_no):
+    customer = make_customer(company=company_no, number="900", name="Kari Nordmann")
+    client.force_login(accountant_no)
+    response = client.post(
+        reverse("customers:edit", args=[customer.pk]), _form(name="Kari\x07Nordmann")
+    )
+    assert response.status_code == 200
+    assert list(response.context["form"].errors) == ["name"]
+    customer.refresh_from_db()
+    assert customer.name == "Kari Nordmann"
+
+
+def test_malformed_filter_value_shows_a_message_not_a_crash(client, accountant_no, company_no):
+    make_customer(company=company_no, name="Ola Fjord")
+    client.force_login(accountant_no)
+    response = client.get(LIST, {"kind": "martian", "q": "x\x00y"})
+    assert response.status_code == 200
+    assert b'data-testid="customer-filter-errors"' in response.content
+    assert b"Ola Fjord" in response.content

@@ -163,3 +163,35 @@ def test_onboarding_page_of_a_pending_activation_is_404(client, admin_se, compan
         client.get(reverse("network:onboarding", args=[activation.network_reference])).status_code
         == 404
     )
+
+
+def test_the_same_idempotency_key_is_the_same_activation(settings):
+    settings.SIMULATED_ACTIVATION_DELAY_SECONDS = 0
+    network = get_network()
+    key = str(uuid.uuid4())
+    kwargs = {
+        "service": "b2cno",
+        "organisation_number": "923609016",
+        "company_name": "Fjordtech AS",
+        "payload": {},
+    }
+    first = network.submit_activation(**kwargs, idempotency_key=key)
+    again = network.submit_activation(**kwargs, idempotency_key=key)
+    assert first == again == key
+    assert ActivationRequest.objects.count() == 1
+    other = network.submit_activation(**kwargs, idempotency_key=str(uuid.uuid4()))
+    assert other != first
+    with pytest.raises(NetworkError):
+        network.submit_activation(**kwargs, idempotency_key="not-a-uuid")
+
+
+def test_deactivating_twice_is_harmless(settings):
+    settings.SIMULATED_ACTIVATION_DELAY_SECONDS = 0
+    network = get_network()
+    reference = network.submit_activation(
+        service="b2cno", organisation_number="923609016", company_name="Fjordtech AS", payload={}
+    )
+    assert network.activation_status(reference).status == "active"
+    network.deactivate(reference)
+    network.deactivate(reference)  # a retry after a crash between the call and our record
+    assert network.activation_status(reference).status == "deactivated"

@@ -133,15 +133,24 @@ class SimulatedActivation(ActivationApi):
         organisation_number: str,
         company_name: str,
         payload: dict,
+        idempotency_key: str = "",
     ) -> str:
         if service not in ServiceKind.values:
             raise NetworkError(f"Unknown service {service!r}")
-        request = ActivationRequest.objects.create(
-            service=service,
-            organisation_number=organisation_number,
-            payload={**payload, "company_name": company_name},
-            completes_at=timezone.now() + _delay_for(service),
-        )
+        fields = {
+            "service": service,
+            "organisation_number": organisation_number,
+            "payload": {**payload, "company_name": company_name},
+            "completes_at": timezone.now() + _delay_for(service),
+        }
+        if not idempotency_key:
+            return str(ActivationRequest.objects.create(**fields).reference)
+        try:
+            key = uuid.UUID(str(idempotency_key))
+        except ValueError as exc:
+            raise NetworkError(f"Invalid idempotency key {idempotency_key!r}") from exc
+        # Like the operators' APIs: the same key again is the same request, never a second one.
+        request, _created = ActivationRequest.objects.get_or_create(reference=key, defaults=fields)
         return str(request.reference)
 
     @transaction.atomic
@@ -158,6 +167,8 @@ class SimulatedActivation(ActivationApi):
     @transaction.atomic
     def deactivate(self, reference: str) -> None:
         request = _get(reference, lock=True)
+        if request.status == ActivationRequestStatus.DEACTIVATED:
+            return  # a retry of a deactivation that went through
         if request.status != ActivationRequestStatus.ACTIVE:
             raise NetworkError("Only an active service can be deactivated.")
         request.status = ActivationRequestStatus.DEACTIVATED

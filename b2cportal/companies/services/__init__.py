@@ -1,0 +1,54 @@
+"""Writes for company settings and B2C service activation. Every write is recorded.
+
+Each service owns its transaction, takes the acting user (None only where nobody is logged in:
+the signer accepting the terms, and the periodic poll) and raises `CompanyError` with the field
+and rule it refuses. A failed step leaves the previous state intact. Calls to the network are
+made between two short transactions (intent with an idempotency key, then the result), never
+inside one; email goes out on commit.
+"""
+
+from .history import CompanyError, TermsLinkError
+from .norway import (
+    CAPTURE_KID_FIELDS,
+    TERMS_SALT,
+    accept_terms,
+    deactivate_norway_service,
+    read_terms_link,
+    request_norway_activation,
+    resend_terms_email,
+    send_terms_email,
+    terms_token,
+    terms_url,
+)
+from .polling import poll_activation_status, poll_pending_activations
+from .settings import (
+    get_or_create_autoinvoice_settings,
+    update_altinn_settings,
+    update_autoinvoice_settings,
+    update_ledger_preferences,
+)
+from .sweden import accounts_under_fui, add_receiving_account, submit_sweden_activation
+
+__all__ = [
+    "CAPTURE_KID_FIELDS",
+    "TERMS_SALT",
+    "CompanyError",
+    "TermsLinkError",
+    "accept_terms",
+    "accounts_under_fui",
+    "add_receiving_account",
+    "deactivate_norway_service",
+    "get_or_create_autoinvoice_settings",
+    "poll_activation_status",
+    "poll_pending_activations",
+    "read_terms_link",
+    "request_norway_activation",
+    "resend_terms_email",
+    "send_terms_email",
+    "submit_sweden_activation",
+    "terms_token",
+    "terms_url",
+    "update_altinn_settings",
+    "update_autoinvoice_settings",
+    "update_ledger_preferences",
+]

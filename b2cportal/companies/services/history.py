@@ -1,0 +1,105 @@
+"""The shared building blocks of the settings services: the domain error, history and locking."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models, transaction
+
+from ..models import Branch, Company, SettingsChange
+
+M = TypeVar("M", bound=models.Model)
+
+
+class CompanyError(Exception):
+    """A company settings or activation step was refused; `field` names the input at fault."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class TermsLinkError(CompanyError):
+    """The terms-of-service link cannot be used: `reason` is invalid, expired or used."""
+
+    def __init__(self, message: str, *, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def record(
+    *,
+    company: Company,
+    branch: Branch | None,
+    actor: AbstractBaseUser | None,
+    action: str,
+    changes: list[dict[str, Any]],
+    by: str = "",
+) -> SettingsChange:
+    """One history row; `by` names who acted when it was not a logged-in user (the signer)."""
+    data: dict[str, Any] = {"changes": changes}
+    if by:
+        data["by"] = by
+    return SettingsChange.objects.create(
+        company=company, branch=branch, actor=actor, action=action, data=data
+    )
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def apply_changes(instance: models.Model, changes: dict[str, Any]) -> list[dict[str, Any]]:
+    """Set the fields and return the differences as old -> new entries."""
+    diff = []
+    for name, new in changes.items():
+        old = getattr(instance, name)
+        if old != new:
+            setattr(instance, name, new)
+            diff.append({"field": name, "old": jsonable(old), "new": jsonable(new)})
+    return diff
+
+
+def status_change(old: str, new: str) -> dict[str, Any]:
+    return {"field": "status", "old": old, "new": new}
+
+
+def locked_activation(model: type[M], branch: Branch) -> M:
+    """The branch's activation row, created if missing, then locked for this transaction.
+
+    Creating first (outside the lock) means two simultaneous first submits both find one row
+    and serialise on its lock instead of one of them failing on the unique constraint.
+    """
+    model.objects.get_or_create(branch=branch)
+    return model.objects.select_for_update().select_related("branch__company").get(branch=branch)
+
+
+def update_recorded(
+    *,
+    locked: Callable[[], M],
+    changes: dict[str, Any],
+    acting_user: AbstractBaseUser,
+    action: str,
+    company: Company,
+    branch: Branch | None,
+    check: Callable[[M, dict[str, Any]], dict[str, Any]] | None = None,
+) -> M:
+    """The one pattern of every settings save: lock the row, check, apply, save, record the diff.
+
+    `check` may refuse (raise CompanyError) or return the changes it accepts.
+    """
+    with transaction.atomic():
+        obj = locked()
+        if check is not None:
+            changes = check(obj, changes)
+        diff = apply_changes(obj, changes)
+        if diff:
+            obj.save()
+            record(company=company, branch=branch, actor=acting_user, action=action, changes=diff)
+        return obj

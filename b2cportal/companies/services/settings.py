@@ -1,0 +1,114 @@
+"""AutoInvoice settings (CS10250S), Customer ledger preferences (AR101000), Altinn (RF-1301)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from b2cportal import identifiers
+
+from .. import rules
+from ..models import AutoInvoiceSettings, Branch, Company, CustomerLedgerPreferences
+from ..models import SettingsAction as Action
+from .history import CompanyError, update_recorded
+
+
+def get_or_create_autoinvoice_settings(*, branch: Branch) -> AutoInvoiceSettings:
+    """The branch's AutoInvoice settings row (created with the defaults on first use)."""
+    obj, _created = AutoInvoiceSettings.objects.get_or_create(branch=branch)
+    return obj
+
+
+def update_autoinvoice_settings(
+    *, branch: Branch, acting_user: AbstractBaseUser, changes: dict[str, Any]
+) -> AutoInvoiceSettings:
+    """Save the branch's AutoInvoice settings (CS10250S) and record what changed."""
+    company = branch.company
+
+    def locked() -> AutoInvoiceSettings:
+        AutoInvoiceSettings.objects.get_or_create(branch=branch)
+        return AutoInvoiceSettings.objects.select_for_update().get(branch=branch)
+
+    def check(obj: AutoInvoiceSettings, changes: dict[str, Any]) -> dict[str, Any]:
+        service = changes.get("consumer_einvoice_service", obj.consumer_einvoice_service)
+        allowed = {"none", "autoinvoice_b2c" if company.is_norwegian else "b2cse"}
+        if service not in allowed:
+            raise CompanyError(
+                _("This service is not available for companies in %(country)s.")
+                % {"country": company.get_country_display()},
+                field="consumer_einvoice_service",
+            )
+        if company.is_norwegian:
+            # InExchange routing only exists in Sweden; the setting is not shown in Norway.
+            return {k: v for k, v in changes.items() if k != "prevent_routing_through_inexchange"}
+        return changes
+
+    return update_recorded(
+        locked=locked,
+        check=check,
+        changes=changes,
+        acting_user=acting_user,
+        action=Action.AUTOINVOICE_UPDATED,
+        company=company,
+        branch=branch,
+    )
+
+
+def update_ledger_preferences(
+    *, company: Company, acting_user: AbstractBaseUser, changes: dict[str, Any]
+) -> CustomerLedgerPreferences:
+    """Save Customer ledger preferences (AR101000, tab AutoInvoice settings) and record it."""
+
+    def locked() -> CustomerLedgerPreferences:
+        CustomerLedgerPreferences.objects.get_or_create(company=company)
+        return CustomerLedgerPreferences.objects.select_for_update().get(company=company)
+
+    def check(obj: CustomerLedgerPreferences, changes: dict[str, Any]) -> dict[str, Any]:
+        errors = rules.kid_position_errors(
+            length=changes.get("kid_length", obj.kid_length),
+            start=changes.get("kid_customer_number_start", obj.kid_customer_number_start),
+            end=changes.get("kid_customer_number_end", obj.kid_customer_number_end),
+        )
+        if errors:
+            field, message = next(iter(errors.items()))
+            raise CompanyError(message, field=field)
+        return changes
+
+    return update_recorded(
+        locked=locked,
+        check=check,
+        changes=changes,
+        acting_user=acting_user,
+        action=Action.LEDGER_UPDATED,
+        company=company,
+        branch=None,
+    )
+
+
+def update_altinn_settings(
+    *, branch: Branch, acting_user: AbstractBaseUser, changes: dict[str, Any]
+) -> Branch:
+    """Save the branch's RF-1301 contact (Branches, tab Altinn settings) and record it."""
+
+    def check(obj: Branch, changes: dict[str, Any]) -> dict[str, Any]:
+        phone = changes.get("rf1301_contact_phone")
+        if not phone:
+            return changes
+        try:
+            cleaned = identifiers.clean_phone_number(phone, branch.company.country)
+        except ValidationError as exc:
+            raise CompanyError(" ".join(exc.messages), field="rf1301_contact_phone") from None
+        return {**changes, "rf1301_contact_phone": cleaned}
+
+    return update_recorded(
+        locked=lambda: Branch.objects.select_for_update().get(pk=branch.pk),
+        check=check,
+        changes=changes,
+        acting_user=acting_user,
+        action=Action.ALTINN_UPDATED,
+        company=branch.company,
+        branch=branch,
+    )
