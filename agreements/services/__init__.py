@@ -20,7 +20,11 @@ from .core import (
     _lock_customer,
     _transition,
 )
-from .directory import check_efaktura_directory
+from .directory import (
+    check_customer_in_directory,
+    check_efaktura_directory,
+    queue_weekly_directory_checks,
+)
 from .events import EVENT_TYPES, NORWAY_TARGETS, SWEDEN_TARGETS, apply_inbound_event
 from .manual import mark_agreement_deleted
 from .requests import (
@@ -54,11 +58,13 @@ __all__ = [
     "_lock_customer",
     "_transition",
     "apply_inbound_event",
+    "check_customer_in_directory",
     "check_efaktura_directory",
     "consumer_contact",
     "deliver_agreement_request",
     "handle_customer_saved",
     "mark_agreement_deleted",
+    "queue_weekly_directory_checks",
     "request_agreements_for_customer",
     "resend_agreement_request",
     "sweep_agreement_requests",

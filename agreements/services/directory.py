@@ -1,5 +1,7 @@
 """Ja takk til alle (Alltid eFaktura): look consumers up in the eFaktura receiver directory."""
 
+import logging
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -13,7 +15,11 @@ from ..models import (
     AgreementSource,
     EventSource,
 )
-from ..selectors import active_norway_branches, ledger_preferences
+from ..selectors import (
+    active_norway_branches,
+    customers_due_for_directory_check,
+    ledger_preferences,
+)
 from .core import (
     AgreementError,
     S,
@@ -21,6 +27,8 @@ from .core import (
     _lock_customer,
     _transition,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def check_efaktura_directory(
@@ -77,3 +85,29 @@ def check_efaktura_directory(
                 )
             )
     return events
+
+
+def check_customer_in_directory(*, customer_id: int) -> list[AgreementEvent]:
+    """Directory lookup for one customer by id (the weekly task's unit of work).
+
+    A customer whose company lost its B2C service, or who is no longer Norwegian, is skipped
+    (no events); a network failure propagates so the caller can retry.
+    """
+    customer = Customer.objects.select_related("company").get(pk=customer_id)
+    try:
+        return check_efaktura_directory(customer=customer, acting_user=None)
+    except AgreementError as exc:
+        logger.info("Directory check skipped for customer %s: %s", customer_id, exc)
+        return []
+
+
+def queue_weekly_directory_checks() -> int:
+    """Queue a directory lookup for every customer `customers_due_for_directory_check` names;
+    returns how many were queued."""
+    from ..tasks import check_customer_efaktura
+
+    count = 0
+    for customer_id in customers_due_for_directory_check().iterator(chunk_size=1000):
+        check_customer_efaktura.delay(customer_id)
+        count += 1
+    return count

@@ -286,9 +286,12 @@ REQUEUE_AFTER = timedelta(minutes=5)
 SENDING_TIMEOUT = timedelta(minutes=15)
 
 
-def sweep_agreement_requests() -> tuple[list[int], int]:
+def sweep_agreement_requests() -> int:
     """Re-queue requests stuck in QUEUED; mark ones stuck in SENDING as failed (their outcome
-    is unknown, so they are never sent blindly again: support sees ERROR and may resend)."""
+    is unknown, so they are never sent blindly again: support sees ERROR and may resend).
+    Returns how many requests were re-queued or failed."""
+    from ..tasks import send_agreement_request
+
     now = timezone.now()
     requeue = list(
         AgreementRequest.objects.filter(
@@ -320,4 +323,7 @@ def sweep_agreement_requests() -> tuple[list[int], int]:
                     detail={"request": request.pk, "error": "sending timed out"},
                     strict=False,
                 )
-    return requeue, failed
+    for request_id in requeue:
+        # A second delivery is harmless: deliver_agreement_request claims QUEUED -> SENDING.
+        send_agreement_request.delay(request_id)
+    return len(requeue) + failed
