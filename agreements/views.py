@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 
 from django.conf import settings
 from django.contrib import messages
@@ -24,6 +25,7 @@ from b2cportal.companies.permissions import (
 from b2cportal.csv_export import csv_cell
 from b2cportal.customers.models import Customer
 from b2cportal.network.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
+from routing.services import release_holds_for_customer
 
 from . import services
 from .forms import InboundEventForm, SupportFilterForm
@@ -35,6 +37,8 @@ from .selectors import (
     status_counts,
     support_page_queryset,
 )
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 # How each refusal of an inbound event maps to HTTP.
@@ -50,6 +54,18 @@ INBOUND_STATUS = {
 
 
 # --- Inbound endpoint (called by the network) ----------------------------------------------
+
+
+def _release_held_invoices(*, customer: Customer, acting_user) -> None:
+    """The customer's agreement just turned ACTIVE: their held invoices go to the bank at once
+    (DESIGN §5). Agreements' services may not import routing (a higher app), so the view
+    composes the two (DESIGN §2); routing's periodic release stays as the safety net."""
+    try:
+        release_holds_for_customer(customer=customer, acting_user=acting_user)
+    except Exception:
+        # The agreement change is committed and must be answered as such (a network that saw
+        # an error would resend the event); the periodic release picks the holds up.
+        logger.exception("Releasing held invoices of customer %s failed", customer.pk)
 
 
 @csrf_exempt
@@ -84,6 +100,8 @@ def inbound(request):
         return JsonResponse(
             {"error": str(exc), "code": exc.code}, status=INBOUND_STATUS.get(exc.code, 422)
         )
+    if outcome.became_active and outcome.customer_id is not None:
+        _release_held_invoices(customer=Customer(pk=outcome.customer_id), acting_user=None)
     return JsonResponse(outcome.as_dict())
 
 
@@ -296,6 +314,8 @@ def check_now(request, pk):
     except services.AgreementError as exc:
         messages.error(request, str(exc))
     else:
+        if any(e.to_status == AgreementStatus.ACTIVE for e in events):
+            _release_held_invoices(customer=customer, acting_user=request.user)
         if events:
             messages.success(
                 request, _("Found in the eFaktura directory: %(n)d change(s).") % {"n": len(events)}

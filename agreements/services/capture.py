@@ -129,4 +129,6 @@ def _apply_capture_payment(event: dict) -> InboundOutcome:
             },
             strict=False,
         )
-        return InboundOutcome("applied", agreement.pk, agreement.status, link=link)
+        return InboundOutcome(
+            "applied", agreement.pk, agreement.status, link=link, customer_id=locked.pk
+        )

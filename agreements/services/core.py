@@ -139,6 +139,13 @@ class InboundOutcome:
     agreement_id: int | None
     status: str
     link: str = ""
+    # Whose agreement it is (not sent to the network): the view releases their held invoices.
+    customer_id: int | None = None
+
+    @property
+    def became_active(self) -> bool:
+        """The event made (or left) the agreement ACTIVE: held invoices may go to the bank."""
+        return self.result == "applied" and self.status == AgreementStatus.ACTIVE
 
     def as_dict(self) -> dict:
         data = {"result": self.result, "agreement": self.agreement_id, "status": self.status}

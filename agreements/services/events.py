@@ -150,7 +150,7 @@ def _apply_norway_event(event: dict) -> InboundOutcome:
             strict=False,
         )
         result = "ignored" if "ignored" in written.detail else "applied"
-        return InboundOutcome(result, agreement.pk, agreement.status)
+        return InboundOutcome(result, agreement.pk, agreement.status, customer_id=locked.pk)
 
 
 def _apply_sweden_event(event: dict) -> InboundOutcome:
@@ -204,4 +204,4 @@ def _apply_sweden_event(event: dict) -> InboundOutcome:
             detail={"type": event["type"], "fmi": fmi, "matched_on": ["national_id"]},
             strict=False,
         )
-        return InboundOutcome("applied", agreement.pk, agreement.status)
+        return InboundOutcome("applied", agreement.pk, agreement.status, customer_id=locked.pk)
