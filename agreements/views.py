@@ -86,13 +86,15 @@ def inbound(request):
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        return JsonResponse({"error": "body is not JSON", "code": "malformed"}, status=400)
+        return JsonResponse({"error": _("The body is not JSON."), "code": "malformed"}, status=400)
     if not isinstance(data, dict):
-        return JsonResponse({"error": "body must be an object", "code": "malformed"}, status=400)
+        return JsonResponse(
+            {"error": _("The body must be a JSON object."), "code": "malformed"}, status=400
+        )
     form = InboundEventForm(data)
     if not form.is_valid():
         return JsonResponse(
-            {"error": "invalid event", "code": "malformed", "fields": form.errors}, status=400
+            {"error": _("Invalid event."), "code": "malformed", "fields": form.errors}, status=400
         )
     try:
         outcome = services.apply_inbound_event(event=form.cleaned_data)

@@ -47,20 +47,22 @@ def _apply_capture_payment(event: dict) -> InboundOutcome:
     )
     if activation is None:
         raise AgreementError(
-            f"no branch uses agreement capture for account {account}", code="unknown_issuer"
+            _("No branch uses agreement capture for account %(account)s.") % {"account": account},
+            code="unknown_issuer",
         )
     branch, company = activation.branch, activation.branch.company
     kid = event["kid"].strip()
     algorithm = ledger_preferences(company=company).kid_algorithm
     if len(kid) != activation.capture_kid_length:
         raise AgreementError(
-            f"KID {kid} has {len(kid)} digits; this account expects "
-            f"{activation.capture_kid_length}",
+            _("KID %(kid)s has %(n)d digits; this account expects %(expected)d.")
+            % {"kid": kid, "n": len(kid), "expected": activation.capture_kid_length},
             code="refused",
         )
     if not is_valid_kid(kid, algorithm):
         raise AgreementError(
-            f"KID {kid} has a wrong check digit ({algorithm.upper()}); no agreement captured",
+            _("KID %(kid)s has a wrong check digit (%(algorithm)s); no agreement captured.")
+            % {"kid": kid, "algorithm": algorithm.upper()},
             code="refused",
         )
     number = customer_number_from_kid(
@@ -75,8 +77,12 @@ def _apply_capture_payment(event: dict) -> InboundOutcome:
     )
     if customer is None:
         raise AgreementError(
-            f"unknown customer {number} (KID positions "
-            f"{activation.capture_customer_number_start}-{activation.capture_customer_number_end})",
+            _("Unknown customer %(number)s (KID positions %(start)s-%(end)s).")
+            % {
+                "number": number,
+                "start": activation.capture_customer_number_start,
+                "end": activation.capture_customer_number_end,
+            },
             code="unknown_customer",
         )
     link = get_network().agreement_acceptance_link(

@@ -162,14 +162,18 @@ def _lock_customer_of(company: Company, *, reference: str = "", national_id: str
         customer = customers.filter(national_id=national_id).first()
     if customer is None:
         raise AgreementError(
-            f"unknown customer (reference {reference!r}) for this issuer", code="unknown_customer"
+            _("Unknown customer (reference %(reference)s) for this issuer.")
+            % {"reference": reference or "-"},
+            code="unknown_customer",
         )
     return customer
 
 
 def _already_seen(event_id: str) -> None:
     if AgreementEvent.objects.filter(external_event_id=event_id).exists():
-        raise AgreementError(f"event {event_id} was already received", code="replay")
+        raise AgreementError(
+            _("Event %(event)s was already received.") % {"event": event_id}, code="replay"
+        )
 
 
 def _lock_for_event(company: Company, event: dict, **lookup: str) -> Customer:

@@ -4,6 +4,7 @@ applied once only."""
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from b2cportal.companies.models import (
     Branch,
@@ -56,8 +57,13 @@ def _norwegian_branch(issuer: str, reference: str) -> Branch:
     if branch is not None:
         return branch
     if not Company.objects.filter(country=Country.NORWAY, organisation_number=issuer).exists():
-        raise AgreementError(f"unknown issuer {issuer}", code="unknown_issuer")
-    raise AgreementError(f"unknown branch {reference!r} for issuer", code="unknown_branch")
+        raise AgreementError(
+            _("Unknown issuer %(issuer)s.") % {"issuer": issuer}, code="unknown_issuer"
+        )
+    raise AgreementError(
+        _("Unknown branch %(branch)s for this issuer.") % {"branch": reference},
+        code="unknown_branch",
+    )
 
 
 def apply_inbound_event(*, event: dict) -> InboundOutcome:
@@ -96,7 +102,9 @@ def _lock_norwegian_customer(event: dict) -> tuple[Customer, Branch]:
     if customer is None:
         _norwegian_branch(event["issuer"], event["branch"])  # raises for issuer/branch
         raise AgreementError(
-            f"unknown customer (reference {reference!r}) for this issuer", code="unknown_customer"
+            _("Unknown customer (reference %(reference)s) for this issuer.")
+            % {"reference": reference or "-"},
+            code="unknown_customer",
         )
     # No separate "seen" query here: the event insert below hits the unique external id, the
     # transaction rolls back and apply_inbound_event answers "replay" (paths that write no
@@ -157,7 +165,9 @@ def _apply_sweden_event(event: dict) -> InboundOutcome:
     try:
         parsed = parse_fmi(event["fmi"])
     except ValidationError as exc:
-        raise AgreementError(f"malformed FMI: {' '.join(exc.messages)}", code="malformed") from exc
+        raise AgreementError(
+            _("Malformed FMI: %(reason)s") % {"reason": " ".join(exc.messages)}, code="malformed"
+        ) from exc
     fmi, ssn = str(parsed), parsed.ssn
     activation = (
         SwedenB2CActivation.objects.filter(fui=event["issuer_fui"])
@@ -165,7 +175,9 @@ def _apply_sweden_event(event: dict) -> InboundOutcome:
         .first()
     )
     if activation is None:
-        raise AgreementError(f"unknown issuer FUI {event['issuer_fui']}", code="unknown_issuer")
+        raise AgreementError(
+            _("Unknown issuer FUI %(fui)s.") % {"fui": event["issuer_fui"]}, code="unknown_issuer"
+        )
     branch = activation.branch
     target = SWEDEN_TARGETS[event["type"]]
     with transaction.atomic():

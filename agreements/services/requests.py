@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from b2cportal.companies.models import (
     Branch,
@@ -42,6 +43,14 @@ logger = logging.getLogger(__name__)
 
 REQUEST_QUIET_PERIOD = timedelta(hours=24)
 OPEN_REQUEST_STATUSES = (RequestStatus.QUEUED, RequestStatus.SENDING, RequestStatus.SENT)
+
+# Error texts stored on requests and events are message ids, translated when shown (the
+# templates use `{% translate request.error %}`): readers differ in language from the worker.
+SEND_FAILED = gettext_noop("Sending failed: the network did not take the message. Resend it.")
+OUTCOME_UNKNOWN = gettext_noop(
+    "Outcome unknown: the sender stopped while sending. Resend the request if needed."
+)
+SENDING_TIMED_OUT = gettext_noop("Sending timed out.")
 
 # --- 1. Agreement requests (Norway) ---------------------------------------------------------
 
@@ -229,7 +238,7 @@ def deliver_agreement_request(*, request_id: int) -> AgreementRequest:
     agreement = request.agreement
     company = agreement.branch.company
     network = get_network()
-    error = ""
+    error = reason = ""
     try:
         with translation.override(agreement.customer.language or "nb"):
             link = network.agreement_acceptance_link(
@@ -253,7 +262,11 @@ def deliver_agreement_request(*, request_id: int) -> AgreementRequest:
                 purpose="agreement_request",
             )
     except (NetworkError, OSError) as exc:
-        error, link, text, reference = str(exc) or exc.__class__.__name__, "", "", ""
+        # Stored as a message id (shown translated to whoever reads it); the network's own,
+        # untranslatable reason goes to the event detail and the log.
+        logger.warning("Agreement request %s failed: %s", request_id, exc)
+        error, link, text, reference = SEND_FAILED, "", "", ""
+        reason = str(exc) or exc.__class__.__name__
     with transaction.atomic():
         _lock_customer(agreement.customer)
         locked = ConsumerAgreement.objects.select_for_update().get(pk=agreement.pk)
@@ -275,7 +288,7 @@ def deliver_agreement_request(*, request_id: int) -> AgreementRequest:
                 source=source,
                 actor=request.requested_by,
                 detail={"request": request.pk, "channel": request.channel}
-                | ({"error": error} if error else {}),
+                | ({"error": error, "network_error": reason} if error else {}),
                 strict=False,
             )
     return request
@@ -309,7 +322,7 @@ def sweep_agreement_requests() -> int:
                 pk=request.pk, status=RequestStatus.SENDING
             ).update(
                 status=RequestStatus.FAILED,
-                error="outcome unknown: the sender stopped while sending; resend if needed",
+                error=OUTCOME_UNKNOWN,
             )
             if not claimed:
                 continue
@@ -320,7 +333,7 @@ def sweep_agreement_requests() -> int:
                     agreement,
                     to_status=S.ERROR,
                     source=EventSource.NETWORK,
-                    detail={"request": request.pk, "error": "sending timed out"},
+                    detail={"request": request.pk, "error": SENDING_TIMED_OUT},
                     strict=False,
                 )
     for request_id in requeue:
