@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -149,6 +150,11 @@ class _Echo:
 @company_member_required(roles=ANY_ROLE)
 def agreement_export(request):
     form = SupportFilterForm(request.GET or None, company=request.company)
+    if form.is_bound and not form.is_valid():
+        # Never export everything in place of a filter the user got wrong: show the list with
+        # the field errors instead.
+        messages.error(request, _("Correct the filter before exporting."))
+        return redirect(f"{reverse('agreements:list')}?{request.GET.urlencode()}")
     queryset = agreements_for_support(company=request.company, filters=form.to_filters())
     rows = (
         queryset.order_by("customer__number", "branch__branch_id", "id")

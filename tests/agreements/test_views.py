@@ -414,3 +414,12 @@ def test_csv_export_reads_rows_through_an_iterator(monkeypatch, client, support_
     assert len(rows) == 5
     assert calls
     assert calls[0]
+
+
+def test_csv_export_with_an_invalid_filter_exports_nothing(client, support_no, populated):
+    client.force_login(support_no)
+    response = client.get(reverse("agreements:export"), {"status": "BOGUS"}, follow=True)
+    assert not getattr(response, "streaming", False)
+    assert response.redirect_chain[-1][0].startswith(reverse("agreements:list") + "?status=BOGUS")
+    assert b"Correct the filter before exporting." in response.content
+    assert response.context["form"].errors["status"]
