@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from b2cportal.companies.models import Company
 from b2cportal.companies.permissions import (
     ADMINISTRATORS,
     ANY_ROLE,
@@ -26,6 +27,8 @@ from b2cportal.companies.permissions import (
 from b2cportal.csv_export import csv_cell
 from b2cportal.customers.models import Customer
 from b2cportal.network.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
+from routing.models import DeliveryStatus
+from routing.selectors import deliveries_of
 from routing.services import release_holds_for_customer
 
 from . import services
@@ -61,6 +64,13 @@ def _release_held_invoices(*, customer: Customer, acting_user) -> None:
     """The customer's agreement just turned ACTIVE: their held invoices go to the bank at once
     (DESIGN §5). Agreements' services may not import routing (a higher app), so the view
     composes the two (DESIGN §2); routing's periodic release stays as the safety net."""
+    # Almost every activation has nothing held: one read spares the write transaction (which
+    # halved inbound throughput in bench/agreements.py).
+    held = deliveries_of(company=Company(pk=customer.company_id)).filter(
+        status=DeliveryStatus.HELD, invoice__customer_id=customer.pk
+    )
+    if not held.exists():
+        return
     try:
         release_holds_for_customer(customer=customer, acting_user=acting_user)
     except Exception:
@@ -104,7 +114,9 @@ def inbound(request):
             {"error": str(exc), "code": exc.code}, status=INBOUND_STATUS.get(exc.code, 422)
         )
     if outcome.became_active and outcome.customer_id is not None:
-        _release_held_invoices(customer=Customer(pk=outcome.customer_id), acting_user=None)
+        # Only ids are needed: the event already loaded and locked the customer.
+        customer = Customer(pk=outcome.customer_id, company_id=outcome.company_id)
+        _release_held_invoices(customer=customer, acting_user=None)
     return JsonResponse(outcome.as_dict())
 
 

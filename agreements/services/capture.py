@@ -136,5 +136,10 @@ def _apply_capture_payment(event: dict) -> InboundOutcome:
             strict=False,
         )
         return InboundOutcome(
-            "applied", agreement.pk, agreement.status, link=link, customer_id=locked.pk
+            "applied",
+            agreement.pk,
+            agreement.status,
+            link=link,
+            customer_id=locked.pk,
+            company_id=locked.company_id,
         )

@@ -141,6 +141,7 @@ class InboundOutcome:
     link: str = ""
     # Whose agreement it is (not sent to the network): the view releases their held invoices.
     customer_id: int | None = None
+    company_id: int | None = None
 
     @property
     def became_active(self) -> bool:

@@ -158,7 +158,13 @@ def _apply_norway_event(event: dict) -> InboundOutcome:
             strict=False,
         )
         result = "ignored" if "ignored" in written.detail else "applied"
-        return InboundOutcome(result, agreement.pk, agreement.status, customer_id=locked.pk)
+        return InboundOutcome(
+            result,
+            agreement.pk,
+            agreement.status,
+            customer_id=locked.pk,
+            company_id=locked.company_id,
+        )
 
 
 def _apply_sweden_event(event: dict) -> InboundOutcome:
@@ -216,4 +222,10 @@ def _apply_sweden_event(event: dict) -> InboundOutcome:
             detail={"type": event["type"], "fmi": fmi, "matched_on": ["national_id"]},
             strict=False,
         )
-        return InboundOutcome("applied", agreement.pk, agreement.status, customer_id=locked.pk)
+        return InboundOutcome(
+            "applied",
+            agreement.pk,
+            agreement.status,
+            customer_id=locked.pk,
+            company_id=locked.company_id,
+        )
