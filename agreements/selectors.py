@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from b2cportal.companies.models import (
     Branch,
     Company,
+    Country,
     CustomerLedgerPreferences,
     NorwayActivationStatus,
     SwedenActivationStatus,
@@ -103,6 +104,24 @@ def _search(queryset: QuerySet[ConsumerAgreement], q: str, company: Company) -> 
             phone = digits
         condition |= Q(customer__phone_1__endswith=phone) | Q(customer__phone_2__endswith=phone)
     return queryset.filter(condition)
+
+
+def customers_due_for_directory_check() -> QuerySet[Customer]:
+    """Ids of e-invoice (Norway) customers, in companies with an active Norwegian B2C service,
+    that have no active eFaktura agreement yet: the weekly Ja takk til alle lookup covers them."""
+    active = ConsumerAgreement.objects.filter(
+        network=AgreementNetwork.NO_EFAKTURA, status=AgreementStatus.ACTIVE
+    ).values("customer_id")
+    return (
+        Customer.objects.filter(
+            einvoice_norway=True,
+            company__country=Country.NORWAY,
+            company__branches__b2cno__status=NorwayActivationStatus.ACTIVE,
+        )
+        .exclude(pk__in=active)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
 
 
 def agreements_for_support(

@@ -16,7 +16,13 @@ from django.views.decorators.http import require_http_methods
 
 from .consumer_forms import EFakturaReceiverForm, FmiJoinForm, FmiLookupForm, OcrPaymentForm
 from .models import EFakturaReceiver, FmiRegistration
-from .simulated.consumers import deliver_agreement_event, new_event_id, read_bank_token
+from .simulated.consumers import (
+    BANK_ACTIONS,
+    deliver_agreement_event,
+    new_event_id,
+    read_bank_token,
+    respond_to_agreement_offer,
+)
 
 
 def _explain(result) -> str:
@@ -41,26 +47,15 @@ def bank(request, token: str):
     outcome = None
     if request.method == "POST":
         action = request.POST.get("action")
-        if action not in ("accept", "reject"):
+        if action not in BANK_ACTIONS:
             messages.error(request, _("Choose accept or reject."))
             return redirect(request.path)
-        base = {
-            "issuer": offer["issuer"],
-            "branch": offer["branch"],
-            "customer_reference": offer["ref"],
-            "source": offer.get("source", "online_bank"),
-        }
-        # Accepting in the bank is two steps on the network: accepted, then activated.
-        kinds = ["accepted", "activated"] if action == "accept" else ["rejected"]
-        results = [
-            deliver_agreement_event({"event_id": new_event_id(), "type": k, **base}) for k in kinds
-        ]
-        failed = next((r for r in results if r.status_code != 200), None)
+        response = respond_to_agreement_offer(offer=offer, action=action)
         outcome = {
-            "ok": failed is None,
+            "ok": response.failed is None,
             "action": action,
-            "error": _explain(failed) if failed else "",
-            "status": results[-1].body.get("status", ""),
+            "error": _explain(response.failed) if response.failed else "",
+            "status": response.status,
         }
     return render(request, "network/consumers/bank.html", {"offer": offer, "outcome": outcome})
 

@@ -134,3 +134,40 @@ def test_weekly_task_checks_only_customers_lacking_an_active_agreement(
 def test_weekly_task_is_scheduled(settings):
     entries = [e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()]
     assert "agreements.tasks.check_efaktura_directory_weekly" in entries
+
+
+def test_due_selector_names_only_customers_lacking_an_active_agreement(
+    company_no, company_se, customer_no, main_branch
+):
+    from agreements.selectors import customers_due_for_directory_check
+
+    done = make_customer(company=company_no, einvoice_norway=True, national_id="01010150080")
+    make_agreement(customer=done, branch=main_branch, status="ACTIVE")
+    pending = make_customer(company=company_no, einvoice_norway=True)
+    make_agreement(customer=pending, branch=main_branch, status="REQUEST_SENT")
+    make_customer(company=company_no, einvoice_norway=False)
+    make_customer(company=company_se, einvoice_norway=True)  # Swedish company: never
+    assert set(customers_due_for_directory_check()) == {customer_no.pk, pending.pk}
+
+
+def test_check_by_id_skips_a_customer_whose_company_lost_its_service(customer_no, main_branch):
+    receiver(national_id="15108695088")
+    main_branch.b2cno.status = "deactivated"
+    main_branch.b2cno.save()
+    assert services.check_customer_in_directory(customer_id=customer_no.pk) == []
+    assert not ConsumerAgreement.objects.exists()
+
+
+def test_check_by_id_lets_network_errors_through_for_the_retry(
+    customer_no, main_branch, monkeypatch
+):
+    from agreements.services import directory
+    from b2cportal.network.adapter import NetworkError
+
+    class Down:
+        def find_efaktura_receiver(self, **kwargs):
+            raise NetworkError("directory down")
+
+    monkeypatch.setattr(directory, "get_network", lambda: Down())
+    with pytest.raises(NetworkError):
+        services.check_customer_in_directory(customer_id=customer_no.pk)

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from agreements import services
 from agreements.models import AgreementRequest, AgreementStatus, ConsumerAgreement
+from agreements.services.requests import OUTCOME_UNKNOWN, SEND_FAILED
 from b2cportal.network.models import OutboundMessage
 from tests.factories import make_customer
 
@@ -221,10 +222,13 @@ def test_network_failure_marks_request_failed_and_agreement_error(
     services.deliver_agreement_request(request_id=request.pk)
     request.refresh_from_db()
     assert request.status == "failed"
-    assert "gateway down" in request.error
+    # A translatable message id is stored; the network's own reason stays in the event.
+    assert request.error == SEND_FAILED
     agreement = ConsumerAgreement.objects.get()
     assert agreement.status == "ERROR"
-    assert agreement.events.last().detail["error"] == "gateway down"
+    detail = agreement.events.last().detail
+    assert detail["error"] == SEND_FAILED
+    assert detail["network_error"] == "gateway down"
 
 
 class BrokenSms:
@@ -286,7 +290,7 @@ def test_sweeper_requeues_lost_and_fails_stuck_requests(customer_no, main_branch
     assert tasks.sweep_agreement_requests() == 1
     stuck.refresh_from_db()
     assert stuck.status == "failed"
-    assert "outcome unknown" in stuck.error
+    assert stuck.error == OUTCOME_UNKNOWN
     assert OutboundMessage.objects.count() == 1
     agreement = ConsumerAgreement.objects.get()
     assert agreement.status == "ERROR"

@@ -164,3 +164,46 @@ def test_check_now_sees_directory_entry_added_on_simulator(client, customer_no, 
     EFakturaReceiver.objects.create(national_id="15108695088", name="Kari Nordmann")
     services.check_efaktura_directory(customer=customer_no, acting_user=None)
     assert ConsumerAgreement.objects.get().status == "ACTIVE"
+
+
+def test_accepting_an_offer_is_accepted_then_activated_on_the_network(customer_no, main_branch):
+    from b2cportal.network.simulated.consumers import (
+        read_bank_token,
+        respond_to_agreement_offer,
+    )
+
+    offer = read_bank_token(bank_link().rsplit("/bank/", 1)[1].strip("/"))
+    response = respond_to_agreement_offer(offer=offer, action="accept")
+    assert response.failed is None
+    assert response.status == "ACTIVE"
+    agreement = ConsumerAgreement.objects.get()
+    assert list(agreement.events.values_list("to_status", flat=True)) == [
+        "NEW",
+        "ACCEPTED",
+        "ACTIVE",
+    ]
+    with pytest.raises(ValueError, match="unknown bank action"):
+        respond_to_agreement_offer(offer=offer, action="maybe")
+
+
+def test_refused_accept_stops_after_the_first_event(customer_no, main_branch):
+    from b2cportal.network.simulated.consumers import (
+        read_bank_token,
+        respond_to_agreement_offer,
+    )
+
+    offer = read_bank_token(bank_link(customer_reference="424242").rsplit("/bank/", 1)[1][:-1])
+    response = respond_to_agreement_offer(offer=offer, action="accept")
+    assert len(response.results) == 1
+    assert response.failed.status_code == 404
+
+
+def test_bank_view_holds_no_network_event_names():
+    """The view is thin: which events 'accept' means lives in the simulated network module."""
+    import inspect
+
+    from b2cportal.network import consumer_views
+
+    source = inspect.getsource(consumer_views.bank)
+    assert "activated" not in source
+    assert "accepted" not in source

@@ -354,3 +354,72 @@ def test_wanted_filter_also_counts_customers_without_any_agreement(
     assert b"1 customer wants e-invoice (Norway) but has no agreement at all yet." in (
         response.content
     )
+
+
+def _export_queries(client, params=None):
+    """(queries while the view builds the response, queries while the body is read, rows)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as building:
+        response = client.get(reverse("agreements:export"), params or {})
+    with CaptureQueriesContext(connection) as reading:
+        body = b"".join(response.streaming_content).decode()
+    return response, building, reading, list(csv.reader(io.StringIO(body)))
+
+
+def test_csv_export_query_count_is_constant(client, support_no, company_no, main_branch, populated):
+    client.force_login(support_no)
+    client.get(reverse("agreements:list"))  # warm session/auth caches
+    _r, few_build, few_read, few_rows = _export_queries(client)
+    for n in range(60):
+        customer = make_customer(company=company_no, number=f"4{n:04d}", name=f"Extra {n}")
+        make_agreement(customer=customer, branch=main_branch)
+    _r, many_build, many_read, many_rows = _export_queries(client)
+    assert len(few_rows) == 1 + 4
+    assert len(many_rows) == 1 + 64
+    assert len(many_build) + len(many_read) == len(few_build) + len(few_read)
+    assert len(many_read) == 1  # one query for every row, read as the body is sent
+
+
+def test_csv_export_streams_rows_while_the_body_is_sent(client, support_no, populated):
+    from django.http import StreamingHttpResponse
+
+    client.force_login(support_no)
+    response, building, reading, rows = _export_queries(client, {"status": "ACTIVE"})
+    assert isinstance(response, StreamingHttpResponse)
+    assert response.streaming
+    # The agreement rows are not loaded while the view runs; they come from an iterator while
+    # the body is written, so memory does not grow with the number of agreements.
+    assert not [q for q in building.captured_queries if "agreements_consumeragreement" in q["sql"]]
+    assert [q for q in reading.captured_queries if "agreements_consumeragreement" in q["sql"]]
+    assert [r[0] for r in rows[1:]] == ["20001"]
+
+
+def test_csv_export_reads_rows_through_an_iterator(monkeypatch, client, support_no, populated):
+    """Rows come from QuerySet.iterator() (chunked, no result cache), not a loaded list."""
+    from django.db.models.query import QuerySet
+
+    calls = []
+    original = QuerySet.iterator
+
+    def spy(self, *args, **kwargs):
+        calls.append(kwargs.get("chunk_size"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "iterator", spy)
+    client.force_login(support_no)
+    response = client.get(reverse("agreements:export"))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert len(rows) == 5
+    assert calls
+    assert calls[0]
+
+
+def test_csv_export_with_an_invalid_filter_exports_nothing(client, support_no, populated):
+    client.force_login(support_no)
+    response = client.get(reverse("agreements:export"), {"status": "BOGUS"}, follow=True)
+    assert not getattr(response, "streaming", False)
+    assert response.redirect_chain[-1][0].startswith(reverse("agreements:list") + "?status=BOGUS")
+    assert b"Correct the filter before exporting." in response.content
+    assert response.context["form"].errors["status"]

@@ -180,3 +180,45 @@ def deliver_agreement_event(event: dict, *, path: str | None = None) -> Delivery
     except ValueError:
         payload = {"error": response.content.decode("utf-8", "replace")}
     return DeliveryResult(status_code=response.status_code, body=payload)
+
+
+# What a consumer's choice in the online bank means on the network: accepting is two steps
+# (the bank confirms the consent, then the agreement goes live), rejecting is one.
+BANK_ACTIONS: dict[str, tuple[str, ...]] = {
+    "accept": ("accepted", "activated"),
+    "reject": ("rejected",),
+}
+
+
+@dataclass(frozen=True)
+class OfferResponse:
+    results: tuple[DeliveryResult, ...]
+
+    @property
+    def failed(self) -> DeliveryResult | None:
+        return next((r for r in self.results if r.status_code != 200), None)
+
+    @property
+    def status(self) -> str:
+        return self.results[-1].body.get("status", "") if self.results else ""
+
+
+def respond_to_agreement_offer(*, offer: dict, action: str) -> OfferResponse:
+    """The consumer accepts or rejects an eFaktura offer (`read_bank_token`) in the online bank;
+    each resulting network event goes to the issuer's signed endpoint. Stops at the first
+    refusal. Raises ValueError for an action other than accept/reject."""
+    if action not in BANK_ACTIONS:
+        raise ValueError(f"unknown bank action {action!r}")
+    base = {
+        "issuer": offer["issuer"],
+        "branch": offer["branch"],
+        "customer_reference": offer["ref"],
+        "source": offer.get("source", "online_bank"),
+    }
+    results: list[DeliveryResult] = []
+    for kind in BANK_ACTIONS[action]:
+        result = deliver_agreement_event({"event_id": new_event_id(), "type": kind, **base})
+        results.append(result)
+        if result.status_code != 200:
+            break
+    return OfferResponse(results=tuple(results))

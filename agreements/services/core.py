@@ -1,0 +1,185 @@
+"""Shared core of the agreement services: the domain error, the transition table, locking,
+creating and moving agreements (every status change writes its event in the same transaction).
+
+Integrity rules (DESIGN §4): at most one live agreement per customer, branch and network (a
+partial unique constraint); every status change writes an AgreementEvent in the same transaction;
+changes to one customer's agreements are serialised by locking the customer row first, so two
+concurrent events can neither lose an update nor create two live agreements.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils.translation import gettext as _
+
+from b2cportal.companies.models import (
+    Branch,
+    Company,
+)
+from b2cportal.customers.models import Customer
+
+from ..models import (
+    LIVE_STATUSES,
+    AgreementEvent,
+    AgreementStatus,
+    ConsumerAgreement,
+)
+
+S = AgreementStatus
+# Which status may follow which. Deleted and rejected are final: a later agreement starts anew.
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    S.NEW: {S.REQUEST_SENT, S.ACCEPTED, S.ACTIVE, S.REJECTED, S.DELETED, S.ERROR},
+    S.REQUEST_SENT: {S.REQUEST_SENT, S.ACCEPTED, S.ACTIVE, S.REJECTED, S.DELETED, S.ERROR},
+    S.ACCEPTED: {S.ACTIVE, S.REJECTED, S.DELETED, S.ERROR},
+    S.ACTIVE: {S.REJECTED, S.DELETED},
+    S.ERROR: {S.REQUEST_SENT, S.ACCEPTED, S.ACTIVE, S.REJECTED, S.DELETED},
+    S.DELETED: set(),
+    S.REJECTED: set(),
+}
+# A request that is still open and younger than this is not sent again by a mere save.
+
+
+class AgreementError(Exception):
+    """An agreement operation was refused; `code` tells the inbound endpoint which HTTP status."""
+
+    def __init__(self, message: str, *, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# --- Core: lock, create, transition ---------------------------------------------------------
+
+
+def _lock_customer(customer: Customer) -> Customer:
+    # Serialises every change to one customer's agreements (see module docstring).
+    return Customer.objects.select_for_update().get(pk=customer.pk)
+
+
+def _live_or_new(
+    *,
+    customer: Customer,
+    branch: Branch,
+    network: str,
+    source: str,
+    reference: str,
+    actor: AbstractBaseUser | None,
+) -> tuple[ConsumerAgreement, bool]:
+    """The live agreement (locked), or a new one in NEW; call with the customer row locked."""
+    agreement = (
+        ConsumerAgreement.objects.select_for_update()
+        .filter(customer=customer, branch=branch, network=network, status__in=LIVE_STATUSES)
+        .first()
+    )
+    if agreement is not None:
+        return agreement, False
+    agreement = ConsumerAgreement.objects.create(
+        customer=customer,
+        branch=branch,
+        network=network,
+        status=AgreementStatus.NEW,
+        source=source,
+        reference=reference,
+    )
+    AgreementEvent.objects.create(
+        agreement=agreement,
+        from_status="",
+        to_status=AgreementStatus.NEW,
+        source=source,
+        actor=actor,
+    )
+    return agreement, True
+
+
+def _transition(
+    agreement: ConsumerAgreement,
+    *,
+    to_status: str,
+    source: str,
+    actor: AbstractBaseUser | None = None,
+    external_event_id: str | None = None,
+    detail: dict | None = None,
+    strict: bool = True,
+) -> AgreementEvent:
+    """Move a locked agreement to `to_status` and write its event.
+
+    Not allowed and `strict`: AgreementError. Not allowed and not strict (network events that
+    arrive late or out of order): the event is recorded as ignored and nothing changes.
+    """
+    from_status = agreement.status
+    detail = dict(detail or {})
+    if to_status not in ALLOWED_TRANSITIONS[from_status]:
+        if strict and to_status != from_status:
+            raise AgreementError(
+                _("An agreement cannot go from %(from)s to %(to)s.")
+                % {"from": S(from_status).label, "to": S(to_status).label},
+                code="invalid_transition",
+            )
+        detail["ignored"] = f"{from_status} -> {to_status}"
+        to_status = from_status
+    else:
+        agreement.status = to_status
+        agreement.save(update_fields=["status", "source", "reference", "last_updated"])
+    return AgreementEvent.objects.create(
+        agreement=agreement,
+        from_status=from_status,
+        to_status=to_status,
+        source=source,
+        actor=actor,
+        external_event_id=external_event_id,
+        detail=detail,
+    )
+
+
+# --- Shared by the inbound paths (events, capture) ---
+
+
+@dataclass(frozen=True)
+class InboundOutcome:
+    result: str  # applied | ignored
+    agreement_id: int | None
+    status: str
+    link: str = ""
+    # Whose agreement it is (not sent to the network): the view releases their held invoices.
+    customer_id: int | None = None
+    company_id: int | None = None
+
+    @property
+    def became_active(self) -> bool:
+        """The event made (or left) the agreement ACTIVE: held invoices may go to the bank."""
+        return self.result == "applied" and self.status == AgreementStatus.ACTIVE
+
+    def as_dict(self) -> dict:
+        data = {"result": self.result, "agreement": self.agreement_id, "status": self.status}
+        if self.link:
+            data["link"] = self.link
+        return data
+
+
+def _lock_customer_of(company: Company, *, reference: str = "", national_id: str = "") -> Customer:
+    """Find and lock the customer an event names (by eFaktura reference, else national ID)."""
+    customers = Customer.objects.select_for_update().filter(company=company)
+    customer = customers.filter(number=reference).first() if reference else None
+    if customer is None and national_id:
+        customer = customers.filter(national_id=national_id).first()
+    if customer is None:
+        raise AgreementError(
+            _("Unknown customer (reference %(reference)s) for this issuer.")
+            % {"reference": reference or "-"},
+            code="unknown_customer",
+        )
+    return customer
+
+
+def _already_seen(event_id: str) -> None:
+    if AgreementEvent.objects.filter(external_event_id=event_id).exists():
+        raise AgreementError(
+            _("Event %(event)s was already received.") % {"event": event_id}, code="replay"
+        )
+
+
+def _lock_for_event(company: Company, event: dict, **lookup: str) -> Customer:
+    """Lock the event's customer, then check the event id under that lock: a concurrent
+    delivery of the same event that committed while we waited is not applied twice."""
+    locked = _lock_customer_of(company, **lookup)
+    _already_seen(event["event_id"])
+    return locked

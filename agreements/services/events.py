@@ -1,0 +1,231 @@
+"""Inbound agreement events from the network (Norway eFaktura, Sweden FMI); one event id is
+applied once only."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from b2cportal.companies.models import (
+    Branch,
+    Company,
+    Country,
+    SwedenB2CActivation,
+)
+from b2cportal.customers.models import Customer
+from b2cportal.identifiers import parse_fmi
+
+from ..models import (
+    LIVE_STATUSES,
+    AgreementNetwork,
+    AgreementSource,
+    ConsumerAgreement,
+    EventSource,
+)
+from .capture import _apply_capture_payment
+from .core import (
+    AgreementError,
+    InboundOutcome,
+    S,
+    _already_seen,
+    _live_or_new,
+    _lock_for_event,
+    _transition,
+)
+
+NORWAY_TARGETS = {
+    "accepted": S.ACCEPTED,
+    "activated": S.ACTIVE,
+    "rejected": S.REJECTED,
+    "deleted": S.DELETED,
+}
+SWEDEN_TARGETS = {"fmi_created": S.ACTIVE, "fmi_cancelled": S.DELETED}
+EVENT_TYPES = (*NORWAY_TARGETS, *SWEDEN_TARGETS, "capture_payment")
+
+
+def _norwegian_branch(issuer: str, reference: str) -> Branch:
+    """The issuer's branch in one query; on a miss, a second one tells which part is unknown."""
+    branch = (
+        Branch.objects.select_related("company")
+        .filter(
+            company__country=Country.NORWAY,
+            company__organisation_number=issuer,
+            branch_id=reference,
+        )
+        .first()
+    )
+    if branch is not None:
+        return branch
+    if not Company.objects.filter(country=Country.NORWAY, organisation_number=issuer).exists():
+        raise AgreementError(
+            _("Unknown issuer %(issuer)s.") % {"issuer": issuer}, code="unknown_issuer"
+        )
+    raise AgreementError(
+        _("Unknown branch %(branch)s for this issuer.") % {"branch": reference},
+        code="unknown_branch",
+    )
+
+
+def apply_inbound_event(*, event: dict) -> InboundOutcome:
+    """Apply one validated, signed network event; one event id is applied once only."""
+    event_id = event["event_id"]
+    try:
+        if event["type"] in NORWAY_TARGETS:
+            return _apply_norway_event(event)
+        if event["type"] in SWEDEN_TARGETS:
+            return _apply_sweden_event(event)
+        return _apply_capture_payment(event)
+    except IntegrityError:
+        # Two deliveries of one event raced; the unique event id let exactly one through.
+        _already_seen(event_id)
+        raise
+
+
+def _lock_norwegian_customer(event: dict) -> tuple[Customer, Branch]:
+    """Find the issuer's branch and lock the named customer in one query (the hot path of
+    every inbound event); a miss is diagnosed afterwards so the error says what is unknown."""
+    candidates = (
+        Customer.objects.select_for_update(of=("self",))
+        .filter(
+            company__country=Country.NORWAY,
+            company__organisation_number=event["issuer"],
+            company__branches__branch_id=event["branch"],
+        )
+        .annotate(event_branch_id=F("company__branches__id"))
+        # The lock is what matters; load only what the event needs.
+        .only("id", "company_id", "number", "national_id")
+    )
+    reference, national_id = event["customer_reference"], event.get("national_id", "")
+    customer = candidates.filter(number=reference).first() if reference else None
+    if customer is None and national_id:
+        customer = candidates.filter(national_id=national_id).first()
+    if customer is None:
+        _norwegian_branch(event["issuer"], event["branch"])  # raises for issuer/branch
+        raise AgreementError(
+            _("Unknown customer (reference %(reference)s) for this issuer.")
+            % {"reference": reference or "-"},
+            code="unknown_customer",
+        )
+    # No separate "seen" query here: the event insert below hits the unique external id, the
+    # transaction rolls back and apply_inbound_event answers "replay" (paths that write no
+    # event check explicitly).
+    return customer, Branch(pk=customer.event_branch_id, company_id=customer.company_id)
+
+
+def _apply_norway_event(event: dict) -> InboundOutcome:
+    target = NORWAY_TARGETS[event["type"]]
+    with transaction.atomic():
+        locked, branch = _lock_norwegian_customer(event)
+        if target in (S.DELETED, S.REJECTED):
+            agreement = (
+                ConsumerAgreement.objects.select_for_update()
+                .filter(
+                    customer=locked,
+                    branch=branch,
+                    network=AgreementNetwork.NO_EFAKTURA,
+                    status__in=LIVE_STATUSES,
+                )
+                .first()
+            )
+            if agreement is None:
+                _already_seen(event["event_id"])
+                return InboundOutcome("ignored", None, "")
+        else:
+            source = (
+                AgreementSource.AGREEMENT_CAPTURE
+                if event.get("source") == AgreementSource.AGREEMENT_CAPTURE
+                else AgreementSource.ONLINE_BANK
+            )
+            agreement, _created = _live_or_new(
+                customer=locked,
+                branch=branch,
+                network=AgreementNetwork.NO_EFAKTURA,
+                source=source,
+                reference=locked.number,
+                actor=None,
+            )
+            if source == AgreementSource.AGREEMENT_CAPTURE:
+                agreement.source = source
+        event_source = event.get("source") or EventSource.ONLINE_BANK
+        if event_source not in EventSource.values:
+            event_source = EventSource.NETWORK
+        written = _transition(
+            agreement,
+            to_status=target,
+            source=event_source,
+            external_event_id=event["event_id"],
+            detail={"type": event["type"]},
+            strict=False,
+        )
+        result = "ignored" if "ignored" in written.detail else "applied"
+        return InboundOutcome(
+            result,
+            agreement.pk,
+            agreement.status,
+            customer_id=locked.pk,
+            company_id=locked.company_id,
+        )
+
+
+def _apply_sweden_event(event: dict) -> InboundOutcome:
+    try:
+        parsed = parse_fmi(event["fmi"])
+    except ValidationError as exc:
+        raise AgreementError(
+            _("Malformed FMI: %(reason)s") % {"reason": " ".join(exc.messages)}, code="malformed"
+        ) from exc
+    fmi, ssn = str(parsed), parsed.ssn
+    activation = (
+        SwedenB2CActivation.objects.filter(fui=event["issuer_fui"])
+        .select_related("branch__company")
+        .first()
+    )
+    if activation is None:
+        raise AgreementError(
+            _("Unknown issuer FUI %(fui)s.") % {"fui": event["issuer_fui"]}, code="unknown_issuer"
+        )
+    branch = activation.branch
+    target = SWEDEN_TARGETS[event["type"]]
+    with transaction.atomic():
+        locked = _lock_for_event(branch.company, event, national_id=ssn)
+        agreement = (
+            ConsumerAgreement.objects.select_for_update()
+            .filter(
+                customer=locked,
+                branch=branch,
+                network=AgreementNetwork.SE_BANK,
+                status__in=LIVE_STATUSES,
+            )
+            .first()
+        )
+        if target == S.DELETED and (agreement is None or agreement.reference != fmi):
+            # Cancelling an FMI we do not hold (or an older one) changes nothing here.
+            return InboundOutcome("ignored", agreement.pk if agreement else None, "")
+        if agreement is None:
+            agreement, _created = _live_or_new(
+                customer=locked,
+                branch=branch,
+                network=AgreementNetwork.SE_BANK,
+                source=AgreementSource.FMI_ONBOARDING,
+                reference=fmi,
+                actor=None,
+            )
+        elif target == S.ACTIVE and agreement.reference != fmi:
+            # The consumer moved banks: the new FMI replaces the old one.
+            agreement.reference = fmi
+            agreement.save(update_fields=["reference", "last_updated"])
+        _transition(
+            agreement,
+            to_status=target,
+            source=EventSource.FMI_ONBOARDING,
+            external_event_id=event["event_id"],
+            detail={"type": event["type"], "fmi": fmi, "matched_on": ["national_id"]},
+            strict=False,
+        )
+        return InboundOutcome(
+            "applied",
+            agreement.pk,
+            agreement.status,
+            customer_id=locked.pk,
+            company_id=locked.company_id,
+        )
