@@ -29,7 +29,7 @@ from b2cportal.customers.models import Customer
 from b2cportal.network.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
 from routing.models import DeliveryStatus
 from routing.selectors import deliveries_of
-from routing.services import release_holds_for_customer
+from routing.services import settle_holds_for_customer
 
 from . import services
 from .forms import InboundEventForm, SupportFilterForm
@@ -60,10 +60,11 @@ INBOUND_STATUS = {
 # --- Inbound endpoint (called by the network) ----------------------------------------------
 
 
-def _release_held_invoices(*, customer: Customer, acting_user) -> None:
-    """The customer's agreement just turned ACTIVE: their held invoices go to the bank at once
-    (DESIGN §5). Agreements' services may not import routing (a higher app), so the view
-    composes the two (DESIGN §2); routing's periodic release stays as the safety net."""
+def _settle_held_invoices(*, customer: Customer, acting_user) -> None:
+    """The customer's agreement changed: held invoices go on at once (DESIGN §5) — to the bank
+    when it is ACTIVE, by email or print when it was declined or failed. Agreements' services
+    may not import routing (a higher app), so the view composes the two (DESIGN §2); routing's
+    periodic task stays as the safety net."""
     # Almost every activation has nothing held: one read spares the write transaction (which
     # halved inbound throughput in bench/agreements.py).
     held = deliveries_of(company=Company(pk=customer.company_id)).filter(
@@ -72,11 +73,11 @@ def _release_held_invoices(*, customer: Customer, acting_user) -> None:
     if not held.exists():
         return
     try:
-        release_holds_for_customer(customer=customer, acting_user=acting_user)
+        settle_holds_for_customer(customer=customer, acting_user=acting_user)
     except Exception:
         # The agreement change is committed and must be answered as such (a network that saw
         # an error would resend the event); the periodic release picks the holds up.
-        logger.exception("Releasing held invoices of customer %s failed", customer.pk)
+        logger.exception("Settling held invoices of customer %s failed", customer.pk)
 
 
 @csrf_exempt
@@ -113,10 +114,10 @@ def inbound(request):
         return JsonResponse(
             {"error": str(exc), "code": exc.code}, status=INBOUND_STATUS.get(exc.code, 422)
         )
-    if outcome.became_active and outcome.customer_id is not None:
+    if outcome.customer_id is not None:
         # Only ids are needed: the event already loaded and locked the customer.
         customer = Customer(pk=outcome.customer_id, company_id=outcome.company_id)
-        _release_held_invoices(customer=customer, acting_user=None)
+        _settle_held_invoices(customer=customer, acting_user=None)
     return JsonResponse(outcome.as_dict())
 
 
@@ -334,8 +335,8 @@ def check_now(request, pk):
     except services.AgreementError as exc:
         messages.error(request, str(exc))
     else:
-        if any(e.to_status == AgreementStatus.ACTIVE for e in events):
-            _release_held_invoices(customer=customer, acting_user=request.user)
+        if events:
+            _settle_held_invoices(customer=customer, acting_user=request.user)
         if events:
             messages.success(
                 request, _("Found in the eFaktura directory: %(n)d change(s).") % {"n": len(events)}

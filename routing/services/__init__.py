@@ -12,7 +12,7 @@ routing, so nothing there calls us. The beat task `routing.tasks.release_active_
 60 s) settles held deliveries whose customer's NO_EFAKTURA agreement changed: ACTIVE releases
 to the bank, REJECTED/DELETED/ERROR re-routes to email or print at once. A caller that may
 import routing (a view composing both apps) can release at once with
-`release_holds_for_customer(customer=..., acting_user=...)`. `expire_holds` (beat, 5 min)
+`settle_holds_for_customer(customer=..., acting_user=...)`. `expire_holds` (beat, 5 min)
 re-routes holds past three days to email or print.
 
 Modules: `sending` (decide_route, preview_route, send_invoice, send_invoices), `processing`
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ..decision import TraceStep
 from ._common import CHUNK_SIZE, RoutingError
-from .holds import expire_holds, release_active_holds, release_holds_for_customer
+from .holds import expire_holds, release_active_holds, settle_holds_for_customer
 from .processing import process_deliveries
 from .reconciling import poll_invoice_status, reconcile, sweep
 from .sending import decide_route, preview_route, send_invoice, send_invoices
@@ -39,8 +39,8 @@ __all__ = [
     "process_deliveries",
     "reconcile",
     "release_active_holds",
-    "release_holds_for_customer",
     "send_invoice",
     "send_invoices",
+    "settle_holds_for_customer",
     "sweep",
 ]

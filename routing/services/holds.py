@@ -98,23 +98,11 @@ def _held(**filters) -> list[Delivery]:
     )
 
 
-@transaction.atomic
-def release_holds_for_customer(*, customer: Customer, acting_user=None) -> int:
-    """The customer's agreement became ACTIVE: send their held invoices to the bank now."""
-    held = _held(invoice__customer=customer)
-    return _release(held, acting_user, _("Agreement active: released to the online bank"))
+def _settle(held: list[Delivery], *, acting_user, now: datetime.datetime) -> int:
+    """End the holds whose agreement is settled: ACTIVE → bank; declined or failed → fallback.
 
-
-@transaction.atomic
-def release_active_holds(*, now: datetime.datetime | None = None) -> int:
-    """Settle holds whose agreement changed (periodic): ACTIVE → bank; declined/failed → fallback.
-
-    Returns how many holds ended (released plus re-routed).
+    Holds whose agreement request is still open keep waiting (until `expire_holds`).
     """
-    now = now or timezone.now()
-    held = _held()
-    if not held:
-        return 0
     statuses = no_agreement_statuses([d.invoice for d in held])
     ready, ended = [], []
     for d in held:
@@ -123,8 +111,33 @@ def release_active_holds(*, now: datetime.datetime | None = None) -> int:
             ready.append(d)
         elif status not in NO_PENDING_AGREEMENT:
             ended.append(d)
-    released = _release(ready, None, _("Agreement active: released to the online bank"))
+    released = _release(ready, acting_user, _("Agreement active: released to the online bank"))
     return released + _reroute(ended, now=now, expired=False)
+
+
+@transaction.atomic
+def settle_holds_for_customer(*, customer: Customer, acting_user=None) -> int:
+    """The customer's agreement changed: their held invoices go on now if it is settled.
+
+    ACTIVE sends them to the online bank; REJECTED, DELETED or ERROR sends them by email or
+    print; an open request leaves them waiting. Returns how many holds ended.
+    """
+    held = _held(invoice__customer=customer)
+    if not held:
+        return 0
+    return _settle(held, acting_user=acting_user, now=timezone.now())
+
+
+@transaction.atomic
+def release_active_holds(*, now: datetime.datetime | None = None) -> int:
+    """Settle holds whose agreement changed (periodic): ACTIVE → bank; declined/failed → fallback.
+
+    Returns how many holds ended (released plus re-routed).
+    """
+    held = _held()
+    if not held:
+        return 0
+    return _settle(held, acting_user=None, now=now or timezone.now())
 
 
 @transaction.atomic

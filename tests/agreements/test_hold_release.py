@@ -1,9 +1,15 @@
-"""An agreement turning ACTIVE releases the customer's held invoices to the bank at once
-(DESIGN §5), without waiting for routing's periodic release."""
+"""An agreement change settles the customer's held invoices at once (DESIGN §5): ACTIVE sends
+them to the bank, a rejection by email or print, without waiting for routing's periodic task."""
 
 import pytest
 from django.urls import reverse
 
+from agreements.models import (
+    AgreementNetwork,
+    AgreementSource,
+    AgreementStatus,
+    ConsumerAgreement,
+)
 from b2cportal.network.models import EFakturaReceiver, InboxDocument
 from routing import services as routing_services
 from routing.decision import BillingAction
@@ -22,10 +28,23 @@ def _spool(settings, tmp_path):
 
 @pytest.fixture
 def held(company_no, accountant_no, django_capture_on_commit_callbacks):
-    """A Norwegian consumer invoice held for want of an agreement (consumer route anyway)."""
+    """A Norwegian consumer invoice held while the agreement request is open (consumer route
+    anyway): saving the customer with e-invoice on sent the request (REQUEST_SENT)."""
     activate(company_no, no=True, route_anyway=True)
     invoice = make_open_invoice(
-        company=company_no, einvoice_norway=True, national_id=NO_FNRS[0], postcode="0155"
+        company=company_no,
+        einvoice_norway=True,
+        national_id=NO_FNRS[0],
+        postcode="0155",
+        email="kari@example.com",
+    )
+    ConsumerAgreement.objects.create(
+        customer=invoice.customer,
+        branch=invoice.branch,
+        network=AgreementNetwork.NO_EFAKTURA,
+        status=AgreementStatus.REQUEST_SENT,
+        reference=invoice.customer.number,
+        source=AgreementSource.REQUEST_EMAIL,
     )
     with django_capture_on_commit_callbacks(execute=True):
         delivery = routing_services.send_invoice(invoice=invoice, acting_user=accountant_no)
@@ -91,9 +110,25 @@ def test_check_now_match_releases_the_held_invoice(
     assert InboxDocument.objects.get().kind == "efaktura"
 
 
-def test_rejection_keeps_the_invoice_held(client, held, django_capture_on_commit_callbacks):
+def test_rejection_sends_the_held_invoice_by_email_at_once(
+    client, held, django_capture_on_commit_callbacks
+):
     customer = held.invoice.customer
     with django_capture_on_commit_callbacks(execute=True):
         post_event(client, _event(customer, "e-1", "rejected"))
+    held.refresh_from_db()
+    assert held.status != DeliveryStatus.HELD
+    # The hold ended into the email fallback: no bank delivery, one email delivery.
+    live = Delivery.objects.get(invoice=held.invoice, status__in=["sent", "delivered"])
+    assert live.billing_action == BillingAction.EMAIL
+    assert not InboxDocument.objects.filter(kind="efaktura").exists()
+    assert routing_services.release_active_holds() == 0
+
+
+def test_an_accepted_but_not_active_agreement_keeps_waiting(
+    client, held, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(client, _event(held.invoice.customer, "e-1", "accepted"))
     held.refresh_from_db()
     assert held.status == DeliveryStatus.HELD

@@ -9,6 +9,7 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from agreements.models import ConsumerAgreement
 from b2cportal.network.models import InboxDocument
 from invoices.models import DeliveryStatus as InvoiceDeliveryStatus
 from routing import services
@@ -107,18 +108,21 @@ def test_expired_hold_without_email_goes_to_print(
     assert (delivery.channel, delivery.status) == (Channel.PRINT, DeliveryStatus.DELIVERED)
 
 
-def test_release_sends_held_invoice_to_the_bank_at_once(
+def test_settling_sends_held_invoice_to_the_bank_once_the_agreement_is_active(
     company_no, accountant_no, django_capture_on_commit_callbacks
 ):
     with time_machine.travel(START, tick=False):
         invoice, delivery = _held_invoice(
             company_no, accountant_no, django_capture_on_commit_callbacks, email="kari@example.no"
         )
+    # While the request is open, settling changes nothing.
+    assert services.settle_holds_for_customer(customer=invoice.customer) == 0
+    ConsumerAgreement.objects.filter(customer=invoice.customer).update(status="ACTIVE")
     with (
         time_machine.travel(START + datetime.timedelta(days=1), tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        assert services.release_holds_for_customer(customer=invoice.customer) == 1
+        assert services.settle_holds_for_customer(customer=invoice.customer) == 1
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.DELIVERED
     assert delivery.billing_action == BillingAction.EINVOICE_BANK_B2C_NO
