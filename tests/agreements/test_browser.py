@@ -60,10 +60,12 @@ def test_accountant_enables_einvoice_consumer_accepts_by_sms_link(
     page.goto(f"/customers/{customer.pk}/")
     page.get_by_role("tab", name="Other invoice settings").click()
     tab = page.get_by_test_id("agreements-tab")
-    expect(tab.get_by_test_id("agreement-status")).to_have_text("ACTIVE")
+    expect(tab.get_by_test_id("agreement-status")).to_have_text("Active")
     history = tab.get_by_test_id("agreement-event")
     expect(history).to_have_count(4)  # NEW, REQUEST_SENT, ACCEPTED, ACTIVE
-    expect(history.nth(0)).to_contain_text("ACTIVE")
+    expect(history.nth(0)).to_contain_text("Accepted")
+    expect(history.nth(0)).to_contain_text("Active")
+    expect(history.nth(0)).not_to_contain_text("ACTIVE")
     expect(tab.get_by_test_id("agreement-source")).to_have_text("Request by SMS")
     expect(tab.get_by_test_id("agreement-warning")).to_have_count(0)
     assert ConsumerAgreement.objects.get().status == "ACTIVE"
@@ -172,6 +174,6 @@ def test_jtta_directory_entry_then_check_now(page, login, accountant_no, norwegi
     expect(page.get_by_test_id("receiver-table")).to_contain_text("+4791234567")
     page.goto(f"/agreements/customer/{customer.pk}/")
     page.get_by_test_id("check-now").click()
-    expect(page.get_by_test_id("agreement-status")).to_have_text("ACTIVE")
+    expect(page.get_by_test_id("agreement-status")).to_have_text("Active")
     expect(page.get_by_test_id("agreement-source")).to_have_text("Ja takk til alle (JTTA)")
     expect(page.get_by_test_id("agreement-history")).to_contain_text("mobile, name, postcode")
