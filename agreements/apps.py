@@ -15,6 +15,26 @@ class AgreementsConfig(AppConfig):
         }
     ]
 
+    def simulator_consumer_panel(self, request) -> str:
+        """The consumer simulator's list of agreement requests sent for the current company's
+        customers, so a simulated consumer can open the link without the Django admin. The
+        network app (the lowest layer) collects panels from AppConfigs and never imports us."""
+        from urllib.parse import urlsplit
+
+        from django.template.loader import render_to_string
+
+        from .selectors import SIMULATED_REQUESTS_LIMIT, recent_consumer_requests
+
+        company = getattr(request, "company", None)
+        if company is None:
+            return ""
+        rows = [(r, urlsplit(r.link).path) for r in recent_consumer_requests(company=company)]
+        return render_to_string(
+            "agreements/simulated_requests.html",
+            {"rows": rows, "limit": SIMULATED_REQUESTS_LIMIT},
+            request=request,
+        )
+
     def ready(self) -> None:
         from b2cportal.companies.demo import DEMO_SEEDERS
 

@@ -264,3 +264,27 @@ def agreement_warning(*, customer: Customer, branch: Branch | None) -> Agreement
         status_label=latest.get_status_display(),
         last_updated=latest.last_updated,
     )
+
+
+# --- Consumer simulator --------------------------------------------------------------------
+
+# The simulator shows the latest requests only; older ones are in the agreement history.
+SIMULATED_REQUESTS_LIMIT = 25
+
+
+def recent_consumer_requests(
+    *, company: Company, limit: int = SIMULATED_REQUESTS_LIMIT
+) -> list[AgreementRequest]:
+    """The latest SMS/email agreement requests that went out (with a link) to `company`'s
+    customers, newest first: one query whatever the number of rows."""
+    from .models import RequestChannel
+
+    return list(
+        AgreementRequest.objects.filter(
+            agreement__branch__company=company,
+            channel__in=(RequestChannel.SMS, RequestChannel.EMAIL),
+        )
+        .exclude(link="")
+        .select_related("agreement__customer")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -12,6 +12,7 @@ from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -33,7 +34,7 @@ from routing.services import settle_holds_for_customer
 
 from . import services
 from .forms import InboundEventForm, SupportFilterForm
-from .models import AgreementStatus, ConsumerAgreement
+from .models import AgreementNetwork, AgreementSource, AgreementStatus, ConsumerAgreement
 from .selectors import (
     agreements_for_support,
     customer_agreement_rows,
@@ -169,8 +170,9 @@ def agreement_export(request):
         messages.error(request, _("Correct the filter before exporting."))
         return redirect(f"{reverse('agreements:list')}?{request.GET.urlencode()}")
     queryset = agreements_for_support(company=request.company, filters=form.to_filters())
+    # Same order as the on-screen list, so a support agent finds row N of the page at row N.
     rows = (
-        queryset.order_by("customer__number", "branch__branch_id", "id")
+        support_page_queryset(queryset)
         .values_list(
             "customer__number",
             "customer__name",
@@ -192,14 +194,29 @@ def agreement_export(request):
         _("Reference"),
         _("Source"),
         _("Last updated"),
+        # Integrators filter on the stable code; people read the label column.
+        "status_code",
     ]
+    # Labels resolved once, in the user's language, not per row.
+    networks = {code: str(label) for code, label in AgreementNetwork.choices}
+    statuses = {code: str(label) for code, label in AgreementStatus.choices}
+    sources = {code: str(label) for code, label in AgreementSource.choices}
     writer = csv.writer(_Echo())
 
     def lines():
         yield writer.writerow(header)
-        for row in rows:
-            *cells, updated = row
-            cells.append(timezone.localtime(updated).isoformat(timespec="seconds"))
+        for number, name, branch, network, status, reference, source, updated in rows:
+            cells = [
+                number,
+                name,
+                branch,
+                networks.get(network, network),
+                statuses.get(status, status),
+                reference,
+                sources.get(source, source),
+                date_format(timezone.localtime(updated), "SHORT_DATETIME_FORMAT"),
+                status,
+            ]
             yield writer.writerow([csv_cell(c) for c in cells])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")

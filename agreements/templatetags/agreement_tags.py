@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from agreements.selectors import agreement_warning as warning_for
@@ -15,7 +16,7 @@ register = template.Library()
 def warning_text(warning) -> str:
     """The seed's exact wording, translated, with the local date and time."""
     updated = warning.last_updated
-    stamp = timezone.localtime(updated).strftime("%Y-%m-%d %H:%M") if updated else "—"
+    stamp = date_format(timezone.localtime(updated), "SHORT_DATETIME_FORMAT") if updated else "—"
     return _(
         "The e-invoice agreement status for %(name)s is %(status)s - last updated: %(updated)s"
     ) % {

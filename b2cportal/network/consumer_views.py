@@ -6,6 +6,7 @@ Everything a consumer does here reaches the issuer through the signed inbound en
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -34,7 +35,17 @@ def _explain(result) -> str:
 
 
 def index(request):
-    return render(request, "network/consumers/index.html")
+    """Links to the consumer pages, plus panels other apps contribute for the current company
+    (e.g. agreement requests sent by SMS/email): an AppConfig method
+    `simulator_consumer_panel(request) -> str`. This layer never imports those apps."""
+    panels = []
+    for config in apps.get_app_configs():
+        panel = getattr(config, "simulator_consumer_panel", None)
+        if callable(panel):
+            html = panel(request)
+            if html:
+                panels.append(html)
+    return render(request, "network/consumers/index.html", {"panels": panels})
 
 
 @require_http_methods(["GET", "POST"])

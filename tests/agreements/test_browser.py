@@ -60,10 +60,12 @@ def test_accountant_enables_einvoice_consumer_accepts_by_sms_link(
     page.goto(f"/customers/{customer.pk}/")
     page.get_by_role("tab", name="Other invoice settings").click()
     tab = page.get_by_test_id("agreements-tab")
-    expect(tab.get_by_test_id("agreement-status")).to_have_text("ACTIVE")
+    expect(tab.get_by_test_id("agreement-status")).to_have_text("Active")
     history = tab.get_by_test_id("agreement-event")
     expect(history).to_have_count(4)  # NEW, REQUEST_SENT, ACCEPTED, ACTIVE
-    expect(history.nth(0)).to_contain_text("ACTIVE")
+    expect(history.nth(0)).to_contain_text("Accepted")
+    expect(history.nth(0)).to_contain_text("Active")
+    expect(history.nth(0)).not_to_contain_text("ACTIVE")
     expect(tab.get_by_test_id("agreement-source")).to_have_text("Request by SMS")
     expect(tab.get_by_test_id("agreement-warning")).to_have_count(0)
     assert ConsumerAgreement.objects.get().status == "ACTIVE"
@@ -172,6 +174,44 @@ def test_jtta_directory_entry_then_check_now(page, login, accountant_no, norwegi
     expect(page.get_by_test_id("receiver-table")).to_contain_text("+4791234567")
     page.goto(f"/agreements/customer/{customer.pk}/")
     page.get_by_test_id("check-now").click()
-    expect(page.get_by_test_id("agreement-status")).to_have_text("ACTIVE")
+    expect(page.get_by_test_id("agreement-status")).to_have_text("Active")
     expect(page.get_by_test_id("agreement-source")).to_have_text("Ja takk til alle (JTTA)")
     expect(page.get_by_test_id("agreement-history")).to_contain_text("mobile, name, postcode")
+
+
+def test_consumer_opens_the_request_from_the_network_simulator_menu(
+    page, login, accountant_no, norwegian_setup
+):
+    customer = norwegian_setup
+    login(accountant_no)
+    # The accountant turns on e-invoice (Norway); saving sends the agreement request.
+    page.goto(f"/customers/{customer.pk}/edit/")
+    page.get_by_test_id("tab-invoicing").click()
+    page.locator("#id_einvoice_norway").check()
+    page.get_by_test_id("customer-save").click()
+    expect(page.get_by_test_id("customer-einvoice")).to_have_text("Yes")
+    # The simulated consumer finds the request under Network simulator -> Consumers, without
+    # the Django admin.
+    page.get_by_test_id("simulator-menu").locator(".dropdown-toggle").click()
+    page.get_by_role("link", name="Consumers: online bank").click()
+    requests = page.get_by_test_id("simulated-agreement-requests")
+    expect(requests.locator(".simulated-badge")).to_be_visible()
+    row = requests.get_by_test_id("simulated-request").filter(has_text="+4791234567")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Kari Nordmann")
+    row.get_by_role("link", name="Open in the simulated online bank").click()
+    expect(page.get_by_test_id("simulated-bank")).to_contain_text("Simulated online bank")
+    page.get_by_test_id("bank-accept").click()
+    expect(page.get_by_test_id("bank-result")).to_contain_text("You accepted")
+    page.goto(f"/customers/{customer.pk}/")
+    page.get_by_role("tab", name="Other invoice settings").click()
+    tab = page.get_by_test_id("agreements-tab")
+    expect(tab.get_by_test_id("agreement-status")).to_have_attribute("data-status", "ACTIVE")
+    expect(tab.get_by_test_id("agreement-status")).to_have_text("Active")
+    assert ConsumerAgreement.objects.get().status == "ACTIVE"
+
+
+def test_simulator_consumer_page_bad_bank_link_is_404(page, login, accountant_no):
+    login(accountant_no)
+    response = page.goto("/simulator/consumers/bank/forged-token/")
+    assert response.status == 404

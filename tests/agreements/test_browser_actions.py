@@ -107,7 +107,8 @@ def test_support_exports_the_list_with_formulas_neutralised(
     by_number = {row[0]: row for row in rows[1:]}
     assert set(by_number) == {"10001", "10002"}
     assert by_number["10002"][1] == '\'=HYPERLINK("http://x")'
-    assert by_number["10001"][4] == "REQUEST_SENT"
+    assert by_number["10001"][4] == "Request sent"
+    assert by_number["10001"][-1] == "REQUEST_SENT"
 
 
 def test_support_list_bad_filter_shows_the_error_and_export_refuses_it(

@@ -207,3 +207,81 @@ def test_bank_view_holds_no_network_event_names():
     source = inspect.getsource(consumer_views.bank)
     assert "activated" not in source
     assert "accepted" not in source
+
+
+# --- Consumer simulator index: the agreement requests a consumer received -------------------
+
+
+def _sent_request(agreement, *, channel="sms", recipient="+4791234567", link=None):
+    from agreements.models import AgreementRequest
+
+    return AgreementRequest.objects.create(
+        agreement=agreement,
+        channel=channel,
+        recipient=recipient,
+        text=f"Accept here: {link}",
+        link=link or "http://testserver" + bank_link(customer_reference=agreement.customer.number),
+        status="sent",
+    )
+
+
+def test_simulator_index_lists_this_companys_requests_with_the_bank_link(
+    client, accountant_no, admin_se, customer_no, main_branch, customer_se, sweden_branch
+):
+    mine = make_agreement(customer=customer_no, branch=main_branch, status="REQUEST_SENT")
+    sms = _sent_request(mine)
+    _sent_request(mine, channel="email", recipient="kari@example.no")
+    foreign = make_agreement(
+        customer=customer_se, branch=sweden_branch, status="REQUEST_SENT", network="SE_BANK"
+    )
+    _sent_request(foreign, recipient="+46701234567")
+    client.force_login(accountant_no)
+    content = client.get(reverse("simulator_consumers:index")).content.decode()
+    assert 'data-testid="simulated-agreement-requests"' in content
+    assert content.count('data-testid="simulated-request"') == 2
+    assert "+4791234567" in content
+    assert "kari@example.no" in content
+    assert "+46701234567" not in content
+    assert f'href="{sms.link.removeprefix("http://testserver")}"' in content
+    assert "Open in the simulated online bank" in content
+    # Newest first: the email went out after the SMS.
+    assert content.index("kari@example.no") < content.index("+4791234567")
+
+    client.force_login(admin_se)
+    content = client.get(reverse("simulator_consumers:index")).content.decode()
+    assert content.count('data-testid="simulated-request"') == 1
+    assert "+46701234567" in content
+    assert "+4791234567" not in content
+
+
+def test_simulator_index_query_count_is_constant_and_capped(
+    client, accountant_no, company_no, customer_no, main_branch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from agreements.selectors import SIMULATED_REQUESTS_LIMIT
+    from tests.factories import make_customer
+
+    agreement = make_agreement(customer=customer_no, branch=main_branch, status="REQUEST_SENT")
+    _sent_request(agreement)
+    client.force_login(accountant_no)
+    client.get(reverse("simulator_consumers:index"))  # warm session/auth caches
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("simulator_consumers:index"))
+    for n in range(SIMULATED_REQUESTS_LIMIT + 5):
+        customer = make_customer(company=company_no, number=f"5{n:04d}", name=f"Extra {n}")
+        _sent_request(make_agreement(customer=customer, branch=main_branch))
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(reverse("simulator_consumers:index"))
+    assert len(many) == len(few)
+    assert response.content.decode().count('data-testid="simulated-request"') == (
+        SIMULATED_REQUESTS_LIMIT
+    )
+
+
+def test_simulator_index_without_login_lists_no_requests(client, customer_no, main_branch):
+    _sent_request(make_agreement(customer=customer_no, branch=main_branch))
+    response = client.get(reverse("simulator_consumers:index"))
+    assert response.status_code == 200
+    assert b"simulated-agreement-requests" not in response.content

@@ -156,7 +156,70 @@ def test_csv_export_escapes_formulas_and_is_tenant_scoped(
     by_number = {row[0]: row for row in rows[1:]}
     assert set(by_number) == {"20001", "20002", "20003", "20004"}
     assert by_number["20004"][1] == "'=cmd|' /C calc'!A0"
-    assert by_number["20001"][4] == "ACTIVE"
+    assert by_number["20001"][4] == "Active"
+
+
+def test_csv_export_has_labels_in_the_users_language_and_the_list_order(
+    client, support_no, populated
+):
+    from django.utils import translation
+
+    client.force_login(support_no)
+    page = client.get(reverse("agreements:list"))
+    response = client.get(reverse("agreements:export"))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][-1] == "status_code"
+    by_number = {row[0]: row for row in rows[1:]}
+    assert by_number["20001"][3:5] == ["eFaktura (Norway)", "Active"]
+    assert by_number["20001"][6] == "Ja takk til alle (JTTA)"
+    assert by_number["20001"][-1] == "ACTIVE"
+    assert by_number["20002"][6] == "Request by SMS"
+    # Same row order as the on-screen list.
+    assert [row[0] for row in rows[1:]] == [a.customer.number for a in page.context["page"]]
+    assert "NO_EFAKTURA" not in b"".join(r.encode() for row in rows for r in row[:-1]).decode()
+
+    with translation.override("nb"):
+        response = client.get(reverse("agreements:export"), HTTP_ACCEPT_LANGUAGE="nb")
+        body = b"".join(response.streaming_content).decode()
+    nb_rows = {row[0]: row for row in csv.reader(io.StringIO(body))}
+    assert nb_rows["20001"][4] == str(_nb("Active"))
+    assert nb_rows["20001"][4] != "Active"
+
+
+def _nb(text):
+    from django.utils import translation
+
+    with translation.override("nb"):
+        return translation.gettext(text)
+
+
+def test_list_and_customer_tab_show_status_labels_not_codes(client, support_no, populated):
+    client.force_login(support_no)
+    content = client.get(reverse("agreements:list")).content.decode()
+    assert ">Request sent</span>" in content
+    assert ">REQUEST_SENT<" not in content
+    tab = client.get(reverse("agreements:customer", args=[populated["20001"].customer_id]))
+    tab_content = tab.content.decode()
+    assert ">Active</span>" in tab_content
+    assert ">ACTIVE<" not in tab_content
+
+
+def test_dates_use_the_locale_format(client, support_no, populated):
+    from django.utils import timezone, translation
+    from django.utils.formats import date_format
+
+    agreement = populated["20001"]
+    iso = timezone.localtime(agreement.last_updated).strftime("%Y-%m-%d %H:%M")
+    client.force_login(support_no)
+    for url in (
+        reverse("agreements:list"),
+        reverse("agreements:customer", args=[agreement.customer_id]),
+    ):
+        content = client.get(url).content.decode()
+        assert iso not in content
+        with translation.override("en"):
+            stamp = date_format(timezone.localtime(agreement.last_updated), "SHORT_DATETIME_FORMAT")
+        assert stamp in content
 
 
 def test_csv_export_honours_filters(client, support_no, populated):
@@ -274,8 +337,10 @@ def test_warning_text_exact(customer_no, main_branch):
     agreement = make_agreement(customer=customer_no, branch=main_branch, status="REQUEST_SENT")
     html = render_warning(customer_no, main_branch)
     from django.utils import timezone
+    from django.utils.formats import date_format
 
-    stamp = timezone.localtime(agreement.last_updated).strftime("%Y-%m-%d %H:%M")
+    stamp = date_format(timezone.localtime(agreement.last_updated), "SHORT_DATETIME_FORMAT")
+    assert stamp != timezone.localtime(agreement.last_updated).strftime("%Y-%m-%d %H:%M")
     expected = (
         f"The e-invoice agreement status for Kari Nordmann is Request sent - last updated: {stamp}"
     )
