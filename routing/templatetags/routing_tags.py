@@ -7,6 +7,7 @@ from django import template
 from b2cportal.companies.permissions import EDITORS, has_role
 from routing import selectors
 from routing.decision import rule_label
+from routing.models import DeliveryStatus
 from routing.services import preview_route
 
 register = template.Library()
@@ -24,6 +25,16 @@ def trace_rows(trace: list[dict]) -> list[dict]:
     ]
 
 
+def _labelled(events) -> list:
+    """Delivery events with their status codes worded in the reader's language."""
+    labels = dict(DeliveryStatus.choices)
+    rows = list(events)
+    for event in rows:
+        event.from_label = labels.get(event.from_status, event.from_status)
+        event.to_label = labels.get(event.to_status, event.to_status)
+    return rows
+
+
 @register.inclusion_tag("routing/includes/_sending_method.html", takes_context=True)
 def sending_method(context, invoice):
     request = context.get("request")
@@ -36,7 +47,7 @@ def sending_method(context, invoice):
         "csrf_token": context.get("csrf_token"),
         "invoice": invoice,
         "delivery": delivery,
-        "events": list(delivery.events.all()) if delivery else [],
+        "events": _labelled(delivery.events.all()) if delivery else [],
         "preview": preview,
         "preview_trace": trace_rows(preview.trace_json()) if preview else [],
         "delivery_trace": trace_rows(delivery.trace) if delivery else [],

@@ -371,3 +371,19 @@ def test_invoice_screen_has_no_warning_with_an_active_agreement_or_when_switched
         company=inv_no, defaults={"display_warning_message": False}
     )
     assert b'data-testid="agreement-warning"' not in client.get(url).content
+
+
+def test_history_tab_shows_translated_event_names(client, company_no, admin_no):
+    from invoices.models import InvoiceEvent
+    from tests.factories import make_invoice
+
+    invoice = make_invoice(company=company_no)
+    for action in ("created", "validated", "released"):
+        InvoiceEvent.objects.create(invoice=invoice, actor=admin_no, action=action)
+    client.force_login(admin_no)
+    page = client.get(
+        reverse("invoices:detail", args=[invoice.pk]), HTTP_ACCEPT_LANGUAGE="nb"
+    ).content.decode()
+    for label in ("Opprettet", "Validert", "Frigitt"):
+        assert f'data-testid="history-action">{label}<' in page
+    assert 'data-testid="history-action">validated<' not in page
