@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from b2cportal.companies.permissions import EDITORS, has_role
 from routing import selectors
@@ -25,13 +27,20 @@ def trace_rows(trace: list[dict]) -> list[dict]:
     ]
 
 
+# Notes the services store as codes.
+NOTE_LABELS = {"send": _("Sent from the invoice"), "bulk send": _("Bulk send")}
+
+
 def _labelled(events) -> list:
-    """Delivery events with their status codes worded in the reader's language."""
+    """Delivery events with their status codes and notes worded in the reader's language."""
     labels = dict(DeliveryStatus.choices)
     rows = list(events)
     for event in rows:
         event.from_label = labels.get(event.from_status, event.from_status)
         event.to_label = labels.get(event.to_status, event.to_status)
+        # Other notes were stored in English by a worker; a catalogued one is translated now.
+        note = event.note
+        event.note_label = NOTE_LABELS.get(note) or (gettext(note) if note else "")
     return rows
 
 
