@@ -70,6 +70,7 @@ class InvoiceAdmin(TenantScopedAdmin):
         "released_by",
         "delivery_status",
         "delivery_status_detail",
+        "delivery_status_until",
     )
 
     def get_readonly_fields(self, request, obj=None):

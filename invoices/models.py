@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from b2cportal.companies.models import Branch, Company
@@ -37,6 +39,15 @@ class DeliveryStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     ERROR = "error", _("Error")
     AWAITING_AGREEMENT = "awaiting_agreement", _("Awaiting agreement")
+
+
+class InvoiceAction(models.TextChoices):
+    """What an `InvoiceEvent` records; the stored code stays, the label is translated."""
+
+    CREATED = "created", _("Created")
+    UPDATED = "updated", _("Changed")
+    RELEASED = "released", _("Released")
+    VALIDATED = "validated", _("Validated")
 
 
 class VatCategory(models.TextChoices):
@@ -143,6 +154,8 @@ class Invoice(models.Model):
     delivery_status_detail = models.CharField(
         _("delivery status detail"), max_length=500, blank=True
     )
+    # Structured, so "awaiting agreement until …" is worded in the reader's language and locale.
+    delivery_status_until = models.DateTimeField(_("delivery status until"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(
@@ -197,6 +210,22 @@ class Invoice(models.Model):
     @property
     def is_released(self) -> bool:
         return self.status != InvoiceStatus.DRAFT
+
+    @property
+    def delivery_status_note(self) -> str:
+        """The text after the delivery status, worded now in the reader's language and locale.
+
+        A hold is rendered from `delivery_status_until`; the stored detail of a hold (older rows
+        kept English text there) is never shown, so the status is not repeated either.
+        """
+        if self.delivery_status == DeliveryStatus.AWAITING_AGREEMENT:
+            if not self.delivery_status_until:
+                return ""
+            until = formats.date_format(
+                timezone.localtime(self.delivery_status_until), "SHORT_DATETIME_FORMAT"
+            )
+            return gettext("until %(until)s") % {"until": until}
+        return self.delivery_status_detail
 
     @property
     def is_credit_note(self) -> bool:
@@ -268,7 +297,7 @@ class InvoiceEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    action = models.CharField(_("action"), max_length=40)
+    action = models.CharField(_("action"), max_length=40, choices=InvoiceAction.choices)
     data = models.JSONField(_("details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
 

@@ -8,7 +8,6 @@ thousands need. The PDF reads the same snapshot as the UBL builder, so both alwa
 from __future__ import annotations
 
 import io
-from decimal import Decimal
 
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
@@ -18,6 +17,8 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen import canvas
 
 from .calc import compute_totals
+from .formatting import format_money, format_number
+from .models import Unit, VatCategory
 from .ubl import DocumentSnapshot, document_snapshot
 
 LEFT = 18 * mm
@@ -32,8 +33,17 @@ def _safe(text: str) -> str:
     return (text or "").encode("latin-1", "replace").decode("latin-1")
 
 
-def _amount(value: Decimal) -> str:
-    return formats.number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True)
+_amount = format_money
+_number = format_number
+
+
+def _unit(code: str) -> str:
+    """The unit's name in the document's language ("hour", "time", "timme"), not its code."""
+    return str(Unit(code).label) if code in Unit.values else code
+
+
+def _category(code: str) -> str:
+    return str(VatCategory(code).label) if code in VatCategory.values else code
 
 
 def _account_display(doc: DocumentSnapshot) -> tuple[str, str]:
@@ -146,10 +156,10 @@ def _render(doc: DocumentSnapshot) -> bytes:
             pdf.showPage()
             y = header(height - 20 * mm)
         pdf.drawString(LEFT, y, parts[0])
-        pdf.drawRightString(columns[1][0], y, formats.number_format(line.quantity.normalize()))
-        pdf.drawString(columns[2][0], y, line.unit)
+        pdf.drawRightString(columns[1][0], y, _number(line.quantity))
+        pdf.drawString(columns[2][0], y, _safe(_unit(line.unit)))
         pdf.drawRightString(columns[3][0], y, _amount(line.unit_price))
-        pdf.drawRightString(columns[4][0], y, f"{line.vat_rate:g}")
+        pdf.drawRightString(columns[4][0], y, _number(line.vat_rate))
         pdf.drawRightString(columns[5][0], y, _amount(line.amount))
         for extra in parts[1:]:
             y -= 4.2 * mm
@@ -166,7 +176,7 @@ def _render(doc: DocumentSnapshot) -> bytes:
     pdf.setFont(FONT, 9)
     for group in totals.groups:
         y -= 4.5 * mm
-        label = f"{group.category} {group.rate:g} %"
+        label = f"{_category(group.category)} {_number(group.rate)} %"
         if group.exemption_reason:
             label += f" ({group.exemption_reason})"
         pdf.drawString(LEFT, y, _safe(label)[:70])

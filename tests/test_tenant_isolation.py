@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -186,8 +187,30 @@ def make_inbox_document_for_company_no(company) -> Target:
     return Target(kwargs={"pk": item.pk}, secrets=["Hemmelig Kunde"])
 
 
+@pytest.fixture(autouse=True)
+def _print_spool(settings, tmp_path):
+    """The spool factory below writes files; keep them in this test's own folder."""
+    settings.PRINT_SPOOL_DIR = tmp_path / "spool"
+
+
+def make_print_spool_pdf_for_company_no(company) -> Target:
+    import uuid
+
+    from django.conf import settings
+
+    document = uuid.UUID("4f1b7e0a-3c0e-4d3b-9a7e-2f1e5d6c7b8a")
+    day = Path(str(settings.PRINT_SPOOL_DIR)) / "2026-11-20"
+    day.mkdir(parents=True, exist_ok=True)
+    (day / f"{document}.pdf").write_bytes(b"%PDF-1.4 Hemmelig Kunde")
+    (day / "manifest.csv").write_text(
+        f"{document}.pdf,{company.organisation_number},31337,Hemmelig Kunde,Gate 1,0155,Oslo,NO\n"
+    )
+    return Target(kwargs={"document": document}, secrets=["Hemmelig Kunde"])
+
+
 OBJECT_FACTORIES.update(
     {
+        "simulator_deliveries:print_spool_pdf": make_print_spool_pdf_for_company_no,
         "routing:send": make_open_invoice_for_company_no,
         "routing:poll": make_open_invoice_for_company_no,
         "routing:bulk_detail": make_bulk_send_for_company_no,

@@ -8,13 +8,22 @@ own traffic. The network layer knows no tenancy models: it reads `request.compan
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 
+from b2cportal.identifiers import mask_national_id
+
 from .models import InboxKind
-from .simulated.delivery import inbox_document, inbox_documents, print_spool_entries
+from .simulated.delivery import (
+    inbox_document,
+    inbox_documents,
+    print_spool_entries,
+    print_spool_file,
+)
 
 
 def _issuer(request) -> str:
@@ -24,16 +33,41 @@ def _issuer(request) -> str:
     return company.organisation_number
 
 
+def _masked(recipient: str) -> str:
+    """National IDs (11 digits NO, 12 digits SE) are masked; organisation numbers are public."""
+    if recipient.isdigit() and len(recipient) in (11, 12):
+        return mask_national_id(recipient)
+    return recipient
+
+
 @login_required
 def index(request):
     kind = request.GET.get("kind", "")
     recipient = (request.GET.get("recipient") or "").strip()
-    rows = inbox_documents(issuer=_issuer(request), kind=kind, recipient=recipient)
+    issuer = _issuer(request)
+    # "Same recipient" links carry a row id, never the national ID itself (URLs end up in logs).
+    same_as = request.GET.get("same_as", "")
+    if same_as.isdigit():
+        item = inbox_document(issuer=issuer, pk=int(same_as))
+        if item is None:
+            raise Http404
+        rows = inbox_documents(issuer=issuer, kind=kind).filter(recipient=item.recipient)
+    else:
+        same_as = ""
+        rows = inbox_documents(issuer=issuer, kind=kind, recipient=recipient)
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    for row in page.object_list:
+        row.masked_recipient = _masked(row.recipient)
     return render(
         request,
         "network/deliveries/index.html",
-        {"page": page, "kinds": InboxKind.choices, "kind": kind, "recipient": recipient},
+        {
+            "page": page,
+            "kinds": InboxKind.choices,
+            "kind": kind,
+            "recipient": recipient,
+            "same_as": same_as,
+        },
     )
 
 
@@ -49,3 +83,13 @@ def document(request, pk: int):
 def print_spool(request):
     entries = print_spool_entries(issuer=_issuer(request))
     return render(request, "network/deliveries/print_spool.html", {"entries": entries})
+
+
+@login_required
+def print_spool_pdf(request, document: uuid.UUID):
+    path = print_spool_file(issuer=_issuer(request), document_uuid=document)
+    if path is None:
+        raise Http404
+    return FileResponse(
+        open(path, "rb"), content_type="application/pdf", filename=path.name, as_attachment=False
+    )

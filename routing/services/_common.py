@@ -9,8 +9,6 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import formats, timezone
-from django.utils.translation import gettext as _
 
 from invoices.models import DeliveryStatus as InvoiceDeliveryStatus
 from invoices.models import Invoice
@@ -44,9 +42,9 @@ INVOICE_STATUS_FOR = {
 
 
 def _detail(delivery: Delivery) -> str:
-    if delivery.status == DeliveryStatus.HELD and delivery.hold_until:
-        until = formats.date_format(timezone.localtime(delivery.hold_until), "DATETIME_FORMAT")
-        return _("Awaiting agreement until %(until)s") % {"until": until}
+    if delivery.status == DeliveryStatus.HELD:
+        # Worded at display time from `delivery_status_until` (Invoice.delivery_status_note).
+        return ""
     if delivery.status == DeliveryStatus.FAILED:
         return delivery.error[:500]
     if delivery.channel:
@@ -59,12 +57,15 @@ def _sync_invoices(deliveries: Iterable[Delivery]) -> None:
     deliveries = list(deliveries)
     if not deliveries:
         return
-    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    groups: dict[tuple, list[int]] = defaultdict(list)
     for d in deliveries:
-        groups[(INVOICE_STATUS_FOR[DeliveryStatus(d.status)], _detail(d))].append(d.invoice_id)
-    for (status, detail), ids in groups.items():
+        until = d.hold_until if d.status == DeliveryStatus.HELD else None
+        groups[(INVOICE_STATUS_FOR[DeliveryStatus(d.status)], _detail(d), until)].append(
+            d.invoice_id
+        )
+    for (status, detail, until), ids in groups.items():
         Invoice.objects.filter(pk__in=ids).update(
-            delivery_status=status, delivery_status_detail=detail
+            delivery_status=status, delivery_status_detail=detail, delivery_status_until=until
         )
 
 

@@ -83,7 +83,9 @@ def send_invoices(
     bulk.skipped = skipped
     bulk.save(update_fields=["total", "skipped"])
     Invoice.objects.filter(deliveries__bulk_send=bulk).update(
-        delivery_status=InvoiceDeliveryStatus.SENT_TO_AUTOINVOICE, delivery_status_detail=""
+        delivery_status=InvoiceDeliveryStatus.SENT_TO_AUTOINVOICE,
+        delivery_status_detail="",
+        delivery_status_until=None,
     )
     _queue(sorted(created.values()))
     return bulk

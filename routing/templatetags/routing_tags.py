@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from b2cportal.companies.permissions import EDITORS, has_role
 from routing import selectors
 from routing.decision import rule_label
+from routing.models import DeliveryStatus
 from routing.services import preview_route
 
 register = template.Library()
@@ -24,6 +27,23 @@ def trace_rows(trace: list[dict]) -> list[dict]:
     ]
 
 
+# Notes the services store as codes.
+NOTE_LABELS = {"send": _("Sent from the invoice"), "bulk send": _("Bulk send")}
+
+
+def _labelled(events) -> list:
+    """Delivery events with their status codes and notes worded in the reader's language."""
+    labels = dict(DeliveryStatus.choices)
+    rows = list(events)
+    for event in rows:
+        event.from_label = labels.get(event.from_status, event.from_status)
+        event.to_label = labels.get(event.to_status, event.to_status)
+        # Other notes were stored in English by a worker; a catalogued one is translated now.
+        note = event.note
+        event.note_label = NOTE_LABELS.get(note) or (gettext(note) if note else "")
+    return rows
+
+
 @register.inclusion_tag("routing/includes/_sending_method.html", takes_context=True)
 def sending_method(context, invoice):
     request = context.get("request")
@@ -36,7 +56,7 @@ def sending_method(context, invoice):
         "csrf_token": context.get("csrf_token"),
         "invoice": invoice,
         "delivery": delivery,
-        "events": list(delivery.events.all()) if delivery else [],
+        "events": _labelled(delivery.events.all()) if delivery else [],
         "preview": preview,
         "preview_trace": trace_rows(preview.trace_json()) if preview else [],
         "delivery_trace": trace_rows(delivery.trace) if delivery else [],

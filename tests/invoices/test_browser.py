@@ -35,7 +35,7 @@ def test_draft_to_release_and_documents(page, login, inv_no, accountant_no):
     assert page.locator("[data-testid=live-vat-summary] tr").count() == 2
     page.click("[data-testid=save-draft]")
     page.wait_for_selector("[data-testid=invoice-status]")
-    assert page.text_content("[data-testid=total-incl]").strip() == "2614.99"
+    assert page.text_content("[data-testid=total-incl]").strip() == "2,614.99"
 
     page.click("[data-testid=validate]")
     report = page.locator("[data-testid=validation-report]")

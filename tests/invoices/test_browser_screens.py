@@ -25,7 +25,7 @@ def test_partial_credit_note_then_release(page, login, inv_no, accountant_no):
     page.wait_for_selector("[data-testid=invoice-status]")
     credit = Invoice.objects.get(kind="credit_note")
     assert str(credit.total_excl_vat) == "1000.00"
-    assert page.text_content("[data-testid=total-incl]").strip() == "1250.00"
+    assert page.text_content("[data-testid=total-incl]").strip() == "1,250.00"
     page.click("[data-testid=release]")
     page.wait_for_selector("[data-testid=invoice-number]")
     credit.refresh_from_db()

@@ -107,3 +107,27 @@ def test_invoice_document_command_unknown_invoice(inv_no, tmp_path):
         )
     with pytest.raises(CommandError, match="No company"):
         call_command("invoice_document", "000000000", "1", "--output", str(tmp_path / "x"))
+
+
+def test_pdf_numbers_and_units_follow_the_document_language(inv_no, admin_no):
+    """Rates and quantities use the locale's separators; units print as words, not UN/ECE codes."""
+    from decimal import Decimal
+
+    from invoices.services import LineInput
+
+    lines = [
+        LineInput("Rådgivning", Decimal("1234.5"), Decimal("1000.00"), "HUR", "S", Decimal("25")),
+        LineInput("Mat", Decimal("7.500"), Decimal("10.00"), "H87", "S", Decimal("15.00")),
+    ]
+    customer = make_customer(company=inv_no, language="nb")
+    invoice = make_invoice(company=inv_no, customer=customer, lines=lines)
+    release_invoice(invoice=invoice, released_by=admin_no)
+    text = _text(build_pdf(invoice))
+    assert "1 234,5\ntime\n1 000,00\n25\n" in text
+    assert "7,5\nstykk\n10,00\n15\n" in text
+    assert "25.00" not in text
+    assert "Ordinær sats 25 %" in text
+    assert "15.00" not in text
+    assert "HUR" not in text
+    assert "H87" not in text
+    assert "1 543 211,25 NOK" in text  # grouped, with a decimal comma

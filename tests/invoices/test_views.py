@@ -371,3 +371,39 @@ def test_invoice_screen_has_no_warning_with_an_active_agreement_or_when_switched
         company=inv_no, defaults={"display_warning_message": False}
     )
     assert b'data-testid="agreement-warning"' not in client.get(url).content
+
+
+def test_history_tab_shows_translated_event_names(client, company_no, admin_no):
+    from invoices.models import InvoiceEvent
+    from tests.factories import make_invoice
+
+    invoice = make_invoice(company=company_no)
+    for action in ("created", "validated", "released"):
+        InvoiceEvent.objects.create(invoice=invoice, actor=admin_no, action=action)
+    client.force_login(admin_no)
+    page = client.get(
+        reverse("invoices:detail", args=[invoice.pk]), HTTP_ACCEPT_LANGUAGE="nb"
+    ).content.decode()
+    for label in ("Opprettet", "Validert", "Frigitt"):
+        assert f'data-testid="history-action">{label}<' in page
+    assert 'data-testid="history-action">validated<' not in page
+
+
+def test_amounts_and_quantities_follow_the_users_locale(client, company_no, admin_no):
+    from decimal import Decimal
+
+    from invoices.services import LineInput
+
+    lines = [LineInput("Rådgivning", Decimal("7.500"), Decimal("1234.00"), "HUR", "S", Decimal(25))]
+    invoice = make_invoice(company=company_no, lines=lines)
+    client.force_login(admin_no)
+    url = reverse("invoices:detail", args=[invoice.pk])
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "11,568.75" in english  # 7.5 * 1234 * 1.25
+    assert ">7.5<" in english
+    assert "7.500" not in english
+    norwegian = client.get(url, HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+    assert "11\xa0568,75" in norwegian
+    assert ">7,5<" in norwegian
+    listing = client.get(reverse("invoices:list"), HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "11\xa0568,75" in listing

@@ -128,6 +128,10 @@ def test_print_spool_lists_the_printed_invoice_and_nothing_of_others(
     row = page.inner_text("[data-testid=print-spool-row]")
     assert invoice.number in row
     assert "Storgata 9, 0155 Oslo" in row
+    # The printed PDF opens from the spool list.
+    pdf = page.request.get(page.get_attribute("[data-testid=print-spool-pdf]", "href"))
+    assert pdf.status == 200
+    assert pdf.body().startswith(b"%PDF")
     # Bad input: another company looking at the spool sees none of it.
     page.context.clear_cookies()
     login(accountant_se)

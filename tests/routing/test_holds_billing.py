@@ -61,7 +61,8 @@ def test_consumer_route_anyway_holds_three_days_then_email(
         assert delivery.channel == Channel.EFAKTURA_NO
         assert delivery.hold_until == START + datetime.timedelta(days=3)
         assert invoice.delivery_status == InvoiceDeliveryStatus.AWAITING_AGREEMENT
-        assert invoice.delivery_status_detail.startswith("Awaiting agreement until")
+        assert invoice.delivery_status_until == delivery.hold_until
+        assert invoice.delivery_status_detail == ""
     with time_machine.travel(START + datetime.timedelta(days=2, hours=23), tick=False):
         assert services.expire_holds() == 0
     with (
@@ -284,3 +285,25 @@ def test_hold_ends_at_once_when_the_agreement_is_declined_or_fails(
     assert "no_hold_expired" not in [s["rule"] for s in delivery.trace]
     with time_machine.travel(START + datetime.timedelta(days=4), tick=False):
         assert services.expire_holds() == 0
+
+
+def test_hold_is_worded_in_the_readers_language_once(
+    client, company_no, accountant_no, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    with time_machine.travel(START, tick=False):
+        invoice, _delivery = _held_invoice(
+            company_no, accountant_no, django_capture_on_commit_callbacks, email="kari@example.no"
+        )
+    client.force_login(accountant_no)
+    detail = reverse("invoices:detail", args=[invoice.pk])
+    english = client.get(detail, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Awaiting agreement until" not in english  # the status is not repeated
+    assert "until 03/05/2026 10 a.m." in english
+    norwegian = client.get(detail, HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+    assert "Venter på avtale" in norwegian
+    assert "til 05.03.2026 10:00" in norwegian
+    assert "Awaiting agreement" not in norwegian
+    listing = client.get(reverse("invoices:list"), HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "till 2026-03-05 10:00" in listing

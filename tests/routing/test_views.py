@@ -337,3 +337,21 @@ def test_print_spool_entries_filter_by_issuer_and_limit(tmp_path):
     assert len(print_spool_entries(issuer="111", root=tmp_path, limit=4)) == 4
     assert print_spool_entries(issuer="", root=tmp_path) == []
     assert print_spool_entries(issuer="111", root=tmp_path / "missing") == []
+
+
+def test_delivery_history_is_worded_in_the_readers_language(
+    client, company_no, accountant_no, django_capture_on_commit_callbacks
+):
+    import re
+
+    invoice = make_open_invoice(company=company_no, email="kari@example.no")
+    client.force_login(accountant_no)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("routing:send", args=[invoice.pk]))
+    page = client.get(
+        reverse("invoices:detail", args=[invoice.pk]), HTTP_ACCEPT_LANGUAGE="nb"
+    ).content.decode()
+    events = re.findall(r'data-testid="delivery-event">([^<]*)<', page)
+    assert any("→ I kø · Sendt fra fakturaen" in e for e in events), events
+    assert any("→ Levert" in e for e in events), events
+    assert not any("delivered" in e or "queued" in e for e in events), events

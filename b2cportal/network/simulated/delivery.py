@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import os
 import time
+import uuid
 from pathlib import Path
 
 from django.conf import settings
@@ -206,6 +207,7 @@ def print_spool_entries(
                     {
                         "day": manifest.parent.name,
                         "file": row[0],
+                        "uuid": _spool_uuid(row[0]),
                         "number": row[2],
                         "name": row[3],
                         "address": row[4],
@@ -217,3 +219,40 @@ def print_spool_entries(
                 if len(entries) >= limit:
                     return entries
     return entries
+
+
+def _spool_uuid(file_name: str) -> str:
+    """The document UUID a spool file is named after, or "" for anything else."""
+    stem = file_name.removesuffix(".pdf")
+    try:
+        return str(uuid.UUID(stem)) if stem != file_name else ""
+    except ValueError:
+        return ""
+
+
+def print_spool_file(
+    *,
+    issuer: str,
+    document_uuid: uuid.UUID | str,
+    root: Path | str | None = None,
+    days: int = PRINT_SPOOL_DAYS,
+) -> Path | None:
+    """The spooled PDF for one document, only if a manifest line says this issuer sent it.
+
+    Never takes a path from the caller: the file name is rebuilt from the UUID and must appear
+    in a manifest line carrying the issuer's organisation number.
+    """
+    try:
+        wanted = f"{uuid.UUID(str(document_uuid))}.pdf"
+    except ValueError:
+        return None
+    folder = Path(str(root if root is not None else settings.PRINT_SPOOL_DIR))
+    if not folder.exists() or not issuer:
+        return None
+    for manifest in sorted(folder.glob("*/manifest.csv"), reverse=True)[:days]:
+        with open(manifest, newline="", encoding="utf-8") as handle:
+            for row in csv.reader(handle):
+                if len(row) >= 2 and row[0] == wanted and row[1] == issuer:
+                    path = manifest.parent / wanted
+                    return path if path.is_file() else None
+    return None
