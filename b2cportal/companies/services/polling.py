@@ -119,3 +119,14 @@ def poll_pending_activations() -> int:
             # One unreachable answer must not stop the others; the next beat asks again.
             logger.exception("Polling activation %s failed", activation.network_reference)
     return len(waiting)
+
+
+def poll_activation_by_reference(reference: str) -> None:
+    """Poll the waiting activation with this network reference now, if there is one."""
+    for model, waiting in (
+        (NorwayB2CActivation, NorwayActivationStatus.ACTIVATING),
+        (SwedenB2CActivation, SwedenActivationStatus.PENDING),
+    ):
+        activation = model.objects.filter(network_reference=reference, status=waiting).first()
+        if activation is not None:
+            poll_activation_status(activation=activation)
