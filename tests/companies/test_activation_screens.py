@@ -241,3 +241,28 @@ def test_activation_dialog_ignores_capture_fields_when_unchecked():
         data={"signer_name": "Kari", "signer_email": "kari@example.no", "capture_bban": "123"}
     )
     assert form.is_valid(), form.errors
+
+
+def test_b2cse_account_type_defaults_to_bankgiro(client, admin_se):
+    client.force_login(admin_se)
+    page = client.get(reverse("companies:b2cse")).content.decode()
+
+    checked = re.search(r'<input[^>]*name="account_type"[^>]*value="bankgiro"[^>]*>', page)
+    assert checked is not None
+    assert "checked" in checked.group(0)
+
+
+def test_b2cse_reports_a_wrong_check_digit_with_the_other_errors_in_one_submit(client, admin_se):
+    client.force_login(admin_se)
+    # No account type chosen, a bad Bankgiro/PlusGiro check digit and a bad agreement ID.
+    response = client.post(
+        reverse("companies:b2cse"), {"account_number": "5050-1056", "agreement_id": "123"}
+    )
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert set(form.errors) >= {"account_type", "account_number", "agreement_id"}
+    response = client.post(
+        reverse("companies:b2cse"),
+        {"account_type": "bankgiro", "account_number": "5050-1056", "agreement_id": "123"},
+    )
+    assert set(response.context["form"].errors) >= {"account_number", "agreement_id"}
