@@ -76,6 +76,17 @@ class AutoInvoiceSettingsForm(XmlTextMixin, forms.ModelForm):
             (ConsumerEInvoiceService.NONE, ConsumerEInvoiceService.NONE.label),
             (own, own.label),
         ]
+        self.fields["consumer_einvoice_service"].help_text = (
+            _(
+                "Reflects the activated service: set to AutoInvoice B2C when the service is "
+                "active (B2C service activation), and back to None when it is deactivated."
+            )
+            if company.is_norwegian
+            else _(
+                "Reflects the activated service: set to B2CSE when the network has completed the "
+                "B2CSE activation."
+            )
+        )
         if company.is_norwegian:
             del self.fields["prevent_routing_through_inexchange"]
         else:
