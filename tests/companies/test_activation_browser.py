@@ -61,6 +61,8 @@ def test_admin_activates_the_norwegian_service(page, login):
     expect(button).to_have_text(re.compile("The service is active"))
     expect(page.get_by_test_id("b2cno-capture")).to_contain_text("8601.11.17947")
     expect(page.get_by_test_id("history")).to_contain_text("Network confirmed the service")
+    # The consumer e-invoice service setting now names the activated service.
+    expect(page.locator("#id_consumer_einvoice_service")).to_have_value("autoinvoice_b2c")
 
 
 def test_admin_activates_the_swedish_service(page, login):
