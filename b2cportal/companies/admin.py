@@ -171,7 +171,7 @@ class SwedenB2CActivationAdmin(_ActivationAdmin):
         "company_name",
         "status",
         "account_type",
-        "account_number",
+        "account_display",
         "fui",
         "activated_at",
     ]
@@ -184,15 +184,23 @@ class SwedenB2CActivationAdmin(_ActivationAdmin):
     ]
     inlines = [ReceivingAccountInline]
 
+    @admin.display(description=_("account number"), ordering="account_number")
+    def account_display(self, obj):
+        return obj.formatted_account_number
+
 
 @admin.register(SwedenReceivingAccount)
 class SwedenReceivingAccountAdmin(TenantScopedAdmin):
     company_path = "activation__branch__company"
-    list_display = ["account_number", "account_type", "activation", "created_at"]
+    list_display = ["account_display", "account_type", "activation", "created_at"]
     list_filter = ["account_type"]
     list_select_related = ["activation__branch__company"]
     search_fields = ["account_number", "activation__fui"]
     readonly_fields = ["created_at"]
+
+    @admin.display(description=_("account number"), ordering="account_number")
+    def account_display(self, obj):
+        return obj.formatted_account_number
 
     def has_add_permission(self, request):
         return False  # added on the B2CSE screen, which checks the 99-per-FUI limit

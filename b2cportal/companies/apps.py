@@ -17,9 +17,12 @@ class CompaniesConfig(AppConfig):
     ]
 
     def ready(self):
-        from b2cportal.network.polling import register_status_poller
+        from b2cportal.network.polling import register_reference_poller, register_status_poller
 
+        from .services.polling import poll_activation_by_reference
         from .tasks import poll_activations
 
         # The simulator pages ask for a poll after they changed the network's answer.
         register_status_poller(poll_activations.delay)
+        # *Complete now* polls its one activation synchronously so the redirect shows the result.
+        register_reference_poller(poll_activation_by_reference)

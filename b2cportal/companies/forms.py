@@ -76,6 +76,17 @@ class AutoInvoiceSettingsForm(XmlTextMixin, forms.ModelForm):
             (ConsumerEInvoiceService.NONE, ConsumerEInvoiceService.NONE.label),
             (own, own.label),
         ]
+        self.fields["consumer_einvoice_service"].help_text = (
+            _(
+                "Reflects the activated service: set to AutoInvoice B2C when the service is "
+                "active (B2C service activation), and back to None when it is deactivated."
+            )
+            if company.is_norwegian
+            else _(
+                "Reflects the activated service: set to B2CSE when the network has completed the "
+                "B2CSE activation."
+            )
+        )
         if company.is_norwegian:
             del self.fields["prevent_routing_through_inexchange"]
         else:
@@ -154,11 +165,42 @@ class NorwayActivationForm(XmlTextMixin, forms.Form):
         return cleaned
 
 
+def _clean_account_number(form: forms.Form, cleaned: dict) -> None:
+    """Check the account number against the chosen type, alongside the form's other errors.
+
+    Without a valid type (its own error is shown) the number is still checked, so a wrong
+    check digit is not reported only on the next submit: it must be a valid Bankgiro or PlusGiro.
+    """
+    number = cleaned.get("account_number")
+    if not number:
+        return
+    account_type = cleaned.get("account_type")
+    if account_type:
+        try:
+            cleaned["account_number"] = rules.clean_giro_account(account_type, number)
+        except ValidationError as exc:
+            form.add_error("account_number", exc)
+        return
+    for giro_type in GiroType.values:
+        try:
+            rules.clean_giro_account(giro_type, number)
+        except ValidationError:
+            continue
+        return
+    form.add_error(
+        "account_number", _("This is neither a valid Bankgiro nor a valid PlusGiro number.")
+    )
+
+
 class SwedenActivationForm(XmlTextMixin, forms.Form):
     """B2CSE activation: the receiving account (mandatory), FUI and Agreement ID (optional)."""
 
+    # Bankgiro is what almost every company receives consumer payments on.
     account_type = forms.ChoiceField(
-        label=_("Account type"), choices=GiroType.choices, widget=forms.RadioSelect
+        label=_("Account type"),
+        choices=GiroType.choices,
+        widget=forms.RadioSelect,
+        initial=GiroType.BANKGIRO,
     )
     account_number = forms.CharField(
         label=_("Account number"),
@@ -187,13 +229,7 @@ class SwedenActivationForm(XmlTextMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        account_type = cleaned.get("account_type")
-        number = cleaned.get("account_number")
-        if account_type and number:
-            try:
-                cleaned["account_number"] = rules.clean_giro_account(account_type, number)
-            except ValidationError as exc:
-                self.add_error("account_number", exc)
+        _clean_account_number(self, cleaned)
         fui = (cleaned.get("fui") or "").strip().upper()
         agreement_id = (cleaned.get("agreement_id") or "").strip()
         cleaned["fui"], cleaned["agreement_id"] = fui, agreement_id
@@ -211,18 +247,14 @@ class SwedenActivationForm(XmlTextMixin, forms.Form):
 class ReceivingAccountForm(XmlTextMixin, forms.Form):
     """One more Bankgiro/PlusGiro account under the active FUI."""
 
-    account_type = forms.ChoiceField(label=_("Account type"), choices=GiroType.choices)
+    account_type = forms.ChoiceField(
+        label=_("Account type"), choices=GiroType.choices, initial=GiroType.BANKGIRO
+    )
     account_number = forms.CharField(label=_("Account number"), max_length=20)
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("account_type") and cleaned.get("account_number"):
-            try:
-                cleaned["account_number"] = rules.clean_giro_account(
-                    cleaned["account_type"], cleaned["account_number"]
-                )
-            except ValidationError as exc:
-                self.add_error("account_number", exc)
+        _clean_account_number(self, cleaned)
         return cleaned
 
 

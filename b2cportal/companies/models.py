@@ -7,9 +7,12 @@ preferences (AR101000, tab *AutoInvoice settings*) and Branches (CS102000, tab *
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from b2cportal import identifiers
 
 
 class Country(models.TextChoices):
@@ -302,6 +305,20 @@ class GiroType(models.TextChoices):
     PLUSGIRO = "plusgiro", _("PlusGiro")
 
 
+def format_giro_account(account_type: str, number: str) -> str:
+    """Bankgiro/PlusGiro number in its display form (5050-1055, 902003-3); else as stored."""
+    formatter = {
+        GiroType.BANKGIRO: identifiers.format_bankgiro,
+        GiroType.PLUSGIRO: identifiers.format_plusgiro,
+    }.get(account_type)
+    if formatter is None or not number:
+        return number
+    try:
+        return formatter(number)
+    except ValidationError:
+        return number
+
+
 class SwedenB2CActivation(models.Model):
     """B2CSE service (Sweden, via the certified technical distributor), per branch."""
 
@@ -339,6 +356,10 @@ class SwedenB2CActivation(models.Model):
     def is_active(self) -> bool:
         return self.status == SwedenActivationStatus.ACTIVE
 
+    @property
+    def formatted_account_number(self) -> str:
+        return format_giro_account(self.account_type, self.account_number)
+
 
 class SwedenReceivingAccount(models.Model):
     """Extra Bankgiro/PlusGiro accounts under one FUI (at most 99 per FUI)."""
@@ -363,7 +384,11 @@ class SwedenReceivingAccount(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_account_type_display()} {self.account_number}"
+        return f"{self.get_account_type_display()} {self.formatted_account_number}"
+
+    @property
+    def formatted_account_number(self) -> str:
+        return format_giro_account(self.account_type, self.account_number)
 
 
 class MobilePhoneField(models.TextChoices):

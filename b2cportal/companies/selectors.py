@@ -17,6 +17,7 @@ from .models import (
     Branch,
     Company,
     CustomerLedgerPreferences,
+    GiroType,
     Membership,
     NorwayActivationStatus,
     NorwayB2CActivation,
@@ -24,6 +25,7 @@ from .models import (
     SettingsChange,
     SwedenActivationStatus,
     SwedenB2CActivation,
+    format_giro_account,
 )
 
 
@@ -139,6 +141,28 @@ def _display(model: type[models.Model], name: str, value: Any) -> str:
     return str(value)
 
 
+def _display_change(
+    model: type[models.Model], change: dict[str, Any], changes: list[dict[str, Any]], side: str
+) -> str:
+    """One side of a recorded change; Bankgiro/PlusGiro numbers in their display form."""
+    value = change.get(side)
+    if change.get("field") != "account_number" or not isinstance(value, str) or not value:
+        return _display(model, change.get("field", ""), value)
+    # An added receiving account is recorded as "<type> <number>"; an activation's account
+    # number next to the account type change in the same row (else the number is shown as is).
+    account_type, _sep, number = value.partition(" ")
+    if not number:
+        number = value
+        account_type = next(
+            (c.get(side) or "" for c in changes if c.get("field") == "account_type"), ""
+        )
+    formatted = format_giro_account(account_type, number)
+    type_label = dict(GiroType.choices).get(account_type)
+    if type_label and " " in value:
+        return f"{type_label} {formatted}"
+    return formatted
+
+
 def _label(model: type[models.Model], name: str) -> str:
     try:
         label = str(model._meta.get_field(name).verbose_name)
@@ -167,13 +191,14 @@ def settings_history(
     result = []
     for row in rows[:limit]:
         model = _HISTORY_MODELS.get(row.action.split(".")[0], AutoInvoiceSettings)
+        raw_changes = row.data.get("changes", [])
         changes = [
             HistoryChange(
                 label=_label(model, change.get("field", "")),
-                old=_display(model, change.get("field", ""), change.get("old")),
-                new=_display(model, change.get("field", ""), change.get("new")),
+                old=_display_change(model, change, raw_changes, "old"),
+                new=_display_change(model, change, raw_changes, "new"),
             )
-            for change in row.data.get("changes", [])
+            for change in raw_changes
         ]
         result.append(
             HistoryRow(

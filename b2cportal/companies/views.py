@@ -377,6 +377,8 @@ def branch_list(request):
 def branch_altinn(request, pk: int):
     """Branches (CS102000), tab Altinn settings: the RF-1301 contact of one branch."""
     branch = get_object_or_404(selectors.branches_of(company=request.company), pk=pk)
+    if not request.company.is_norwegian:
+        raise Http404  # Altinn is Norwegian; a Swedish company has no RF-1301 contact
     can_edit = request.membership.can_edit_settings
     status = 200
     if request.method == "POST":

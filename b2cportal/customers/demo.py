@@ -134,8 +134,19 @@ def landline_number(rng: random.Random, country: str) -> str:
     return _valid_phone(rng, make, (phonenumbers.PhoneNumberType.FIXED_LINE,))
 
 
-def build_customer(*, company: Company, number: str, index: int, rng: random.Random) -> Customer:
-    """One unsaved customer; `index` decides the mix of kinds and e-invoice settings."""
+def build_customer(
+    *,
+    company: Company,
+    number: str,
+    index: int,
+    rng: random.Random,
+    taken_national_ids: set[str] | None = None,
+) -> Customer:
+    """One unsaved customer; `index` decides the mix of kinds and e-invoice settings.
+
+    `taken_national_ids` holds the company's national ids so far; a new one is drawn until it
+    is unused (a national id is unique per company) and added to it.
+    """
     country = company.country
     postcode, city = CITIES[country][index % len(CITIES[country])]
     first = rng.choice(FIRST_NAMES[country])
@@ -166,11 +177,17 @@ def build_customer(*, company: Company, number: str, index: int, rng: random.Ran
     customer.kind = CustomerKind.CONSUMER
     customer.name = f"{first} {last}"
     special = index % 7 == 3  # D-numbers and samordningsnummer, too
-    customer.national_id = (
-        norwegian_national_id(rng, d_number=special)
-        if country == Country.NORWAY
-        else swedish_personal_number(rng, coordination=special)
-    )
+    taken = set() if taken_national_ids is None else taken_national_ids
+    while True:
+        national_id = (
+            norwegian_national_id(rng, d_number=special)
+            if country == Country.NORWAY
+            else swedish_personal_number(rng, coordination=special)
+        )
+        if national_id not in taken:
+            break
+    taken.add(national_id)
+    customer.national_id = national_id
     contact = index % 4
     if contact in (0, 1):
         customer.phone_2 = mobile_number(rng, country)  # phone 2 is the default mobile field
@@ -190,8 +207,15 @@ def seed_demo_customers(context: DemoContext) -> None:
     """DEMO_SEEDERS hook: 60 customers per demo company, numbers 10001-10060 (idempotent)."""
     for company in context.companies.values():
         rng = random.Random(f"demo-{company.country}")
+        taken: set[str] = set()
         customers = [
-            build_customer(company=company, number=str(10001 + i), index=i, rng=rng)
+            build_customer(
+                company=company,
+                number=str(10001 + i),
+                index=i,
+                rng=rng,
+                taken_national_ids=taken,
+            )
             for i in range(DEMO_CUSTOMERS_PER_COMPANY)
         ]
         # The unique (company, number) constraint makes a re-run a no-op.
@@ -218,8 +242,17 @@ def bulk_create_customers(*, company: Company, count: int) -> int:
     rng = random.Random(f"bulk-{company.pk}-{count}")
     created = 0
     batch: list[Customer] = []
+    taken = set(
+        Customer.objects.filter(company=company)
+        .exclude(national_id="")
+        .values_list("national_id", flat=True)
+    )
     for index, number in enumerate(_bulk_numbers(company, count)):
-        batch.append(build_customer(company=company, number=number, index=index, rng=rng))
+        batch.append(
+            build_customer(
+                company=company, number=number, index=index, rng=rng, taken_national_ids=taken
+            )
+        )
         if len(batch) >= BULK_BATCH_SIZE:
             Customer.objects.bulk_create(batch)
             created += len(batch)

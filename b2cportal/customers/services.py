@@ -112,6 +112,28 @@ def _canonicalise(customer: Customer) -> None:
     clean("phone_2", lambda v: identifiers.clean_phone_number(v, country))
 
 
+def _check_national_id_unique(customer: Customer) -> None:
+    # Inbound agreement events and FMI matching look customers up by national identity number,
+    # so two customers of one company with the same number would make them ambiguous. Another
+    # company may of course have the same person. Organisation numbers are deliberately NOT
+    # unique: a business may hold several customer accounts (per department or site), and
+    # business invoices are not matched by organisation number.
+    if not customer.national_id:
+        return
+    other = Customer.objects.filter(
+        company_id=customer.company_id, national_id=customer.national_id
+    )
+    if customer.pk:
+        other = other.exclude(pk=customer.pk)
+    number = other.order_by("number").values_list("number", flat=True).first()
+    if number is not None:
+        raise CustomerError(
+            _("Customer %(number)s already has this national identity number.")
+            % {"number": number},
+            field="national_id",
+        )
+
+
 def _check_rules(customer: Customer) -> None:
     if not customer.number.strip():
         raise CustomerError(_("Enter a customer number."), field="number")
@@ -128,6 +150,7 @@ def _check_rules(customer: Customer) -> None:
             % {"number": customer.number},
             field="number",
         )
+    _check_national_id_unique(customer)
     if customer.einvoice_norway:
         refusal = einvoice_norway_refusal(
             customer=customer, mobile_field=mobile_phone_field_for(company=customer.company)

@@ -25,3 +25,22 @@ def request_status_poll() -> None:
     """Start every registered poller once the current transaction commits."""
     for poller in list(_pollers):
         transaction.on_commit(poller)
+
+
+_reference_pollers: list[Callable[[str], None]] = []
+
+
+def register_reference_poller(poller: Callable[[str], None]) -> None:
+    """Register a callable that polls the status of one activation (by network reference) now."""
+    if poller not in _reference_pollers:
+        _reference_pollers.append(poller)
+
+
+def poll_reference_now(reference: str) -> None:
+    """Run every registered single-activation poller synchronously (call outside a transaction).
+
+    The simulator's *Complete now* uses this so the page it redirects to already shows the
+    outcome, while the app still learns it through its ordinary polling code.
+    """
+    for poller in list(_reference_pollers):
+        poller(reference)

@@ -24,7 +24,7 @@ from b2cportal import identifiers
 
 from .adapter import NetworkError, get_network
 from .models import ActivationRequest, ActivationRequestStatus, FmiRegistration, RegisterEntry
-from .polling import request_status_poll
+from .polling import poll_reference_now, request_status_poll
 
 ADMINISTRATOR = "administrator"
 
@@ -85,12 +85,27 @@ def complete_now(request, reference):
     try:
         with transaction.atomic():
             network.complete_now(str(found.reference))
-            request_status_poll()
     except NetworkError as exc:
         messages.error(request, str(exc))
+        return redirect("network:activations")
+    # Poll this activation now, through the same polling service the beat task uses, so the
+    # page we redirect to (and the settings screen) already shows the outcome.
+    try:
+        poll_reference_now(str(found.reference))
+    except NetworkError:
+        # The periodic poll will ask again.
+        request_status_poll()
+    found.refresh_from_db()
+    if found.status == ActivationRequestStatus.REJECTED:
+        messages.warning(
+            request,
+            _("The simulated network rejected the activation and the app polled it: %(error)s")
+            % {"error": (found.result or {}).get("error", "")},
+        )
     else:
         messages.success(
-            request, _("The simulated network completed the activation; the app was asked to poll.")
+            request,
+            _("The simulated network completed the activation and the app polled it: active."),
         )
     return redirect("network:activations")
 

@@ -348,3 +348,27 @@ def test_resend_rotates_the_link(branch, admin_no, django_capture_on_commit_call
 def test_swedish_company_cannot_use_the_norwegian_service(company_se, admin_se):
     with pytest.raises(CompanyError, match="only available for Norwegian"):
         _request(company_se.branches.get(), admin_se)
+
+
+def test_active_service_is_set_as_the_consumer_einvoice_service_and_cleared_on_deactivation(
+    branch, admin_no, django_capture_on_commit_callbacks, settings
+):
+    from b2cportal.companies.models import AutoInvoiceSettings
+
+    assert not AutoInvoiceSettings.objects.filter(
+        branch=branch, consumer_einvoice_service="autoinvoice_b2c"
+    ).exists()
+    _make_active(branch, admin_no, django_capture_on_commit_callbacks, settings)
+    row = AutoInvoiceSettings.objects.get(branch=branch)
+    assert row.consumer_einvoice_service == "autoinvoice_b2c"
+    change = SettingsChange.objects.get(action="autoinvoice.updated")
+    assert change.actor is None  # the poll set it
+    assert change.data["changes"] == [
+        {"field": "consumer_einvoice_service", "old": "none", "new": "autoinvoice_b2c"}
+    ]
+    services.deactivate_norway_service(branch=branch, acting_user=admin_no)
+    row.refresh_from_db()
+    assert row.consumer_einvoice_service == "none"
+    last = SettingsChange.objects.filter(action="autoinvoice.updated").order_by("-id").first()
+    assert last.actor == admin_no
+    assert last.data["changes"][0]["new"] == "none"

@@ -241,3 +241,96 @@ def test_activation_dialog_ignores_capture_fields_when_unchecked():
         data={"signer_name": "Kari", "signer_email": "kari@example.no", "capture_bban": "123"}
     )
     assert form.is_valid(), form.errors
+
+
+def test_b2cse_account_type_defaults_to_bankgiro(client, admin_se):
+    client.force_login(admin_se)
+    page = client.get(reverse("companies:b2cse")).content.decode()
+
+    checked = re.search(r'<input[^>]*name="account_type"[^>]*value="bankgiro"[^>]*>', page)
+    assert checked is not None
+    assert "checked" in checked.group(0)
+
+
+def test_b2cse_reports_a_wrong_check_digit_with_the_other_errors_in_one_submit(client, admin_se):
+    client.force_login(admin_se)
+    # No account type chosen, a bad Bankgiro/PlusGiro check digit and a bad agreement ID.
+    response = client.post(
+        reverse("companies:b2cse"), {"account_number": "5050-1056", "agreement_id": "123"}
+    )
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert set(form.errors) >= {"account_type", "account_number", "agreement_id"}
+    response = client.post(
+        reverse("companies:b2cse"),
+        {"account_type": "bankgiro", "account_number": "5050-1056", "agreement_id": "123"},
+    )
+    assert set(response.context["form"].errors) >= {"account_number", "agreement_id"}
+
+
+# --- Sentences around dates, giro numbers, Norwegian-only Altinn ---------------------------------
+
+
+@pytest.mark.parametrize("language", ["en", "nb", "sv"])
+def test_no_double_full_stop_after_a_date_in_any_language(
+    client, admin_no, admin_se, company_se, django_capture_on_commit_callbacks, language
+):
+    # 02:47 renders as "2:47 a.m." in English: a sentence ending there used to show "a.m..".
+    with time_machine.travel("2026-11-21 02:47:00+01:00", tick=False):
+        client.force_login(admin_no)
+        _activate(client, django_capture_on_commit_callbacks)
+        make_register_entry(company=company_se)
+        client.force_login(admin_se)
+        client.post(
+            reverse("companies:b2cse"), {"account_type": "bankgiro", "account_number": "5050-1055"}
+        )
+    client.force_login(admin_no)
+    page = client.get(
+        reverse("companies:autoinvoice"), HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+    assert "Kari Nordmann (kari@example.no)" in page
+    assert ".." not in page
+    client.force_login(admin_se)
+    page = client.get(reverse("companies:b2cse"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert 'data-testid="b2cse-pending"' in page
+    assert ".." not in page
+
+
+def test_giro_numbers_are_shown_formatted_on_the_b2cse_screen(
+    client, admin_se, company_se, settings
+):
+    settings.SIMULATED_B2CSE_ACTIVATION_DELAY_SECONDS = 0
+    make_register_entry(company=company_se)
+    client.force_login(admin_se)
+    client.post(
+        reverse("companies:b2cse"), {"account_type": "bankgiro", "account_number": "50501055"}
+    )
+    page = client.get(reverse("companies:b2cse")).content.decode()
+    assert "Bankgiro 5050-1055" in page
+    assert "50501055" not in page
+    client.post(reverse("companies:refresh_activation"), {"next_view": "companies:b2cse"})
+    client.post(
+        reverse("companies:b2cse_add_account"),
+        {"account_type": "plusgiro", "account_number": "9020033"},
+    )
+    page = client.get(reverse("companies:b2cse")).content.decode()
+    accounts = page[page.index('data-testid="b2cse-accounts"') :]
+    assert "Bankgiro 5050-1055" in accounts
+    assert "PlusGiro 902003-3" in accounts
+    history = page[page.index('data-testid="history"') :]
+    assert "5050-1055" in history
+    assert "PlusGiro 902003-3" in history
+    assert "50501055" not in page
+    assert "9020033" not in page
+
+
+def test_swedish_branches_have_no_altinn_column_or_link(client, admin_se, admin_no, company_se):
+    client.force_login(admin_se)
+    page = client.get(reverse("companies:branches")).content.decode()
+    branch = company_se.branches.get()
+    assert "RF-1301" not in page
+    assert reverse("companies:branch_altinn", args=[branch.pk]) not in page
+    assert client.get(reverse("companies:branch_altinn", args=[branch.pk])).status_code == 404
+    client.force_login(admin_no)
+    page = client.get(reverse("companies:branches")).content.decode()
+    assert "RF-1301" in page

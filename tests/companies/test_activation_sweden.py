@@ -246,3 +246,37 @@ def test_poll_survives_an_unknown_reference(branch, admin_se, settings):
     assert services.poll_pending_activations() == 1
     broken.refresh_from_db()
     assert broken.status == SwedenActivationStatus.PENDING
+
+
+def test_active_b2cse_is_set_as_the_consumer_einvoice_service(branch, admin_se, settings):
+    from b2cportal.companies.models import AutoInvoiceSettings
+
+    _submit(branch, admin_se)
+    assert not AutoInvoiceSettings.objects.filter(
+        branch=branch, consumer_einvoice_service="b2cse"
+    ).exists()
+    settings.SIMULATED_B2CSE_ACTIVATION_DELAY_SECONDS = 0
+    activation = SwedenB2CActivation.objects.get(branch=branch)
+    with time_machine.travel(timedelta(days=8)):
+        services.poll_activation_status(activation=activation)
+    assert AutoInvoiceSettings.objects.get(branch=branch).consumer_einvoice_service == "b2cse"
+    change = SettingsChange.objects.get(action="autoinvoice.updated")
+    assert change.data["changes"] == [
+        {"field": "consumer_einvoice_service", "old": "none", "new": "b2cse"}
+    ]
+
+
+def test_rejected_b2cse_leaves_the_consumer_einvoice_service_alone(company_se, admin_se, settings):
+    from b2cportal.companies.models import AutoInvoiceSettings
+
+    settings.SIMULATED_B2CSE_ACTIVATION_DELAY_SECONDS = 0
+    entry = make_register_entry(company=company_se)
+    branch = company_se.branches.get()
+    activation = _submit(branch, admin_se)
+    entry.name = "Someone Else AB"
+    entry.save()
+    activation = services.poll_activation_status(activation=activation)
+    assert activation.status == SwedenActivationStatus.REJECTED
+    assert not AutoInvoiceSettings.objects.filter(
+        branch=branch, consumer_einvoice_service="b2cse"
+    ).exists()

@@ -280,3 +280,14 @@ def test_screens_and_errors_are_translated(client, admin_no):
         HTTP_ACCEPT_LANGUAGE="sv",
     )
     assert "slutpositionen kan vara högst 9" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("fixture", "service"), [("admin_no", "AutoInvoice B2C"), ("admin_se", "B2CSE")]
+)
+def test_consumer_service_help_says_it_reflects_the_activated_service(
+    client, request, fixture, service
+):
+    client.force_login(request.getfixturevalue(fixture))
+    page = client.get(reverse("companies:autoinvoice")).content.decode()
+    assert f"Reflects the activated service: set to {service}" in page

@@ -116,3 +116,22 @@ def test_malformed_filter_shows_a_clear_message(page, login, accountant_no, comp
     expect(alert).to_contain_text("Select a valid choice")
     expect(page.get_by_test_id("customer-row")).to_have_count(1)
     expect(page.get_by_test_id("customer-table")).to_contain_text("Ola Liste")
+
+
+def test_second_customer_with_the_same_national_id_is_refused(
+    page, login, accountant_no, company_no
+):
+    from tests.factories import make_customer
+
+    make_customer(company=company_no, number="10001", national_id=NO_FODSELSNUMMER)
+    login(accountant_no)
+    page.goto("/customers/new/")
+    page.fill("#id_number", "5002")
+    page.fill("#id_name", "Ola Nordmann")
+    page.fill("#id_national_id", NO_FODSELSNUMMER)
+    with page.expect_navigation():
+        page.click("[data-testid=customer-save]")
+    error = page.locator("#error_1_id_national_id")
+    expect(error).to_have_text("Customer 10001 already has this national identity number.")
+    assert page.locator("#id_name").input_value() == "Ola Nordmann"
+    assert not Customer.objects.filter(number="5002").exists()

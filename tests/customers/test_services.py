@@ -194,3 +194,52 @@ def test_unknown_fields_are_refused(company_no, accountant_no):
     customer = make_customer(company=company_no)
     with pytest.raises(CustomerError, match="company"):
         update_customer(customer=customer, acting_user=accountant_no, data={"company": None})
+
+
+def test_national_id_is_unique_per_company_on_create(company_no, accountant_no, admin_no):
+    make_customer(company=company_no, number="10001", national_id=NO_FODSELSNUMMER)
+    with pytest.raises(CustomerError) as caught:
+        create_customer(
+            company=company_no, acting_user=accountant_no, data=_data(national_id=NO_FODSELSNUMMER)
+        )
+    assert caught.value.field == "national_id"
+    assert "Customer 10001 already has this national identity number." in caught.value.message
+    assert not Customer.objects.filter(company=company_no, number="500").exists()
+
+
+def test_same_national_id_is_allowed_in_another_company(company_no, accountant_no):
+    from tests.factories import make_company
+
+    other = make_company(country="NO")
+    make_customer(company=other, number="10001", national_id=NO_FODSELSNUMMER)
+    customer = create_customer(
+        company=company_no, acting_user=accountant_no, data=_data(national_id=NO_FODSELSNUMMER)
+    )
+    assert customer.national_id == NO_FODSELSNUMMER
+
+
+def test_national_id_is_unique_per_company_on_update(company_no, accountant_no):
+    make_customer(company=company_no, number="10001", national_id=NO_FODSELSNUMMER)
+    other = make_customer(company=company_no, number="10002", national_id=NO_D_NUMBER)
+    with pytest.raises(CustomerError, match="Customer 10001 already") as caught:
+        update_customer(
+            customer=other, acting_user=accountant_no, data={"national_id": NO_FODSELSNUMMER}
+        )
+    assert caught.value.field == "national_id"
+    # Saving a customer unchanged does not clash with itself.
+    update_customer(customer=other, acting_user=accountant_no, data={"name": "Renamed"})
+
+
+def test_businesses_may_share_an_organisation_number(company_no, accountant_no):
+    # Several customer accounts of one business (e.g. per department) are legitimate.
+    first = create_customer(
+        company=company_no,
+        acting_user=accountant_no,
+        data=_data(number="600", kind=CustomerKind.BUSINESS, organisation_number="923609016"),
+    )
+    second = create_customer(
+        company=company_no,
+        acting_user=accountant_no,
+        data=_data(number="601", kind=CustomerKind.BUSINESS, organisation_number="923609016"),
+    )
+    assert first.organisation_number == second.organisation_number

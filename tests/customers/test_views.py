@@ -344,3 +344,15 @@ def test_malformed_filter_value_shows_a_message_not_a_crash(client, accountant_n
     assert response.status_code == 200
     assert b'data-testid="customer-filter-errors"' in response.content
     assert b"Ola Fjord" in response.content
+
+
+def test_duplicate_national_id_is_refused_on_its_field(client, accountant_no, company_no):
+    make_customer(company=company_no, number="10001", national_id=NO_FODSELSNUMMER)
+    client.force_login(accountant_no)
+    response = client.post(CREATE, _form(national_id=NO_FODSELSNUMMER))
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors["national_id"] == [
+        "Customer 10001 already has this national identity number."
+    ]
+    assert not Customer.objects.filter(number="900").exists()

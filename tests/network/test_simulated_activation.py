@@ -10,7 +10,7 @@ import time_machine
 from django.urls import reverse
 
 from b2cportal.companies import services
-from b2cportal.companies.models import SwedenB2CActivation
+from b2cportal.companies.models import SettingsChange, SwedenB2CActivation
 from b2cportal.network.adapter import NetworkError, get_network
 from b2cportal.network.models import ActivationRequest, FmiRegistration, RegisterEntry
 from tests.factories import make_register_entry
@@ -104,6 +104,23 @@ def test_complete_now_button_completes_through_polling(
     assert response.status_code == 302
     activation.refresh_from_db()
     assert activation.is_active  # learned through poll_activations, triggered after commit
+
+
+def test_complete_now_polls_synchronously_so_the_redirect_shows_active(
+    client, admin_se, company_se, settings
+):
+    # No on-commit callbacks run here, and no Celery: the view itself must poll the activation.
+    activation = _pending_b2cse(company_se, admin_se, settings)
+    client.force_login(admin_se)
+    response = client.post(
+        reverse("network:activation_complete", args=[activation.network_reference]), follow=True
+    )
+    activation.refresh_from_db()
+    assert activation.is_active
+    assert ActivationRequest.objects.get().status == "active"
+    page = response.content.decode()
+    assert "the app polled it: active." in page
+    assert SettingsChange.objects.filter(company=company_se, action="b2cse.active").exists()
 
 
 @pytest.mark.parametrize("role", ["accountant_se", "support_se"])

@@ -20,7 +20,11 @@ from .norway import (
     terms_token,
     terms_url,
 )
-from .polling import poll_activation_status, poll_pending_activations
+from .polling import (
+    poll_activation_by_reference,
+    poll_activation_status,
+    poll_pending_activations,
+)
 from .settings import (
     get_or_create_autoinvoice_settings,
     update_altinn_settings,
@@ -39,6 +43,7 @@ __all__ = [
     "add_receiving_account",
     "deactivate_norway_service",
     "get_or_create_autoinvoice_settings",
+    "poll_activation_by_reference",
     "poll_activation_status",
     "poll_pending_activations",
     "read_terms_link",

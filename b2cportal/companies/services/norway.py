@@ -29,7 +29,13 @@ from b2cportal.network.adapter import NetworkError, get_network
 from b2cportal.network.models import ServiceKind
 
 from .. import rules
-from ..models import Branch, NorwayActivationStatus, NorwayB2CActivation
+from ..models import (
+    AutoInvoiceSettings,
+    Branch,
+    ConsumerEInvoiceService,
+    NorwayActivationStatus,
+    NorwayB2CActivation,
+)
 from ..models import SettingsAction as Action
 from .history import (
     CompanyError,
@@ -40,6 +46,7 @@ from .history import (
     record,
     status_change,
 )
+from .settings import set_consumer_einvoice_service
 
 TERMS_SALT = "companies.b2cno.terms"
 CAPTURE_KID_FIELDS = (
@@ -409,4 +416,12 @@ def deactivate_norway_service(
             action=Action.B2CNO_DEACTIVATED,
             changes=[status_change(old_status, activation.status)],
         )
+        settings_row = AutoInvoiceSettings.objects.filter(branch=branch).first()
+        if (
+            settings_row is not None
+            and settings_row.consumer_einvoice_service == ConsumerEInvoiceService.AUTOINVOICE_B2C
+        ):
+            set_consumer_einvoice_service(
+                branch=branch, service=ConsumerEInvoiceService.NONE, acting_user=acting_user
+            )
         return activation

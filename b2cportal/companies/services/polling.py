@@ -11,6 +11,7 @@ from b2cportal.network.adapter import NetworkError, get_network
 from b2cportal.network.models import ActivationRequestStatus
 
 from ..models import (
+    ConsumerEInvoiceService,
     NorwayActivationStatus,
     NorwayB2CActivation,
     SwedenActivationStatus,
@@ -20,6 +21,7 @@ from ..models import SettingsAction as Action
 from .history import apply_changes as _apply
 from .history import record as _record
 from .history import status_change as _status_change
+from .settings import set_consumer_einvoice_service
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,10 @@ def _poll_norway(activation: NorwayB2CActivation) -> None:
         action=action,
         changes=[_status_change(old, activation.status)],
     )
+    if activation.status == NorwayActivationStatus.ACTIVE:
+        set_consumer_einvoice_service(
+            branch=activation.branch, service=ConsumerEInvoiceService.AUTOINVOICE_B2C
+        )
 
 
 def _poll_sweden(activation: SwedenB2CActivation) -> None:
@@ -77,6 +83,10 @@ def _poll_sweden(activation: SwedenB2CActivation) -> None:
         action=action,
         changes=[_status_change(old, activation.status), *diff],
     )
+    if activation.status == SwedenActivationStatus.ACTIVE:
+        set_consumer_einvoice_service(
+            branch=activation.branch, service=ConsumerEInvoiceService.B2CSE
+        )
 
 
 def poll_activation_status(
@@ -119,3 +129,14 @@ def poll_pending_activations() -> int:
             # One unreachable answer must not stop the others; the next beat asks again.
             logger.exception("Polling activation %s failed", activation.network_reference)
     return len(waiting)
+
+
+def poll_activation_by_reference(reference: str) -> None:
+    """Poll the waiting activation with this network reference now, if there is one."""
+    for model, waiting in (
+        (NorwayB2CActivation, NorwayActivationStatus.ACTIVATING),
+        (SwedenB2CActivation, SwedenActivationStatus.PENDING),
+    ):
+        activation = model.objects.filter(network_reference=reference, status=waiting).first()
+        if activation is not None:
+            poll_activation_status(activation=activation)

@@ -11,7 +11,13 @@ from django.utils.translation import gettext as _
 from b2cportal import identifiers
 
 from .. import rules
-from ..models import AutoInvoiceSettings, Branch, Company, CustomerLedgerPreferences
+from ..models import (
+    AutoInvoiceSettings,
+    Branch,
+    Company,
+    ConsumerEInvoiceService,
+    CustomerLedgerPreferences,
+)
 from ..models import SettingsAction as Action
 from .history import CompanyError, update_recorded
 
@@ -53,6 +59,31 @@ def update_autoinvoice_settings(
         acting_user=acting_user,
         action=Action.AUTOINVOICE_UPDATED,
         company=company,
+        branch=branch,
+    )
+
+
+def set_consumer_einvoice_service(
+    *, branch: Branch, service: str, acting_user: AbstractBaseUser | None = None
+) -> AutoInvoiceSettings:
+    """Point the branch's consumer e-invoice setting at the service that just became active.
+
+    Called when a B2C service turns active (its service) or is deactivated (None); the change
+    is recorded in the settings history like any other. `acting_user` is None for the poll.
+    """
+    if service not in ConsumerEInvoiceService.values:
+        raise CompanyError(_("Unknown consumer e-invoice service."))
+
+    def locked() -> AutoInvoiceSettings:
+        AutoInvoiceSettings.objects.get_or_create(branch=branch)
+        return AutoInvoiceSettings.objects.select_for_update().get(branch=branch)
+
+    return update_recorded(
+        locked=locked,
+        changes={"consumer_einvoice_service": service},
+        acting_user=acting_user,
+        action=Action.AUTOINVOICE_UPDATED,
+        company=branch.company,
         branch=branch,
     )
 
