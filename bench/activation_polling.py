@@ -99,8 +99,13 @@ def main() -> None:
             polled = services.poll_pending_activations()
             elapsed = time.perf_counter() - started
             active = (
-                NorwayB2CActivation.objects.filter(status=NorwayActivationStatus.ACTIVE).count()
-                + SwedenB2CActivation.objects.filter(status=SwedenActivationStatus.ACTIVE).count()
+                # Only this run's companies: other benchmarks may share the database.
+                NorwayB2CActivation.objects.filter(
+                    branch__company=norway, status=NorwayActivationStatus.ACTIVE
+                ).count()
+                + SwedenB2CActivation.objects.filter(
+                    branch__company=sweden, status=SwedenActivationStatus.ACTIVE
+                ).count()
             )
             assert polled == active == 2 * (COUNT // 2), (polled, active)
             print(f"polled {polled} activations in {elapsed:.2f}s")
