@@ -115,7 +115,7 @@ def inbound(request):
         return JsonResponse(
             {"error": str(exc), "code": exc.code}, status=INBOUND_STATUS.get(exc.code, 422)
         )
-    if outcome.customer_id is not None:
+    if outcome.customer_id is not None and outcome.holds_possible:
         # Only ids are needed: the event already loaded and locked the customer.
         customer = Customer(pk=outcome.customer_id, company_id=outcome.company_id)
         _settle_held_invoices(customer=customer, acting_user=None)

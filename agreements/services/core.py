@@ -139,9 +139,13 @@ class InboundOutcome:
     agreement_id: int | None
     status: str
     link: str = ""
-    # Whose agreement it is (not sent to the network): the view releases their held invoices.
+    # Whose agreement it is (not sent to the network): the view settles their held invoices.
     customer_id: int | None = None
     company_id: int | None = None
+    # Invoices are only ever held under *consumer route anyway* (Norway); when the company has
+    # it off the view skips looking for holds (routing's periodic task still settles any left
+    # from before it was switched off).
+    holds_possible: bool = True
 
     @property
     def became_active(self) -> bool:

@@ -3,7 +3,8 @@ applied once only."""
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from b2cportal.companies.models import (
@@ -91,14 +92,22 @@ def _lock_norwegian_customer(event: dict) -> tuple[Customer, Branch]:
             company__organisation_number=event["issuer"],
             company__branches__branch_id=event["branch"],
         )
-        .annotate(event_branch_id=F("company__branches__id"))
-        # The lock is what matters; load only what the event needs.
+        .annotate(
+            event_branch_id=F("company__branches__id"),
+            # Read in the same query so the view knows whether holds can exist (no extra query).
+            holds_possible=Coalesce(
+                F("company__ledger_preferences__consumer_route_anyway"), Value(False)
+            ),
+        )
+        # The lock is what matters; load only what the event needs. No ordering: the lookup is
+        # by a unique key, and the model's default (company name) would add a join sort.
         .only("id", "company_id", "number", "national_id")
+        .order_by()
     )
     reference, national_id = event["customer_reference"], event.get("national_id", "")
-    customer = candidates.filter(number=reference).first() if reference else None
+    customer = next(iter(candidates.filter(number=reference)[:1]), None) if reference else None
     if customer is None and national_id:
-        customer = candidates.filter(national_id=national_id).first()
+        customer = next(iter(candidates.filter(national_id=national_id)[:1]), None)
     if customer is None:
         _norwegian_branch(event["issuer"], event["branch"])  # raises for issuer/branch
         raise AgreementError(
@@ -164,6 +173,7 @@ def _apply_norway_event(event: dict) -> InboundOutcome:
             agreement.status,
             customer_id=locked.pk,
             company_id=locked.company_id,
+            holds_possible=locked.holds_possible,
         )
 
 
@@ -228,4 +238,5 @@ def _apply_sweden_event(event: dict) -> InboundOutcome:
             agreement.status,
             customer_id=locked.pk,
             company_id=locked.company_id,
+            holds_possible=False,  # holds are a Norwegian eFaktura rule
         )

@@ -132,3 +132,24 @@ def test_an_accepted_but_not_active_agreement_keeps_waiting(
         post_event(client, _event(held.invoice.customer, "e-1", "accepted"))
     held.refresh_from_db()
     assert held.status == DeliveryStatus.HELD
+
+
+def test_without_consumer_route_anyway_old_holds_are_left_to_the_periodic_task(
+    client, held, django_capture_on_commit_callbacks
+):
+    """Holds only arise under consumer route anyway, so with it off the inbound path does not
+    look for them (one query less per event); a hold from before it was switched off is still
+    settled by routing's periodic task."""
+    from b2cportal.companies.models import CustomerLedgerPreferences
+
+    CustomerLedgerPreferences.objects.filter(company=held.invoice.company).update(
+        consumer_route_anyway=False
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(client, _event(held.invoice.customer, "e-1", "activated"))
+    held.refresh_from_db()
+    assert held.status == DeliveryStatus.HELD
+    with django_capture_on_commit_callbacks(execute=True):
+        assert routing_services.release_active_holds() == 1
+    held.refresh_from_db()
+    assert held.status == DeliveryStatus.DELIVERED
