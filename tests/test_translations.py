@@ -92,7 +92,7 @@ def test_makemessages_finds_nothing_new(tmp_path):
     """Extract afresh into a copy and compare with every committed catalog.
 
     A msgid counts as present if any committed catalog has it: runtime lookups merge all
-    catalogs, and shared modules outside the apps (b2cportal/identifiers.py) keep theirs in an
+    catalogs, and shared modules outside the apps (b2cportal/identifiers/) keep theirs in an
     app's catalog.
     """
     copy = tmp_path / "repo"
