@@ -50,6 +50,14 @@ def pytest_sessionstart(session):
         pytest.exit("CI needs its services: " + "; ".join(problems), returncode=3)
 
 
+# Thread tests of row locks need PostgreSQL; on a local SQLite run they skip, and under CI (which
+# always uses PostgreSQL) a skip would fail the run anyway.
+requires_postgres = pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
+    reason="row locks need PostgreSQL: set DATABASE_URL=postgres://... (make test and CI do)",
+)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

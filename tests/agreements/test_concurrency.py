@@ -7,34 +7,27 @@ skipped elsewhere for local runs; under CI (which always uses PostgreSQL) they n
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from agreements import services
 from agreements.models import AgreementEvent, ConsumerAgreement
 from b2cportal.companies.models import Branch
+from tests.conftest import requires_postgres
 from tests.factories import make_company, make_customer
 
 from .conftest import activate_norway, make_agreement
 
-IS_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not IS_POSTGRES and not IN_CI, reason="needs PostgreSQL row locks (set DATABASE_URL)"
-    ),
+    requires_postgres,
 ]
 
 
 @pytest.fixture
 def setup():
-    assert IS_POSTGRES, "concurrency tests must run on PostgreSQL"
     company = make_company(country="NO", name="Fjordtech AS", organisation_number="923609016")
     branch = Branch.objects.create(company=company, branch_id="MAIN", name="Oslo")
     activate_norway(branch)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from invoices.models import Invoice, InvoiceStatus
 from invoices.services import InvoiceError, release_invoice
+from tests.conftest import requires_postgres
 from tests.factories import (
     invoice_ready_company,
     make_branch,
@@ -20,10 +21,7 @@ from tests.factories import (
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="row locks need PostgreSQL: run with DATABASE_URL=postgres://... (CI does)",
-    ),
+    requires_postgres,
 ]
 
 
