@@ -80,20 +80,8 @@ BILLING_FOR_CHANNEL = {
     Channel.PRINT: BillingAction.PRINT,
 }
 
+
 # Channels the network adapter carries; email and print have transports of their own.
-NETWORK_CHANNELS = frozenset(
-    {
-        Channel.INTERNAL,
-        Channel.PEPPOL,
-        Channel.OPERATOR_SE,
-        Channel.EFAKTURA_NO,
-        Channel.BANK_SE,
-        Channel.BILLO,
-        Channel.KIVRA,
-    }
-)
-
-
 class Outcome(models.TextChoices):
     PASSED = "passed", _("passed")
     FAILED = "failed", _("failed")

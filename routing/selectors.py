@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
-from stdnum.no import fodselsnummer
-from stdnum.se import personnummer
 
 from agreements.models import AgreementNetwork, AgreementStatus, ConsumerAgreement
 from b2cportal.companies.models import Company
+from b2cportal.identifiers import SUPPORTED_COUNTRIES, clean_national_id
 from b2cportal.network.adapter import get_network
 from invoices.models import Invoice, InvoiceStatus
 
@@ -21,25 +20,25 @@ from .models import DONE_STATUSES, LIVE_STATUSES, BulkSend, Delivery
 
 
 def _related(obj, name: str):
+    """A one-to-one row that may not exist (activation, settings), or None."""
     try:
         return getattr(obj, name)
-    except Exception:
+    except ObjectDoesNotExist:
         return None
 
 
 def _ssn(customer) -> str:
-    """The customer's valid national ID in canonical form, or ''."""
-    raw = (customer.national_id or "").strip()
-    if not raw:
+    """The customer's valid national ID in canonical form, or ''.
+
+    The same cleaner the customer form uses, so every ID the form accepts (samordningsnummer
+    and D-numbers included) is one routing can use.
+    """
+    if not customer.national_id or customer.country not in SUPPORTED_COUNTRIES:
         return ""
-    if customer.country == "SE":
-        if not personnummer.is_valid(raw):
-            return ""
-        digits = "".join(c for c in raw if c.isdigit())
-        if len(digits) == 10:  # YYMMDDnnnn: the century comes from the birth date
-            digits = str(personnummer.get_birth_date(raw).year)[:2] + digits
-        return digits
-    return raw if fodselsnummer.is_valid(raw) else ""
+    try:
+        return clean_national_id(customer.national_id, customer.country)
+    except ValidationError:
+        return ""
 
 
 def _endpoint(customer, ssn: str) -> str:
@@ -227,8 +226,7 @@ def billing_report(
     if branch_id:
         rows = rows.filter(branch_id=branch_id)
     return list(
-        rows.annotate(month=TruncMonth("completed_at"))
-        .values("branch__branch_id", "branch__name", "billing_action")
+        rows.values("branch__branch_id", "branch__name", "billing_action")
         .annotate(count=Count("id"))
         .order_by("branch__branch_id", "billing_action")
     )

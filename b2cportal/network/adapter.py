@@ -191,10 +191,6 @@ class DeliveryApi:
         """SSN -> digital mailbox providers (billo/kivra) where it has an account."""
         raise NotImplementedError
 
-    def lookup_efaktura_receivers(self, national_ids: list[str]) -> set[str]:
-        """Norwegian national IDs found in the eFaktura receiver directory."""
-        raise NotImplementedError
-
     def deliver(self, document: OutgoingDocument) -> Receipt:
         """Deliver once per external_id; a repeat returns the first receipt."""
         raise NotImplementedError

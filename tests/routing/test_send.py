@@ -12,7 +12,7 @@ from routing.decision import BillingAction, Channel
 from routing.models import Delivery, DeliveryStatus
 from routing.selectors import load_route_inputs
 from routing.services import RoutingError
-from tests.factories import make_customer
+from tests.factories import SE_SAMORDNINGSNUMMER_12, make_customer
 
 from .builders import activate, make_open_invoice, peppol, se_consumer_with
 
@@ -223,3 +223,14 @@ def test_documents_come_from_the_invoices_app(
     assert (xml.encode() if isinstance(xml, str) else xml) == build_ubl(invoice)
     assert pdf[:5] == build_pdf(invoice)[:5] == b"%PDF-"
     assert b"AccountingSupplierParty" in build_ubl(invoice)
+
+
+def test_a_swedish_samordningsnummer_counts_as_the_consumers_ssn(company_se, accountant_se):
+    """Routing reads national IDs with the same cleaner as the customer form, so a coordination
+    number (day + 60) reaches the consumer's Kivra account instead of falling back to print."""
+    activate(company_se, se=True)
+    ssn = se_consumer_with(kivra=True, ssn=SE_SAMORDNINGSNUMMER_12)
+    invoice = make_open_invoice(company=company_se, national_id=ssn)
+    inputs = load_route_inputs(invoice)
+    assert inputs.has_national_id
+    assert services.decide_route(invoice).channel == Channel.KIVRA

@@ -27,7 +27,6 @@ from b2cportal.network.adapter import (
 )
 from b2cportal.network.models import (
     DigitalMailboxAccount,
-    EFakturaReceiver,
     FmiRegistration,
     InboxDocument,
     InboxKind,
@@ -96,16 +95,6 @@ class SimulatedDelivery(DeliveryApi):
         ):
             found.setdefault(ssn, set()).add(provider)
         return found
-
-    def lookup_efaktura_receivers(self, national_ids: list[str]) -> set[str]:
-        wanted = [n for n in national_ids if n]
-        if not wanted:
-            return set()
-        return set(
-            EFakturaReceiver.objects.filter(national_id__in=wanted).values_list(
-                "national_id", flat=True
-            )
-        )
 
     def deliver(self, document: OutgoingDocument) -> Receipt:
         delay_ms = int(os.environ.get("SIMULATED_NETWORK_DELAY_MS", "0") or 0)
