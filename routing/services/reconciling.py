@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from invoices.models import Invoice
 
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
+from ..selectors import latest_delivery
 from ..transports import transport_for
 from ._common import CLAIM_STALE, QUEUED_GRACE, _queue, _sync_invoices
 
@@ -79,7 +80,7 @@ def sweep(*, now: datetime.datetime | None = None, stale_after=None, queued_afte
 
 def poll_invoice_status(*, invoice: Invoice, acting_user) -> Delivery | None:
     """*Poll invoice status*: refresh the latest delivery from its transport."""
-    d = Delivery.objects.filter(invoice=invoice).order_by("-created_at", "-id").first()
+    d = latest_delivery(invoice=invoice)
     if d is None:
         return None
     if d.status in (DeliveryStatus.UNKNOWN, DeliveryStatus.SENT, DeliveryStatus.CLAIMED):

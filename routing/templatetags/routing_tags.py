@@ -44,10 +44,17 @@ def _labelled(events) -> list:
     return rows
 
 
+def _latest_delivery(invoice):
+    """The invoice's latest delivery, looked up once per rendered page (both tags need it)."""
+    if not hasattr(invoice, "_latest_delivery"):
+        invoice._latest_delivery = selectors.latest_delivery(invoice=invoice)
+    return invoice._latest_delivery
+
+
 @register.inclusion_tag("routing/includes/_sending_method.html", takes_context=True)
 def sending_method(context, invoice):
     request = context.get("request")
-    delivery = selectors.latest_delivery(invoice=invoice)
+    delivery = _latest_delivery(invoice)
     preview = None
     if invoice.status == "open" and (delivery is None or not delivery.is_live):
         preview = preview_route(invoice=invoice)
@@ -68,7 +75,7 @@ def sending_method(context, invoice):
 def routing_actions(context, invoice):
     """The *Actions* menu entries of routing on the invoice screen."""
     request = context.get("request")
-    delivery = selectors.latest_delivery(invoice=invoice)
+    delivery = _latest_delivery(invoice)
     return {
         "csrf_token": context.get("csrf_token"),
         "invoice": invoice,

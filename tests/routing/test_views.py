@@ -355,3 +355,21 @@ def test_delivery_history_is_worded_in_the_readers_language(
     assert any("→ I kø · Sendt fra fakturaen" in e for e in events), events
     assert any("→ Levert" in e for e in events), events
     assert not any("delivered" in e or "queued" in e for e in events), events
+
+
+def test_invoice_screen_looks_up_the_latest_delivery_once(client, company_no, accountant_no):
+    """The sending-method block and the Actions menu share one lookup."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    invoice = make_open_invoice(company=company_no, email="kari@example.no")
+    client.force_login(accountant_no)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("invoices:detail", args=[invoice.pk]))
+    assert response.status_code == 200
+    latest = [
+        q["sql"]
+        for q in queries.captured_queries
+        if 'FROM "routing_delivery"' in q["sql"] and "ORDER BY" in q["sql"]
+    ]
+    assert len(latest) == 1, latest
