@@ -39,7 +39,6 @@ EXCLUDED_NAMESPACES = {"admin", "simulator_consumers"}
 # a signed one-time token or a random reference, never by one of our sequential ids.
 PUBLIC_URLS = {
     "companies:terms": "signed, expiring one-time link to accept the terms of service",
-    "network:onboarding": "the simulated consumer onboarding page, addressed by a random UUID",
 }
 
 

@@ -8,5 +8,4 @@ urlpatterns = [
     path("activations/", views.activations, name="activations"),
     path("activations/<uuid:reference>/complete/", views.complete_now, name="activation_complete"),
     path("register/", views.set_register_name, name="register_name"),
-    path("onboarding/<uuid:reference>/", views.onboarding, name="onboarding"),
 ]

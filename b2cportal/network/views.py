@@ -12,7 +12,7 @@ from functools import wraps
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,10 +20,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from b2cportal import identifiers
-
 from .adapter import NetworkError, get_network
-from .models import ActivationRequest, ActivationRequestStatus, FmiRegistration, RegisterEntry
+from .models import ActivationRequest, ActivationRequestStatus, RegisterEntry
 from .polling import poll_reference_now, request_status_poll
 
 ADMINISTRATOR = "administrator"
@@ -127,45 +125,3 @@ def set_register_name(request):
     else:
         messages.error(request, _("Registered name: enter a name."))
     return redirect("network:activations")
-
-
-class FmiForm(forms.Form):
-    ssn = forms.CharField(label=gettext_lazy("Personal identity number"), max_length=13)
-    bank_id = forms.CharField(label=gettext_lazy("Your bank's ID"), max_length=4, initial="FSPA")
-
-    def clean_ssn(self) -> str:
-        return identifiers.clean_swedish_personal_number(self.cleaned_data["ssn"])
-
-    def clean_bank_id(self) -> str:
-        value = self.cleaned_data["bank_id"].strip().upper()
-        if not value.isalnum() or not 1 <= len(value) <= 4:
-            raise ValidationError(_("The bank ID is 1 to 4 letters or digits, e.g. FSPA."))
-        return value
-
-
-def onboarding(request, reference):
-    """The consumer onboarding page the network generates for an active B2CSE sender (public)."""
-    found = get_object_or_404(
-        ActivationRequest, reference=reference, status=ActivationRequestStatus.ACTIVE
-    )
-    fui = found.result.get("fui", "")
-    registered = None
-    if request.method == "POST":
-        form = FmiForm(request.POST)
-        if form.is_valid():
-            registered, _created = FmiRegistration.objects.get_or_create(
-                ssn=form.cleaned_data["ssn"],
-                bank_id=form.cleaned_data["bank_id"],
-                issuer_fui=fui,
-                defaults={"active": True},
-            )
-            form = FmiForm()
-    else:
-        form = FmiForm()
-    context = {
-        "issuer": found.payload.get("company_name", ""),
-        "fui": fui,
-        "form": form,
-        "registered": registered,
-    }
-    return render(request, "network/onboarding.html", context, status=400 if form.errors else 200)

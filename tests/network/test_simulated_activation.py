@@ -10,9 +10,9 @@ import time_machine
 from django.urls import reverse
 
 from b2cportal.companies import services
-from b2cportal.companies.models import SettingsChange, SwedenB2CActivation
+from b2cportal.companies.models import SettingsChange
 from b2cportal.network.adapter import NetworkError, get_network
-from b2cportal.network.models import ActivationRequest, FmiRegistration, RegisterEntry
+from b2cportal.network.models import ActivationRequest, RegisterEntry
 from tests.factories import make_register_entry
 
 pytestmark = pytest.mark.django_db
@@ -154,32 +154,6 @@ def test_register_name_can_be_fixed_for_demos(client, admin_se, company_se):
     client.force_login(admin_se)
     client.post(reverse("network:register_name"), {"name": "Svea Handel AB"})
     assert RegisterEntry.objects.get().name == "Svea Handel AB"
-
-
-def test_onboarding_page_registers_an_fmi(client, admin_se, company_se, settings):
-    _pending_b2cse(company_se, admin_se, settings)
-    get_network().complete_now(ActivationRequest.objects.get().reference)
-    services.poll_pending_activations()
-    activation = SwedenB2CActivation.objects.get()
-    url = reverse("network:onboarding", args=[activation.network_reference])
-    client.logout()
-    page = client.get(url)
-    assert page.status_code == 200
-    assert b"Svea Handel AB" in page.content
-    bad = client.post(url, {"ssn": "19400111-1112", "bank_id": "FSPA"})
-    assert bad.status_code == 400
-    good = client.post(url, {"ssn": "19121212-1212", "bank_id": "fspa"})
-    assert good.status_code == 200
-    fmi = FmiRegistration.objects.get()
-    assert (fmi.ssn, fmi.bank_id, fmi.issuer_fui) == ("191212121212", "FSPA", activation.fui)
-
-
-def test_onboarding_page_of_a_pending_activation_is_404(client, admin_se, company_se, settings):
-    activation = _pending_b2cse(company_se, admin_se, settings)
-    assert (
-        client.get(reverse("network:onboarding", args=[activation.network_reference])).status_code
-        == 404
-    )
 
 
 def test_the_same_idempotency_key_is_the_same_activation(settings):

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from b2cportal import identifiers
@@ -63,16 +63,10 @@ def _get(reference: str, *, lock: bool = False) -> ActivationRequest:
         raise NetworkError(f"Unknown activation reference {reference}") from exc
 
 
-def onboarding_url(*, reference: str, fui: str) -> str:
-    """The consumer onboarding page the network generates for an active B2CSE sender.
-
-    The simulated online bank's FMI onboarding page (`simulator_consumers:onboarding`, from the
-    consumer simulator) is used when it is installed; otherwise the activation simulator's own.
-    """
-    try:
-        path = reverse("simulator_consumers:onboarding", args=[fui])
-    except NoReverseMatch:
-        path = reverse("network:onboarding", args=[reference])
+def onboarding_url(*, fui: str) -> str:
+    """The consumer onboarding page the network generates for an active B2CSE sender: the
+    simulated online bank's FMI onboarding page for this sender's FUI."""
+    path = reverse("simulator_consumers:onboarding", args=[fui])
     return settings.SITE_URL.rstrip("/") + path
 
 
@@ -110,7 +104,7 @@ def _complete(request: ActivationRequest) -> None:
         result = {
             "fui": fui,
             "agreement_id": agreement_id,
-            "onboarding_url": onboarding_url(reference=str(request.reference), fui=fui),
+            "onboarding_url": onboarding_url(fui=fui),
             "accounts": [payload.get("account", "")],
         }
     request.status = ActivationRequestStatus.ACTIVE
