@@ -159,7 +159,6 @@ STORAGES = {
 # In development whitenoise serves straight from the finders; production serves STATIC_ROOT.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 # The print service picks PDFs up from here (one folder per day, with a batch manifest).
 PRINT_SPOOL_DIR = env.path("PRINT_SPOOL_DIR", default=VAR_DIR / "print-spool")
 

@@ -7,8 +7,7 @@ main office, so a removed membership can never keep access alive.
 
 from __future__ import annotations
 
-from .models import Branch
-from .selectors import memberships_of
+from .selectors import branches_of, memberships_of
 
 SESSION_COMPANY_KEY = "current_company_id"
 SESSION_BRANCH_KEY = "current_branch_id"
@@ -37,8 +36,10 @@ class CurrentCompanyMiddleware:
         request.memberships = memberships
         request.membership = membership
         request.company = membership.company
-        branches = list(Branch.objects.filter(company=membership.company))
-        branches.sort(key=lambda b: (not b.is_main_office, b.branch_id))
+        # Main office first; the company is already loaded with the membership.
+        branches = list(branches_of(company=membership.company))
+        for branch in branches:
+            branch.company = membership.company
         request.branches = branches
         wanted_branch = request.session.get(SESSION_BRANCH_KEY)
         request.branch = next(

@@ -128,11 +128,6 @@ class Membership(models.Model):
     def can_edit_settings(self) -> bool:
         return self.role == Role.ADMINISTRATOR
 
-    @property
-    def can_edit_records(self) -> bool:
-        """Customers, invoices and sending: administrators and accountants; support only reads."""
-        return self.role in (Role.ADMINISTRATOR, Role.ACCOUNTANT)
-
 
 class FallbackOrder(models.TextChoices):
     EMAIL_THEN_PRINT = "email_then_print", _("Email, then print")

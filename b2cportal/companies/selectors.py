@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q, QuerySet
@@ -27,13 +27,6 @@ from .models import (
     SwedenB2CActivation,
     format_giro_account,
 )
-
-
-def companies_visible_to(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Company]:
-    """Companies the user is a member of. Superusers are no exception in the web screens."""
-    if not user.is_authenticated:
-        return Company.objects.none()
-    return Company.objects.filter(memberships__user=user)
 
 
 def memberships_of(*, user: AbstractBaseUser) -> list[Membership]:

@@ -27,14 +27,6 @@ class CustomerLanguage(models.TextChoices):
     ENGLISH = "en", _("English")
 
 
-class CustomerQuerySet(models.QuerySet):
-    def consumers(self):
-        return self.filter(kind=CustomerKind.CONSUMER)
-
-    def wanting_einvoice_norway(self):
-        return self.filter(einvoice_norway=True)
-
-
 class Customer(models.Model):
     company = models.ForeignKey(
         Company, on_delete=models.PROTECT, related_name="customers", verbose_name=_("company")
@@ -87,8 +79,6 @@ class Customer(models.Model):
         related_name="+",
         editable=False,
     )
-
-    objects = CustomerQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("customer")

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from b2cportal import identifiers
-from b2cportal.companies.models import Company, Country, CustomerLedgerPreferences
+from b2cportal.companies.models import Company, Country
+from b2cportal.companies.selectors import ledger_preferences_of
 
 from .models import Customer, CustomerKind
 
@@ -55,14 +56,7 @@ class CustomerError(Exception):
 
 def mobile_phone_field_for(*, company: Company) -> str:
     """Which phone field holds the mobile number (ledger preferences, else the model default)."""
-    field_name = (
-        CustomerLedgerPreferences.objects.filter(company=company)
-        .values_list("mobile_phone_field", flat=True)
-        .first()
-    )
-    if field_name:
-        return field_name
-    return CustomerLedgerPreferences._meta.get_field("mobile_phone_field").default
+    return ledger_preferences_of(company=company).mobile_phone_field
 
 
 def einvoice_norway_refusal(*, customer: Customer, mobile_field: str) -> str | None:

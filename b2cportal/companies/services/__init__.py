@@ -26,7 +26,6 @@ from .polling import (
     poll_pending_activations,
 )
 from .settings import (
-    get_or_create_autoinvoice_settings,
     update_altinn_settings,
     update_autoinvoice_settings,
     update_ledger_preferences,
@@ -42,7 +41,6 @@ __all__ = [
     "accounts_under_fui",
     "add_receiving_account",
     "deactivate_norway_service",
-    "get_or_create_autoinvoice_settings",
     "poll_activation_by_reference",
     "poll_activation_status",
     "poll_pending_activations",

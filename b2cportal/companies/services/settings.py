@@ -22,12 +22,6 @@ from ..models import SettingsAction as Action
 from .history import CompanyError, update_recorded
 
 
-def get_or_create_autoinvoice_settings(*, branch: Branch) -> AutoInvoiceSettings:
-    """The branch's AutoInvoice settings row (created with the defaults on first use)."""
-    obj, _created = AutoInvoiceSettings.objects.get_or_create(branch=branch)
-    return obj
-
-
 def update_autoinvoice_settings(
     *, branch: Branch, acting_user: AbstractBaseUser, changes: dict[str, Any]
 ) -> AutoInvoiceSettings:
