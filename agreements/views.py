@@ -37,7 +37,6 @@ from .forms import InboundEventForm, SupportFilterForm
 from .models import AgreementNetwork, AgreementSource, AgreementStatus, ConsumerAgreement
 from .selectors import (
     agreements_for_support,
-    customer_agreement_rows,
     customers_wanting_einvoice_without_agreement,
     status_counts,
     support_page_queryset,
@@ -248,7 +247,7 @@ def customer_agreements(request, pk):
     return render(
         request,
         "agreements/customer_page.html",
-        {"customer": customer, "agreement_rows": customer_agreement_rows(customer=customer)},
+        {"customer": customer},
     )
 
 
