@@ -125,7 +125,7 @@ def customers_due_for_directory_check() -> QuerySet[Customer]:
 
 
 def agreements_for_support(
-    *, company: Company, filters: SupportFilters, with_status: bool = True
+    *, company: Company, filters: SupportFilters
 ) -> QuerySet[ConsumerAgreement]:
     """Agreements of one company for the support screen (and its export), filtered."""
     # The company's branch ids up front (a handful): the planner can then walk the
@@ -133,7 +133,7 @@ def agreements_for_support(
     branch_ids = list(Branch.objects.filter(company=company).values_list("pk", flat=True))
     queryset = ConsumerAgreement.objects.filter(branch_id__in=branch_ids)
     queryset = _search(queryset, filters.q, company)
-    if with_status and filters.status:
+    if filters.status:
         queryset = queryset.filter(status=filters.status)
     if filters.branch:
         queryset = queryset.filter(branch_id=filters.branch)
