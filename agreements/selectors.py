@@ -12,10 +12,10 @@ from b2cportal.companies.models import (
     Branch,
     Company,
     Country,
-    CustomerLedgerPreferences,
     NorwayActivationStatus,
     SwedenActivationStatus,
 )
+from b2cportal.companies.selectors import ledger_preferences_of
 from b2cportal.customers.models import Customer
 from b2cportal.identifiers import clean_national_id, clean_phone_number
 
@@ -27,12 +27,6 @@ from .models import (
     AgreementStatus,
     ConsumerAgreement,
 )
-
-
-def ledger_preferences(*, company: Company) -> CustomerLedgerPreferences:
-    """The company's ledger preferences, or the defaults when none are saved yet (not saved)."""
-    prefs = CustomerLedgerPreferences.objects.filter(company=company).first()
-    return prefs or CustomerLedgerPreferences(company=company)
 
 
 def active_norway_branches(*, company: Company) -> list[Branch]:
@@ -245,7 +239,7 @@ def agreement_warning(*, customer: Customer, branch: Branch | None) -> Agreement
     """The warning for an e-invoice (Norway) customer without an active agreement, or None."""
     if not customer.einvoice_norway:
         return None
-    if not ledger_preferences(company=customer.company).display_warning_message:
+    if not ledger_preferences_of(company=customer.company).display_warning_message:
         return None
     agreements = ConsumerAgreement.objects.filter(
         customer=customer, network=AgreementNetwork.NO_EFAKTURA
