@@ -20,7 +20,6 @@ from b2cportal.customers.models import Customer
 from b2cportal.identifiers import clean_national_id, clean_phone_number
 
 from .models import (
-    LIVE_STATUSES,
     AgreementEvent,
     AgreementNetwork,
     AgreementRequest,
@@ -49,12 +48,6 @@ def active_sweden_branches(*, company: Company) -> list[Branch]:
 
 def network_for(*, company: Company) -> str:
     return AgreementNetwork.NO_EFAKTURA if company.is_norwegian else AgreementNetwork.SE_BANK
-
-
-def live_agreement(*, customer: Customer, branch: Branch, network: str) -> ConsumerAgreement | None:
-    return ConsumerAgreement.objects.filter(
-        customer=customer, branch=branch, network=network, status__in=LIVE_STATUSES
-    ).first()
 
 
 # --- Support list --------------------------------------------------------------------------

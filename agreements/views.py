@@ -355,7 +355,6 @@ def check_now(request, pk):
     else:
         if events:
             _settle_held_invoices(customer=customer, acting_user=request.user)
-        if events:
             messages.success(
                 request, _("Found in the eFaktura directory: %(n)d change(s).") % {"n": len(events)}
             )
