@@ -270,12 +270,17 @@ def payment_reference_for(*, invoice: Invoice, number: str) -> str:
         raise InvoiceError(_("No KID could be made: %(reason)s") % {"reason": exc}) from exc
 
 
-def _credited_quantities(original: Invoice, *, exclude_pk: int | None = None) -> dict[int, Decimal]:
-    """Quantity already credited (or reserved by draft credit notes) per original line id."""
+def _credited_quantities(
+    original: Invoice, *, exclude_pk: int | None = None, released_only: bool = False
+) -> dict[int, Decimal]:
+    """Quantity already credited per original line id: by released credit notes only when
+    `released_only`, else also reserved by draft credit notes."""
     credited: dict[int, Decimal] = {}
     rows = InvoiceLine.objects.filter(
         invoice__credited_invoice=original, credited_line__isnull=False
     )
+    if released_only:
+        rows = rows.filter(invoice__status__in=[InvoiceStatus.OPEN, InvoiceStatus.CLOSED])
     if exclude_pk:
         rows = rows.exclude(invoice_id=exclude_pk)
     for line_id, quantity in rows.values_list("credited_line_id", "quantity"):
@@ -364,12 +369,7 @@ def release_invoice(*, invoice: Invoice, released_by, release_date: date | None 
 
 
 def _close_if_fully_credited(original: Invoice) -> None:
-    released = InvoiceLine.objects.filter(
-        invoice__credited_invoice=original, invoice__status__in=["open", "closed"]
-    )
-    credited: dict[int, Decimal] = {}
-    for line_id, quantity in released.values_list("credited_line_id", "quantity"):
-        credited[line_id] = credited.get(line_id, ZERO) + quantity
+    credited = _credited_quantities(original, released_only=True)
     if all(credited.get(line.pk, ZERO) >= line.quantity for line in original.lines.all()):
         Invoice.objects.filter(pk=original.pk).update(status=InvoiceStatus.CLOSED)
 
