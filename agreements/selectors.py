@@ -13,9 +13,8 @@ from b2cportal.companies.models import (
     Company,
     Country,
     NorwayActivationStatus,
-    SwedenActivationStatus,
 )
-from b2cportal.companies.selectors import ledger_preferences_of
+from b2cportal.companies.selectors import active_b2c_branches, ledger_preferences_of
 from b2cportal.customers.models import Customer
 from b2cportal.identifiers import clean_national_id, clean_phone_number
 
@@ -26,24 +25,6 @@ from .models import (
     AgreementStatus,
     ConsumerAgreement,
 )
-
-
-def active_norway_branches(*, company: Company) -> list[Branch]:
-    """Branches whose Norwegian B2C service (AutoInvoice B2C) is active; no row = not active."""
-    return list(
-        Branch.objects.filter(company=company, b2cno__status=NorwayActivationStatus.ACTIVE)
-        .select_related("b2cno")
-        .order_by("-is_main_office", "branch_id")
-    )
-
-
-def active_sweden_branches(*, company: Company) -> list[Branch]:
-    """Branches whose Swedish B2CSE service is active."""
-    return list(
-        Branch.objects.filter(company=company, b2cse__status=SwedenActivationStatus.ACTIVE)
-        .select_related("b2cse")
-        .order_by("-is_main_office", "branch_id")
-    )
 
 
 def network_for(*, company: Company) -> str:
@@ -182,11 +163,7 @@ def customer_agreement_rows(*, customer: Customer) -> list[AgreementRow]:
     """One row per branch offering the service (or holding an agreement) and network."""
     company = customer.company
     network = network_for(company=company)
-    branches = (
-        active_norway_branches(company=company)
-        if company.is_norwegian
-        else active_sweden_branches(company=company)
-    )
+    branches = list(active_b2c_branches(company=company))
     agreements = list(
         ConsumerAgreement.objects.filter(customer=customer)
         .select_related("branch")

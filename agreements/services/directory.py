@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from b2cportal.companies.selectors import ledger_preferences_of
+from b2cportal.companies.selectors import active_b2c_branches, ledger_preferences_of
 from b2cportal.customers.models import Customer
 from b2cportal.network.adapter import get_network
 
@@ -17,7 +17,6 @@ from ..models import (
     EventSource,
 )
 from ..selectors import (
-    active_norway_branches,
     customers_due_for_directory_check,
 )
 from .core import (
@@ -39,7 +38,7 @@ def check_efaktura_directory(
     company = customer.company
     if not company.is_norwegian:
         raise AgreementError(_("Ja takk til alle is a Norwegian service."), code="not_norwegian")
-    branches = active_norway_branches(company=company)
+    branches = list(active_b2c_branches(company=company))
     if not branches:
         raise AgreementError(
             _("No branch of %(company)s has an active B2C service.") % {"company": company.name},

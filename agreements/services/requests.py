@@ -16,7 +16,7 @@ from b2cportal.companies.models import (
     Country,
     CustomerLedgerPreferences,
 )
-from b2cportal.companies.selectors import ledger_preferences_of
+from b2cportal.companies.selectors import active_b2c_branches, ledger_preferences_of
 from b2cportal.customers.models import Customer
 from b2cportal.network.adapter import NetworkError, get_network
 
@@ -30,7 +30,6 @@ from ..models import (
     RequestChannel,
     RequestStatus,
 )
-from ..selectors import active_norway_branches
 from ..sms import get_sms_backend
 from .core import (
     AgreementError,
@@ -88,7 +87,7 @@ def _request_branches(
     *, customer: Customer, current_branch: Branch | None, prefs: CustomerLedgerPreferences
 ) -> list[Branch]:
     company = customer.company
-    active = active_norway_branches(company=company)
+    active = list(active_b2c_branches(company=company))
     if not active:
         raise AgreementError(
             _("No branch of %(company)s has an active B2C service.") % {"company": company.name},
