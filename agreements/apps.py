@@ -43,11 +43,9 @@ class AgreementsConfig(AppConfig):
         if seed_demo_agreements not in DEMO_SEEDERS:
             DEMO_SEEDERS.append(seed_demo_agreements)
         # The customer screen (b2cportal.customers) shows registered tabs; ours is the
-        # "Other invoice settings" tab. The registry may not exist in every build.
-        try:
-            from b2cportal.customers.tabs import CUSTOMER_DETAIL_TABS
-        except ImportError:
-            return
+        # "Other invoice settings" tab.
+        from b2cportal.customers.tabs import CUSTOMER_DETAIL_TABS
+
         entry = (_("Other invoice settings"), "agreements/customer_tab.html")
         if entry not in CUSTOMER_DETAIL_TABS:
             CUSTOMER_DETAIL_TABS.append(entry)

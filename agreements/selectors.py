@@ -12,15 +12,13 @@ from b2cportal.companies.models import (
     Branch,
     Company,
     Country,
-    CustomerLedgerPreferences,
     NorwayActivationStatus,
-    SwedenActivationStatus,
 )
+from b2cportal.companies.selectors import active_b2c_branches, ledger_preferences_of
 from b2cportal.customers.models import Customer
 from b2cportal.identifiers import clean_national_id, clean_phone_number
 
 from .models import (
-    LIVE_STATUSES,
     AgreementEvent,
     AgreementNetwork,
     AgreementRequest,
@@ -29,38 +27,8 @@ from .models import (
 )
 
 
-def ledger_preferences(*, company: Company) -> CustomerLedgerPreferences:
-    """The company's ledger preferences, or the defaults when none are saved yet (not saved)."""
-    prefs = CustomerLedgerPreferences.objects.filter(company=company).first()
-    return prefs or CustomerLedgerPreferences(company=company)
-
-
-def active_norway_branches(*, company: Company) -> list[Branch]:
-    """Branches whose Norwegian B2C service (AutoInvoice B2C) is active; no row = not active."""
-    return list(
-        Branch.objects.filter(company=company, b2cno__status=NorwayActivationStatus.ACTIVE)
-        .select_related("b2cno")
-        .order_by("-is_main_office", "branch_id")
-    )
-
-
-def active_sweden_branches(*, company: Company) -> list[Branch]:
-    """Branches whose Swedish B2CSE service is active."""
-    return list(
-        Branch.objects.filter(company=company, b2cse__status=SwedenActivationStatus.ACTIVE)
-        .select_related("b2cse")
-        .order_by("-is_main_office", "branch_id")
-    )
-
-
 def network_for(*, company: Company) -> str:
     return AgreementNetwork.NO_EFAKTURA if company.is_norwegian else AgreementNetwork.SE_BANK
-
-
-def live_agreement(*, customer: Customer, branch: Branch, network: str) -> ConsumerAgreement | None:
-    return ConsumerAgreement.objects.filter(
-        customer=customer, branch=branch, network=network, status__in=LIVE_STATUSES
-    ).first()
 
 
 # --- Support list --------------------------------------------------------------------------
@@ -125,7 +93,7 @@ def customers_due_for_directory_check() -> QuerySet[Customer]:
 
 
 def agreements_for_support(
-    *, company: Company, filters: SupportFilters, with_status: bool = True
+    *, company: Company, filters: SupportFilters
 ) -> QuerySet[ConsumerAgreement]:
     """Agreements of one company for the support screen (and its export), filtered."""
     # The company's branch ids up front (a handful): the planner can then walk the
@@ -133,7 +101,7 @@ def agreements_for_support(
     branch_ids = list(Branch.objects.filter(company=company).values_list("pk", flat=True))
     queryset = ConsumerAgreement.objects.filter(branch_id__in=branch_ids)
     queryset = _search(queryset, filters.q, company)
-    if with_status and filters.status:
+    if filters.status:
         queryset = queryset.filter(status=filters.status)
     if filters.branch:
         queryset = queryset.filter(branch_id=filters.branch)
@@ -195,11 +163,7 @@ def customer_agreement_rows(*, customer: Customer) -> list[AgreementRow]:
     """One row per branch offering the service (or holding an agreement) and network."""
     company = customer.company
     network = network_for(company=company)
-    branches = (
-        active_norway_branches(company=company)
-        if company.is_norwegian
-        else active_sweden_branches(company=company)
-    )
+    branches = list(active_b2c_branches(company=company))
     agreements = list(
         ConsumerAgreement.objects.filter(customer=customer)
         .select_related("branch")
@@ -245,7 +209,7 @@ def agreement_warning(*, customer: Customer, branch: Branch | None) -> Agreement
     """The warning for an e-invoice (Norway) customer without an active agreement, or None."""
     if not customer.einvoice_norway:
         return None
-    if not ledger_preferences(company=customer.company).display_warning_message:
+    if not ledger_preferences_of(company=customer.company).display_warning_message:
         return None
     agreements = ConsumerAgreement.objects.filter(
         customer=customer, network=AgreementNetwork.NO_EFAKTURA

@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+from dataclasses import replace
 
 from django.conf import settings
 from django.contrib import messages
@@ -37,7 +38,6 @@ from .forms import InboundEventForm, SupportFilterForm
 from .models import AgreementNetwork, AgreementSource, AgreementStatus, ConsumerAgreement
 from .selectors import (
     agreements_for_support,
-    customer_agreement_rows,
     customers_wanting_einvoice_without_agreement,
     status_counts,
     support_page_queryset,
@@ -129,9 +129,10 @@ def inbound(request):
 def agreement_list(request):
     form = SupportFilterForm(request.GET or None, company=request.company)
     filters = form.to_filters()
-    base = agreements_for_support(company=request.company, filters=filters, with_status=False)
+    # The status counts cover every status, so the status filter goes on after them.
+    base = agreements_for_support(company=request.company, filters=replace(filters, status=""))
     counts = status_counts(queryset=base)
-    queryset = agreements_for_support(company=request.company, filters=filters)
+    queryset = base.filter(status=filters.status) if filters.status else base
     paginator = Paginator(support_page_queryset(queryset), PAGE_SIZE)
     # The per-status counts already hold the total: spare a second COUNT over every agreement.
     paginator.count = counts[filters.status] if filters.status else sum(counts.values())
@@ -248,7 +249,7 @@ def customer_agreements(request, pk):
     return render(
         request,
         "agreements/customer_page.html",
-        {"customer": customer, "agreement_rows": customer_agreement_rows(customer=customer)},
+        {"customer": customer},
     )
 
 
@@ -354,7 +355,6 @@ def check_now(request, pk):
     else:
         if events:
             _settle_held_invoices(customer=customer, acting_user=request.user)
-        if events:
             messages.success(
                 request, _("Found in the eFaktura directory: %(n)d change(s).") % {"n": len(events)}
             )

@@ -16,14 +16,10 @@ class InvoicesConfig(AppConfig):
     ]
 
     def ready(self) -> None:
-        # The foundation's seed_demo runs every hook in DEMO_SEEDERS; register ours when that
-        # module exists (it arrives with the foundation branch).
-        try:
-            from b2cportal.companies import demo
-        except ImportError:
-            return
+        # The foundation's seed_demo runs every hook in DEMO_SEEDERS.
+        from b2cportal.companies.demo import DEMO_SEEDERS
+
         from .demo import seed_invoices
 
-        seeders = getattr(demo, "DEMO_SEEDERS", None)
-        if seeders is not None and seed_invoices not in seeders:
-            seeders.append(seed_invoices)
+        if seed_invoices not in DEMO_SEEDERS:
+            DEMO_SEEDERS.append(seed_invoices)

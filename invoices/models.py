@@ -77,14 +77,6 @@ class Unit(models.TextChoices):
     ONE = "C62", _("unit")
 
 
-class InvoiceQuerySet(models.QuerySet):
-    def for_company(self, company: Company):
-        return self.filter(company=company)
-
-    def released(self):
-        return self.exclude(status=InvoiceStatus.DRAFT)
-
-
 class Invoice(models.Model):
     company = models.ForeignKey(
         Company, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("company")
@@ -166,8 +158,6 @@ class Invoice(models.Model):
         related_name="+",
         editable=False,
     )
-
-    objects = InvoiceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("invoice")

@@ -33,10 +33,6 @@ def _safe(text: str) -> str:
     return (text or "").encode("latin-1", "replace").decode("latin-1")
 
 
-_amount = format_money
-_number = format_number
-
-
 def _unit(code: str) -> str:
     """The unit's name in the document's language ("hour", "time", "timme"), not its code."""
     return str(Unit(code).label) if code in Unit.values else code
@@ -156,11 +152,11 @@ def _render(doc: DocumentSnapshot) -> bytes:
             pdf.showPage()
             y = header(height - 20 * mm)
         pdf.drawString(LEFT, y, parts[0])
-        pdf.drawRightString(columns[1][0], y, _number(line.quantity))
+        pdf.drawRightString(columns[1][0], y, format_number(line.quantity))
         pdf.drawString(columns[2][0], y, _safe(_unit(line.unit)))
-        pdf.drawRightString(columns[3][0], y, _amount(line.unit_price))
-        pdf.drawRightString(columns[4][0], y, _number(line.vat_rate))
-        pdf.drawRightString(columns[5][0], y, _amount(line.amount))
+        pdf.drawRightString(columns[3][0], y, format_money(line.unit_price))
+        pdf.drawRightString(columns[4][0], y, format_number(line.vat_rate))
+        pdf.drawRightString(columns[5][0], y, format_money(line.amount))
         for extra in parts[1:]:
             y -= 4.2 * mm
             pdf.drawString(LEFT, y, extra)
@@ -176,12 +172,12 @@ def _render(doc: DocumentSnapshot) -> bytes:
     pdf.setFont(FONT, 9)
     for group in totals.groups:
         y -= 4.5 * mm
-        label = f"{_category(group.category)} {_number(group.rate)} %"
+        label = f"{_category(group.category)} {format_number(group.rate)} %"
         if group.exemption_reason:
             label += f" ({group.exemption_reason})"
         pdf.drawString(LEFT, y, _safe(label)[:70])
-        pdf.drawRightString(LEFT + 120 * mm, y, _amount(group.taxable))
-        pdf.drawRightString(RIGHT, y, _amount(group.tax))
+        pdf.drawRightString(LEFT + 120 * mm, y, format_money(group.taxable))
+        pdf.drawRightString(RIGHT, y, format_money(group.tax))
     y -= 8 * mm
     for label, value, font in (
         (_("Amount excl. VAT"), totals.excl_vat, FONT),
@@ -194,7 +190,7 @@ def _render(doc: DocumentSnapshot) -> bytes:
     ):
         pdf.setFont(font, 10)
         pdf.drawRightString(RIGHT - 40 * mm, y, label)
-        pdf.drawRightString(RIGHT, y, f"{_amount(value)} {doc.currency}")
+        pdf.drawRightString(RIGHT, y, f"{format_money(value)} {doc.currency}")
         y -= 5 * mm
 
     # Payment slip: what the payer needs, at the bottom of the last page.
@@ -206,7 +202,7 @@ def _render(doc: DocumentSnapshot) -> bytes:
         slip.append((account_label, account))
     if doc.payment and doc.payment.payment_id:
         slip.append((_("KID") if seller.country == "NO" else _("OCR"), doc.payment.payment_id))
-    slip.append((_("Amount"), f"{_amount(totals.incl_vat)} {doc.currency}"))
+    slip.append((_("Amount"), f"{format_money(totals.incl_vat)} {doc.currency}"))
     x = LEFT
     step = (RIGHT - LEFT) / len(slip)
     for label, value in slip:

@@ -20,7 +20,7 @@ def invoice_list(*, company: Company, filters: dict | None = None) -> QuerySet[I
     filters = filters or {}
     queryset = (
         invoices_of(company=company)
-        .select_related("customer", "branch", "credited_invoice")
+        .select_related("customer", "branch")
         .defer("document_snapshot", "document_xml")
     )
     if filters.get("q"):

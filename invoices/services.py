@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from b2cportal.companies.models import Branch, Company
+from b2cportal.companies.selectors import ledger_preferences_of
 from b2cportal.customers.models import Customer
 from b2cportal.validators import first_xml_illegal
 
@@ -253,10 +253,7 @@ def payment_reference_for(*, invoice: Invoice, number: str) -> str:
             return make_ocr(digits, length_digit=True)
         except ValueError as exc:
             raise InvoiceError(_("No OCR could be made: %(reason)s") % {"reason": exc}) from exc
-    try:
-        prefs = invoice.company.ledger_preferences
-    except ObjectDoesNotExist:
-        prefs = None
+    prefs = ledger_preferences_of(company=invoice.company)
     customer_digits = "".join(ch for ch in invoice.customer.number if ch.isdigit())
     if not customer_digits:
         raise InvoiceError(_("The customer number has no digits for a KID."))
@@ -264,21 +261,26 @@ def payment_reference_for(*, invoice: Invoice, number: str) -> str:
         return make_kid(
             customer_number=customer_digits,
             invoice_number=digits,
-            length=prefs.kid_length if prefs else 12,
-            algorithm=prefs.kid_algorithm if prefs else "mod10",
-            customer_start=prefs.kid_customer_number_start if prefs else 1,
-            customer_end=prefs.kid_customer_number_end if prefs else 5,
+            length=prefs.kid_length,
+            algorithm=prefs.kid_algorithm,
+            customer_start=prefs.kid_customer_number_start,
+            customer_end=prefs.kid_customer_number_end,
         )
     except ValueError as exc:
         raise InvoiceError(_("No KID could be made: %(reason)s") % {"reason": exc}) from exc
 
 
-def _credited_quantities(original: Invoice, *, exclude_pk: int | None = None) -> dict[int, Decimal]:
-    """Quantity already credited (or reserved by draft credit notes) per original line id."""
+def _credited_quantities(
+    original: Invoice, *, exclude_pk: int | None = None, released_only: bool = False
+) -> dict[int, Decimal]:
+    """Quantity already credited per original line id: by released credit notes only when
+    `released_only`, else also reserved by draft credit notes."""
     credited: dict[int, Decimal] = {}
     rows = InvoiceLine.objects.filter(
         invoice__credited_invoice=original, credited_line__isnull=False
     )
+    if released_only:
+        rows = rows.filter(invoice__status__in=[InvoiceStatus.OPEN, InvoiceStatus.CLOSED])
     if exclude_pk:
         rows = rows.exclude(invoice_id=exclude_pk)
     for line_id, quantity in rows.values_list("credited_line_id", "quantity"):
@@ -367,12 +369,7 @@ def release_invoice(*, invoice: Invoice, released_by, release_date: date | None 
 
 
 def _close_if_fully_credited(original: Invoice) -> None:
-    released = InvoiceLine.objects.filter(
-        invoice__credited_invoice=original, invoice__status__in=["open", "closed"]
-    )
-    credited: dict[int, Decimal] = {}
-    for line_id, quantity in released.values_list("credited_line_id", "quantity"):
-        credited[line_id] = credited.get(line_id, ZERO) + quantity
+    credited = _credited_quantities(original, released_only=True)
     if all(credited.get(line.pk, ZERO) >= line.quantity for line in original.lines.all()):
         Invoice.objects.filter(pk=original.pk).update(status=InvoiceStatus.CLOSED)
 

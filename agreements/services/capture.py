@@ -11,6 +11,7 @@ from b2cportal.companies.models import (
     NorwayActivationStatus,
     NorwayB2CActivation,
 )
+from b2cportal.companies.selectors import ledger_preferences_of
 from b2cportal.customers.models import Customer
 from b2cportal.identifiers import customer_number_from_kid, is_valid_kid
 from b2cportal.network.adapter import get_network
@@ -23,7 +24,6 @@ from ..models import (
     RequestChannel,
     RequestStatus,
 )
-from ..selectors import ledger_preferences
 from .core import (
     AgreementError,
     InboundOutcome,
@@ -52,7 +52,7 @@ def _apply_capture_payment(event: dict) -> InboundOutcome:
         )
     branch, company = activation.branch, activation.branch.company
     kid = event["kid"].strip()
-    algorithm = ledger_preferences(company=company).kid_algorithm
+    algorithm = ledger_preferences_of(company=company).kid_algorithm
     if len(kid) != activation.capture_kid_length:
         raise AgreementError(
             _("KID %(kid)s has %(n)d digits; this account expects %(expected)d.")

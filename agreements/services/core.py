@@ -147,11 +147,6 @@ class InboundOutcome:
     # from before it was switched off).
     holds_possible: bool = True
 
-    @property
-    def became_active(self) -> bool:
-        """The event made (or left) the agreement ACTIVE: held invoices may go to the bank."""
-        return self.result == "applied" and self.status == AgreementStatus.ACTIVE
-
     def as_dict(self) -> dict:
         data = {"result": self.result, "agreement": self.agreement_id, "status": self.status}
         if self.link:

@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from b2cportal.companies.selectors import active_b2c_branches, ledger_preferences_of
 from b2cportal.customers.models import Customer
 from b2cportal.network.adapter import get_network
 
@@ -16,9 +17,7 @@ from ..models import (
     EventSource,
 )
 from ..selectors import (
-    active_norway_branches,
     customers_due_for_directory_check,
-    ledger_preferences,
 )
 from .core import (
     AgreementError,
@@ -39,13 +38,13 @@ def check_efaktura_directory(
     company = customer.company
     if not company.is_norwegian:
         raise AgreementError(_("Ja takk til alle is a Norwegian service."), code="not_norwegian")
-    branches = active_norway_branches(company=company)
+    branches = list(active_b2c_branches(company=company))
     if not branches:
         raise AgreementError(
             _("No branch of %(company)s has an active B2C service.") % {"company": company.name},
             code="no_service",
         )
-    prefs = ledger_preferences(company=company)
+    prefs = ledger_preferences_of(company=company)
     lookup = get_network().find_efaktura_receiver(
         issuer_organisation_number=company.organisation_number,
         national_id=customer.national_id,

@@ -14,7 +14,9 @@ from b2cportal.companies.models import (
     Branch,
     Company,
     Country,
+    CustomerLedgerPreferences,
 )
+from b2cportal.companies.selectors import active_b2c_branches, ledger_preferences_of
 from b2cportal.customers.models import Customer
 from b2cportal.network.adapter import NetworkError, get_network
 
@@ -28,7 +30,6 @@ from ..models import (
     RequestChannel,
     RequestStatus,
 )
-from ..selectors import active_norway_branches, ledger_preferences
 from ..sms import get_sms_backend
 from .core import (
     AgreementError,
@@ -61,9 +62,15 @@ class Contact:
     recipient: str
 
 
-def consumer_contact(*, customer: Customer) -> Contact:
-    """SMS to the mobile number (the phone field the ledger preferences name), else email."""
-    prefs = ledger_preferences(company=customer.company)
+def consumer_contact(
+    *, customer: Customer, prefs: CustomerLedgerPreferences | None = None
+) -> Contact:
+    """SMS to the mobile number (the phone field the ledger preferences name), else email.
+
+    `prefs` are the company's ledger preferences when the caller has them loaded already.
+    """
+    if prefs is None:
+        prefs = ledger_preferences_of(company=customer.company)
     mobile = customer.mobile_number(prefs.mobile_phone_field).strip()
     if mobile:
         return Contact(RequestChannel.SMS, mobile)
@@ -76,15 +83,17 @@ def consumer_contact(*, customer: Customer) -> Contact:
     )
 
 
-def _request_branches(*, customer: Customer, current_branch: Branch | None) -> list[Branch]:
+def _request_branches(
+    *, customer: Customer, current_branch: Branch | None, prefs: CustomerLedgerPreferences
+) -> list[Branch]:
     company = customer.company
-    active = active_norway_branches(company=company)
+    active = list(active_b2c_branches(company=company))
     if not active:
         raise AgreementError(
             _("No branch of %(company)s has an active B2C service.") % {"company": company.name},
             code="no_service",
         )
-    if ledger_preferences(company=company).send_agreement_current_branch_only:
+    if prefs.send_agreement_current_branch_only:
         chosen = [b for b in active if current_branch is not None and b.pk == current_branch.pk]
         if not chosen:
             raise AgreementError(
@@ -119,8 +128,9 @@ def request_agreements_for_customer(
         raise AgreementError(
             _("Agreement requests are only sent to Norwegian customers."), code="not_norwegian"
         )
-    contact = consumer_contact(customer=customer)
-    branches = _request_branches(customer=customer, current_branch=current_branch)
+    prefs = ledger_preferences_of(company=customer.company)
+    contact = consumer_contact(customer=customer, prefs=prefs)
+    branches = _request_branches(customer=customer, current_branch=current_branch, prefs=prefs)
     source = (
         AgreementSource.REQUEST_SMS
         if contact.channel == RequestChannel.SMS

@@ -1,4 +1,5 @@
-"""`{% load agreement_tags %}`: the agreement warning icon and the customer's agreement rows."""
+"""`{% load agreement_tags %}`: the agreement warning icon, the customer's agreement rows and
+what the current member may do with them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from agreements.selectors import agreement_warning as warning_for
 from agreements.selectors import customer_agreement_rows as rows_for
+from b2cportal.companies.permissions import ADMINISTRATORS, EDITORS
 
 register = template.Library()
 
@@ -38,3 +40,11 @@ def agreement_warning(customer, branch=None):
 def customer_agreement_rows(customer):
     """Rows for the Other invoice settings tab: per branch and network, agreement + history."""
     return rows_for(customer=customer)
+
+
+@register.simple_tag(takes_context=True)
+def agreement_permissions(context) -> dict[str, bool]:
+    """What the current member may do on the tab, from the same role tuples the agreement
+    views enforce (the tab is also rendered on the customers app's page)."""
+    role = getattr(context.get("current_membership"), "role", None)
+    return {"can_edit": role in EDITORS, "can_administer": role in ADMINISTRATORS}
