@@ -92,6 +92,8 @@ def seed(n: int) -> list:
         organisation_number="923609016",
         currency="NOK",
         bank_account="86011117947",
+        bank_account_type="bban",
+        registered_in_foretaksregisteret=True,
     )
     se = Company.objects.create(
         name="Bench Sverige AB",
@@ -99,6 +101,7 @@ def seed(n: int) -> list:
         organisation_number="5560169095",
         currency="SEK",
         bank_account="5402-9681",
+        bank_account_type="bankgiro",
     )
     branches = {}
     for company in (no, se):

@@ -17,6 +17,7 @@ from b2cportal.validators import validate_xml_text
 from .calc import STANDARD_RATES
 from .models import DeliveryStatus, InvoiceKind, InvoiceStatus, Unit, VatCategory
 from .services import LineInput, vat_problem
+from .vat import vat_label
 
 OFFERED_CATEGORIES = [
     (VatCategory.STANDARD.value, VatCategory.STANDARD.label),
@@ -26,8 +27,12 @@ OFFERED_CATEGORIES = [
 
 
 def _rate_choices(country: str) -> list[tuple[str, str]]:
-    rates = [*STANDARD_RATES.get(country, (Decimal("25"),)), Decimal("0")]
-    return [(f"{rate:.2f}", f"{rate:g} %") for rate in rates]
+    """Each rate with its name in the user's language ("15 % - Reduced rate (foodstuffs)")."""
+    choices = [
+        (f"{rate:.2f}", f"{rate:g} % - {vat_label(country, VatCategory.STANDARD, rate)}")
+        for rate in STANDARD_RATES.get(country, (Decimal("25"),))
+    ]
+    return [*choices, ("0.00", "0 %")]
 
 
 class DateInput(forms.DateInput):
@@ -157,11 +162,19 @@ class InvoiceLineForm(forms.Form):
         label=_("Exemption reason"), max_length=300, required=False, validators=[validate_xml_text]
     )
 
-    def __init__(self, *args, country: str = "NO", **kwargs):
+    def __init__(self, *args, country: str = "NO", vat_registered: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.country = country
+        self.vat_registered = vat_registered
         self.fields["vat_rate"].choices = _rate_choices(country)
         self.fields["vat_rate"].initial = "25.00"
+        if not vat_registered:
+            # A seller outside the VAT register charges no VAT: one category, no rate.
+            outside = VatCategory.OUTSIDE_SCOPE
+            self.fields["vat_category"].choices = [(outside.value, outside.label)]
+            self.fields["vat_category"].initial = outside.value
+            self.fields["vat_rate"].choices = [("0.00", "0 %")]
+            self.fields["vat_rate"].initial = "0.00"
 
     def clean(self):
         data = super().clean()
@@ -171,6 +184,7 @@ class InvoiceLineForm(forms.Form):
                 category=data["vat_category"],
                 rate=data["vat_rate"],
                 reason=data.get("exemption_reason", ""),
+                vat_registered=self.vat_registered,
             )
             if problem:
                 field = "exemption_reason" if data["vat_category"] == "E" else "vat_rate"
@@ -191,13 +205,15 @@ class InvoiceLineForm(forms.Form):
 
 
 class BaseLineFormSet(forms.BaseFormSet):
-    def __init__(self, *args, country: str = "NO", **kwargs):
+    def __init__(self, *args, country: str = "NO", vat_registered: bool = True, **kwargs):
         self.country = country
+        self.vat_registered = vat_registered
         super().__init__(*args, **kwargs)
 
     def get_form_kwargs(self, index):
         kwargs = super().get_form_kwargs(index)
         kwargs["country"] = self.country
+        kwargs["vat_registered"] = self.vat_registered
         return kwargs
 
     @property
@@ -208,6 +224,7 @@ class BaseLineFormSet(forms.BaseFormSet):
             empty_permitted=True,
             use_required_attribute=False,
             country=self.country,
+            vat_registered=self.vat_registered,
         )
         self.add_fields(form, None)
         return form

@@ -74,13 +74,17 @@ def _line_initial(invoice: Invoice) -> list[dict]:
     ]
 
 
+def _line_kwargs(company) -> dict:
+    return {"country": company.country, "vat_registered": company.vat_registered}
+
+
 def _edit(request, invoice: Invoice | None):
     company = request.company
     credit = invoice is not None and invoice.is_credit_note
     if request.method == "POST":
         header = InvoiceHeaderForm(request.POST, company=company)
         formset = (
-            None if credit else LineFormSet(request.POST, country=company.country, prefix="lines")
+            None if credit else LineFormSet(request.POST, prefix="lines", **_line_kwargs(company))
         )
         if header.is_valid() and (formset is None or formset.is_valid()):
             data = header.cleaned_data
@@ -119,7 +123,7 @@ def _edit(request, invoice: Invoice | None):
             company=company,
             initial={"issue_date": today, "due_date": today + timezone.timedelta(days=14)},
         )
-        formset = LineFormSet(country=company.country, prefix="lines")
+        formset = LineFormSet(prefix="lines", **_line_kwargs(company))
     else:
         header = InvoiceHeaderForm(
             company=company,
@@ -135,7 +139,7 @@ def _edit(request, invoice: Invoice | None):
             None
             if credit
             else LineFormSet(
-                initial=_line_initial(invoice), country=company.country, prefix="lines"
+                initial=_line_initial(invoice), prefix="lines", **_line_kwargs(company)
             )
         )
     return render(
@@ -177,7 +181,7 @@ def _render_detail(request, invoice: Invoice, report):
         {
             "invoice": invoice,
             "lines": lines,
-            "vat_groups": compute_totals(lines).groups,
+            "vat_groups": compute_totals(lines, invoice.vat_overrides).groups,
             "report": report,
             # A released invoice shows the address it was sent to, not today's.
             "buyer": frozen.buyer if frozen else None,

@@ -206,8 +206,9 @@ def _party(d: _Doc, party: PartySnapshot, role: str, prefix: str) -> None:
     if party.vat_id:
         _party_tax(d, party.vat_id, "VAT", f["vat_number"])
     if prefix == "seller":
-        if party.country == "NO":
-            # NO-R-002: limited companies state "Foretaksregisteret" (foretaksregisterloven § 10-2).
+        if party.country == "NO" and party.foretaksregisteret:
+            # NO-R-002: sellers registered in Foretaksregisteret say so (foretaksregisterloven
+            # § 10-2); a company setting, never assumed.
             _party_tax(d, FORETAKSREGISTERET, "TAX", "seller.register")
         elif party.country == "SE" and party.f_tax_approved:
             # SE-R-005: an F-tax approved seller says so in a non-VAT tax scheme.
@@ -283,11 +284,14 @@ def _walk(doc: DocumentSnapshot) -> _Doc:
             shape.append(CLOSE)
         shape += (CLOSE, CLOSE)
     elif credit:
+        # A credit note carries no payment instruction (no account, no due date to pay by).
+        # BR-CO-25 still wants payment terms when the amount is positive: they say what happens
+        # to the credited amount, in the customer's language.
         shape.append(_OPENS["PaymentTerms"])
-        d.leaf(_LEAVES["Note"], doc.due_date.isoformat(), "due_date")
+        d.leaf(_LEAVES["Note"], doc.refund_note or doc.due_date.isoformat(), "refund_note")
         shape.append(CLOSE)
 
-    totals = doc.totals or compute_totals(doc.lines)
+    totals = doc.totals or compute_totals(doc.lines, doc.tax_override_map)
     shape.append(_OPENS["TaxTotal"])
     d.amount(_AMOUNTS["TaxAmount"], totals.vat)
     for group in totals.groups:
