@@ -112,9 +112,10 @@ def seed(n: int) -> list:
         CustomerLedgerPreferences.objects.create(company=company)
         branches[company.country] = branch
     NorwayB2CActivation.objects.create(branch=branches["NO"], status="active")
-    SwedenB2CActivation.objects.create(branch=branches["SE"], status="active")
-    # The network's directories.
-    FmiRegistration.objects.create(ssn=SE_SSN_POOL[0], bank_id="NB", issuer_fui="")
+    fui = "005560169095.00002222222.FSPA.SE"
+    SwedenB2CActivation.objects.create(branch=branches["SE"], status="active", fui=fui)
+    # The network's directories (an FMI is registered with the sender's FUI).
+    FmiRegistration.objects.create(ssn=SE_SSN_POOL[0], bank_id="NB", issuer_fui=fui)
     DigitalMailboxAccount.objects.create(ssn=SE_SSN_POOL[1], provider="billo")
     DigitalMailboxAccount.objects.create(ssn=SE_SSN_POOL[2], provider="kivra")
     for org in NO_ORGS:

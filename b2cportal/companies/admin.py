@@ -5,9 +5,11 @@ Staff see only rows of companies they are members of (TenantScopedAdmin); superu
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from . import rules
 from .admin_mixins import TenantScopedAdmin
 from .models import (
     AutoInvoiceSettings,
@@ -29,10 +31,43 @@ class BranchInline(admin.TabularInline):
     show_change_link = True
 
 
+class CompanyAdminForm(forms.ModelForm):
+    """The company record with the same checks as the Settings → Company screen."""
+
+    class Meta:
+        model = Company
+        fields = "__all__"  # noqa: DJ007 - the admin edits the whole record
+
+    def clean(self):
+        data = super().clean()
+        country = data.get("country") or self.instance.country
+        account, account_type, errors = rules.clean_company_account(
+            country=country,
+            account=data.get("bank_account", ""),
+            account_type=data.get("bank_account_type", ""),
+        )
+        for field, message in errors.items():
+            self.add_error(field, message)
+        if not errors:
+            data["bank_account"], data["bank_account_type"] = account, account_type
+        vat_number = (data.get("vat_number") or "").strip()
+        if vat_number and country:
+            error = rules.seller_vat_number_error(
+                country=country,
+                vat_number=vat_number,
+                organisation_number=data.get("organisation_number")
+                or self.instance.organisation_number,
+            )
+            if error:
+                self.add_error("vat_number", error)
+        return data
+
+
 @admin.register(Company)
 class CompanyAdmin(TenantScopedAdmin):
+    form = CompanyAdminForm
     list_display = ["name", "country", "organisation_number", "currency", "city", "updated_at"]
-    list_filter = ["country", "currency", "f_tax_approved"]
+    list_filter = ["country", "currency", "vat_registered", "f_tax_approved"]
     search_fields = ["name", "=organisation_number", "=vat_number"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [BranchInline]
@@ -86,6 +121,7 @@ class AutoInvoiceSettingsAdmin(TenantScopedAdmin):
         "consumer_einvoice_service",
         "endpoint",
         "fallback_order",
+        "is_inexchange_customer",
         "prevent_routing_through_inexchange",
         "updated_at",
     ]

@@ -26,7 +26,12 @@ from .accounts import (
 )
 from .contact import clean_phone_number, clean_postcode, format_postcode, is_mobile_number
 from .fui_fmi import Fmi, Fui, make_fmi, make_fui, parse_fmi, parse_fui
-from .organisations import clean_organisation_number, organisation_number_12
+from .organisations import (
+    clean_organisation_number,
+    clean_vat_number,
+    organisation_number_12,
+    sole_trader_personnummer,
+)
 from .people import (
     clean_national_id,
     clean_norwegian_national_id,
@@ -61,6 +66,7 @@ __all__ = [
     "clean_plusgiro",
     "clean_postcode",
     "clean_swedish_personal_number",
+    "clean_vat_number",
     "customer_number_from_kid",
     "format_bankgiro",
     "format_bban",
@@ -78,5 +84,6 @@ __all__ = [
     "organisation_number_12",
     "parse_fmi",
     "parse_fui",
+    "sole_trader_personnummer",
     "ssn_for_peppol_endpoint",
 ]

@@ -184,7 +184,7 @@ class DeliveryApi:
         raise NotImplementedError
 
     def lookup_fmi(self, ssns: list[str], issuer_fui: str = "") -> set[str]:
-        """The SSNs with an active FMI (for this issuer's FUI when given)."""
+        """The SSNs with an active FMI with this issuer (FUI); a blank FUI matches nothing."""
         raise NotImplementedError
 
     def lookup_mailboxes(self, ssns: list[str]) -> dict[str, set[str]]:

@@ -53,5 +53,6 @@ __all__ = [
     "terms_url",
     "update_altinn_settings",
     "update_autoinvoice_settings",
+    "update_company_facts",
     "update_ledger_preferences",
 ]

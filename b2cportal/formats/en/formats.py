@@ -1,8 +1,9 @@
 """English formats for a Nordic back-office: day-month-year and ISO dates, never US month-first.
 
 Django's `en` formats write 11/02/2026 for 2 November; readers in Norway and Sweden take that as
-11 February. Short dates are ISO 8601 (2026-11-02), long dates day-month-year (2 Nov 2026), and
-typed dates are read as ISO or day/month/year only. Numbers stay as Django's `en` has them.
+11 February. Dates are day-month-year with the month as a word (2 Nov 2026), which nobody reads
+the wrong way round, and typed dates are read as ISO 8601 or day/month/year only. Numbers stay
+as Django's `en` has them.
 """
 
 DATE_FORMAT = "j M Y"  # 2 Nov 2026
@@ -10,8 +11,8 @@ TIME_FORMAT = "H:i"  # 14:30
 DATETIME_FORMAT = "j M Y, H:i"  # 2 Nov 2026, 14:30
 YEAR_MONTH_FORMAT = "F Y"  # November 2026
 MONTH_DAY_FORMAT = "j F"  # 2 November
-SHORT_DATE_FORMAT = "Y-m-d"  # 2026-11-02
-SHORT_DATETIME_FORMAT = "Y-m-d H:i"  # 2026-11-02 14:30
+SHORT_DATE_FORMAT = "j M Y"  # 2 Nov 2026
+SHORT_DATETIME_FORMAT = "j M Y H:i"  # 2 Nov 2026 14:30
 FIRST_DAY_OF_WEEK = 1  # Monday
 
 DATE_INPUT_FORMATS = [
