@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
-from django.utils import formats
+from django.utils import formats, numberformat
+from django.utils.translation import get_language
 
 
 def format_number(value: Decimal | int | str | None) -> str:
@@ -24,3 +26,34 @@ def format_money(value: Decimal | int | str | None) -> str:
     return formats.number_format(
         Decimal(str(value)), decimal_pos=2, use_l10n=True, force_grouping=True
     )
+
+
+def number_formatter(decimal_pos: int | None = None) -> Callable[[Decimal | int | str], str]:
+    """`format_number` for many values at once: the locale's separators are read once.
+
+    `formats.number_format` looks the language and three settings up on every call, which is
+    most of the time of a page with thousands of quantities (the credit-note page).
+    `decimal_pos=2` formats amounts like `format_money`.
+    """
+    language = get_language()
+    decimal_sep = formats.get_format("DECIMAL_SEPARATOR", language, use_l10n=True)
+    thousand_sep = formats.get_format("THOUSAND_SEPARATOR", language, use_l10n=True)
+    grouping = formats.get_format("NUMBER_GROUPING", language, use_l10n=True)
+
+    def fmt(value: Decimal | int | str) -> str:
+        number = Decimal(str(value))
+        if decimal_pos is None:
+            number = number.normalize()
+            if number == number.to_integral_value():
+                number = number.quantize(Decimal(1))
+        return numberformat.format(
+            number,
+            decimal_sep,
+            decimal_pos=decimal_pos,
+            grouping=grouping,
+            thousand_sep=thousand_sep,
+            force_grouping=True,
+            use_l10n=True,
+        )
+
+    return fmt

@@ -328,10 +328,14 @@ def _credited_quantities(
     return credited
 
 
-def remaining_quantities(original: Invoice, *, exclude_pk: int | None = None) -> dict[int, Decimal]:
-    """What is still uncredited, per line id of the original invoice."""
+def remaining_quantities(
+    original: Invoice, *, exclude_pk: int | None = None, lines: list[InvoiceLine] | None = None
+) -> dict[int, Decimal]:
+    """What is still uncredited, per line id of the original invoice (`lines`: already read)."""
     credited = _credited_quantities(original, exclude_pk=exclude_pk)
-    return {line.pk: line.quantity - credited.get(line.pk, ZERO) for line in original.lines.all()}
+    if lines is None:
+        lines = list(original.lines.all())
+    return {line.pk: line.quantity - credited.get(line.pk, ZERO) for line in lines}
 
 
 @transaction.atomic

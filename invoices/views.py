@@ -14,7 +14,14 @@ from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_re
 
 from . import selectors, services
 from .calc import compute_totals
-from .forms import CreditNoteForm, InvoiceFilterForm, InvoiceHeaderForm, LineFormSet
+from .forms import (
+    MAX_CREDIT_PAGE_LINES,
+    MAX_FORM_LINES,
+    CreditNoteForm,
+    InvoiceFilterForm,
+    InvoiceHeaderForm,
+    LineFormSet,
+)
 from .models import Invoice
 
 
@@ -145,7 +152,7 @@ def _edit(request, invoice: Invoice | None):
     return render(
         request,
         "invoices/invoice_form.html",
-        {"invoice": invoice, "header": header, "formset": formset},
+        {"invoice": invoice, "header": header, "formset": formset, "max_lines": MAX_FORM_LINES},
     )
 
 
@@ -173,7 +180,8 @@ def invoice_detail(request, pk: int):
 def _render_detail(request, invoice: Invoice, report):
     from .ubl import frozen_snapshot
 
-    lines = list(invoice.lines.all())
+    # Plain rows, not model instances: the page must stay fast for invoices of 5,000 lines.
+    lines = selectors.line_rows(invoice=invoice)
     frozen = frozen_snapshot(invoice)
     return render(
         request,
@@ -241,14 +249,16 @@ def credit_note_create(request, pk: int):
         messages.error(request, str(exc))
         return redirect(invoice)
     lines = list(invoice.lines.all())
-    remaining = services.remaining_quantities(invoice)
-    form = CreditNoteForm(request.POST or None, lines=lines, remaining=remaining)
+    remaining = services.remaining_quantities(invoice, lines=lines)
+    # Past the page's limit only a full credit is offered: one quantity per line would not fit.
+    in_full = len(lines) > MAX_CREDIT_PAGE_LINES
+    form = CreditNoteForm(request.POST or None, lines=[] if in_full else lines, remaining=remaining)
     if request.method == "POST" and form.is_valid():
         try:
             credit = services.create_credit_note(
                 invoice=invoice,
                 acting_user=request.user,
-                quantities=form.quantities(),
+                quantities=None if in_full else form.quantities(),
                 note=form.cleaned_data["note"],
             )
         except services.InvoiceError as exc:
@@ -256,7 +266,17 @@ def credit_note_create(request, pk: int):
         else:
             messages.success(request, _("Credit note draft created; check and release it."))
             return redirect(credit)
-    return render(request, "invoices/credit_note_form.html", {"invoice": invoice, "form": form})
+    return render(
+        request,
+        "invoices/credit_note_form.html",
+        {
+            "invoice": invoice,
+            "form": form,
+            "line_count": len(lines),
+            "in_full": in_full,
+            "max_lines": MAX_CREDIT_PAGE_LINES,
+        },
+    )
 
 
 def _document_name(invoice: Invoice, extension: str) -> str:

@@ -53,8 +53,15 @@
     document.getElementById("total-incl").textContent = fmt(excl + vat);
   }
 
-  document.getElementById("add-line").addEventListener("click", () => {
+  const addButton = document.getElementById("add-line");
+  const maxLines = parseInt(document.getElementById("id_lines-MAX_NUM_FORMS").value, 10);
+  addButton.addEventListener("click", () => {
     const index = parseInt(total.value, 10);
+    // The form's stated limit: the server refuses more lines, so the button stops there.
+    if (index >= maxLines) {
+      addButton.disabled = true;
+      return;
+    }
     const html = template.innerHTML.replace(/__prefix__/g, String(index));
     const body = document.createElement("tbody");
     body.innerHTML = html;
@@ -62,6 +69,7 @@
     styleInputs(row);
     rows.appendChild(row);
     total.value = String(index + 1);
+    addButton.disabled = index + 1 >= maxLines;
     recompute();
   });
   rows.addEventListener("input", recompute);
