@@ -43,7 +43,7 @@ def _formset_post(customer, count: int) -> dict[str, str]:
     }
     for i in range(count):
         data |= {
-            f"lines-{i}-description": f"Line {i + 1} – Čađa ŋ",
+            f"lines-{i}-description": f"Line {i + 1} \u2013 Čađa ŋ",
             f"lines-{i}-quantity": "7",
             f"lines-{i}-unit": "EA",
             f"lines-{i}-unit_price": "14.29",
@@ -124,7 +124,7 @@ def test_more_lines_than_the_stated_limit_get_a_clear_error_and_keep_the_input(
     assert response.status_code == 200
     content = response.content.decode()
     assert "Please submit at most 500 forms." in content
-    assert "Line 500 – Čađa ŋ" in content  # the typed lines are shown again, not lost
+    assert "Line 500 \u2013 Čađa ŋ" in content  # the typed lines are shown again, not lost
     assert not Invoice.objects.filter(customer=customer).exists()
 
 
