@@ -451,3 +451,23 @@ def test_english_dates_are_not_us_style(inv_no, admin_no, client, language, expe
     page = client.get(invoice.get_absolute_url(), HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert expected in page
     assert "11/02/2026" not in page
+
+
+def test_the_customer_service_checks_the_vat_number_too(company_no, admin_no):
+    """Item 14: the service (API, import) refuses the same bad VAT number as the form."""
+    from b2cportal.customers.services import CustomerError, create_customer
+
+    with pytest.raises(CustomerError) as raised:
+        create_customer(
+            company=company_no,
+            acting_user=admin_no,
+            data={
+                "number": "5002",
+                "name": "Buyer AS",
+                "kind": "business",
+                "organisation_number": "974760673",
+                "vat_number": "NO974760674MVA",
+                "country": "NO",
+            },
+        )
+    assert raised.value.field == "vat_number"
