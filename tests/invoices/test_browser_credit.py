@@ -61,3 +61,23 @@ def test_more_than_remains_is_refused_on_the_line_and_the_input_is_kept(
     assert "At most 7 remains uncredited." in error.text_content()
     assert page.input_value("[data-testid=credit-quantity]") == "8"
     assert not Invoice.objects.filter(credited_invoice=invoice).exists()
+
+
+def test_the_invoice_form_names_each_vat_rate_and_states_its_line_limit(
+    page, login, inv_no, accountant_no
+):
+    """Issue 12, item 10 on the screen: 15 % is the reduced rate (foodstuffs), not ordinary."""
+    from tests.factories import make_customer
+
+    customer = make_customer(company=inv_no, number="4712")
+    login(accountant_no)
+    page.goto("/invoices/new/")
+    assert "Up to 500 lines per invoice." in page.text_content("[data-testid=line-limit]")
+    page.fill("input[name=customer]", customer.number)
+    page.fill("input[name=lines-0-description]", "Brød")
+    page.fill("input[name=lines-0-quantity]", "2")
+    page.fill("input[name=lines-0-unit_price]", "40")
+    page.select_option("select[name=lines-0-vat_rate]", "15.00")
+    summary = page.locator("[data-testid=live-vat-summary]")
+    assert "Reduced rate (foodstuffs)" in summary.text_content()
+    assert "Ordinary rate" not in summary.text_content()
