@@ -25,10 +25,13 @@ def check_pdf_fonts(app_configs, **kwargs):
 
 @register(Tags.security, deploy=True)
 def check_einvoice_rules(app_configs, **kwargs):
-    """Production validates against the official rules; XSD-only is an explicit, loud opt-out."""
+    """Production validates against the official rules; XSD-only is an explicit, loud opt-out.
+
+    Without EINVOICE_RULES_DIR release refuses with a clear message (fails closed), so only the
+    opt-out and a configured directory that lacks the stylesheets are warned about.
+    """
     from .validation import CEN_STYLESHEET, PEPPOL_STYLESHEET, rules_dir
 
-    directory = rules_dir()
     messages = []
     if settings.EINVOICE_ALLOW_XSD_ONLY:
         messages.append(
@@ -39,25 +42,17 @@ def check_einvoice_rules(app_configs, **kwargs):
                 id="invoices.W001",
             )
         )
+    directory = rules_dir()
     if directory is None:
-        if not settings.EINVOICE_ALLOW_XSD_ONLY:
-            messages.append(
-                Warning(
-                    "EINVOICE_RULES_DIR is not set: every release will be refused.",
-                    hint="Point EINVOICE_RULES_DIR at the compiled CEN and Peppol rules.",
-                    id="invoices.W002",
-                )
+        return messages
+    missing = [
+        name for name in (CEN_STYLESHEET, PEPPOL_STYLESHEET) if not (directory / name).is_file()
+    ]
+    if missing:
+        messages.append(
+            Warning(
+                f"EINVOICE_RULES_DIR ({directory}) lacks {', '.join(missing)}: releases will fail.",
+                id="invoices.W002",
             )
-    else:
-        missing = [
-            name for name in (CEN_STYLESHEET, PEPPOL_STYLESHEET) if not (directory / name).is_file()
-        ]
-        if missing:
-            messages.append(
-                Warning(
-                    f"EINVOICE_RULES_DIR ({directory}) lacks {', '.join(missing)}: "
-                    "releases will fail.",
-                    id="invoices.W003",
-                )
-            )
+        )
     return messages

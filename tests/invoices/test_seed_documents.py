@@ -343,15 +343,20 @@ def test_validation_fails_closed_in_production(
 
 @pytest.mark.parametrize(
     ("allow_xsd_only", "rules_dir", "warning"),
-    [(True, "configured", "invoices.W001"), (False, "", "invoices.W002")],
+    [
+        (True, "configured", "invoices.W001"),
+        (True, "", "invoices.W001"),
+        (False, "/nowhere", "invoices.W002"),
+    ],
 )
 def test_check_deploy_warns_about_xsd_only(settings, allow_xsd_only, rules_dir, warning):
-    """Item 13: `check --deploy` warns while documents may be released after the XSD only."""
+    """Item 13: `check --deploy` warns while documents may be released after the XSD only (or
+    the configured rules are missing)."""
     from django.core.management.base import SystemCheckError
 
     settings.EINVOICE_ALLOW_XSD_ONLY = allow_xsd_only
-    if not rules_dir:
-        settings.EINVOICE_RULES_DIR = ""
+    if rules_dir != "configured":
+        settings.EINVOICE_RULES_DIR = rules_dir
     out = io.StringIO()
     with pytest.raises(SystemCheckError) as raised:
         call_command(

@@ -54,7 +54,8 @@ def _formset_post(customer, count: int) -> dict[str, str]:
     return data
 
 
-def _fastest(client, url: str, runs: int = 3) -> tuple[float, object]:
+def _fastest(client, url: str, runs: int = 5) -> tuple[float, object]:
+    """The best of several runs: the shared 2-core machine's load only ever adds time."""
     best, response = float("inf"), None
     for _ in range(runs):
         started = time.perf_counter()
@@ -219,3 +220,19 @@ def test_past_the_page_limit_an_invoice_is_credited_in_full(
     # One quantity per line of the largest listed invoice fits the request's field limit.
     assert MAX_CREDIT_PAGE_LINES + 10 <= settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
     assert MAX_FORM_LINES * 8 + 20 <= settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+
+
+@pytest.mark.parametrize("language", ["en", "nb", "sv"])
+def test_the_fast_formatter_writes_what_the_screens_always_wrote(language):
+    """The large pages format numbers in one pass; the text is the same as `format_number` /
+    `format_money` give."""
+    from django.utils import translation
+
+    from invoices.formatting import format_money, format_number, number_formatter
+
+    values = [Decimal("1234567.5"), Decimal("0.05"), Decimal("7.500"), Decimal("1E+2"), 3]
+    values += [Decimal("-1234.25"), "12.00", Decimal("0.001"), Decimal("999999999999.999")]
+    with translation.override(language):
+        number, money = number_formatter(), number_formatter(decimal_pos=2)
+        assert [number(v) for v in values] == [format_number(v) for v in values]
+        assert [money(v) for v in values] == [format_money(v) for v in values]
