@@ -119,6 +119,7 @@ RULE_LABELS = {
     "fallback_email": _("Fallback: email"),
     "fallback_print": _("Fallback: print"),
     "channel_failed": _("Delivery on this channel failed: next channel"),
+    "transport_failed": _("Delivery failed on the chosen channel"),
 }
 
 
