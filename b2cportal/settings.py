@@ -161,6 +161,10 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 # The print service picks PDFs up from here (one folder per day, with a batch manifest).
 PRINT_SPOOL_DIR = env.path("PRINT_SPOOL_DIR", default=VAR_DIR / "print-spool")
+# Delivery outbox: first wait after a transient failure (then 3x each time, at most 8 attempts),
+# and how often deliveries the network accepted but has not confirmed are asked about again.
+ROUTING_RETRY_BASE_SECONDS = env.int("ROUTING_RETRY_BASE_SECONDS", default=10)
+ROUTING_SENT_POLL_SECONDS = env.int("ROUTING_SENT_POLL_SECONDS", default=300)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
