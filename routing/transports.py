@@ -176,14 +176,71 @@ class NetworkTransport(Transport):
         return get_network().status(external_id)
 
 
-def _attempt(
-    delivery: Delivery, recipient: str, location: str = ""
-) -> tuple[OutboundDocument, bool]:
-    """The send's record, written before anything leaves; the same row on every retry."""
-    return OutboundDocument.objects.get_or_create(
-        external_id=delivery.external_id,
-        defaults={"channel": delivery.channel, "recipient": recipient, "location": location},
+def _attempts(
+    batch: list[tuple[Delivery, Invoice, Prepared]], fields
+) -> dict[str, tuple[OutboundDocument, bool]]:
+    """Each send's record, written before anything leaves (one INSERT for the chunk).
+
+    Document UUID -> (row, first attempt?). A retry finds the first attempt's row.
+    """
+    uuids = [str(d.external_id) for d, _i, _docs in batch]
+    existing = {
+        str(r.external_id): r for r in OutboundDocument.objects.filter(external_id__in=uuids)
+    }
+    OutboundDocument.objects.bulk_create(
+        [
+            OutboundDocument(external_id=d.external_id, channel=d.channel, **fields(d, invoice))
+            for d, invoice, _docs in batch
+            if str(d.external_id) not in existing
+        ],
+        ignore_conflicts=True,
     )
+    rows = {str(r.external_id): r for r in OutboundDocument.objects.filter(external_id__in=uuids)}
+    return {uuid: (row, uuid not in existing) for uuid, row in rows.items()}
+
+
+class _RecordedTransport(Transport):
+    """Email and print: check, record the chunk's attempts, then send each."""
+
+    def refusal(self, invoice: Invoice) -> TransportError | None:
+        raise NotImplementedError
+
+    def record(self, delivery: Delivery, invoice: Invoice) -> dict:
+        raise NotImplementedError
+
+    def send(self, delivery, invoice, docs, row: OutboundDocument, first: bool) -> Receipt:
+        raise NotImplementedError
+
+    def finish(self, sent: list[OutboundDocument]) -> None:
+        """After the chunk: note what left (unless `send` did already)."""
+
+    def deliver(self, delivery: Delivery, invoice: Invoice, docs: Prepared) -> Receipt:
+        (result,) = self.deliver_many([(delivery, invoice, docs)])
+        if isinstance(result, TransportError):
+            raise result
+        return result
+
+    def deliver_many(self, batch: list[tuple[Delivery, Invoice, Prepared]]) -> list:
+        results: dict[int, Receipt | TransportError] = {}
+        ready = []
+        for item in batch:
+            refusal = self.refusal(item[1])
+            if refusal is not None:
+                results[id(item)] = refusal
+            else:
+                ready.append(item)
+        rows = _attempts(ready, self.record) if ready else {}
+        sent = []
+        for item in ready:
+            delivery, invoice, docs = item
+            row, first = rows[str(delivery.external_id)]
+            try:
+                results[id(item)] = self.send(delivery, invoice, docs, row, first)
+                sent.append(row)
+            except TransportError as exc:
+                results[id(item)] = exc
+        self.finish(sent)
+        return [results[id(item)] for item in batch]
 
 
 def _mark_sent(row: OutboundDocument) -> None:
@@ -220,12 +277,14 @@ def _smtp_error(exc: Exception) -> TransportError:
     return TransientTransportError(EMAIL_UNAVAILABLE, f"{type(exc).__name__}: {exc}")
 
 
-class EmailTransport(Transport):
-    def deliver(self, delivery: Delivery, invoice: Invoice, docs: Prepared) -> Receipt:
-        address = invoice.customer.email
-        if not address:
-            raise TransportError(NO_EMAIL)
-        row, _created = _attempt(delivery, address)
+class EmailTransport(_RecordedTransport):
+    def refusal(self, invoice: Invoice) -> TransportError | None:
+        return None if invoice.customer.email else TransportError(NO_EMAIL)
+
+    def record(self, delivery: Delivery, invoice: Invoice) -> dict:
+        return {"recipient": invoice.customer.email}
+
+    def send(self, delivery, invoice, docs, row: OutboundDocument, first: bool) -> Receipt:
         if row.sent_at is not None:
             return _outbound_receipt(row)
         label = invoice.get_kind_display()
@@ -233,7 +292,7 @@ class EmailTransport(Transport):
             subject=f"{label} {invoice.number} - {invoice.company.name}",
             body=_("Attached is %(kind)s %(number)s from %(company)s.")
             % {"kind": label, "number": invoice.number, "company": invoice.company.name},
-            to=[address],
+            to=[invoice.customer.email],
             headers={
                 "Message-ID": message_id(delivery.external_id),
                 "X-Document-UUID": str(delivery.external_id),
@@ -247,6 +306,7 @@ class EmailTransport(Transport):
             message.send()
         except Exception as exc:  # SMTP and friends raise many types; none means "accepted"
             raise _smtp_error(exc) from exc
+        # Noted at once, so a crash later in the chunk resends nothing the server accepted.
         _mark_sent(row)
         return _outbound_receipt(row)
 
@@ -272,18 +332,23 @@ def _printed(location: str) -> bool:
     return path.is_file() and _manifest_has(path.parent / "manifest.csv", path.name)
 
 
-class PrintTransport(Transport):
-    def deliver(self, delivery: Delivery, invoice: Invoice, docs: Prepared) -> Receipt:
+class PrintTransport(_RecordedTransport):
+    def refusal(self, invoice: Invoice) -> TransportError | None:
         customer = invoice.customer
-        if not (customer.address_line1 and customer.postcode and customer.city):
-            raise TransportError(NO_POSTAL_ADDRESS)
+        if customer.address_line1 and customer.postcode and customer.city:
+            return None
+        return TransportError(NO_POSTAL_ADDRESS)
+
+    def record(self, delivery: Delivery, invoice: Invoice) -> dict:
         day = timezone.localdate().isoformat()
         # env.path() gives an environ.Path, which does not join with "/": normalise it.
         planned = Path(str(settings.PRINT_SPOOL_DIR)) / day / f"{delivery.external_id}.pdf"
-        row, created = _attempt(delivery, customer.name, str(planned))
+        return {"recipient": invoice.customer.name, "location": str(planned)}
+
+    def send(self, delivery, invoice, docs, row: OutboundDocument, first: bool) -> Receipt:
         # A retry writes to the place the first attempt chose (and its day's manifest).
-        path = Path(row.location or planned)
-        if row.sent_at is not None and _printed(str(path)):
+        path = Path(row.location)
+        if row.sent_at is not None and _printed(row.location):
             return _outbound_receipt(row)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -294,11 +359,16 @@ class PrintTransport(Transport):
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temporary, path)
-            self._append_manifest(path, invoice, check_existing=not created)
+            self._append_manifest(path, invoice, check_existing=not first)
         except OSError as exc:
             raise TransportError(SPOOL_UNWRITABLE, str(exc)) from exc
-        _mark_sent(row)
         return _outbound_receipt(row)
+
+    def finish(self, sent: list[OutboundDocument]) -> None:
+        # The spool itself is the record that counts (see `status`); this is bookkeeping.
+        OutboundDocument.objects.filter(pk__in=[r.pk for r in sent if r.sent_at is None]).update(
+            sent_at=timezone.now()
+        )
 
     @staticmethod
     def _append_manifest(path: Path, invoice: Invoice, *, check_existing: bool) -> None:

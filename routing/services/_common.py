@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -127,4 +128,30 @@ def _apply_decision(delivery: Delivery, decision: RouteDecision, now) -> None:
 
 
 def _save(rows: list[Delivery], fields: list[str]) -> None:
-    Delivery.objects.bulk_update(rows, fields)
+    """Write the given fields of a chunk of rows in a few ORM statements.
+
+    `bulk_update` alone builds a CASE per field and row, which measured about 0.7 s of Python
+    for a chunk of 50 rows and a dozen fields, more than the delivery itself. Most fields hold
+    the same value on every row of a chunk (status, times) or one of a few (channel), so those
+    are written with one `update()` per distinct combination; only the per-row JSON documents
+    (trace, receipt) that really differ go through `bulk_update`.
+    """
+    if not rows:
+        return
+    json_fields = [f for f in fields if f in ("trace", "receipt")]
+    varying_json = [f for f in json_fields if len({_json_key(getattr(r, f)) for r in rows}) > 1]
+    by_values: dict[tuple, list[int]] = defaultdict(list)
+    plain = [f for f in fields if f not in varying_json]
+    for row in rows:
+        by_values[tuple(_json_key(getattr(row, f)) for f in plain)].append(row.pk)
+    for ids in by_values.values():
+        sample = next(r for r in rows if r.pk == ids[0])
+        Delivery.objects.filter(pk__in=ids).update(**{f: getattr(sample, f) for f in plain})
+    if varying_json:
+        Delivery.objects.bulk_update(rows, varying_json)
+
+
+def _json_key(value):
+    return (
+        json.dumps(value, sort_keys=True, default=str) if isinstance(value, dict | list) else value
+    )
