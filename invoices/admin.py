@@ -22,7 +22,16 @@ def _released(obj) -> bool:
 class InvoiceLineAdminForm(XmlTextMixin, forms.ModelForm):
     class Meta:
         model = InvoiceLine
-        fields = "__all__"
+        fields = [
+            "position",
+            "description",
+            "quantity",
+            "unit",
+            "unit_price",
+            "vat_category",
+            "vat_rate",
+            "exemption_reason",
+        ]
 
 
 class InvoiceLineAdminFormSet(forms.BaseInlineFormSet):

@@ -27,7 +27,7 @@ def totals_problem(lines: Iterable[LineLike]) -> str | None:
     limit = f"{MAX_AMOUNT:,}".replace(",", " ")
     for index, line in enumerate(lines, start=1):
         if line_amount(line.quantity, line.unit_price) > MAX_AMOUNT:
-            return _("Line %(n)s: the amount (quantity × price) must not exceed %(max)s.") % {
+            return _("Line %(n)s: the amount (quantity times price) must not exceed %(max)s.") % {
                 "n": index,
                 "max": limit,
             }

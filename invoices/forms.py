@@ -179,7 +179,7 @@ class InvoiceLineForm(forms.Form):
         if quantity is not None and price is not None and line_amount(quantity, price) > MAX_AMOUNT:
             self.add_error(
                 "unit_price",
-                _("Quantity × price must not exceed %(max)s.")
+                _("Quantity times price must not exceed %(max)s.")
                 % {"max": f"{MAX_AMOUNT:,}".replace(",", " ")},
             )
         return data
