@@ -269,7 +269,9 @@ X_FRAME_OPTIONS = "DENY"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # National identity numbers are masked in every line (b2cportal.log_masking).
+    "formatters": {"masked": {"()": "b2cportal.log_masking.MaskingFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "masked"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 CELERY_BEAT_SCHEDULE["routing-sweep-deliveries"] = {
