@@ -41,6 +41,7 @@ test: export CELERY_BROKER_URL ?= $(TEST_BROKER_URL)
 test: setup browser
 	$(VENV)/bin/pytest
 
+check: export DJANGO_DEBUG ?= 1
 check: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
