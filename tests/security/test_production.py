@@ -24,7 +24,7 @@ from django.db import connection
 
 from b2cportal.companies.models import Role
 from tests.conftest import requires_postgres
-from tests.factories import make_company, make_customer, make_member
+from tests.factories import make_branch, make_company, make_customer, make_member
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -119,6 +119,7 @@ def _wait_until_up(proc: subprocess.Popen, port: int, timeout: float = 90) -> No
 @pytest.mark.django_db(transaction=True)
 def test_production_mode_serves_login_list_and_static_files(tmp_path):
     company = make_company(country="NO")
+    make_branch(company=company)
     make_customer(company=company, name="Production Customer")
     user = make_member(company=company, role=Role.ADMINISTRATOR)
     # The test settings hash with MD5 for speed; production verifies with its own hashers.
@@ -183,6 +184,21 @@ def test_production_mode_serves_login_list_and_static_files(tmp_path):
         response, content = client.request("GET", "/customers/")
         assert response.status == 200, log.read_text()
         assert "Production Customer" in content.decode()
+        # Every screen renders with the manifest storage (each static file it names exists).
+        for path in [
+            "/",
+            "/customers/new/",
+            "/invoices/",
+            "/invoices/new/",
+            "/agreements/",
+            "/settings/",
+            "/settings/ledger/",
+            "/routing/send/",
+            "/routing/billing/",
+        ]:
+            response, _ = client.request("GET", path)
+            assert response.status == 200, (path, log.read_text()[-3000:])
+            assert "unsafe-inline" not in response.getheader("Content-Security-Policy", "")
     finally:
         proc.terminate()
         proc.wait(timeout=30)
