@@ -88,8 +88,28 @@ class InvoiceLineInline(admin.TabularInline):
         return not _released(obj) and super().has_delete_permission(request, obj)
 
 
+class InvoiceAdminForm(XmlTextMixin, forms.ModelForm):
+    """Header texts end up in the UBL document: XML-illegal characters are refused."""
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "company",
+            "branch",
+            "customer",
+            "kind",
+            "credited_invoice",
+            "issue_date",
+            "due_date",
+            "currency",
+            "buyer_reference",
+            "note",
+        ]
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(TenantScopedAdmin):
+    form = InvoiceAdminForm
     company_path = "company"
     list_display = (
         "number",

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from b2cportal import identifiers
 
+from . import rules
 from .admin_mixins import TenantScopedAdmin
 from .forms import (
     AutoInvoiceSettingsForm,
@@ -203,6 +204,87 @@ def _bind_form(form_class, **bound_kwargs):
     return type(form_class.__name__, (form_class,), {"__init__": __init__})
 
 
+class NorwayActivationAdminForm(XmlTextMixin, forms.ModelForm):
+    """Superusers switch on agreement capture here: the same BBAN and KID rules as the screen."""
+
+    class Meta:
+        model = NorwayB2CActivation
+        fields = [
+            "branch",
+            "status",
+            "signer_name",
+            "signer_email",
+            "use_agreement_capture",
+            "capture_bban",
+            "capture_kid_length",
+            "capture_customer_number_start",
+            "capture_customer_number_end",
+            "pending_submission",
+            "error",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        bban = cleaned.get("capture_bban")
+        if bban:
+            try:
+                cleaned["capture_bban"] = identifiers.clean_bban(bban)
+            except ValidationError as exc:
+                self.add_error("capture_bban", exc)
+        elif cleaned.get("use_agreement_capture"):
+            self.add_error(
+                "capture_bban", _("Enter the bank account number used for agreement capture.")
+            )
+        if cleaned.get("use_agreement_capture"):
+            for field, message in rules.kid_position_errors(
+                length=cleaned.get("capture_kid_length"),
+                start=cleaned.get("capture_customer_number_start"),
+                end=cleaned.get("capture_customer_number_end"),
+                fields=(
+                    "capture_kid_length",
+                    "capture_customer_number_start",
+                    "capture_customer_number_end",
+                ),
+            ).items():
+                self.add_error(field, message)
+        return cleaned
+
+
+class SwedenActivationAdminForm(XmlTextMixin, forms.ModelForm):
+    """The same Bankgiro/PlusGiro and FUI rules as the B2CSE screen."""
+
+    class Meta:
+        model = SwedenB2CActivation
+        fields = [
+            "branch",
+            "status",
+            "account_type",
+            "account_number",
+            "fui",
+            "agreement_id",
+            "pending_submission",
+            "error",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        number, account_type = cleaned.get("account_number"), cleaned.get("account_type")
+        if number:
+            try:
+                cleaned["account_number"] = rules.clean_giro_account(account_type, number)
+            except ValidationError as exc:
+                self.add_error("account_number", exc)
+        branch = cleaned.get("branch") or getattr(self.instance, "branch", None)
+        if branch is not None:
+            for field, message in rules.fui_errors(
+                fui=(cleaned.get("fui") or "").strip().upper(),
+                agreement_id=(cleaned.get("agreement_id") or "").strip(),
+                organisation_number=branch.company.organisation_number,
+            ).items():
+                self.add_error(field, message)
+        return cleaned
+
+
 class _ActivationAdmin(TenantScopedAdmin):
     """Activations move only through the activation flow (settings screen + network).
 
@@ -232,6 +314,7 @@ class _ActivationAdmin(TenantScopedAdmin):
 
 @admin.register(NorwayB2CActivation)
 class NorwayB2CActivationAdmin(_ActivationAdmin):
+    form = NorwayActivationAdminForm
     list_display = [
         "branch",
         "company_name",
@@ -270,6 +353,7 @@ class ReceivingAccountInline(admin.TabularInline):
 
 @admin.register(SwedenB2CActivation)
 class SwedenB2CActivationAdmin(_ActivationAdmin):
+    form = SwedenActivationAdminForm
     list_display = [
         "branch",
         "company_name",

@@ -218,3 +218,58 @@ def test_raw_id_widgets_do_not_label_other_companies_rows(client, company_no, co
     colleague = make_member(company=company_no, role=Role.SUPPORT, username="kari-colleague")
     response = client.get(_url(Membership, "add"), {"user": colleague.pk})
     assert "kari-colleague" in response.content.decode()
+
+
+def test_activation_admin_forms_validate_accounts_like_the_screens(company_no, company_se):
+    from b2cportal.companies.admin import NorwayActivationAdminForm, SwedenActivationAdminForm
+    from b2cportal.companies.models import SwedenB2CActivation
+
+    branch_no = company_no.branches.first() or make_branch(company=company_no)
+    norway = NorwayB2CActivation.objects.create(branch=branch_no)
+    form = NorwayActivationAdminForm(
+        data={
+            "branch": branch_no.pk,
+            "status": norway.status,
+            "use_agreement_capture": "on",
+            "capture_bban": "NOT-A-BBAN",
+            "capture_kid_length": "12",
+            "capture_customer_number_start": "1",
+            "capture_customer_number_end": "5",
+            "pending_submission": "{}",
+        },
+        instance=norway,
+    )
+    assert "capture_bban" in form.errors
+
+    branch_se = company_se.branches.first() or make_branch(company=company_se)
+    sweden = SwedenB2CActivation.objects.create(branch=branch_se)
+    form = SwedenActivationAdminForm(
+        data={
+            "branch": branch_se.pk,
+            "status": sweden.status,
+            "account_type": "bankgiro",
+            "account_number": "1234-5678",
+            "pending_submission": "{}",
+        },
+        instance=sweden,
+    )
+    assert "account_number" in form.errors
+
+
+def test_invoice_admin_refuses_xml_illegal_characters(company_no):
+    from invoices.admin import InvoiceAdminForm
+
+    invoice = make_invoice(company=invoice_ready_company(company_no))
+    data = {
+        "company": company_no.pk,
+        "branch": invoice.branch_id,
+        "customer": invoice.customer_id,
+        "kind": invoice.kind,
+        "issue_date": "2026-11-02",
+        "due_date": "2026-11-16",
+        "currency": invoice.currency,
+        "buyer_reference": "ref",
+        "note": "Bad\x07bell",
+    }
+    form = InvoiceAdminForm(data=data, instance=invoice)
+    assert "note" in form.errors
