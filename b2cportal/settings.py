@@ -33,7 +33,12 @@ def _secret(name: str, development_value: str) -> str:
     """A secret from the environment; production refuses a missing, committed or short one."""
     if DEBUG:
         return env(name, default=development_value)
-    value = env(name)
+    value = env(name, default="")
+    if not value:
+        raise ImproperlyConfigured(
+            f"Set the {name} environment variable: DJANGO_DEBUG is off (production). For "
+            "development set DJANGO_DEBUG=1, as `make run` does."
+        )
     if value in DEVELOPMENT_SECRETS or len(value) < MIN_PRODUCTION_SECRET_LENGTH:
         raise ImproperlyConfigured(
             f"{name} must be a real secret in production (DJANGO_DEBUG=0): at least "
