@@ -390,6 +390,17 @@ class CompanyForm(XmlTextMixin, forms.ModelForm):
                 cleaned[name] = clean(value, country)
             except ValidationError as exc:
                 self.add_error(name, exc)
+        number = cleaned.get("organisation_number")
+        if (
+            number
+            and "organisation_number" not in self.errors
+            and Company.objects.filter(country=country, organisation_number=number)
+            .exclude(pk=self.instance.pk)
+            .exists()
+        ):
+            self.add_error(
+                "organisation_number", _("Another company already has this organisation number.")
+            )
         if self.instance.pk is not None and (
             cleaned.get("organisation_number", self.instance.organisation_number)
             != self.instance.organisation_number

@@ -137,18 +137,20 @@ def test_company_admin_validates_like_the_screens(client, company_no, field, val
     assert getattr(Company.objects.get(pk=company_no.pk), field) == getattr(before, field)
 
 
-def test_company_admin_takes_no_other_companys_organisation_number(client, company_no):
+def test_company_admin_takes_no_other_companys_organisation_number(client, company_no, company_se):
+    """Neither a company of its own country nor (unique per country only) one abroad."""
     other = make_company(country="NO")
     admin = make_staff(company=company_no, role=Role.ADMINISTRATOR)
     client.force_login(admin)
-    response = client.post(
-        _url(Company, "change", company_no.pk),
-        _company_post(company_no, organisation_number=other.organisation_number),
-    )
-    assert response.status_code == 200
-    assert response.context["adminform"].form.errors
-    company_no.refresh_from_db()
-    assert company_no.organisation_number != other.organisation_number
+    for taken in (other.organisation_number, company_se.organisation_number):
+        response = client.post(
+            _url(Company, "change", company_no.pk),
+            _company_post(company_no, organisation_number=taken),
+        )
+        assert response.status_code == 200
+        assert response.context["adminform"].form.errors["organisation_number"]
+        company_no.refresh_from_db()
+        assert company_no.organisation_number != taken
 
 
 def test_organisation_number_is_fixed_after_a_released_invoice(client, company_no):
