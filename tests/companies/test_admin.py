@@ -92,8 +92,12 @@ def test_changelist_search_filters_and_change_page(client, demo, model):
 def test_customer_search_in_admin(client, demo):
     client.force_login(demo.users["admin"])
     target = Customer.objects.filter(company=demo.companies["SE"]).first()
-    response = client.get(_changelist(Customer), {"q": target.national_id or target.number})
-    assert [c.pk for c in response.context["cl"].result_list] == [target.pk]
+    response = client.get(_changelist(Customer), {"q": target.number})
+    assert target.pk in [c.pk for c in response.context["cl"].result_list]
+    # National IDs are not searched through the admin's GET query string (access logs).
+    if target.national_id:
+        response = client.get(_changelist(Customer), {"q": target.national_id})
+        assert list(response.context["cl"].result_list) == []
 
 
 @pytest.mark.parametrize(

@@ -294,3 +294,24 @@ def test_support_cannot_post_any_write(client, company_no, support_no, name, has
     response = client.post(url, realistic_post(name, company_no, kwargs))
     assert response.status_code < 500, name
     assert _snapshot() == before, f"support wrote through POST {name}"
+
+
+def test_admin_lists_mask_fmi_and_do_not_search_national_ids(client, company_se):
+    from agreements.admin import ConsumerAgreementAdmin
+    from b2cportal.customers.admin import CustomerAdmin
+
+    assert not any("national_id" in f for f in CustomerAdmin.search_fields)
+    assert not any("national_id" in f for f in ConsumerAgreementAdmin.search_fields)
+    customer = make_customer(company=company_se, national_id=SE_PERSONNUMMER_12, country="SE")
+    ConsumerAgreement.objects.create(
+        customer=customer,
+        branch=company_se.branches.first(),
+        network="SE_BANK",
+        status="ACTIVE",
+        reference=f"{SE_PERSONNUMMER_12}.NB.SE",
+        source="fmi",
+    )
+    client.force_login(make_user(is_staff=True, is_superuser=True))
+    page = client.get("/admin/agreements/consumeragreement/").content.decode()
+    assert SE_PERSONNUMMER_12 not in page
+    assert "19811218-****.NB.SE" in page
