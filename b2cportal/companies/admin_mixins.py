@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from .models import Role
+from .models import Membership, Role
 
 # Roles that may open the admin at all, and the one that may write there.
 ADMIN_VIEW_ROLES = (Role.ADMINISTRATOR, Role.SUPPORT)
@@ -26,8 +26,6 @@ def admin_roles(request) -> dict[int, str]:
     """{company id: role} of the requesting user, read once per request."""
     roles = getattr(request, "_admin_company_roles", None)
     if roles is None:
-        from .models import Membership
-
         roles = dict(Membership.objects.filter(user=request.user).values_list("company_id", "role"))
         request._admin_company_roles = roles
     return roles
