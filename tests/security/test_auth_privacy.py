@@ -315,3 +315,32 @@ def test_admin_lists_mask_fmi_and_do_not_search_national_ids(client, company_se)
     page = client.get("/admin/agreements/consumeragreement/").content.decode()
     assert SE_PERSONNUMMER_12 not in page
     assert "19811218-****.NB.SE" in page
+
+
+def test_the_export_and_paging_carry_only_the_search_token(client, company_se, admin_se):
+    from b2cportal.search_stash import MAX_STASHED
+
+    branch = company_se.branches.first()
+    for name, ssn in (("Sven Hemlig", SE_PERSONNUMMER_12), ("Anna Annan", "")):
+        ConsumerAgreement.objects.create(
+            customer=make_customer(company=company_se, name=name, national_id=ssn, country="SE"),
+            branch=branch,
+            network="SE_BANK",
+            status="ACTIVE",
+            reference=name,
+            source="fmi",
+        )
+    client.force_login(admin_se)
+    location = client.post(reverse("agreements:list"), {"q": SE_PERSONNUMMER_12})["Location"]
+    token = location.split("s=", 1)[1]
+    page = client.get(location).content.decode()
+    assert f'export.csv?s={token}"' in page
+    export = b"".join(client.get(f"{reverse('agreements:export')}?s={token}").streaming_content)
+    assert b"Sven Hemlig" in export
+    assert b"Anna Annan" not in export
+    # Old searches fall out of the session; an unknown token shows the whole list.
+    for n in range(MAX_STASHED):
+        client.post(reverse("agreements:list"), {"q": f"x{n}"})
+    page = client.get(location).content.decode()
+    assert "Sven Hemlig" in page
+    assert "Anna Annan" in page
