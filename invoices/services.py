@@ -24,6 +24,7 @@ from .calc import (
     group_key,
     line_amount,
     money,
+    totals_problem,
 )
 from .models import (
     Invoice,
@@ -119,6 +120,9 @@ def _check_lines(company: Company, lines: list[LineInput]) -> None:
                 _("Line %(n)s: quantity must be positive and the price not negative.")
                 % {"n": index}
             )
+    problem = totals_problem(lines)
+    if problem:
+        raise InvoiceError(problem)
 
 
 def _write_lines(invoice: Invoice, lines: list[LineInput]) -> None:

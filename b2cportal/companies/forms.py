@@ -409,3 +409,89 @@ class CompanySettingsForm(XmlTextMixin, forms.ModelForm):
             if error:
                 self.add_error("vat_number", error)
         return data
+
+
+class CompanyForm(XmlTextMixin, forms.ModelForm):
+    """The company record (the Django admin is its screen): identifiers checked per country.
+
+    The organisation number and the country are fixed once the networks know the company by
+    them (`services.company.organisation_number_lock_reason`).
+    """
+
+    class Meta:
+        model = Company
+        fields = [
+            "name",
+            "country",
+            "organisation_number",
+            "vat_number",
+            "address_line1",
+            "address_line2",
+            "postcode",
+            "city",
+            "currency",
+            "email",
+            "phone",
+            "bank_account",
+            "bank_account_type",
+            "vat_registered",
+            "registered_in_foretaksregisteret",
+            "f_tax_approved",
+        ]
+
+    def clean(self):
+        from .services.company import organisation_number_lock_reason
+
+        cleaned = super().clean()
+        country = cleaned.get("country")
+        if not country:
+            return cleaned
+        for name, clean in (
+            ("organisation_number", identifiers.clean_organisation_number),
+            ("postcode", identifiers.clean_postcode),
+            ("phone", identifiers.clean_phone_number),
+        ):
+            value = cleaned.get(name)
+            if not value:
+                continue
+            try:
+                cleaned[name] = clean(value, country)
+            except ValidationError as exc:
+                self.add_error(name, exc)
+        # The account and its type as Settings → Company checks them: the type is chosen,
+        # never guessed from how the number is written.
+        account, account_type, errors = rules.clean_company_account(
+            country=country,
+            account=cleaned.get("bank_account", ""),
+            account_type=cleaned.get("bank_account_type", ""),
+        )
+        _add_errors(self, errors)
+        if not errors:
+            cleaned["bank_account"], cleaned["bank_account_type"] = account, account_type
+        number = cleaned.get("organisation_number")
+        vat_number = (cleaned.get("vat_number") or "").strip()
+        if vat_number and number and "organisation_number" not in self.errors:
+            error = rules.seller_vat_number_error(
+                country=country, vat_number=vat_number, organisation_number=number
+            )
+            if error:
+                self.add_error("vat_number", error)
+        if (
+            number
+            and "organisation_number" not in self.errors
+            and Company.objects.filter(country=country, organisation_number=number)
+            .exclude(pk=self.instance.pk)
+            .exists()
+        ):
+            self.add_error(
+                "organisation_number", _("Another company already has this organisation number.")
+            )
+        if self.instance.pk is not None and (
+            cleaned.get("organisation_number", self.instance.organisation_number)
+            != self.instance.organisation_number
+            or country != self.instance.country
+        ):
+            reason = organisation_number_lock_reason(self.instance)
+            if reason:
+                self.add_error("organisation_number", reason)
+        return cleaned

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.forms.models import model_to_dict
 
-from b2cportal.companies.admin import CompanyAdminForm
+from b2cportal.companies.forms import CompanyForm
 from b2cportal.companies.models import SettingsChange
 from b2cportal.companies.services import CompanyError, update_company_facts
 
@@ -70,7 +70,7 @@ def test_the_service_records_what_changed_and_keeps_each_countrys_statement(
 def test_the_admin_form_checks_as_the_screen_does(company_se, overrides, error_field):
     data = {k: v for k, v in model_to_dict(company_se).items() if v is not None}
     data.update(overrides)
-    form = CompanyAdminForm(data=data, instance=company_se)
+    form = CompanyForm(data=data, instance=company_se)
     if error_field is None:
         assert form.is_valid(), form.errors
         assert form.cleaned_data["bank_account"] == "902003-3"
