@@ -27,7 +27,10 @@ from routing.services import RoutingError
 from .services import ApiKeyError, IdempotencyConflict
 
 
-def _join(path: str, key: str) -> str:
+def _join(path: str, key) -> str:
+    if isinstance(key, int):
+        # ListSerializer reports the rows that failed by their index.
+        return f"{path}[{key}]"
     if key in ("non_field_errors", "__all__"):
         return path
     return f"{path}.{key}" if path else key
@@ -38,7 +41,7 @@ def flatten(detail, path: str = "") -> list[dict]:
     if isinstance(detail, dict):
         errors = []
         for key, value in detail.items():
-            errors.extend(flatten(value, _join(path, str(key))))
+            errors.extend(flatten(value, _join(path, key)))
         return errors
     if isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):

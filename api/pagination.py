@@ -9,5 +9,9 @@ class CursorPagination(pagination.CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
-    # Views set `ordering` to a unique, unchanging column.
     ordering = "-id"
+
+    def get_ordering(self, request, queryset, view):
+        # Each view names its own unique, unchanging column (`ordering = "number"`).
+        ordering = getattr(view, "ordering", None) or self.ordering
+        return (ordering,) if isinstance(ordering, str) else tuple(ordering)

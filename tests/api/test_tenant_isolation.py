@@ -52,9 +52,27 @@ def customer_agreements_target(company) -> Target:
     return Target({"number": customer.number}, ["Hemmelig Kunde"])
 
 
+def _invoice_target(methods: tuple[str, ...]) -> Callable[..., Target]:
+    def factory(company) -> Target:
+        from tests.factories import make_invoice
+
+        invoice = make_invoice(company=company, customer=_secret_customer(company))
+        return Target({"pk": invoice.pk}, ["Hemmelig Kunde"], methods)
+
+    return factory
+
+
 API_OBJECTS: dict[str, Callable[..., Target]] = {
     "api:customer-detail": customer_target,
     "api:customer-agreements": customer_agreements_target,
+    "api:invoice-detail": _invoice_target(("get",)),
+    "api:invoice-route": _invoice_target(("get",)),
+    "api:invoice-delivery": _invoice_target(("get",)),
+    "api:invoice-xml": _invoice_target(("get",)),
+    "api:invoice-pdf": _invoice_target(("get",)),
+    "api:invoice-release": _invoice_target(("post",)),
+    "api:invoice-credit": _invoice_target(("post",)),
+    "api:invoice-send": _invoice_target(("post",)),
 }
 
 
@@ -116,9 +134,43 @@ def test_upsert_with_a_foreign_number_creates_in_the_callers_company(owner_and_s
     assert Customer.objects.get(company=stranger, number="31337").name == "Another person"
 
 
-def test_lists_show_only_the_keys_company(owner_and_stranger):
-    (owner, _owner_client), (_stranger, stranger_client) = owner_and_stranger
-    _secret_customer(owner)
+def test_lists_and_reports_show_only_the_keys_company(owner_and_stranger):
+    from tests.factories import make_invoice
+
+    (owner, owner_client), (_stranger, stranger_client) = owner_and_stranger
+    customer = _secret_customer(owner)
+    make_invoice(company=owner, customer=customer)
     response = stranger_client.get("/api/v1/customers/", {"q": "Hemmelig"})
     assert response.status_code == 200
     assert response.json()["results"] == []
+    assert stranger_client.get("/api/v1/invoices/").json()["results"] == []
+    assert len(owner_client.get("/api/v1/invoices/").json()["results"]) == 1
+    # Filtering by the other company's customer number finds nothing either.
+    assert stranger_client.get("/api/v1/invoices/", {"customer": "31337"}).json()["results"] == []
+    # Their branch IDs are unknown here too (both companies call theirs MAIN: use the other's id
+    # of a branch that only the owner has).
+    from tests.factories import make_branch
+
+    make_branch(company=owner, branch_id="ONLYOWNER")
+    report = stranger_client.get(
+        "/api/v1/billing-report/", {"month": "2026-11", "branch": "ONLYOWNER"}
+    )
+    assert report.status_code == 400
+    assert report.json()["errors"][0]["field"] == "branch"
+
+
+def test_a_draft_cannot_name_another_companys_customer_or_branch(owner_and_stranger):
+    from tests.factories import make_branch
+
+    (owner, _owner_client), (_stranger, stranger_client) = owner_and_stranger
+    _secret_customer(owner)
+    make_branch(company=owner, branch_id="ONLYOWNER")
+    body = {
+        "customer": "31337",
+        "branch": "ONLYOWNER",
+        "lines": [{"description": "x", "quantity": "1", "unit_price": "1"}],
+    }
+    response = stranger_client.post("/api/v1/invoices/", body, format="json")
+    assert response.status_code == 400
+    assert {e["field"] for e in response.json()["errors"]} == {"customer", "branch"}
+    assert b"Hemmelig" not in response.content
