@@ -41,3 +41,18 @@ def test_create_show_once_and_revoke(page, login, admin_no, company_no):
     expect(page.locator("[data-testid=revoked]")).to_be_visible()
     api_key.refresh_from_db()
     assert api_key.revoked_at is not None
+
+
+def test_docs_render_from_local_assets(page, live_server):
+    """Swagger UI starts with only our own static files (no request leaves the server)."""
+    foreign = []
+    page.on(
+        "request",
+        lambda request: None
+        if request.url.startswith(live_server.url)
+        else foreign.append(request.url),
+    )
+    page.goto("/api/docs/")
+    expect(page.locator(".swagger-ui .title")).to_contain_text("b2cportal API")
+    expect(page.locator(".opblock-summary-path").first).to_be_visible()
+    assert foreign == []

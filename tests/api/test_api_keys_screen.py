@@ -103,3 +103,20 @@ def test_another_companys_key_cannot_be_revoked(client, admin_se, company_no, ad
     client.force_login(admin_se)
     assert client.post(reverse("api_keys:revoke", args=[api_key.pk])).status_code == 404
     assert company_no.name.encode() not in client.get(LIST).content
+
+
+def test_command_creates_a_key(company_no, admin_no, accountant_no):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command(
+        "create_api_key", company_no.organisation_number, user=admin_no.username, stdout=out
+    )
+    raw = out.getvalue().strip()
+    assert api_client(raw).get("/api/v1/me/").status_code == 200
+    with pytest.raises(CommandError, match="administrators"):
+        call_command(
+            "create_api_key", company_no.organisation_number, user=accountant_no.username
+        )
