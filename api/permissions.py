@@ -24,6 +24,8 @@ class HasScope(permissions.BasePermission):
         api_key = request.auth
         if not isinstance(api_key, ApiKey):
             return False
+        if getattr(view, "any_scope", False):
+            return True
         scope = required_scope(request, view)
         if not api_key.has_scope(scope):
             self.message = _("This API key does not have the “%(scope)s” scope.") % {"scope": scope}

@@ -22,6 +22,8 @@ class MeSerializer(serializers.Serializer):
 class MeView(CompanyAPIView):
     """The company, scopes and acting user of the API key used (a first call to check a key)."""
 
+    any_scope = True
+
     @extend_schema(responses=MeSerializer, summary="The key's company, scopes and acting user")
     def get(self, request):
         key = request.auth

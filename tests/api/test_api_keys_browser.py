@@ -48,9 +48,9 @@ def test_docs_render_from_local_assets(page, live_server):
     foreign = []
     page.on(
         "request",
-        lambda request: None
-        if request.url.startswith(live_server.url)
-        else foreign.append(request.url),
+        lambda request: (
+            None if request.url.startswith(live_server.url) else foreign.append(request.url)
+        ),
     )
     page.goto("/api/docs/")
     expect(page.locator(".swagger-ui .title")).to_contain_text("b2cportal API")

@@ -117,6 +117,4 @@ def test_command_creates_a_key(company_no, admin_no, accountant_no):
     raw = out.getvalue().strip()
     assert api_client(raw).get("/api/v1/me/").status_code == 200
     with pytest.raises(CommandError, match="administrators"):
-        call_command(
-            "create_api_key", company_no.organisation_number, user=accountant_no.username
-        )
+        call_command("create_api_key", company_no.organisation_number, user=accountant_no.username)
