@@ -24,6 +24,7 @@ from .fields import StrictSerializer, text
 # Identifiers may be typed with separators ("811218-9876", "+47 912 34 567"); the service
 # stores the canonical, shorter form.
 IDENTIFIER_MAX = 30
+DEFAULT_LANGUAGE = {"NO": "nb", "SE": "sv"}
 
 
 class CustomerSerializer(StrictSerializer):
@@ -170,12 +171,15 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CompanyV
             customer=customer, acting_user=self.acting_user, current_branch=self.default_branch()
         )
 
+    def _create(self, data: dict) -> Customer:
+        # The form's default: documents in the company's language unless the ERP says otherwise.
+        data.setdefault("language", DEFAULT_LANGUAGE.get(self.company.country, "en"))
+        return create_customer(company=self.company, acting_user=self.acting_user, data=data)
+
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        customer = create_customer(
-            company=self.company, acting_user=self.acting_user, data=serializer.validated_data
-        )
+        customer = self._create(dict(serializer.validated_data))
         return self._answer(customer, status.HTTP_201_CREATED)
 
     def update(self, request, number: str):
@@ -185,11 +189,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CompanyV
         )
         serializer.is_valid(raise_exception=True)
         if existing is None:
-            customer = create_customer(
-                company=self.company,
-                acting_user=self.acting_user,
-                data={**serializer.validated_data, "number": number},
-            )
+            customer = self._create({**serializer.validated_data, "number": number})
             return self._answer(customer, status.HTTP_201_CREATED)
         customer = update_customer(
             customer=existing, acting_user=self.acting_user, data=serializer.validated_data

@@ -179,6 +179,7 @@ def test_swedish_company_never_sees_the_norway_option(se_api, company_se):
     assert response.status_code == 201, response.content
     assert "einvoice_norway" not in response.json()
     assert response.json()["national_id"] == SWEDISH_SSN
+    assert response.json()["language"] == "sv"  # the company's language, like the form
     refused = se_api.patch(f"{URL}1/", {"einvoice_norway": True}, format="json")
     assert refused.status_code == 400
     assert "einvoice_norway" in errors(refused)

@@ -131,3 +131,57 @@ def test_concurrent_requests_with_one_key_create_once(company_no, no_key):
     assert len({body["id"] for _code, body, _replayed in results}) == 1
     assert sum(1 for *_rest, replayed in results if not replayed) == 1
     assert Customer.objects.filter(company=company_no, number="7001").count() == 1
+
+
+def test_a_rule_refusal_is_stored_and_replayed(no_api, company_no):
+    make = no_api.post(
+        "/api/v1/invoices/",
+        {
+            "customer": "ABC",
+            "lines": [{"description": "x", "quantity": "1", "unit_price": "10"}],
+        },
+        format="json",
+    )
+    assert make.status_code == 400  # no such customer yet: input refused, nothing stored
+    from tests.factories import make_customer
+
+    make_customer(company=company_no, number="ABC")  # no digits: no KID, release is refused
+    draft = no_api.post(
+        "/api/v1/invoices/",
+        {"customer": "ABC", "lines": [{"description": "x", "quantity": "1", "unit_price": "10"}]},
+        format="json",
+    ).json()
+    url = f"/api/v1/invoices/{draft['id']}/release/"
+    first = no_api.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="rel")
+    assert first.status_code == 422
+    again = no_api.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="rel")
+    assert again.status_code == 422
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+
+
+def test_a_key_still_running_is_409_after_the_wait(no_api, settings, monkeypatch):
+    from api import services
+
+    settings.API_IDEMPOTENCY_WAIT_SECONDS = 0
+    # The first request's answer is never recorded: as if it were still running.
+    monkeypatch.setattr(services, "complete_idempotency_key", lambda **kwargs: None)
+    assert post(no_api, BODY).status_code == 201
+    response = post(no_api, BODY)
+    assert response.status_code == 409
+    assert response.json()["code"] == "idempotency_key_in_progress"
+    assert response["Retry-After"] == "1"
+
+
+def test_an_unexpected_failure_gives_the_key_back(no_api, monkeypatch):
+    from api.v1 import customers
+
+    def boom(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(customers, "create_customer", boom)
+    with pytest.raises(RuntimeError):
+        post(no_api, BODY)
+    assert not IdempotencyRecord.objects.exists()
+    monkeypatch.undo()
+    assert post(no_api, BODY).status_code == 201
