@@ -266,6 +266,25 @@ class DeliveryStatusSerializer(serializers.Serializer):
     deliveries = DeliverySerializer(many=True)
 
 
+class RuleFailureSerializer(serializers.Serializer):
+    stage = serializers.CharField(help_text="xsd, cen or peppol")
+    rule_id = serializers.CharField()
+    flag = serializers.CharField(help_text="fatal or warning")
+    message = serializers.CharField()
+    location = serializers.CharField()
+    tolerated = serializers.BooleanField()
+
+
+class ValidationReportSerializer(serializers.Serializer):
+    is_valid = serializers.BooleanField()
+    rules_run = serializers.BooleanField()
+    stages = serializers.ListField(child=serializers.CharField())
+    note = serializers.CharField()
+    fatal = RuleFailureSerializer(many=True)
+    warnings = RuleFailureSerializer(many=True)
+    tolerated = RuleFailureSerializer(many=True)
+
+
 class DocumentRenderer(renderers.BaseRenderer):
     """Lets clients ask for the document's media type; the view returns the bytes itself."""
 
@@ -299,13 +318,16 @@ def _document_name(invoice: Invoice, extension: str) -> str:
     list=extend_schema(summary="List invoices", parameters=[InvoiceFilterSerializer]),
     retrieve=extend_schema(summary="One invoice with its lines"),
 )
-class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CompanyViewSet):
+class InvoiceViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, CompanyViewSet
+):
     """Invoices and credit notes of the key's company."""
 
     serializer_class = InvoiceSerializer
     ordering = "-id"
     lookup_value_regex = r"\d+"
-    scope_by_action = {"send": Scope.SEND}
+    # Validate writes only an audit entry; the screen offers it to every role.
+    scope_by_action = {"send": Scope.SEND, "validate": Scope.READ}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no key, no company
@@ -366,6 +388,28 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CompanyVi
             note=data.get("note", ""),
         )
         return self._detail(invoice, status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Delete a draft (released invoices are credited instead)")
+    def destroy(self, request, pk=None):
+        invoice_services.delete_draft(invoice=self.get_object(), acting_user=self.acting_user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Check the UBL document against the XSD, EN 16931 and Peppol BIS 3 rules",
+        request=None,
+        responses={200: ValidationReportSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def validate(self, request, pk=None):
+        invoice = self.get_object()
+        report = invoice_selectors.validation_report(invoice=invoice)
+        invoice_services.record_validation(
+            invoice=invoice,
+            acting_user=self.acting_user,
+            fatal=len(report.fatal),
+            warnings=len(report.warnings),
+        )
+        return Response(ValidationReportSerializer(report).data)
 
     @extend_schema(
         summary="Release a draft: number, payment reference, validated and frozen document",

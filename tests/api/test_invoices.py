@@ -324,3 +324,29 @@ def test_quantities_keep_their_precision(no_api, customer_no):
     )
     assert body["lines"][0]["quantity"] == "1.255"
     assert Decimal(body["total_excl_vat"]) == Decimal("1.24")
+
+
+def test_validate_and_delete_a_draft(no_api, customer_no, admin_no):
+    draft = create(no_api)
+    url = f"{URL}{draft['id']}/"
+    report = no_api.post(f"{url}validate/", {}, format="json")
+    assert report.status_code == 200
+    body = report.json()
+    assert body["is_valid"] is True
+    assert body["rules_run"] is True  # EINVOICE_RULES_DIR: XSD, CEN and Peppol ran
+    assert body["fatal"] == []
+    assert InvoiceEvent.objects.filter(
+        invoice_id=draft["id"], action="validated", actor=admin_no
+    ).exists()
+    assert no_api.delete(url).status_code == 204
+    assert not Invoice.objects.filter(pk=draft["id"]).exists()
+
+
+def test_a_released_invoice_cannot_be_deleted(no_api, customer_no):
+    draft = create(no_api)
+    url = f"{URL}{draft['id']}/"
+    no_api.post(f"{url}release/", {}, format="json")
+    response = no_api.delete(url)
+    assert response.status_code == 422
+    assert "credit note" in response.json()["detail"]
+    assert Invoice.objects.filter(pk=draft["id"]).exists()
