@@ -7,7 +7,6 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
 
 from b2cportal.companies.permissions import (
     ADMINISTRATORS,
@@ -48,13 +47,15 @@ def api_key_list(request):
     )
 
 
-@require_POST
 @company_member_required(roles=ANY_ROLE)
 def api_key_revoke(request, pk: int):
+    """GET asks for confirmation (revoking cannot be undone); POST revokes."""
     # Look the key up first, so another company's id is "not found" for every role.
     api_key = get_object_or_404(api_keys_of(company=request.company), pk=pk)
     if not has_role(request, ADMINISTRATORS):
         raise PermissionDenied
+    if request.method != "POST":
+        return render(request, "api/api_key_revoke.html", {"key": api_key})
     revoke_api_key(api_key=api_key, acting_user=request.user)
     messages.success(request, _("API key “%(name)s” revoked.") % {"name": api_key.name})
     return redirect("api_keys:list")

@@ -38,6 +38,9 @@ def test_create_show_once_and_revoke(page, login, admin_no, company_no):
 
     with page.expect_navigation():
         page.click("[data-testid=revoke]")
+    expect(page.locator("[data-testid=revoke-confirm]")).to_contain_text("ERP production")
+    with page.expect_navigation():
+        page.click("[data-testid=revoke-confirm-button]")
     expect(page.locator("[data-testid=revoked]")).to_be_visible()
     api_key.refresh_from_db()
     assert api_key.revoked_at is not None

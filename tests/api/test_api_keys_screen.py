@@ -56,6 +56,11 @@ def test_bad_input_is_shown_on_the_field(client, admin_no, data, field):
 def test_revoke(client, admin_no, company_no):
     api_key, raw = make_key(company_no, admin_no)
     client.force_login(admin_no)
+    confirm = client.get(reverse("api_keys:revoke", args=[api_key.pk]))
+    assert confirm.status_code == 200
+    assert b"cannot be undone" in confirm.content
+    api_key.refresh_from_db()
+    assert api_key.revoked_at is None
     response = client.post(reverse("api_keys:revoke", args=[api_key.pk]))
     assert response.status_code == 302
     api_key.refresh_from_db()
@@ -72,6 +77,7 @@ def test_only_administrators(client, request, company_no, admin_no, role):
     assert client.get(LIST).status_code == 403
     assert client.post(LIST, {"name": "x", "scopes": ["read"]}).status_code == 403
     assert client.post(reverse("api_keys:revoke", args=[api_key.pk])).status_code == 403
+    assert client.get(reverse("api_keys:revoke", args=[api_key.pk])).status_code == 403
     assert ApiKey.objects.count() == 1
     assert ApiKey.objects.get().revoked_at is None
     # Services refuse non-administrators too, whoever calls them.
