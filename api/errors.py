@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -142,6 +142,20 @@ def exception_handler(exc: Exception, context) -> Response | None:
         "errors": errors,
     }
     return response
+
+
+def not_found(request, *args, **kwargs) -> JsonResponse:
+    """A JSON 404 for paths under /api/v1/ that match no endpoint."""
+    detail = str(exceptions.NotFound.default_detail)
+    return JsonResponse(
+        {
+            "status": 404,
+            "code": "not_found",
+            "detail": detail,
+            "errors": [{"field": None, "code": "not_found", "message": detail}],
+        },
+        status=404,
+    )
 
 
 STATUS_DOCS = {

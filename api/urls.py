@@ -1,5 +1,7 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from .errors import not_found
 
 app_name = "api"
 
@@ -15,4 +17,6 @@ urlpatterns = [
         name="docs",
     ),
     path("v1/", include("api.v1.urls")),
+    # Anything else under the API answers in the API's JSON error format, not an HTML page.
+    re_path(r"^v1/", not_found),
 ]

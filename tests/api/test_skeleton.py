@@ -127,3 +127,13 @@ def test_docs_are_served_from_our_own_static_files(client):
     from django.contrib.staticfiles import finders
 
     assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+
+
+@pytest.mark.parametrize("language", ["en", "nb", "sv"])
+def test_unknown_api_paths_are_json_404(no_key, language):
+    client = api_client(no_key[1], language)
+    for path in ("/api/v1/invoices/abc/", "/api/v1/nothing-here/", "/api/v1/"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
+        assert response["Content-Language"] == language
