@@ -234,3 +234,45 @@ def test_scopes(keyed, company_no, scopes, method, expected):
     if expected == 403:
         assert "scope" in response.json()["detail"]
         assert Customer.objects.get(number="55").name != "N"
+
+
+def test_agreements_list_of_the_company(no_api, se_api, company_no):
+    from agreements.models import ConsumerAgreement
+
+    branch = company_no.branches.get()
+    for number, agreement_status in (("1", "ACTIVE"), ("2", "REQUEST_SENT"), ("3", "ACTIVE")):
+        ConsumerAgreement.objects.create(
+            customer=make_customer(company=company_no, number=number, name=f"Ingrid Unik{number}"),
+            branch=branch,
+            network="NO_EFAKTURA",
+            status=agreement_status,
+            reference=number,
+            source="request_sms",
+        )
+    rows = no_api.get("/api/v1/agreements/", {"status": "ACTIVE"}).json()["results"]
+    assert [(r["customer"], r["status"]) for r in rows] == [("3", "ACTIVE"), ("1", "ACTIVE")]
+    found = no_api.get("/api/v1/agreements/", {"q": "unik2"}).json()["results"]
+    assert [r["customer"] for r in found] == ["2"]
+    assert no_api.get("/api/v1/agreements/", {"branch": "MAIN"}).json()["results"]
+    bad = no_api.get("/api/v1/agreements/", {"branch": "NOPE", "network": "FAX"})
+    assert bad.status_code == 400
+    assert set(errors(bad)) == {"branch", "network"}
+    assert se_api.get("/api/v1/agreements/").json()["results"] == []
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert no_api.get("/api/v1/agreements/").status_code == 200
+        return len(ctx.captured_queries)
+
+    count()
+    few = count()
+    for n in range(10):
+        ConsumerAgreement.objects.create(
+            customer=make_customer(company=company_no, number=f"9{n}"),
+            branch=branch,
+            network="NO_EFAKTURA",
+            status="NEW",
+            reference=f"9{n}",
+            source="request_sms",
+        )
+    assert count() == few

@@ -38,6 +38,7 @@ ENDPOINTS = [
     ("get", "/api/v1/invoices/{id}/xml/", "read"),
     ("get", "/api/v1/invoices/{id}/pdf/", "read"),
     ("get", "/api/v1/billing-report/", "read"),
+    ("get", "/api/v1/agreements/", "read"),
 ]
 # Operations other helpers add to the API, with the scope they need.
 EXTRA_ENDPOINTS: list[tuple[str, str, str | None]] = []
@@ -105,6 +106,7 @@ BAD_INPUT = [
     ("get", "/api/v1/invoices/999999/xml/", {}),
     ("get", "/api/v1/invoices/999999/pdf/", {}),
     ("get", "/api/v1/billing-report/", {"month": "November"}),
+    ("get", "/api/v1/agreements/", {"status": "HAPPY"}),
 ]
 
 
