@@ -145,6 +145,18 @@ def test_lists_and_reports_show_only_the_keys_company(owner_and_stranger):
     assert response.status_code == 200
     assert response.json()["results"] == []
     assert stranger_client.get("/api/v1/invoices/").json()["results"] == []
+    from agreements.models import ConsumerAgreement
+
+    ConsumerAgreement.objects.create(
+        customer=customer,
+        branch=owner.branches.get(is_main_office=True),
+        network="NO_EFAKTURA" if owner.country == "NO" else "SE_BANK",
+        status="ACTIVE",
+        reference="31337",
+        source="online_bank",
+    )
+    assert len(owner_client.get("/api/v1/agreements/").json()["results"]) == 1
+    assert stranger_client.get("/api/v1/agreements/", {"q": "31337"}).json()["results"] == []
     assert len(owner_client.get("/api/v1/invoices/").json()["results"]) == 1
     # Filtering by the other company's customer number finds nothing either.
     assert stranger_client.get("/api/v1/invoices/", {"customer": "31337"}).json()["results"] == []
