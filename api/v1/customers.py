@@ -17,7 +17,7 @@ from api.base import CompanyViewSet
 from b2cportal.companies.models import Country
 from b2cportal.customers.models import Customer, CustomerKind, CustomerLanguage, DeliveryMethod
 from b2cportal.customers.selectors import customers_of, search_customers
-from b2cportal.customers.services import create_customer, update_customer
+from b2cportal.customers.services import CustomerError, create_customer, update_customer
 
 from .fields import StrictSerializer, text
 
@@ -189,8 +189,15 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CompanyV
         )
         serializer.is_valid(raise_exception=True)
         if existing is None:
-            customer = self._create({**serializer.validated_data, "number": number})
-            return self._answer(customer, status.HTTP_201_CREATED)
+            try:
+                customer = self._create({**serializer.validated_data, "number": number})
+            except CustomerError as exc:
+                # Two upserts of a new number at once: the one that lost the insert updates.
+                existing = self.get_queryset().filter(number=number).first()
+                if exc.field != "number" or existing is None:
+                    raise
+            else:
+                return self._answer(customer, status.HTTP_201_CREATED)
         customer = update_customer(
             customer=existing, acting_user=self.acting_user, data=serializer.validated_data
         )

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from agreements.models import AgreementRequest
 from b2cportal.customers.models import Customer
+from tests.conftest import requires_postgres
 from tests.factories import NO_FODSELSNUMMER, SWEDISH_SSN, make_customer
 from tests.routing.builders import activate
 
@@ -276,3 +277,29 @@ def test_agreements_list_of_the_company(no_api, se_api, company_no):
             source="request_sms",
         )
     assert count() == few
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_upserts_of_a_new_number_create_one_customer(company_no, no_key):
+    import threading
+
+    results = []
+    barrier = threading.Barrier(4)
+
+    def run(n):
+        try:
+            client = api_client(no_key[1])
+            barrier.wait()
+            response = client.put(f"{URL}race/", {"name": f"Racer {n}"}, format="json")
+            results.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(results) == [200, 200, 200, 201]
+    assert Customer.objects.filter(company=company_no, number="race").count() == 1
