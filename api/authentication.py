@@ -32,7 +32,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("The API key is not valid or was revoked."))
         user = api_key.created_by
         if (
-            not user.is_active
+            user is None
+            or not user.is_active
             or not Membership.objects.filter(
                 user_id=user.pk, company_id=api_key.company_id
             ).exists()

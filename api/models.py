@@ -29,9 +29,12 @@ class ApiKey(models.Model):
     prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
     hashed_key = models.CharField(max_length=200, editable=False)
     scopes = models.JSONField(_("scopes"), default=list)
+    # The acting user of every request made with the key; a key whose creator is gone (deleted,
+    # deactivated or no longer a member) stops working.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
+        null=True,
         related_name="+",
         verbose_name=_("created by"),
     )

@@ -60,6 +60,8 @@ def test_a_key_stops_when_its_creator_leaves_or_is_deactivated(no_key, admin_no,
     assert api_client(no_key[1]).get(ME).status_code == 200
     get_user_model().objects.filter(pk=admin_no.pk).update(is_active=False)
     assert api_client(no_key[1]).get(ME).status_code == 401
+    get_user_model().objects.filter(pk=admin_no.pk).delete()
+    assert api_client(no_key[1]).get(ME).status_code == 401
 
 
 def test_last_used_is_recorded(no_key, no_api):
