@@ -135,6 +135,26 @@ class InvoiceCreateSerializer(StrictSerializer):
         return data
 
 
+class InvoiceUpdateSerializer(InvoiceCreateSerializer):
+    """PATCH of a draft: fields left out keep their value; `lines`, when given, replace all."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.pop("branch")
+        self.fields["customer"].required = False
+        self.fields["lines"].required = False
+
+    def validate(self, data):
+        invoice = self.context["invoice"]
+        issue = data.setdefault("issue_date", invoice.issue_date)
+        due = data.setdefault("due_date", invoice.due_date)
+        if due < issue:
+            raise serializers.ValidationError(
+                {"due_date": [_("The due date cannot be before the invoice date.")]}
+            )
+        return data
+
+
 class ReleaseSerializer(StrictSerializer):
     release_date = serializers.DateField(
         required=False, help_text="The invoice date to release with; default: the draft's."
@@ -388,6 +408,32 @@ class InvoiceViewSet(
             note=data.get("note", ""),
         )
         return self._detail(invoice, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change a draft (fields left out keep their value; lines replace all lines)",
+        request=InvoiceUpdateSerializer,
+        responses={200: InvoiceSerializer},
+    )
+    def partial_update(self, request, pk=None):
+        invoice = self.get_object()
+        context = {**self.get_serializer_context(), "invoice": invoice}
+        serializer = InvoiceUpdateSerializer(data=request.data, context=context)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        line_input = LineInputSerializer(context=context)
+        invoice_services.update_draft(
+            invoice=invoice,
+            acting_user=self.acting_user,
+            customer=data.get("customer") or invoice.customer,
+            issue_date=data["issue_date"],
+            due_date=data["due_date"],
+            lines=[line_input.to_input(line) for line in data["lines"]]
+            if "lines" in data
+            else None,
+            buyer_reference=data.get("buyer_reference", invoice.buyer_reference),
+            note=data.get("note", invoice.note),
+        )
+        return self._detail(invoice)
 
     @extend_schema(summary="Delete a draft (released invoices are credited instead)")
     def destroy(self, request, pk=None):

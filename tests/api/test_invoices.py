@@ -350,3 +350,32 @@ def test_a_released_invoice_cannot_be_deleted(no_api, customer_no):
     assert response.status_code == 422
     assert "credit note" in response.json()["detail"]
     assert Invoice.objects.filter(pk=draft["id"]).exists()
+
+
+def test_change_a_draft(no_api, company_no, customer_no, admin_no):
+    other = make_customer(company=company_no, number="3002")
+    draft = create(no_api)
+    url = f"{URL}{draft['id']}/"
+    changed = no_api.patch(url, {"customer": "3002", "note": "Moved"}, format="json")
+    assert changed.status_code == 200, changed.content
+    body = changed.json()
+    assert (body["customer"], body["note"], body["due_date"]) == ("3002", "Moved", "2026-11-16")
+    assert len(body["lines"]) == 2  # lines left out are kept
+    lines = no_api.patch(
+        url,
+        {"lines": [{"description": "One thing", "quantity": "1", "unit_price": "10"}]},
+        format="json",
+    ).json()
+    assert [line["description"] for line in lines["lines"]] == ["One thing"]
+    assert lines["total_incl_vat"] == "12.50"
+    bad = no_api.patch(url, {"issue_date": "2026-12-01"}, format="json")
+    assert bad.status_code == 400
+    assert "due_date" in errors(bad)
+    empty = no_api.patch(url, {"lines": []}, format="json")
+    assert empty.status_code == 400
+    assert "lines" in errors(empty)
+    assert Invoice.objects.get(pk=draft["id"]).customer == other
+    no_api.post(f"{url}release/", {}, format="json")
+    released = no_api.patch(url, {"note": "Too late"}, format="json")
+    assert released.status_code == 422
+    assert "credit note" in released.json()["detail"]

@@ -65,7 +65,7 @@ def _invoice_target(methods: tuple[str, ...]) -> Callable[..., Target]:
 API_OBJECTS: dict[str, Callable[..., Target]] = {
     "api:customer-detail": customer_target,
     "api:customer-agreements": customer_agreements_target,
-    "api:invoice-detail": _invoice_target(("get", "delete")),
+    "api:invoice-detail": _invoice_target(("get", "patch", "delete")),
     "api:invoice-validate": _invoice_target(("post",)),
     "api:invoice-route": _invoice_target(("get",)),
     "api:invoice-delivery": _invoice_target(("get",)),
