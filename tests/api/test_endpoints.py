@@ -129,3 +129,50 @@ def test_bad_input_is_answered_in_the_requests_language(
             assert all(error["field"] for error in body["errors"]), body
         messages[language] = body["errors"][0]["message"]
     assert len(set(messages.values())) == 3, messages
+
+
+# Wrong shapes and types an ERP might send: never a 500, always a JSON error.
+ODD_BODIES = [
+    [],
+    "text",
+    None,
+    {"lines": "x"},
+    {"lines": [None]},
+    {"lines": [{"description": "A", "quantity": "NaN", "unit_price": "Infinity"}]},
+    {"lines": [{"description": "A", "quantity": "1e400", "unit_price": "1"}]},
+    {"customer": None, "name": ["a"], "number": {"x": 1}},
+    {"issue_date": 5, "due_date": "2026-02-30"},
+    {"name": "x" * 10_000, "number": "9" * 500},
+    {"release_date": "2026-13-01"},
+    {"lines": [{"line": None, "quantity": "-1"}], "note": 7},
+    {"einvoice_norway": "maybe", "national_id": 12345},
+]
+
+
+@pytest.mark.parametrize("body", ODD_BODIES, ids=range(len(ODD_BODIES)))
+def test_odd_bodies_never_cause_a_500(no_api, objects, body):
+    for method, path, _scope in all_endpoints():
+        if method == "get" or method == "delete":
+            continue
+        response = getattr(no_api, method)(path.format(**objects), body, format="json")
+        assert response.status_code < 500, (method, path, body)
+        assert response.status_code != 201 or method in ("post", "put"), (method, path)
+        assert "errors" in response.json() or response.status_code < 300, (method, path, body)
+
+
+def test_odd_query_strings_never_cause_a_500(no_api, objects):
+    odd = {
+        "q": "\x00",
+        "page_size": "-5",
+        "cursor": "not-a-cursor",
+        "month": "0000-00",
+        "date_from": "1-1-1",
+        "customer": "x" * 300,
+        "branch": "\x00",
+        "einvoice_norway": "2",
+    }
+    for method, path, _scope in all_endpoints():
+        if method != "get":
+            continue
+        response = no_api.get(path.format(**objects), odd)
+        assert response.status_code < 500, path
