@@ -41,12 +41,25 @@ ENDPOINTS = [
     ("get", "/api/v1/billing-report/", "read"),
     ("get", "/api/v1/agreements/", "read"),
 ]
-# Operations other helpers add to the API, with the scope they need.
-EXTRA_ENDPOINTS: list[tuple[str, str, str | None]] = []
+# Operations the billing-run work adds (invoice batches, UBL import): checked here as soon as
+# they are routed, so merging that work needs no edit of this table.
+KNOWN_ELSEWHERE: list[tuple[str, str, str | None]] = [
+    ("post", "/api/v1/invoices/import/", "write"),
+    ("post", "/api/v1/invoice-batches/", "write"),
+    ("get", "/api/v1/invoice-batches/{id}/", "read"),
+]
+
+
+def _routed(path: str) -> bool:
+    from django.urls import resolve
+
+    from api.errors import not_found
+
+    return resolve(path.format(id=1, number="1")).func is not not_found
 
 
 def all_endpoints():
-    return ENDPOINTS + EXTRA_ENDPOINTS
+    return ENDPOINTS + [e for e in KNOWN_ELSEWHERE if _routed(e[1])]
 
 
 def test_every_operation_in_the_schema_is_listed(client):
