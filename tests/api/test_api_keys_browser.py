@@ -55,7 +55,15 @@ def test_docs_render_from_local_assets(page, live_server):
             None if request.url.startswith(live_server.url) else foreign.append(request.url)
         ),
     )
+    refused = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     page.goto("/api/docs/")
     expect(page.locator(".swagger-ui .title")).to_contain_text("b2cportal API")
     expect(page.locator(".opblock-summary-path").first).to_be_visible()
     assert foreign == []
+    assert refused == []  # runs under the site's Content-Security-Policy

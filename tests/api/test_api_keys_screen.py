@@ -41,7 +41,7 @@ def test_administrator_creates_a_key_shown_once(client, admin_no, company_no):
         ({"name": "", "scopes": ["read"]}, "name"),
         ({"name": "ERP", "scopes": []}, "scopes"),
         ({"name": "ERP", "scopes": ["admin"]}, "scopes"),
-        ({"name": "ERP\x00", "scopes": ["read"]}, "name"),
+        ({"name": "ERP\x01", "scopes": ["read"]}, "name"),
     ],
 )
 def test_bad_input_is_shown_on_the_field(client, admin_no, data, field):
