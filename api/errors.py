@@ -144,6 +144,24 @@ def exception_handler(exc: Exception, context) -> Response | None:
     return response
 
 
+def bad_request(request, exception=None):
+    """handler400: a request refused before any view (e.g. a NUL byte) is JSON under /api/."""
+    if not request.path.startswith("/api/"):
+        from django.views.defaults import bad_request as html_bad_request
+
+        return html_bad_request(request, exception)
+    detail = _("The request has errors.")
+    return JsonResponse(
+        {
+            "status": 400,
+            "code": "bad_request",
+            "detail": detail,
+            "errors": [{"field": None, "code": "bad_request", "message": detail}],
+        },
+        status=400,
+    )
+
+
 def not_found(request, *args, **kwargs) -> JsonResponse:
     """A JSON 404 for paths under /api/v1/ that match no endpoint."""
     detail = str(exceptions.NotFound.default_detail)

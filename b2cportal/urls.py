@@ -23,3 +23,6 @@ urlpatterns = [
     path("agreements/", include("agreements.urls")),
     path("simulator/consumers/", include("b2cportal.network.consumer_urls")),
 ]
+
+# Requests refused before any view answer in the API's JSON format under /api/.
+handler400 = "api.errors.bad_request"

@@ -189,3 +189,4 @@ def test_odd_query_strings_never_cause_a_500(no_api, objects):
             continue
         response = no_api.get(path.format(**objects), odd)
         assert response.status_code < 500, path
+        assert response.json()["status"] == response.status_code, path
