@@ -447,3 +447,15 @@ def create_credit_note(
 def record_validation(*, invoice: Invoice, acting_user, fatal: int, warnings: int) -> None:
     """Remember that someone ran Validate on the invoice, with the outcome."""
     _log(invoice, acting_user, "validated", fatal=fatal, warnings=warnings)
+
+
+# Document import lives in its own module (it is long); it is part of this app's services.
+from .importing import (  # noqa: E402
+    DocumentRefused as DocumentRefused,
+)
+from .importing import (
+    FieldProblem as FieldProblem,
+)
+from .importing import (
+    import_ubl_document as import_ubl_document,
+)
