@@ -450,12 +450,4 @@ def record_validation(*, invoice: Invoice, acting_user, fatal: int, warnings: in
 
 
 # Document import lives in its own module (it is long); it is part of this app's services.
-from .importing import (  # noqa: E402
-    DocumentRefused as DocumentRefused,
-)
-from .importing import (
-    FieldProblem as FieldProblem,
-)
-from .importing import (
-    import_ubl_document as import_ubl_document,
-)
+from .importing import DocumentRefused, FieldProblem, import_ubl_document  # noqa: E402, F401
