@@ -119,8 +119,9 @@ def _write_lines(invoice: Invoice, lines: list[LineInput]) -> None:
     _store_totals(invoice)
 
 
-def _store_totals(invoice: Invoice) -> None:
-    lines = list(invoice.lines.all())
+def _store_totals(invoice: Invoice, lines: list[InvoiceLine] | None = None) -> None:
+    if lines is None:
+        lines = list(invoice.lines.all())
     stale = []
     for line in lines:
         amount = line_amount(line.quantity, line.unit_price)
@@ -297,31 +298,81 @@ def remaining_quantities(original: Invoice, *, exclude_pk: int | None = None) ->
 @transaction.atomic
 def release_invoice(*, invoice: Invoice, released_by, release_date: date | None = None) -> Invoice:
     """Validate, number (gap-free), reference and freeze a draft; a refusal changes nothing."""
-    from .ubl import UblError, build_ubl_from_snapshot, snapshot, snapshot_to_json
-    from .validation import validate_document
-
     locked = (
         Invoice.objects.select_for_update()
         .select_related("company", "customer", "branch")
         .get(pk=invoice.pk)
     )
     _refuse_released(locked)
-    if not locked.lines.exists():
+    _ensure_sequence(locked.company)
+    sequence = InvoiceNumberSequence.objects.select_for_update().get(company=locked.company)
+    _release_locked(locked, sequence, released_by, release_date)
+    sequence.save(update_fields=["next_number"])
+    _copy_release(locked, invoice)
+    return locked
+
+
+def release_invoices(
+    *, invoices: list[Invoice], released_by, release_date: date | None = None
+) -> dict[int, InvoiceError | None]:
+    """Release many drafts of one company with one lock on its number sequence (a batch chunk).
+
+    Runs in the caller's transaction, which must be open: the sequence stays locked until it
+    commits, so numbers stay gap-free and in order. Each invoice is released in its own
+    savepoint; a refused one changes nothing and takes no number. Returns invoice id -> None
+    (released) or the InvoiceError that refused it.
+    """
+    results: dict[int, InvoiceError | None] = {}
+    if not invoices:
+        return results
+    company = invoices[0].company
+    if any(invoice.company_id != company.pk for invoice in invoices):
+        raise InvoiceError(_("The invoices must belong to one company."))
+    _ensure_sequence(company)
+    with transaction.atomic():
+        sequence = InvoiceNumberSequence.objects.select_for_update().get(company=company)
+        locked_by_pk = {
+            row.pk: row
+            for row in Invoice.objects.select_for_update()
+            .select_related("company", "customer", "branch", "branch__b2cse")
+            .filter(pk__in=[invoice.pk for invoice in invoices])
+        }
+        for invoice in invoices:
+            locked = locked_by_pk[invoice.pk]
+            next_number = sequence.next_number
+            try:
+                with transaction.atomic():
+                    _refuse_released(locked)
+                    _release_locked(locked, sequence, released_by, release_date)
+            except InvoiceError as exc:
+                sequence.next_number = next_number
+                results[invoice.pk] = exc
+                continue
+            _copy_release(locked, invoice)
+            results[invoice.pk] = None
+        sequence.save(update_fields=["next_number"])
+    return results
+
+
+def _release_locked(locked: Invoice, sequence, released_by, release_date: date | None) -> None:
+    """The release itself, on a locked draft with the company's sequence locked."""
+    from .ubl import UblError, build_ubl_from_snapshot, snapshot, snapshot_to_json
+    from .validation import validate_document
+
+    lines = list(locked.lines.all())
+    if not lines:
         raise InvoiceError(_("Add at least one line before releasing."))
     if locked.is_credit_note:
         original = Invoice.objects.select_for_update().get(pk=locked.credited_invoice_id)
         if original.status == InvoiceStatus.DRAFT:
             raise InvoiceError(_("Only released invoices can be credited."))
         remaining = remaining_quantities(original, exclude_pk=locked.pk)
-        for line in locked.lines.all():
+        for line in lines:
             if line.credited_line_id and line.quantity > remaining.get(line.credited_line_id, 0):
                 raise InvoiceError(_("The credit note exceeds what remains uncredited."))
-    _store_totals(locked)
-    _ensure_sequence(locked.company)
-    sequence = InvoiceNumberSequence.objects.select_for_update().get(company=locked.company)
+    _store_totals(locked, lines)
     number = f"{sequence.prefix}{sequence.next_number}"
     sequence.next_number += 1
-    sequence.save(update_fields=["next_number"])
 
     locked.number = number
     if not locked.is_credit_note:
@@ -330,7 +381,7 @@ def release_invoice(*, invoice: Invoice, released_by, release_date: date | None 
     if locked.due_date < locked.issue_date:
         raise InvoiceError(_("The due date cannot be before the invoice date."))
     try:
-        frozen = snapshot(locked)
+        frozen = snapshot(locked, lines=lines)
         xml = build_ubl_from_snapshot(frozen)
     except UblError as exc:
         raise InvoiceError(_("The document cannot be written: %(error)s") % {"error": exc}) from exc
@@ -351,6 +402,9 @@ def release_invoice(*, invoice: Invoice, released_by, release_date: date | None 
     if locked.is_credit_note:
         _close_if_fully_credited(locked.credited_invoice)
     _log(locked, released_by, "released", number=number)
+
+
+def _copy_release(locked: Invoice, invoice: Invoice) -> None:
     # The caller's instance reflects the release only once it succeeded.
     for name in (
         "number",
@@ -365,7 +419,6 @@ def release_invoice(*, invoice: Invoice, released_by, release_date: date | None 
     invoice.issue_date = locked.issue_date
     invoice.total_excl_vat, invoice.total_vat = locked.total_excl_vat, locked.total_vat
     invoice.total_incl_vat = locked.total_incl_vat
-    return locked
 
 
 def _close_if_fully_credited(original: Invoice) -> None:
