@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "agreements",
     "invoices",
     "routing",
+    "billing",
 ]
 
 MIDDLEWARE = [
@@ -227,6 +228,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+}
+CELERY_BEAT_SCHEDULE["billing-sweep-batches"] = {
+    "task": "billing.tasks.sweep_batches_task",
+    "schedule": 60.0,
 }
 CELERY_BEAT_SCHEDULE["routing-sweep-deliveries"] = {
     "task": "routing.tasks.sweep_deliveries",

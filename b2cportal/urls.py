@@ -14,6 +14,7 @@ urlpatterns = [
     path("simulator/", include("b2cportal.network.urls")),
     path("customers/", include("b2cportal.customers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("invoices/import/", include("billing.urls")),
     path("invoices/", include("invoices.urls")),
     path("routing/", include("routing.urls")),
     path("simulator/deliveries/", include("b2cportal.network.delivery_urls")),

@@ -333,7 +333,7 @@ def release_invoices(
         sequence = InvoiceNumberSequence.objects.select_for_update().get(company=company)
         locked_by_pk = {
             row.pk: row
-            for row in Invoice.objects.select_for_update()
+            for row in Invoice.objects.select_for_update(of=("self",))
             .select_related("company", "customer", "branch", "branch__b2cse")
             .filter(pk__in=[invoice.pk for invoice in invoices])
         }
