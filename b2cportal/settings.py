@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "invoices",
     "routing",
     "billing",
+    "b2cportal.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -228,6 +229,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+}
+# Outbound webhooks go to https:// URLs only, unless this is on (development, tests).
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=DEBUG)
+CELERY_BEAT_SCHEDULE["webhooks-dispatch-due"] = {
+    "task": "b2cportal.webhooks.tasks.dispatch_due_webhooks_task",
+    "schedule": 15.0,
 }
 CELERY_BEAT_SCHEDULE["billing-sweep-batches"] = {
     "task": "billing.tasks.sweep_batches_task",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("switch/branch/", company_views.switch_branch, name="switch_branch"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("settings/webhooks/", include("b2cportal.webhooks.urls")),
     path("settings/", include("b2cportal.companies.urls")),
     path("simulator/", include("b2cportal.network.urls")),
     path("customers/", include("b2cportal.customers.urls")),

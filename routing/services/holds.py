@@ -19,7 +19,7 @@ from b2cportal.customers.models import Customer
 from ..decision import NO_PENDING_AGREEMENT, Outcome, decide_after_hold
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
 from ..selectors import invoices_for_routing, load_route_inputs_bulk, no_agreement_statuses
-from ._common import _event, _queue, _step, _sync_invoices
+from ._common import _emit, _event, _queue, _step, _sync_invoices
 
 ACTIVE = "ACTIVE"
 
@@ -39,6 +39,7 @@ def _release(deliveries: list[Delivery], acting_user, note: str) -> int:
         [_event(d, DeliveryStatus.HELD, note, acting_user) for d in deliveries]
     )
     _sync_invoices(deliveries)
+    _emit(deliveries, queued_as="delivery.released")
     _queue([d.pk for d in deliveries])
     return len(deliveries)
 
@@ -86,6 +87,7 @@ def _reroute(deliveries: list[Delivery], *, now: datetime.datetime, expired: boo
     )
     DeliveryEvent.objects.bulk_create(events)
     _sync_invoices(deliveries)
+    _emit(deliveries, queued_as="delivery.rerouted")
     _queue([d.pk for d in deliveries if d.status == DeliveryStatus.QUEUED])
     return len(deliveries)
 

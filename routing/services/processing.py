@@ -13,7 +13,7 @@ from ..decision import decide
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
 from ..selectors import invoices_for_routing, load_route_inputs_bulk
 from ..transports import TransportError, TransportTimeout, prepare, transport_for
-from ._common import _apply_decision, _event, _save, _sync_invoices, logger
+from ._common import _apply_decision, _emit, _event, _save, _sync_invoices, logger
 
 
 def _claim(ids: list[int]) -> list[Delivery]:
@@ -62,6 +62,7 @@ def _claim(ids: list[int]) -> list[Delivery]:
         # Claimed shows as "Sent to AutoInvoice" like queued: only holds and failures change
         # what the invoice says at this point.
         _sync_invoices([d for d in rows if d.status != DeliveryStatus.CLAIMED])
+        _emit(rows)
     return [d for d in rows if d.status == DeliveryStatus.CLAIMED]
 
 
@@ -97,6 +98,7 @@ def _transmit(claimed: list[Delivery]) -> None:
             [_event(d, DeliveryStatus.CLAIMED, d.error) for d in claimed]
         )
         _sync_invoices(claimed)
+        _emit(claimed)
 
 
 def _record(d: Delivery, result) -> None:

@@ -14,7 +14,7 @@ from invoices.models import Invoice
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
 from ..selectors import latest_delivery
 from ..transports import transport_for
-from ._common import CLAIM_STALE, QUEUED_GRACE, _queue, _sync_invoices
+from ._common import CLAIM_STALE, QUEUED_GRACE, _emit, _queue, _sync_invoices
 
 
 def reconcile(*, delivery: Delivery, acting_user=None) -> Delivery:
@@ -48,6 +48,7 @@ def reconcile(*, delivery: Delivery, acting_user=None) -> Delivery:
             delivery=d, from_status=old, to_status=d.status, note=note, actor=acting_user
         )
         _sync_invoices([d])
+        _emit([d] if d.status != old else [])
         if d.status == DeliveryStatus.QUEUED:
             _queue([d.pk])
     return d
