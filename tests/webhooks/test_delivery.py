@@ -36,10 +36,15 @@ def test_nothing_is_written_without_an_endpoint(company_no):
     assert not WebhookMessage.objects.exists()
 
 
-def test_a_rolled_back_event_is_never_sent(endpoint, company_no):
-    with pytest.raises(RuntimeError), transaction.atomic():
-        services.emit(company=company_no, event_type="delivery.sent", data={"x": 1})
+def _emit_then_fail(company):
+    with transaction.atomic():
+        services.emit(company=company, event_type="delivery.sent", data={"x": 1})
         raise RuntimeError("the caller's transaction fails")
+
+
+def test_a_rolled_back_event_is_never_sent(endpoint, company_no):
+    with pytest.raises(RuntimeError):
+        _emit_then_fail(company_no)
     assert not WebhookMessage.objects.exists()
     assert endpoint.receiver.requests == []
 
