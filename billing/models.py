@@ -33,6 +33,8 @@ class BatchSource(models.TextChoices):
 
 class RowStatus(models.TextChoices):
     PENDING = "pending", _("Waiting")
+    # The draft exists; its release waits for the company's number sequence.
+    DRAFTED = "drafted", _("Draft created, waiting for release")
     CREATED = "created", _("Created")
     FAILED = "failed", _("Failed")
 

@@ -23,17 +23,22 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from b2cportal.companies.models import Branch, Company
 from b2cportal.csv_export import FORMULA_PREFIXES
 from b2cportal.customers.models import Customer
+from b2cportal.db import update_rows
 from b2cportal.validators import first_xml_illegal
 from invoices.importing import DocumentRefused, FieldProblem, import_ubl_document
 from invoices.models import Invoice, Unit, VatCategory
 from invoices.services import (
+    DraftInput,
     InvoiceError,
     LineInput,
-    create_draft,
+    SequenceBusy,
+    check_draft,
+    create_drafts,
     delete_draft,
     release_invoices,
     vat_problem,
@@ -46,6 +51,8 @@ logger = logging.getLogger("billing.services")
 CHUNK_SIZE = 50
 # A pending row older than this was lost by the broker (or its worker); the sweeper re-queues.
 STALE_AFTER = datetime.timedelta(minutes=2)
+# A chunk whose release found the number sequence busy comes back after this long.
+REQUEUE_SECONDS = 0.2
 
 # The CSV column set (README, "Batches"): one line per invoice line; lines with the same
 # invoice_ref form one invoice, whose header columns are read from its first line.
@@ -227,13 +234,17 @@ def create_batch(
     return batch
 
 
-def _queue(batch_id: int, total: int, starts: list[int] | None = None) -> None:
+def _queue(
+    batch_id: int, total: int, starts: list[int] | None = None, countdown: float | None = None
+) -> None:
     from .tasks import process_batch_chunk_task
 
     def publish(start: int) -> None:
         try:
-            process_batch_chunk_task.apply_async((batch_id, start, start + CHUNK_SIZE), retry=False)
-        except Exception:  # broker down: the rows stay pending and the sweeper re-queues them
+            process_batch_chunk_task.apply_async(
+                (batch_id, start, start + CHUNK_SIZE), retry=False, countdown=countdown
+            )
+        except (OSError, KombuOperationalError):  # broker down: the sweeper re-queues the rows
             logger.warning("Broker unavailable; batch %s chunk %s stays pending", batch_id, start)
 
     for start in starts if starts is not None else range(0, total, CHUNK_SIZE):
@@ -371,27 +382,50 @@ def _read_row(
     }
 
 
-def _create_invoice(batch: InvoiceBatch, row: InvoiceBatchRow, customers) -> Invoice:
-    user = batch.created_by
-    if batch.format == BatchFormat.UBL:
-        xml = str(row.data.get("xml") or "").encode("utf-8")
-        try:
-            return import_ubl_document(
-                company=batch.company, branch=batch.branch, xml_bytes=xml, acting_user=user
-            )
-        except DocumentRefused as exc:
-            raise RowRefused(exc.problems) from exc
-    customer, fields = _read_row(row.data, customers, batch.company.country)
+def _import_document(batch: InvoiceBatch, row: InvoiceBatchRow) -> Invoice:
+    xml = str(row.data.get("xml") or "").encode("utf-8")
     try:
-        return create_draft(
-            company=batch.company,
-            branch=batch.branch,
-            customer=customer,
-            acting_user=user,
-            **fields,
+        return import_ubl_document(
+            company=batch.company, branch=batch.branch, xml_bytes=xml, acting_user=batch.created_by
         )
-    except InvoiceError as exc:
-        raise RowRefused([FieldProblem("invoice", str(exc))]) from exc
+    except DocumentRefused as exc:
+        raise RowRefused(exc.problems) from exc
+
+
+def _create_invoices(
+    batch: InvoiceBatch, rows: list[InvoiceBatchRow], now
+) -> list[tuple[InvoiceBatchRow, Invoice]]:
+    """Drafts for the chunk's rows; a row that is refused is marked failed, the others go on."""
+    created: list[tuple[InvoiceBatchRow, Invoice]] = []
+    if batch.format == BatchFormat.UBL:
+        for row in rows:
+            try:
+                with transaction.atomic():
+                    created.append((row, _import_document(batch, row)))
+            except RowRefused as exc:
+                _fail(row, exc.problems, now)
+        return created
+    customers = _customers_for(batch, rows)
+    valid: list[tuple[InvoiceBatchRow, DraftInput]] = []
+    for row in rows:
+        try:
+            customer, fields = _read_row(row.data, customers, batch.company.country)
+            draft = DraftInput(customer=customer, **fields)
+            check_draft(company=batch.company, draft=draft)
+        except RowRefused as exc:
+            _fail(row, exc.problems, now)
+            continue
+        except InvoiceError as exc:
+            _fail(row, [FieldProblem("invoice", str(exc))], now)
+            continue
+        valid.append((row, draft))
+    invoices = create_drafts(
+        company=batch.company,
+        branch=batch.branch,
+        drafts=[draft for _row, draft in valid],
+        acting_user=batch.created_by,
+    )
+    return [(row, invoice) for (row, _draft), invoice in zip(valid, invoices, strict=True)]
 
 
 def _customers_for(batch: InvoiceBatch, rows: list[InvoiceBatchRow]) -> dict[str, Customer]:
@@ -417,8 +451,13 @@ def _fail(row: InvoiceBatchRow, problems: list[FieldProblem], now) -> None:
 
 
 def process_chunk(*, batch_id: int, start: int, end: int) -> int:
-    """Create (and release, and send) the pending rows with start <= index < end; returns how
-    many rows this run processed (0 when another run already did them)."""
+    """Create (and release, and send) the rows with start <= index < end that are not done;
+    returns how many rows this run finished (0 when another run already did them).
+
+    Release needs the company's number sequence. When another chunk holds it, this run
+    commits the drafts (rows `drafted`) and puts the chunk back on the queue, so the worker
+    creates or sends other work instead of waiting on the lock.
+    """
     batch = (
         InvoiceBatch.objects.select_related("company", "branch", "created_by")
         .filter(pk=batch_id)
@@ -426,59 +465,79 @@ def process_chunk(*, batch_id: int, start: int, end: int) -> int:
     )
     if batch is None:
         return 0
+    requeue = False
     with translation.override(batch.language), transaction.atomic():
         rows = list(
-            InvoiceBatchRow.objects.select_for_update(skip_locked=True)
-            .filter(batch=batch, status=RowStatus.PENDING, index__gte=start, index__lt=end)
+            InvoiceBatchRow.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                batch=batch,
+                status__in=[RowStatus.PENDING, RowStatus.DRAFTED],
+                index__gte=start,
+                index__lt=end,
+            )
+            .select_related("invoice")
             .order_by("index")
         )
         if not rows:
             return 0
         now = timezone.now()
-        customers = _customers_for(batch, rows)
-        created: list[tuple[InvoiceBatchRow, Invoice]] = []
-        for row in rows:
-            try:
-                with transaction.atomic():
-                    created.append((row, _create_invoice(batch, row, customers)))
-            except RowRefused as exc:
-                _fail(row, exc.problems, now)
-        if batch.release and created:
-            outcome = release_invoices(
-                invoices=[invoice for _row, invoice in created], released_by=batch.created_by
-            )
-            kept = []
+        created = [(row, row.invoice) for row in rows if row.status == RowStatus.DRAFTED]
+        created += _create_invoices(batch, [r for r in rows if r.status == RowStatus.PENDING], now)
+        created.sort(key=lambda pair: pair[0].index)
+        try:
+            created = _release_and_send(batch, created, now)
+        except SequenceBusy:
+            requeue = True
             for row, invoice in created:
-                error = outcome[invoice.pk]
-                if error is None:
-                    kept.append((row, invoice))
-                    continue
-                delete_draft(invoice=invoice, acting_user=batch.created_by)
-                _fail(row, [FieldProblem("release", str(error))], now)
-            created = kept
-        if batch.send and created:
-            from routing.services import send_invoices
-
-            send_invoices(
-                company=batch.company,
-                invoice_ids=[invoice.pk for _row, invoice in created],
-                acting_user=batch.created_by,
-                branch=batch.branch,
-            )
-        for row, invoice in created:
-            row.status = RowStatus.CREATED
-            row.invoice = invoice
-            row.errors = []
-            row.processed_at = now
-        InvoiceBatchRow.objects.bulk_update(
-            rows, ["status", "invoice", "errors", "processed_at"], batch_size=500
-        )
+                row.status, row.invoice = RowStatus.DRAFTED, invoice
+        else:
+            for row, invoice in created:
+                row.status = RowStatus.CREATED
+                row.invoice = invoice
+                row.errors = []
+                row.processed_at = now
+        update_rows(rows, ["status", "invoice", "errors", "processed_at"])
+        if requeue:
+            _queue(batch.pk, batch.total, [start], countdown=REQUEUE_SECONDS)
+    if requeue:
+        return 0
     _finish_if_done(batch)
     return len(rows)
 
 
+def _release_and_send(
+    batch: InvoiceBatch, created: list[tuple[InvoiceBatchRow, Invoice]], now
+) -> list[tuple[InvoiceBatchRow, Invoice]]:
+    if batch.release and created:
+        outcome = release_invoices(
+            invoices=[invoice for _row, invoice in created],
+            released_by=batch.created_by,
+            nowait=True,
+        )
+        kept = []
+        for row, invoice in created:
+            error = outcome[invoice.pk]
+            if error is None:
+                kept.append((row, invoice))
+                continue
+            delete_draft(invoice=invoice, acting_user=batch.created_by)
+            _fail(row, [FieldProblem("release", str(error))], now)
+        created = kept
+    if batch.send and created:
+        from routing.services import send_invoices
+
+        send_invoices(
+            company=batch.company,
+            invoice_ids=[invoice.pk for _row, invoice in created],
+            acting_user=batch.created_by,
+            branch=batch.branch,
+        )
+    return created
+
+
 def _finish_if_done(batch: InvoiceBatch) -> None:
-    if InvoiceBatchRow.objects.filter(batch=batch, status=RowStatus.PENDING).exists():
+    unfinished = [RowStatus.PENDING, RowStatus.DRAFTED]
+    if InvoiceBatchRow.objects.filter(batch=batch, status__in=unfinished).exists():
         return
     InvoiceBatch.objects.filter(pk=batch.pk, finished_at__isnull=True).update(
         finished_at=timezone.now()
@@ -491,7 +550,9 @@ def sweep_batches() -> int:
     queued = 0
     for batch in InvoiceBatch.objects.filter(finished_at__isnull=True, created_at__lt=cutoff):
         indexes = (
-            InvoiceBatchRow.objects.filter(batch=batch, status=RowStatus.PENDING)
+            InvoiceBatchRow.objects.filter(
+                batch=batch, status__in=[RowStatus.PENDING, RowStatus.DRAFTED]
+            )
             .values_list("index", flat=True)
             .iterator()
         )

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from b2cportal.companies.models import Company
 
@@ -131,7 +132,7 @@ def _dispatch(ids: list[int]) -> None:
     for pk in ids:
         try:
             deliver_webhook_task.apply_async((pk,), retry=False)
-        except Exception:  # broker down: the message stays due and the dispatcher sends it
+        except (OSError, KombuOperationalError):  # broker down: the dispatcher sends it later
             logger.warning("Broker unavailable; webhook message %s waits for the dispatcher", pk)
 
 

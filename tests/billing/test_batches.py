@@ -296,3 +296,42 @@ def test_row_errors_are_in_the_language_of_who_started_the_batch(
         batch = _batch(inv_no, accountant_no, [_row("nobody")], django_capture_on_commit_callbacks)
     message = InvoiceBatchRow.objects.get(batch=batch).errors[0]["message"]
     assert message.startswith("Ingen kunde")
+
+
+def test_busy_number_sequence_keeps_the_drafts_and_requeues_the_chunk(
+    inv_no, accountant_no, django_capture_on_commit_callbacks, monkeypatch
+):
+    customer = make_customer(company=inv_no)
+    requeued = []
+    real_release = services.release_invoices
+
+    def busy_once(**kwargs):
+        if not requeued:
+            raise services.SequenceBusy(inv_no.pk)
+        return real_release(**kwargs)
+
+    monkeypatch.setattr(services, "release_invoices", busy_once)
+    real_queue = services._queue
+
+    def queue(batch_id, total, starts=None, countdown=None):
+        if countdown:
+            requeued.append(starts)
+            return None
+        return real_queue(batch_id, total, starts)
+
+    monkeypatch.setattr(services, "_queue", queue)
+    batch = _batch(
+        inv_no,
+        accountant_no,
+        [_row(customer.number, str(i)) for i in range(2)],
+        django_capture_on_commit_callbacks,
+        release=True,
+    )
+    assert requeued == [[0]]
+    assert [r.status for r in batch.rows.all()] == [RowStatus.DRAFTED] * 2
+    drafts = [r.invoice_id for r in batch.rows.all()]
+    # The chunk comes back: the same drafts are released, none created again.
+    services.process_chunk(batch_id=batch.pk, start=0, end=services.CHUNK_SIZE)
+    assert [r.invoice_id for r in batch.rows.all()] == drafts
+    assert [r.invoice.number for r in batch.rows.all()] == ["1", "2"]
+    assert Invoice.objects.filter(company=inv_no).count() == 2
