@@ -20,13 +20,15 @@ CSV = (
 )
 
 
-def _norwegian(page):
-    page.context.set_extra_http_headers({"Accept-Language": "nb"})
+def _norwegian(page, live_server):
+    page.context.add_cookies([{"name": "django_language", "value": "nb", "url": live_server.url}])
 
 
-def test_import_csv_release_and_download_error_rows(page, login, inv_no, accountant_no):
+def test_import_csv_release_and_download_error_rows(
+    page, login, live_server, inv_no, accountant_no
+):
     customer = make_customer(company=inv_no, name="Kari Nordmann", number="4711")
-    _norwegian(page)
+    _norwegian(page, live_server)
     login(accountant_no)
     page.goto("/invoices/")
     page.click("[data-testid=import-invoices]")
@@ -61,8 +63,10 @@ def test_import_csv_release_and_download_error_rows(page, login, inv_no, account
     assert lines[1].startswith("F-2;ukjent;")
 
 
-def test_a_file_that_is_not_csv_or_xml_is_refused_on_the_form(page, login, inv_no, accountant_no):
-    _norwegian(page)
+def test_a_file_that_is_not_csv_or_xml_is_refused_on_the_form(
+    page, login, live_server, inv_no, accountant_no
+):
+    _norwegian(page, live_server)
     login(accountant_no)
     page.goto("/invoices/import/")
     page.set_input_files(
