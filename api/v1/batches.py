@@ -13,10 +13,10 @@ reason (element path + message).
 
 from __future__ import annotations
 
+from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
-from django.core.files.base import ContentFile
 from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
