@@ -175,3 +175,48 @@ def test_agreement_status_changes_are_reported(endpoint, company_no):
 def test_other_companies_events_never_reach_this_endpoint(endpoint, company_se):
     services.emit(company=company_se, event_type="delivery.sent", data={})
     assert endpoint.receiver.requests == []
+
+
+def _held(company, user):
+    from agreements.models import ConsumerAgreement
+    from tests.routing.builders import NO_FNRS, activate
+
+    activate(company, no=True, route_anyway=True)
+    invoice = make_open_invoice(
+        company=company, einvoice_norway=True, national_id=NO_FNRS[0], email="kari@example.no"
+    )
+    agreement = ConsumerAgreement.objects.create(
+        customer=invoice.customer,
+        branch=invoice.branch,
+        network="NO_EFAKTURA",
+        status="REQUEST_SENT",
+        source="request_email",
+    )
+    routing.send_invoice(invoice=invoice, acting_user=user)
+    return invoice, agreement
+
+
+def _types(receiver) -> list[str]:
+    return [json.loads(r["body"])["type"] for r in receiver.requests]
+
+
+def test_a_hold_then_its_expiry_report_held_and_rerouted(endpoint, company_no, accountant_no):
+    _held(company_no, accountant_no)
+    assert _types(endpoint.receiver) == ["delivery.held"]
+    later = timezone.now() + datetime.timedelta(days=3, minutes=5)
+    routing.expire_holds(now=later)
+    assert _types(endpoint.receiver)[1:] == ["delivery.rerouted", "delivery.delivered"]
+    last = json.loads(endpoint.receiver.requests[-1]["body"])["data"]
+    assert last["channel"] == "email"
+
+
+def test_an_active_agreement_releases_the_hold(endpoint, company_no, accountant_no):
+    invoice, agreement = _held(company_no, accountant_no)
+    agreement.status = "ACTIVE"
+    agreement.save()
+    routing.settle_holds_for_customer(customer=invoice.customer, acting_user=accountant_no)
+    assert _types(endpoint.receiver) == [
+        "delivery.held",
+        "delivery.released",
+        "delivery.delivered",
+    ]
