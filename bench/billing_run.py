@@ -10,7 +10,8 @@ UBL XSD, the CEN rules and the Peppol rules, none skipped or sampled — and eve
 final. Prints the time per stage, the machine's load, and last
 `billing_run_invoices_per_s: N`.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/h6 CELERY_BROKER_URL=redis://127.0.0.1:6379/7 \
+    DJANGO_DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/h6 \
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/7 \
     EINVOICE_RULES_DIR=../shared/validation/peppol-bis3-2026.5 python bench/billing_run.py [N]
 
 Environment: BENCH_WORKERS (worker processes, default 2), BENCH_CONCURRENCY (per worker,
