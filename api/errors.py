@@ -21,7 +21,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from agreements.services import AgreementError
 from b2cportal.customers.services import CustomerError
-from invoices.services import InvoiceError
+from billing.services import BatchConflict, BatchError
+from invoices.services import DocumentRefused, InvoiceError
 from routing.services import RoutingError
 
 from .services import ApiKeyError, IdempotencyConflict
@@ -84,6 +85,20 @@ def _domain_error(exc: Exception) -> Response | None:
         else:
             errors = [{"field": None, "code": "invalid", "message": m} for m in exc.messages]
         return error_response(400, "invalid", _("The request has errors."), errors)
+    if isinstance(exc, DocumentRefused):
+        return error_response(
+            422,
+            "document_refused",
+            _("The document was refused."),
+            [
+                {"field": p.field, "code": "rule_refused", "message": p.message}
+                for p in exc.problems
+            ],
+        )
+    if isinstance(exc, BatchConflict):
+        return error_response(409, "conflict", str(exc))
+    if isinstance(exc, BatchError):
+        return error_response(400, "invalid", str(exc))
     if isinstance(exc, InvoiceError):
         message = str(exc)
         field = getattr(exc, "field", None)

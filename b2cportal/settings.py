@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
+    "billing",
+    "b2cportal.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -349,6 +351,16 @@ LOGGING = {
     "formatters": {"masked": {"()": "b2cportal.log_masking.MaskingFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "masked"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+}
+# Outbound webhooks go to https:// URLs only, unless this is on (development, tests).
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=DEBUG)
+CELERY_BEAT_SCHEDULE["webhooks-dispatch-due"] = {
+    "task": "b2cportal.webhooks.tasks.dispatch_due_webhooks_task",
+    "schedule": 15.0,
+}
+CELERY_BEAT_SCHEDULE["billing-sweep-batches"] = {
+    "task": "billing.tasks.sweep_batches_task",
+    "schedule": 60.0,
 }
 CELERY_BEAT_SCHEDULE["routing-sweep-deliveries"] = {
     "task": "routing.tasks.sweep_deliveries",

@@ -62,7 +62,24 @@ def _invoice_target(methods: tuple[str, ...]) -> Callable[..., Target]:
     return factory
 
 
+def invoice_batch_target(company) -> Target:
+    from billing.models import InvoiceBatch, InvoiceBatchRow
+
+    batch = InvoiceBatch.objects.create(
+        company=company,
+        branch=company.branches.first(),
+        source="api",
+        format="json",
+        total=1,
+    )
+    InvoiceBatchRow.objects.create(
+        batch=batch, index=0, reference="HEMMELIG-REF", data={"reference": "HEMMELIG-REF"}
+    )
+    return Target({"pk": batch.pk}, ["HEMMELIG-REF"])
+
+
 API_OBJECTS: dict[str, Callable[..., Target]] = {
+    "api:invoice-batch-detail": invoice_batch_target,
     "api:customer-detail": customer_target,
     "api:customer-agreements": customer_agreements_target,
     "api:invoice-detail": _invoice_target(("get", "patch", "delete")),
