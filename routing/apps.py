@@ -9,6 +9,7 @@ class RoutingConfig(AppConfig):
         {
             "url": "routing:bulk",
             "label": _("Send to AutoInvoice"),
+            "country_labels": {"SE": _("Send to Maventa")},
             "icon": "bi-send",
             "roles": ("administrator", "accountant"),
             "order": 30,

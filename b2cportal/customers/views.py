@@ -20,7 +20,7 @@ PAGE_SIZE = 50
 
 @company_member_required(roles=ANY_ROLE)
 def customer_list(request):
-    filter_form = CustomerFilterForm(request.GET or None)
+    filter_form = CustomerFilterForm(request.GET or None, company_country=request.company.country)
     customers = search_customers(company=request.company, **filter_form.filters())
     page = capped_page(customers, request.GET.get("page"), per_page=PAGE_SIZE)
     query = request.GET.copy()
@@ -70,6 +70,7 @@ def customer_create(request):
         request.POST or None,
         initial={"country": request.company.country, "language": _default_language(request)},
         mobile_field=mobile_field,
+        company_country=request.company.country,
     )
     if request.method == "POST":
         customer = _save_form(
@@ -92,6 +93,7 @@ def customer_edit(request, pk: int):
         request.POST or None,
         instance=customer,
         mobile_field=mobile_phone_field_for(company=request.company),
+        company_country=request.company.country,
     )
     if request.method == "POST":
         saved = _save_form(
