@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import json
 import logging
 from dataclasses import replace
@@ -9,11 +8,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -26,7 +23,7 @@ from b2cportal.companies.permissions import (
     company_member_required,
     has_role,
 )
-from b2cportal.csv_export import csv_cell
+from b2cportal.csv_export import csv_response, iso_datetime
 from b2cportal.customers.models import Customer
 from b2cportal.network.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
 from routing.models import DeliveryStatus
@@ -157,11 +154,6 @@ def agreement_list(request):
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @company_member_required(roles=ANY_ROLE)
 def agreement_export(request):
     form = SupportFilterForm(request.GET or None, company=request.company)
@@ -202,12 +194,10 @@ def agreement_export(request):
     networks = {code: str(label) for code, label in AgreementNetwork.choices}
     statuses = {code: str(label) for code, label in AgreementStatus.choices}
     sources = {code: str(label) for code, label in AgreementSource.choices}
-    writer = csv.writer(_Echo())
 
     def lines():
-        yield writer.writerow(header)
         for number, name, branch, network, status, reference, source, updated in rows:
-            cells = [
+            yield [
                 number,
                 name,
                 branch,
@@ -215,14 +205,11 @@ def agreement_export(request):
                 statuses.get(status, status),
                 reference,
                 sources.get(source, source),
-                date_format(timezone.localtime(updated), "SHORT_DATETIME_FORMAT"),
+                iso_datetime(updated),
                 status,
             ]
-            yield writer.writerow([csv_cell(c) for c in cells])
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="agreements.csv"'
-    return response
+    return csv_response(filename="agreements.csv", header=header, rows=lines())
 
 
 # --- Customer tab --------------------------------------------------------------------------

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import connection, transaction
 
+from invoices.models import CHANNEL_DETAIL_PREFIX, Invoice
 from invoices.models import DeliveryStatus as InvoiceDeliveryStatus
-from invoices.models import Invoice
 
 from ..decision import RouteDecision
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
@@ -48,7 +48,8 @@ def _detail(delivery: Delivery) -> str:
     if delivery.status == DeliveryStatus.FAILED:
         return delivery.error[:500]
     if delivery.channel:
-        return delivery.get_channel_display()
+        # A code, named in the reader's language when shown (Invoice.delivery_status_note).
+        return CHANNEL_DETAIL_PREFIX + delivery.channel
     return ""
 
 

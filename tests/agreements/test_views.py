@@ -181,7 +181,9 @@ def test_csv_export_has_labels_in_the_users_language_and_the_list_order(
     with translation.override("nb"):
         response = client.get(reverse("agreements:export"), HTTP_ACCEPT_LANGUAGE="nb")
         body = b"".join(response.streaming_content).decode()
-    nb_rows = {row[0]: row for row in csv.reader(io.StringIO(body))}
+    # Nordic Excel: a byte-order mark and semicolons.
+    assert body.startswith("\ufeff")
+    nb_rows = {row[0]: row for row in csv.reader(io.StringIO(body[1:]), delimiter=";")}
     assert nb_rows["20001"][4] == str(_nb("Active"))
     assert nb_rows["20001"][4] != "Active"
 
@@ -205,6 +207,7 @@ def test_list_and_customer_tab_show_status_labels_not_codes(client, support_no, 
 
 
 def test_dates_use_the_locale_format(client, support_no, populated):
+    """English reads ISO dates with a 24-hour clock (b2cportal/formats/en), never US style."""
     from django.utils import timezone, translation
     from django.utils.formats import date_format
 
@@ -216,10 +219,18 @@ def test_dates_use_the_locale_format(client, support_no, populated):
         reverse("agreements:customer", args=[agreement.customer_id]),
     ):
         content = client.get(url).content.decode()
-        assert iso not in content
         with translation.override("en"):
             stamp = date_format(timezone.localtime(agreement.last_updated), "SHORT_DATETIME_FORMAT")
+        assert stamp == iso
         assert stamp in content
+        assert "a.m." not in content
+        assert "p.m." not in content
+        nb_content = client.get(url, HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+        with translation.override("nb"):
+            nb_stamp = date_format(
+                timezone.localtime(agreement.last_updated), "SHORT_DATETIME_FORMAT"
+            )
+        assert nb_stamp in nb_content
 
 
 def test_csv_export_honours_filters(client, support_no, populated):
@@ -340,7 +351,8 @@ def test_warning_text_exact(customer_no, main_branch):
     from django.utils.formats import date_format
 
     stamp = date_format(timezone.localtime(agreement.last_updated), "SHORT_DATETIME_FORMAT")
-    assert stamp != timezone.localtime(agreement.last_updated).strftime("%Y-%m-%d %H:%M")
+    # English: one ISO format with a 24-hour clock, never "12/04/2026 6:32 p.m.".
+    assert stamp == timezone.localtime(agreement.last_updated).strftime("%Y-%m-%d %H:%M")
     expected = (
         f"The e-invoice agreement status for Kari Nordmann is Request sent - last updated: {stamp}"
     )
