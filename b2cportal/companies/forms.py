@@ -76,15 +76,20 @@ class AutoInvoiceSettingsForm(XmlTextMixin, forms.ModelForm):
             (ConsumerEInvoiceService.NONE, ConsumerEInvoiceService.NONE.label),
             (own, own.label),
         ]
-        self.fields["consumer_einvoice_service"].help_text = (
+        # Read-only: it follows the B2C service activation, never what a form posts (a
+        # disabled field keeps the stored value whatever the request says).
+        service_field = self.fields["consumer_einvoice_service"]
+        service_field.disabled = True
+        service_field.required = False
+        service_field.help_text = (
             _(
-                "Reflects the activated service: set to AutoInvoice B2C when the service is "
-                "active (B2C service activation), and back to None when it is deactivated."
+                "Follows the B2C service activation: AutoInvoice B2C while the service is "
+                "active, None otherwise. Activate or deactivate the service to change it."
             )
             if company.is_norwegian
             else _(
-                "Reflects the activated service: set to B2CSE when the network has completed the "
-                "B2CSE activation."
+                "Follows the B2CSE activation: B2CSE once the network has completed the "
+                "activation, None until then."
             )
         )
         if company.is_norwegian:

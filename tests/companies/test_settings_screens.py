@@ -118,14 +118,30 @@ def test_service_choice_is_limited_to_the_companys_country(company_no, company_s
     assert "prevent_routing_through_inexchange" in swedish.fields
 
 
-def test_foreign_service_is_refused_with_a_field_error(client, admin_no):
+def test_the_consumer_einvoice_service_follows_the_activation_and_is_read_only(
+    client, admin_no, company_no
+):
+    from b2cportal.companies import services
+
+    # No active service on the branch: posting "AutoInvoice B2C" (or Sweden's) changes nothing.
     client.force_login(admin_no)
-    response = client.post(
-        reverse("companies:autoinvoice"), {**SETTINGS_POST, "consumer_einvoice_service": "b2cse"}
-    )
-    assert response.status_code == 400
-    assert "consumer_einvoice_service" in response.context["form"].errors
-    assert not AutoInvoiceSettings.objects.exists()
+    for posted in ("autoinvoice_b2c", "b2cse"):
+        response = client.post(
+            reverse("companies:autoinvoice"), {**SETTINGS_POST, "consumer_einvoice_service": posted}
+        )
+        assert response.status_code == 302
+        assert AutoInvoiceSettings.objects.get().consumer_einvoice_service == "none"
+    page = client.get(reverse("companies:autoinvoice")).content.decode()
+    assert 'name="consumer_einvoice_service"' in page
+    assert "disabled" in page.split('name="consumer_einvoice_service"')[1].split(">")[0]
+    # The service refuses the change from any other caller too.
+    with pytest.raises(services.CompanyError) as refused:
+        services.update_autoinvoice_settings(
+            branch=company_no.branches.get(),
+            acting_user=admin_no,
+            changes={"consumer_einvoice_service": "autoinvoice_b2c"},
+        )
+    assert refused.value.field == "consumer_einvoice_service"
 
 
 def test_bad_contact_phone_names_the_field(client, admin_no):
@@ -290,4 +306,5 @@ def test_consumer_service_help_says_it_reflects_the_activated_service(
 ):
     client.force_login(request.getfixturevalue(fixture))
     page = client.get(reverse("companies:autoinvoice")).content.decode()
-    assert f"Reflects the activated service: set to {service}" in page
+    assert "Follows the B2" in page
+    assert service in page.split("Follows the B2", 1)[1].split("</", 1)[0]

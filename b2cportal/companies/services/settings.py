@@ -41,6 +41,16 @@ def update_autoinvoice_settings(
                 % {"country": company.get_country_display()},
                 field="consumer_einvoice_service",
             )
+        if service != obj.consumer_einvoice_service:
+            # Only the activation sets it (set_consumer_einvoice_service): a setting that says
+            # "AutoInvoice B2C" on a branch without the active service would contradict it.
+            raise CompanyError(
+                _(
+                    "The service for sending consumer e-invoices to the bank follows the B2C "
+                    "service activation and cannot be changed here."
+                ),
+                field="consumer_einvoice_service",
+            )
         if company.is_norwegian:
             # InExchange routing only exists in Sweden; the setting is not shown in Norway.
             return {k: v for k, v in changes.items() if k != "prevent_routing_through_inexchange"}
