@@ -126,9 +126,7 @@ def test_billing_report_screen_csv_and_isolation(
     assert csv.splitlines()[1].endswith(",Email,EMAIL,1")
     assert len(csv.splitlines()) == 2
     # Norwegian Excel: byte-order mark, semicolons, names in Norwegian.
-    response = client.get(
-        reverse("routing:billing"), {"format": "csv"}, HTTP_ACCEPT_LANGUAGE="nb"
-    )
+    response = client.get(reverse("routing:billing"), {"format": "csv"}, HTTP_ACCEPT_LANGUAGE="nb")
     nb_csv = b"".join(response.streaming_content).decode("utf-8")
     assert nb_csv.startswith("\ufeff")
     assert nb_csv.splitlines()[1].endswith(";E-post;EMAIL;1")

@@ -147,3 +147,26 @@ def update_altinn_settings(
         company=branch.company,
         branch=branch,
     )
+
+
+def update_company_details(
+    *, company: Company, acting_user: AbstractBaseUser, changes: dict[str, Any]
+) -> Company:
+    """Correct the company's name and address (e.g. to match the national register) and record
+    what changed. Country and organisation number are the company's identity and stay."""
+    allowed = {"name", "address_line1", "address_line2", "postcode", "city"}
+
+    def check(obj: Company, changes: dict[str, Any]) -> dict[str, Any]:
+        if not (changes.get("name") or obj.name).strip():
+            raise CompanyError(_("Enter the company name."), field="name")
+        return {k: v for k, v in changes.items() if k in allowed}
+
+    return update_recorded(
+        locked=lambda: Company.objects.select_for_update().get(pk=company.pk),
+        check=check,
+        changes=changes,
+        acting_user=acting_user,
+        action=Action.COMPANY_UPDATED,
+        company=company,
+        branch=None,
+    )
