@@ -32,7 +32,13 @@ from routing.services import settle_holds_for_customer
 
 from . import services
 from .forms import InboundEventForm, SupportFilterForm
-from .models import AgreementNetwork, AgreementSource, AgreementStatus, ConsumerAgreement
+from .models import (
+    STATUSES_BY_COUNTRY,
+    AgreementNetwork,
+    AgreementSource,
+    AgreementStatus,
+    ConsumerAgreement,
+)
 from .selectors import (
     agreements_for_support,
     customers_wanting_einvoice_without_agreement,
@@ -147,7 +153,10 @@ def agreement_list(request):
         {
             "form": form,
             "page": page,
-            "counts": [(s, s.label, counts[s]) for s in AgreementStatus],
+            "counts": [
+                (s, s.label, counts[s])
+                for s in STATUSES_BY_COUNTRY.get(request.company.country, AgreementStatus)
+            ],
             "querystring": params.urlencode(),
             "without_agreement": without_agreement,
         },

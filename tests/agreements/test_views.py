@@ -64,7 +64,7 @@ def test_list_requires_membership(client):
         ({"q": "151086 95088"}, ["20001"]),
         ({"q": "1510869508"}, []),  # national IDs only match exactly
         ({"status": "ERROR"}, ["20004"]),
-        ({"network": "SE_BANK"}, []),
+        ({"network": "NO_EFAKTURA"}, ["20001", "20002", "20003", "20004"]),
         ({"source": "jtta"}, ["20001"]),
         ({"wanted_without_active": "on"}, ["20002", "20003", "20004"]),
     ],
@@ -74,6 +74,31 @@ def test_search_and_filters(client, support_no, populated, params, expected):
     response = client.get(reverse("agreements:list"), params)
     assert response.status_code == 200
     assert numbers(response) == expected
+
+
+def test_filters_offer_only_what_exists_in_the_companys_country(
+    client, support_no, admin_se, populated
+):
+    client.force_login(support_no)
+    norwegian = client.get(reverse("agreements:list"))
+    form = norwegian.context["form"]
+    assert [c for c, _ in form.fields["network"].choices] == ["", "NO_EFAKTURA"]
+    assert "fmi_onboarding" not in dict(form.fields["source"].choices)
+    assert "wanted_without_active" in form.fields
+    # Sweden's network is not a Norwegian filter: the field says so instead of showing all.
+    refused = client.get(reverse("agreements:list"), {"network": "SE_BANK"})
+    assert "network" in refused.context["form"].errors
+
+    client.force_login(admin_se)
+    swedish = client.get(reverse("agreements:list"))
+    form = swedish.context["form"]
+    assert [c for c, _ in form.fields["network"].choices] == ["", "SE_BANK"]
+    assert [c for c, _ in form.fields["source"].choices] == ["", "fmi_onboarding"]
+    assert [c for c, _ in form.fields["status"].choices] == ["", "ACTIVE", "DELETED"]
+    assert "wanted_without_active" not in form.fields
+    content = swedish.content.decode()
+    for norwegian_only in ("Request by SMS", "JTTA", "Agreement capture", "Request sent"):
+        assert norwegian_only not in content
 
 
 def test_branch_filter(client, support_no, populated, second_branch):
