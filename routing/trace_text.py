@@ -18,7 +18,6 @@ from .decision import Channel
 
 # A statement per rule; the answer (yes/no) comes from the step's outcome.
 STATEMENTS = {
-    "delivery_method": gettext_lazy("The customer's delivery method sends through the operator"),
     "inexchange_forced": gettext_lazy('"Prevent routing through InExchange" is switched on'),
     "internal": gettext_lazy("The customer is in the internal network"),
     "peppol": gettext_lazy("The customer is in the Peppol directory"),
