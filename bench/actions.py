@@ -49,7 +49,7 @@ def _timed(call) -> float:
 
 def _summary(name: str, samples: list[float]) -> float:
     samples = sorted(samples)
-    p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
+    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
     print(f"{name:<34} p50 {statistics.median(samples):7.1f} ms   p95 {p95:7.1f} ms")
     return p95
 
