@@ -231,7 +231,8 @@ class Invoice(models.Model):
             code = detail.removeprefix(CHANNEL_DETAIL_PREFIX)
         if code is not None:
             return str(DELIVERY_CHANNEL_LABELS.get(code, code))
-        return detail
+        # Otherwise a message id (a failure reason): worded for the reader.
+        return gettext(detail) if detail else ""
 
     @property
     def is_credit_note(self) -> bool:

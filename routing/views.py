@@ -46,7 +46,8 @@ def send(request, pk: int):
     except services.RoutingError as exc:
         messages.error(request, str(exc))
     else:
-        # Sending is queued (the outbox): say so, and name the document and the operator.
+        # Sending is queued (the outbox), the same whether the broker is up or not: say so,
+        # and name the document and the operator.
         values = {"number": invoice.number, "operator": operator_name(request.company)}
         if invoice.is_credit_note:
             text = _("Credit note %(number)s is queued for sending to %(operator)s.") % values

@@ -148,13 +148,22 @@ class NetworkTimeout(NetworkError):
     """No answer in time: the network may or may not have accepted the document."""
 
 
+class NetworkTransientError(NetworkError):
+    """The network did not take the document this time (429, 5xx, connection refused).
+
+    Nothing was accepted: trying again later with the same document UUID is safe.
+    """
+
+    transient = True
+
+
 @dataclass(frozen=True)
 class Receipt:
     """The network's answer for one document, keyed by our document UUID."""
 
     external_id: str
     status: str  # "delivered" | "accepted" | "rejected"
-    detail: str = ""
+    detail: str = ""  # for "rejected": the network's reason
     network_id: str = ""
 
 
