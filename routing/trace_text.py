@@ -92,6 +92,22 @@ def step_sentence(step: dict[str, Any], *, company_country: str = "NO") -> str:
         return _("Chosen channel: %(channel)s") % {"channel": channel}
     if rule == "delivery_method":
         return _delivery_method_sentence(inputs, company_country)
+    if rule in ("channel_failed", "transport_failed"):
+        code = inputs.get("channel", "")
+        try:
+            channel = Channel(code).label
+        except ValueError:
+            channel = code
+        if rule == "channel_failed":
+            return _("Delivery by %(channel)s failed earlier: the next channel is tried") % {
+                "channel": channel
+            }
+        reason = inputs.get("reason", "")
+        # The reason is stored as a message id: worded in the reader's language.
+        return _("Delivery by %(channel)s failed: %(reason)s") % {
+            "channel": channel,
+            "reason": _(reason) if reason else _("no reason given"),
+        }
     if rule in CONCLUSIONS:
         sentence = str(CONCLUSIONS[rule]) % {"days": inputs.get("hold_days", 3)}
         if "agreement_status" in inputs:
