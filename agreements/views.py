@@ -325,7 +325,7 @@ def resend(request, pk):
     except services.AgreementError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("Agreement request sent again."))
+        messages.success(request, _("The agreement request is queued to be sent again."))
     return _done(request, agreement.customer)
 
 

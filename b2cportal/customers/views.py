@@ -111,7 +111,15 @@ def customer_edit(request, pk: int):
             for agreement_request in sent:
                 messages.info(
                     request,
-                    _("E-invoice agreement request sent by %(channel)s to %(recipient)s.")
+                    (
+                        _("E-invoice agreement request sent by %(channel)s to %(recipient)s.")
+                        if agreement_request.status == "sent"
+                        # Requests leave after the save commits: say queued until they are sent.
+                        else _(
+                            "E-invoice agreement request by %(channel)s to %(recipient)s is queued "
+                            "for sending."
+                        )
+                    )
                     % {
                         "channel": agreement_request.get_channel_display(),
                         "recipient": agreement_request.recipient,

@@ -302,7 +302,10 @@ def test_enabling_einvoice_sends_one_agreement_request_by_sms(
         response = client.post(
             url, _form(einvoice_norway="on", phone_2="+47 412 34 567"), follow=True
         )
-    assert "agreement request sent by SMS to +4741234567" in response.content.decode()
+    # Queued, not yet sent: the request leaves after the save commits.
+    assert (
+        "agreement request by SMS to +4741234567 is queued for sending" in response.content.decode()
+    )
     request = AgreementRequest.objects.get()
     assert request.channel == "sms"
     assert ConsumerAgreement.objects.get(customer=customer).status == "REQUEST_SENT"
