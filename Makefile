@@ -22,6 +22,8 @@ setup: $(STAMP)
 PORT ?= 8000
 HOST ?= 127.0.0.1
 run: export SITE_URL ?= http://$(HOST):$(PORT)
+# Development only: debug on (production leaves DJANGO_DEBUG unset or 0, see README).
+run: export DJANGO_DEBUG ?= 1
 run: setup
 	$(PY) manage.py run_all --check-port $(HOST):$(PORT)
 	$(PY) manage.py migrate --noinput
@@ -44,6 +46,7 @@ test: export CELERY_BROKER_URL ?= $(TEST_BROKER_URL)
 test: setup browser
 	$(VENV)/bin/pytest
 
+check: export DJANGO_DEBUG ?= 1
 check: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -52,6 +55,7 @@ check: setup
 # Benchmarks measure against the real services: PostgreSQL and (for sending) Redis.
 bench: export DATABASE_URL ?= $(TEST_DATABASE_URL)
 bench: export CELERY_BROKER_URL ?= $(TEST_BROKER_URL)
+bench: export DJANGO_DEBUG ?= 1
 bench: setup
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
 

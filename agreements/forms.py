@@ -64,8 +64,8 @@ class SupportFilterForm(forms.Form):
             # "Wants e-invoice" is Norway's customer flag; Sweden has no such request flow.
             del self.fields["wanted_without_active"]
         self.helper = FormHelper()
-        self.helper.form_method = "get"
-        self.helper.disable_csrf = True
+        # POST-redirect-GET: a national ID searched for never lands in a URL.
+        self.helper.form_method = "post"
         self.helper.attrs = {"data-testid": "agreement-filters"}
         self.helper.layout = Layout(
             Row(
