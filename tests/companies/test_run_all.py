@@ -47,8 +47,9 @@ def _alive(pid: int) -> bool:
 
 
 def _run_all(port: int) -> subprocess.Popen:
-    env = {**os.environ, "SITE_URL": ""}
-    env.pop("SITE_URL")
+    # As `make run` does: development settings, and links that follow the port.
+    env = {**os.environ, "DJANGO_DEBUG": "1"}
+    env.pop("SITE_URL", None)
     return subprocess.Popen(
         [sys.executable, "manage.py", "run_all", f"127.0.0.1:{port}"],
         cwd=ROOT,
