@@ -1,5 +1,7 @@
 from django.apps import apps
 
+from .wording import wording
+
 # Items without an "order" sit between the daily screens and Settings.
 DEFAULT_ORDER = 50
 
@@ -28,7 +30,15 @@ def tenancy(request):
                 if membership.role in item["roles"]
             )
     items.sort(key=lambda item: item.get("order", DEFAULT_ORDER))
+    company = getattr(request, "company", None)
+    country = getattr(company, "country", None)
+    # An item may name itself per country ("country_labels": {"SE": ...}).
+    items = [
+        {**item, "label": item.get("country_labels", {}).get(country, item["label"])}
+        for item in items
+    ]
     return {
+        **wording(company),
         "current_membership": membership,
         "current_company": getattr(request, "company", None),
         "current_branch": getattr(request, "branch", None),

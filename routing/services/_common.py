@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db.models import Q
 
 from b2cportal.queueing import publish_on_commit
+from invoices.models import CHANNEL_DETAIL_PREFIX, Invoice
 from invoices.models import DeliveryStatus as InvoiceDeliveryStatus
-from invoices.models import Invoice
 
 from ..decision import RouteDecision
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
@@ -57,7 +57,8 @@ def _detail(delivery: Delivery) -> str:
         # A message id: Invoice.delivery_status_note translates it when shown.
         return delivery.error[:500]
     if delivery.channel:
-        return delivery.get_channel_display()
+        # A code, named in the reader's language when shown (Invoice.delivery_status_note).
+        return CHANNEL_DETAIL_PREFIX + delivery.channel
     return ""
 
 
