@@ -18,12 +18,17 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 # Set up, migrate, load demo data, and start web + worker + beat on the embedded defaults.
+# `make run PORT=8203` serves on another port; links in emails and SMS follow it.
+PORT ?= 8000
+HOST ?= 127.0.0.1
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 # Development only: debug on (production leaves DJANGO_DEBUG unset or 0, see README).
 run: export DJANGO_DEBUG ?= 1
 run: setup fonts
+	$(PY) manage.py run_all --check-port $(HOST):$(PORT)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	$(PY) manage.py run_all
+	$(PY) manage.py run_all $(HOST):$(PORT)
 
 # Debian's Chromium (and a font) for the browser tests; Playwright never downloads a browser here.
 BROWSER_PACKAGES := chromium fonts-dejavu-core

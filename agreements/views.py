@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import json
 import logging
 from dataclasses import replace
@@ -9,11 +8,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -26,7 +23,7 @@ from b2cportal.companies.permissions import (
     company_member_required,
     has_role,
 )
-from b2cportal.csv_export import csv_cell
+from b2cportal.csv_export import csv_response, iso_datetime
 from b2cportal.customers.models import Customer
 from b2cportal.identifiers import mask_agreement_reference
 from b2cportal.network.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
@@ -37,7 +34,13 @@ from routing.services import settle_holds_for_customer
 
 from . import services
 from .forms import InboundEventForm, SupportFilterForm
-from .models import AgreementNetwork, AgreementSource, AgreementStatus, ConsumerAgreement
+from .models import (
+    STATUSES_BY_COUNTRY,
+    AgreementNetwork,
+    AgreementSource,
+    AgreementStatus,
+    ConsumerAgreement,
+)
 from .selectors import (
     agreements_for_support,
     customers_wanting_einvoice_without_agreement,
@@ -154,16 +157,14 @@ def agreement_list(request):
         {
             "form": form,
             "page": page,
-            "counts": [(s, s.label, counts[s]) for s in AgreementStatus],
+            "counts": [
+                (s, s.label, counts[s])
+                for s in STATUSES_BY_COUNTRY.get(request.company.country, AgreementStatus)
+            ],
             "querystring": querystring,
             "without_agreement": without_agreement,
         },
     )
-
-
-class _Echo:
-    def write(self, value):
-        return value
 
 
 @company_member_required(roles=ANY_ROLE)
@@ -207,12 +208,10 @@ def agreement_export(request):
     networks = {code: str(label) for code, label in AgreementNetwork.choices}
     statuses = {code: str(label) for code, label in AgreementStatus.choices}
     sources = {code: str(label) for code, label in AgreementSource.choices}
-    writer = csv.writer(_Echo())
 
     def lines():
-        yield writer.writerow(header)
         for number, name, branch, network, status, reference, source, updated in rows:
-            cells = [
+            yield [
                 number,
                 name,
                 branch,
@@ -220,14 +219,11 @@ def agreement_export(request):
                 statuses.get(status, status),
                 mask_agreement_reference(reference),
                 sources.get(source, source),
-                date_format(timezone.localtime(updated), "SHORT_DATETIME_FORMAT"),
+                iso_datetime(updated),
                 status,
             ]
-            yield writer.writerow([csv_cell(c) for c in cells])
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="agreements.csv"'
-    return response
+    return csv_response(filename="agreements.csv", header=header, rows=lines())
 
 
 # --- Customer tab --------------------------------------------------------------------------
@@ -334,7 +330,7 @@ def resend(request, pk):
     except services.AgreementError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("Agreement request sent again."))
+        messages.success(request, _("The agreement request is queued to be sent again."))
     return _done(request, agreement.customer)
 
 

@@ -90,6 +90,12 @@ INSTALLED_APPS = [
     "agreements",
     "invoices",
     "routing",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
+    "billing",
+    "b2cportal.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -177,6 +183,8 @@ FORMAT_MODULE_PATH = ["b2cportal.formats"]
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 LANGUAGES = [("en", _("English")), ("nb", _("Norwegian Bokmål")), ("sv", _("Swedish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates in ISO style (b2cportal/formats/en), not Django's US defaults.
+FORMAT_MODULE_PATH = ["b2cportal.formats"]
 TIME_ZONE = "Europe/Oslo"
 USE_I18N = True
 USE_TZ = True
@@ -202,6 +210,57 @@ PRINT_SPOOL_DIR = env.path("PRINT_SPOOL_DIR", default=VAR_DIR / "print-spool")
 # and how often deliveries the network accepted but has not confirmed are asked about again.
 ROUTING_RETRY_BASE_SECONDS = env.int("ROUTING_RETRY_BASE_SECONDS", default=10)
 ROUTING_SENT_POLL_SECONDS = env.int("ROUTING_SENT_POLL_SECONDS", default=300)
+
+# Shared by every process when set (e.g. redis://127.0.0.1:6379/1), so API throttling counts
+# per key across web workers; the default is per process.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# The REST API for ERPs (api/): per-company API keys, JSON only, errors in the request's
+# language, cursor pagination. The browsable docs are drf-spectacular's Swagger UI at /api/docs/.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.CursorPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "PAGE_SIZE": 50,
+}
+# Requests per API key; "N/second|minute|hour|day".
+API_THROTTLE_RATE = env("API_THROTTLE_RATE", default="1200/minute")
+# How long a stored Idempotency-Key answer is replayed, and how long a request with the key of
+# one still running waits for it before answering 409.
+API_IDEMPOTENCY_TTL_HOURS = env.int("API_IDEMPOTENCY_TTL_HOURS", default=24)
+API_IDEMPOTENCY_WAIT_SECONDS = env.float("API_IDEMPOTENCY_WAIT_SECONDS", default=10.0)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "b2cportal API",
+    "DESCRIPTION": (
+        "Customers, invoices, delivery status, agreements and billing for ERPs. Authenticate "
+        "with `Authorization: Api-Key <key>` (Settings → API keys). Every POST honours an "
+        "`Idempotency-Key` header. Errors are JSON with field paths, in the language of "
+        "`Accept-Language` (nb, sv, en)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    # Assets served from our own static files (drf-spectacular-sidecar): no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_common_parts",
+    ],
+}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -306,6 +365,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "masked"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+# Outbound webhooks go to https:// URLs only, unless this is on (development, tests).
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=DEBUG)
+CELERY_BEAT_SCHEDULE["webhooks-dispatch-due"] = {
+    "task": "b2cportal.webhooks.tasks.dispatch_due_webhooks_task",
+    "schedule": 15.0,
+}
+CELERY_BEAT_SCHEDULE["billing-sweep-batches"] = {
+    "task": "billing.tasks.sweep_batches_task",
+    "schedule": 60.0,
+}
 CELERY_BEAT_SCHEDULE["routing-sweep-deliveries"] = {
     "task": "routing.tasks.sweep_deliveries",
     "schedule": 30.0,
@@ -313,6 +382,10 @@ CELERY_BEAT_SCHEDULE["routing-sweep-deliveries"] = {
 CELERY_BEAT_SCHEDULE["routing-release-active-holds"] = {
     "task": "routing.tasks.release_active_holds",
     "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["api-purge-idempotency-records"] = {
+    "task": "api.tasks.purge_idempotency_records",
+    "schedule": 3600.0,
 }
 CELERY_BEAT_SCHEDULE["routing-expire-holds"] = {
     "task": "routing.tasks.expire_holds",

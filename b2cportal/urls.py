@@ -10,14 +10,21 @@ urlpatterns = [
     path("switch/branch/", company_views.switch_branch, name="switch_branch"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("settings/webhooks/", include("b2cportal.webhooks.urls")),
+    path("settings/api-keys/", include("api.settings_urls")),
     path("settings/", include("b2cportal.companies.urls")),
     path("simulator/", include("b2cportal.network.urls")),
     path("customers/", include("b2cportal.customers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("invoices/import/", include("billing.urls")),
     path("invoices/", include("invoices.urls")),
     path("routing/", include("routing.urls")),
     path("simulator/deliveries/", include("b2cportal.network.delivery_urls")),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
     path("agreements/", include("agreements.urls")),
     path("simulator/consumers/", include("b2cportal.network.consumer_urls")),
 ]
+
+# Requests refused before any view answer in the API's JSON format under /api/.
+handler400 = "api.errors.bad_request"

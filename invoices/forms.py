@@ -12,6 +12,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from b2cportal.companies.models import Branch, Company
+from b2cportal.companies.wording import sent_to_operator
 from b2cportal.customers.models import Customer
 from b2cportal.validators import validate_xml_text
 
@@ -374,7 +375,10 @@ class InvoiceFilterForm(forms.Form):
     )
     customer = CustomerNumberField(label=_("Customer"), required=False)
     branch = forms.ModelChoiceField(
-        label=_("Branch"), required=False, queryset=Branch.objects.none()
+        label=_("Branch"),
+        required=False,
+        queryset=Branch.objects.none(),
+        empty_label=_("All branches"),
     )
     date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
     date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
@@ -383,6 +387,18 @@ class InvoiceFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["customer"].queryset = Customer.objects.filter(company=company)
         self.fields["branch"].queryset = Branch.objects.filter(company=company)
+        self.fields["delivery_status"].choices = [
+            ("", _("All")),
+            *(
+                (
+                    value,
+                    sent_to_operator(company)
+                    if value == DeliveryStatus.SENT_TO_AUTOINVOICE
+                    else label,
+                )
+                for value, label in DeliveryStatus.choices
+            ),
+        ]
 
     def clean(self):
         data = super().clean()

@@ -178,6 +178,7 @@ def invoice_detail(request, pk: int):
 
 
 def _render_detail(request, invoice: Invoice, report):
+    from .history import invoice_timeline
     from .ubl import frozen_snapshot
 
     # Plain rows, not model instances: the page must stay fast for invoices of 5,000 lines.
@@ -195,7 +196,7 @@ def _render_detail(request, invoice: Invoice, report):
             "buyer": frozen.buyer if frozen else None,
             "can_edit": has_role(request, EDITORS),
             "credit_notes": invoice.credit_notes.all() if not invoice.is_credit_note else [],
-            "events": invoice.events.select_related("actor")[:20],
+            "timeline": invoice_timeline(invoice),
         },
     )
 

@@ -33,26 +33,27 @@ def seed_network_directory(context) -> None:
             if slot == 0:
                 fui = fuis.get(customer.company_id)
                 if fui:
-                    FmiRegistration.objects.get_or_create(
+                    _fmi, created = FmiRegistration.objects.get_or_create(
                         ssn=customer.national_id, issuer_fui=fui, defaults={"bank_id": "NB"}
                     )
-                    counts["fmi"] += 1
+                    counts["fmi"] += created
             elif slot in (1, 2):
                 provider = "billo" if slot == 1 else "kivra"
-                DigitalMailboxAccount.objects.get_or_create(
+                _account, created = DigitalMailboxAccount.objects.get_or_create(
                     ssn=customer.national_id, provider=provider
                 )
-                counts[provider] += 1
+                counts[provider] += created
         elif customer.kind == "business" and customer.organisation_number and index % 2 == 0:
             if index % 4 == 0:
                 kind = "operator" if customer.country == "SE" else "internal"
             else:
                 kind = "peppol"
-            Participant.objects.get_or_create(
+            _participant, created = Participant.objects.get_or_create(
                 kind=kind,
                 scheme=SCHEME.get(customer.country, "0192"),
                 identifier=customer.organisation_number,
                 defaults={"name": customer.name},
             )
-            counts[kind] += 1
-    context.log(f"  simulated network directory: {counts}")
+            counts[kind] += created
+    # What this run created (0 everywhere when the demo data was already there).
+    context.log(f"  simulated network directory, created: {counts}")

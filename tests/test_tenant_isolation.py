@@ -34,7 +34,9 @@ pytestmark = pytest.mark.django_db
 
 # simulator_consumers: the simulated network's consumer-side pages (online bank, FMI onboarding)
 # are public like a bank's; a signed token or the sender's FUI addresses them, never our ids.
-EXCLUDED_NAMESPACES = {"admin", "simulator_consumers"}
+# api: the REST API authenticates with API keys, not sessions; tests/api/test_tenant_isolation.py
+# walks every API URL the same way (another company's ids and keys → 404, with its own meta-test).
+EXCLUDED_NAMESPACES = {"admin", "simulator_consumers", "api"}
 
 
 # Public on purpose: reached from an email or a consumer's browser without a login, addressed by
@@ -224,6 +226,23 @@ OBJECT_FACTORIES.update(
         "simulator_deliveries:document": make_inbox_document_for_company_no,
     }
 )
+
+
+# --- API keys (owned by the api helper) -------------------------------------------------------
+
+
+def make_api_key_for_company_no(company) -> Target:
+    from api.services import create_api_key
+    from tests.factories import make_member
+
+    creator = make_member(company=company, role="administrator", username="key-creator")
+    api_key, _raw = create_api_key(
+        company=company, acting_user=creator, name="Hemmelig ERP", scopes=["read"]
+    )
+    return Target(kwargs={"pk": api_key.pk}, secrets=["Hemmelig ERP"], method="post")
+
+
+OBJECT_FACTORIES["api_keys:revoke"] = make_api_key_for_company_no
 
 
 def _walk(
@@ -417,3 +436,75 @@ def test_accountant_and_support_cannot_change_settings(
         for name in ("companies:autoinvoice", "companies:ledger"):
             assert client.get(reverse(name)).status_code == 200
             assert client.post(reverse(name), {}).status_code == 403, (name, user)
+
+
+def make_batch_for_company_no(company) -> Target:
+    from billing.models import InvoiceBatch, InvoiceBatchRow, RowStatus
+
+    batch = InvoiceBatch.objects.create(
+        company=company,
+        branch=company.branches.get(is_main_office=True),
+        source="screen",
+        format="csv",
+        filename="hemmelig-fil.csv",
+        total=1,
+    )
+    InvoiceBatchRow.objects.create(
+        batch=batch,
+        index=0,
+        reference="HEMMELIG-REF",
+        status=RowStatus.FAILED,
+        data={"reference": "HEMMELIG-REF", "customer_number": "31337"},
+        errors=[{"field": "customer_number", "message": "Hemmelig feil"}],
+    )
+    return Target(kwargs={"pk": batch.pk}, secrets=["hemmelig-fil.csv", "HEMMELIG-REF"])
+
+
+def make_webhook_endpoint_for_company_no(company) -> Target:
+    from b2cportal.webhooks.services import create_endpoint
+
+    endpoint = create_endpoint(
+        company=company, url="https://hemmelig.example/hooks", acting_user=None
+    )
+    return Target(kwargs={"pk": endpoint.pk}, secrets=["hemmelig.example", endpoint.secret])
+
+
+def make_webhook_message_for_company_no(company) -> Target:
+    from b2cportal.webhooks.models import WebhookMessage
+    from b2cportal.webhooks.services import create_endpoint
+
+    endpoint = create_endpoint(
+        company=company, url="https://hemmelig.example/hooks", acting_user=None
+    )
+    message = WebhookMessage.objects.create(
+        company=company,
+        endpoint=endpoint,
+        msg_id="msg_hemmelig",
+        event_type="delivery.sent",
+        payload={"type": "delivery.sent", "data": {"invoice_number": "HEMMELIG-42"}},
+        status="failed",
+    )
+    return Target(kwargs={"pk": message.pk}, secrets=["msg_hemmelig", "HEMMELIG-42"])
+
+
+def _post_only(factory):
+    def make(company) -> Target:
+        target = factory(company)
+        target.method = "post"
+        return target
+
+    return make
+
+
+OBJECT_FACTORIES.update(
+    {
+        "billing:detail": make_batch_for_company_no,
+        "billing:status": make_batch_for_company_no,
+        "billing:errors_csv": make_batch_for_company_no,
+        "webhooks:endpoint": make_webhook_endpoint_for_company_no,
+        "webhooks:endpoint_toggle": _post_only(make_webhook_endpoint_for_company_no),
+        "webhooks:endpoint_rotate": _post_only(make_webhook_endpoint_for_company_no),
+        "webhooks:message": make_webhook_message_for_company_no,
+        "webhooks:message_resend": _post_only(make_webhook_message_for_company_no),
+    }
+)

@@ -77,15 +77,20 @@ class AutoInvoiceSettingsForm(XmlTextMixin, forms.ModelForm):
             (ConsumerEInvoiceService.NONE, ConsumerEInvoiceService.NONE.label),
             (own, own.label),
         ]
-        self.fields["consumer_einvoice_service"].help_text = (
+        # Read-only: it follows the B2C service activation, never what a form posts (a
+        # disabled field keeps the stored value whatever the request says).
+        service_field = self.fields["consumer_einvoice_service"]
+        service_field.disabled = True
+        service_field.required = False
+        service_field.help_text = (
             _(
-                "Reflects the activated service: set to AutoInvoice B2C when the service is "
-                "active (B2C service activation), and back to None when it is deactivated."
+                "Follows the B2C service activation: AutoInvoice B2C while the service is "
+                "active, None otherwise. Activate or deactivate the service to change it."
             )
             if company.is_norwegian
             else _(
-                "Reflects the activated service: set to B2CSE when the network has completed the "
-                "B2CSE activation."
+                "Follows the B2CSE activation: B2CSE once the network has completed the "
+                "activation, None until then."
             )
         )
         if company.is_norwegian:
@@ -98,6 +103,11 @@ class AutoInvoiceSettingsForm(XmlTextMixin, forms.ModelForm):
                 "next setting matter: for InExchange customers it must be on for the B2C "
                 "solution to work."
             )
+            # Swedish companies send through Maventa: name it, not Norway's AutoInvoice.
+            self.fields["auto_mark_attachments"].label = _(
+                "Automatically mark attachments for Maventa"
+            )
+            self.fields["endpoint"].label = _("Maventa endpoint")
             self.fields["prevent_routing_through_inexchange"].help_text = _(
                 "For a company that is also a customer of InExchange: if this setting is not "
                 "turned on, all sent invoices are forced through the InExchange connection "
@@ -300,13 +310,29 @@ class LedgerPreferencesForm(XmlTextMixin, forms.ModelForm):
             "kid_length": KID_LENGTH_CHOICES_HELP,
         }
 
-    def __init__(self, *args, multi_branch: bool, **kwargs):
+    # eFaktura (Norway) only: the consumer route, agreement requests per branch and the KID.
+    NORWAY_ONLY = (
+        "consumer_route_anyway",
+        "send_agreement_current_branch_only",
+        "kid_algorithm",
+        "kid_length",
+        "kid_customer_number_start",
+        "kid_customer_number_end",
+    )
+
+    def __init__(self, *args, multi_branch: bool, norwegian: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         if not multi_branch:
             del self.fields["send_agreement_current_branch_only"]
+        if not norwegian:
+            # A Swedish company has no eFaktura and no KID (its OCR follows Bankgirot's rule).
+            for name in self.NORWAY_ONLY:
+                self.fields.pop(name, None)
 
     def clean(self):
         cleaned = super().clean()
+        if "kid_length" not in self.fields:
+            return cleaned
         _add_errors(
             self,
             rules.kid_position_errors(
@@ -330,6 +356,26 @@ class AltinnSettingsForm(XmlTextMixin, forms.ModelForm):
         if not value:
             return ""
         return identifiers.clean_phone_number(value, self.instance.company.country)
+
+
+class CompanyDetailsForm(XmlTextMixin, forms.ModelForm):
+    """The company's name (as in the national register) and address."""
+
+    class Meta:
+        model = Company
+        fields = ["name", "address_line1", "address_line2", "postcode", "city"]
+        help_texts = {
+            "name": _(
+                "Exactly as registered in the national register (Brønnøysundregistrene / "
+                "Bolagsverket): the B2C activation checks it."
+            )
+        }
+
+    def clean_postcode(self) -> str:
+        value = (self.cleaned_data.get("postcode") or "").strip()
+        if not value:
+            return ""
+        return identifiers.clean_postcode(value, self.instance.country)
 
 
 class CompanySettingsForm(XmlTextMixin, forms.ModelForm):

@@ -30,9 +30,11 @@ MODELS = [m for m in admin.site._registry if m._meta.app_label in OUR_APPS]
 def demo():
     context = seed_demo()
     no, se = context.companies["NO"], context.companies["SE"]
-    NorwayB2CActivation.objects.create(branch=no.branches.first(), signer_name="Kari")
-    activation = SwedenB2CActivation.objects.create(
-        branch=se.branches.first(), account_type="bankgiro", account_number="50501055"
+    # The demo has the services active on the main offices; Bergen has none yet.
+    NorwayB2CActivation.objects.create(branch=no.branches.get(branch_id="BGO"), signer_name="Kari")
+    activation, _created = SwedenB2CActivation.objects.get_or_create(
+        branch=se.branches.first(),
+        defaults={"account_type": "bankgiro", "account_number": "50501055"},
     )
     SwedenReceivingAccount.objects.create(
         activation=activation, account_type="bankgiro", account_number="50501055"

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 def test_a_plusgiro_typed_without_hyphen_is_stored_as_plusgiro(page, login, company_se, admin_se):
     login(admin_se)
     page.goto("/settings/")
-    page.click("[data-testid=nav-company]")
+    page.click("[data-testid=nav-company-documents]")
     page.wait_for_selector("[data-testid=company-form]")
     page.fill("input[name=vat_number]", "SE556016909501")
     page.fill("input[name=bank_account]", "9020033")
@@ -30,7 +30,7 @@ def test_a_plusgiro_typed_without_hyphen_is_stored_as_plusgiro(page, login, comp
 
 def test_a_vat_number_of_another_company_is_refused_on_its_field(page, login, company_no, admin_no):
     login(admin_no)
-    page.goto("/settings/company/")
+    page.goto("/settings/company/documents/")
     page.fill("input[name=vat_number]", "NO974760673MVA")  # valid, but another company's
     page.fill("input[name=bank_account]", "8601.11.17947")
     page.click("[data-testid=save-company]")

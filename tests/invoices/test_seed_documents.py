@@ -227,7 +227,7 @@ def test_swedish_account_type_is_stored_never_guessed(
     giro." """
     client.force_login(admin_se)
     response = client.post(
-        "/settings/company/",
+        "/settings/company/documents/",
         {
             "vat_number": "",
             "vat_registered": "on",
@@ -256,7 +256,7 @@ def test_a_swedish_account_without_a_type_is_refused_with_the_reason(client, inv
     """Item 11: the type is chosen, not guessed; without it the field says what to do."""
     client.force_login(admin_se)
     response = client.post(
-        "/settings/company/", {"bank_account": "9020033", "bank_account_type": ""}
+        "/settings/company/documents/", {"bank_account": "9020033", "bank_account_type": ""}
     )
     assert response.status_code == 400
     assert "Choose Bankgiro or PlusGiro." in response.content.decode()

@@ -119,10 +119,17 @@ def test_billing_report_screen_csv_and_isolation(
     client.force_login(accountant_no)
     page = client.get(reverse("routing:billing"))
     assert [(r["billing_action"], r["count"]) for r in page.context["rows"]] == [("EMAIL", 1)]
-    csv = client.get(reverse("routing:billing"), {"format": "csv"}).content.decode()
+    response = client.get(reverse("routing:billing"), {"format": "csv"})
+    csv = b"".join(response.streaming_content).decode()
     assert csv.splitlines()[1].startswith("'=HYPERLINK(1)")
-    assert "EMAIL,1" in csv
+    # The billing action by name, with its code beside it for the integrators.
+    assert csv.splitlines()[1].endswith(",Email,EMAIL,1")
     assert len(csv.splitlines()) == 2
+    # Norwegian Excel: byte-order mark, semicolons, names in Norwegian.
+    response = client.get(reverse("routing:billing"), {"format": "csv"}, HTTP_ACCEPT_LANGUAGE="nb")
+    nb_csv = b"".join(response.streaming_content).decode("utf-8")
+    assert nb_csv.startswith("\ufeff")
+    assert nb_csv.splitlines()[1].endswith(";E-post;EMAIL;1")
     bad = client.get(reverse("routing:billing"), {"month": "2026-13"})
     assert "Enter a month as YYYY-MM." in bad.content.decode()
 

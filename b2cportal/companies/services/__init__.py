@@ -28,6 +28,7 @@ from .polling import (
 from .settings import (
     update_altinn_settings,
     update_autoinvoice_settings,
+    update_company_details,
     update_company_facts,
     update_ledger_preferences,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "terms_url",
     "update_altinn_settings",
     "update_autoinvoice_settings",
+    "update_company_details",
     "update_company_facts",
     "update_ledger_preferences",
 ]

@@ -1,34 +1,21 @@
-"""English formats for a Nordic back-office: day-month-year and ISO dates, never US month-first.
+"""English dates as Nordic readers expect them: ISO 8601 and a 24-hour clock, never US style.
 
-Django's `en` formats write 11/02/2026 for 2 November; readers in Norway and Sweden take that as
-11 February. Dates are day-month-year with the month as a word (2 Nov 2026), which nobody reads
-the wrong way round, and typed dates are read as ISO 8601 or day/month/year only. Numbers stay
-as Django's `en` has them.
+Django's own English formats are American ("12/04/2026 6:32 p.m."); screens and documents in
+English use one unambiguous format instead. Norwegian and Swedish keep Django's formats.
 """
 
-DATE_FORMAT = "j M Y"  # 2 Nov 2026
-TIME_FORMAT = "H:i"  # 14:30
-DATETIME_FORMAT = "j M Y, H:i"  # 2 Nov 2026, 14:30
-YEAR_MONTH_FORMAT = "F Y"  # November 2026
-MONTH_DAY_FORMAT = "j F"  # 2 November
-SHORT_DATE_FORMAT = "j M Y"  # 2 Nov 2026
-SHORT_DATETIME_FORMAT = "j M Y H:i"  # 2 Nov 2026 14:30
+DATE_FORMAT = "Y-m-d"
+DATETIME_FORMAT = "Y-m-d H:i"
+TIME_FORMAT = "H:i"
+SHORT_DATE_FORMAT = "Y-m-d"
+SHORT_DATETIME_FORMAT = "Y-m-d H:i"
+MONTH_DAY_FORMAT = "j F"
+YEAR_MONTH_FORMAT = "F Y"
 FIRST_DAY_OF_WEEK = 1  # Monday
-
-DATE_INPUT_FORMATS = [
-    "%Y-%m-%d",  # 2026-11-02
-    "%d/%m/%Y",  # 02/11/2026
-    "%d.%m.%Y",  # 02.11.2026
-    "%d %b %Y",  # 2 Nov 2026
-    "%d %B %Y",  # 2 November 2026
-]
+DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"]
 DATETIME_INPUT_FORMATS = [
     "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M:%S.%f",
     "%Y-%m-%d %H:%M",
-    "%d/%m/%Y %H:%M:%S",
-    "%d/%m/%Y %H:%M",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d",
 ]
-DECIMAL_SEPARATOR = "."
-THOUSAND_SEPARATOR = ","
-NUMBER_GROUPING = 3
