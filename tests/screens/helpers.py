@@ -64,6 +64,7 @@ def english_sources(language: str) -> tuple[frozenset[str], tuple[re.Pattern, ..
     language, they are an untranslated leftover. Plain strings, and patterns for msgids with
     placeholders (at least four letters of literal text, to stay meaningful)."""
     plain: set[str] = set()
+    same_in_some_catalog: set[str] = set()
     patterns: list[re.Pattern] = []
     for path in ROOT.glob(f"**/locale/{language}/LC_MESSAGES/django.po"):
         if ".venv" in path.parts:
@@ -72,7 +73,10 @@ def english_sources(language: str) -> tuple[frozenset[str], tuple[re.Pattern, ..
             if entry.obsolete or entry.msgid_plural or not entry.msgstr:
                 continue
             source = entry.msgid.strip()
-            if entry.msgstr.strip() == source or source in PROPER_NAMES or len(source) < 3:
+            if entry.msgstr.strip() == source:
+                same_in_some_catalog.add(source)
+                continue
+            if source in PROPER_NAMES or len(source) < 3:
                 continue
             if "%(" in source or "{{" in source:
                 literal = re.sub(r"%\(\w+\)[sd]|\{\{ *\w+ *\}\}", " ", source)
@@ -85,7 +89,9 @@ def english_sources(language: str) -> tuple[frozenset[str], tuple[re.Pattern, ..
             else:
                 plain.add(source)
                 plain.add(source.rstrip(".:"))
-    return frozenset(plain), tuple(patterns)
+    # A word one catalog rightly keeps as it is ("Send" is Norwegian too) is no leftover
+    # because another catalog words it differently in its own context.
+    return frozenset(plain - same_in_some_catalog), tuple(patterns)
 
 
 def english_leftovers(page, language: str) -> list[str]:
