@@ -90,7 +90,7 @@ __all__ = [
 
 # NETWORK_ADAPTER value -> dotted path of the Network subclass.
 ADAPTERS: dict[str, str] = {
-    "simulated": "b2cportal.network.simulated.SimulatedNetwork",
+    "simulated": "simulator.adapter.SimulatedNetwork",
 }
 
 

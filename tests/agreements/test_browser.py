@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from agreements.models import ConsumerAgreement
-from b2cportal.network.models import OutboundMessage
+from simulator.models import OutboundMessage
 from tests.factories import make_customer
 
 from .conftest import CAPTURE_BBAN, activate_norway

@@ -144,8 +144,8 @@ def test_print_spool_lists_the_printed_invoice_and_nothing_of_others(
 def test_simulator_document_page_shows_the_document_and_404_for_a_bad_id(
     page, login, company_no, accountant_no
 ):
-    from b2cportal.network.models import InboxDocument
     from routing import services
+    from simulator.models import InboxDocument
     from tests.factories import make_customer
 
     from .builders import peppol
