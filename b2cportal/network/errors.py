@@ -28,6 +28,8 @@ class NetworkError(Exception):
 class TransientNetworkError(NetworkError):
     """Temporary: retry later with the same idempotency key."""
 
+    transient = True
+
     def __init__(
         self, message: str = "", *, code: str = "", retry_after: float | None = None
     ) -> None:
