@@ -2,7 +2,6 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 ANY_ROLE = ("administrator", "accountant", "support")
-OPERATE_NETWORK = "simulator.operate_network"
 
 
 class SimulatorConfig(AppConfig):
@@ -15,14 +14,15 @@ class SimulatorConfig(AppConfig):
     name = "simulator"
     verbose_name = _("Network simulator")
     default_auto_field = "django.db.models.BigAutoField"
-    # Items with a "permission" are shown only to users who hold it (superusers hold all).
+    # The network's own side is for superusers and simulator operators: the menu shows it to
+    # superusers; operators reach it from the Consumers page.
     nav_items = [
         {
             "url": "simulator:activations",
             "label": _("Service activations"),
             "icon": "bi-toggles",
             "roles": ANY_ROLE,
-            "permission": OPERATE_NETWORK,
+            "superuser": True,
             "group": "simulator",
         },
         {

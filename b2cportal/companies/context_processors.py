@@ -8,8 +8,8 @@ def tenancy(request):
     """The current company/branch for the navbar, and the navigation the apps register.
 
     Apps declare `nav_items` on their AppConfig. An item with `"group": "simulator"` goes into the
-    labelled *Network simulator* menu instead of the main bar; an item with a `"permission"` is
-    shown only to users holding it.
+    labelled *Network simulator* menu instead of the main bar; an item with `"superuser": True`
+    is shown to superusers only (a flag on the user, so no permission query on every page).
     """
     membership = getattr(request, "membership", None)
     items = []
@@ -19,7 +19,7 @@ def tenancy(request):
                 item
                 for item in getattr(config, "nav_items", ())
                 if membership.role in item["roles"]
-                and (not item.get("permission") or request.user.has_perm(item["permission"]))
+                and (not item.get("superuser") or request.user.is_superuser)
             )
     items.sort(key=lambda item: item.get("order", DEFAULT_ORDER))
     return {
