@@ -18,10 +18,17 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 # Set up, migrate, load demo data, and start web + worker + beat on the embedded defaults.
+# `make run PORT=8203` serves on another port; links in emails and SMS follow it.
+PORT ?= 8000
+HOST ?= 127.0.0.1
+run: export SITE_URL ?= http://$(HOST):$(PORT)
+# Development only: debug on (production leaves DJANGO_DEBUG unset or 0, see README).
+run: export DJANGO_DEBUG ?= 1
 run: setup
+	$(PY) manage.py run_all --check-port $(HOST):$(PORT)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	$(PY) manage.py run_all
+	$(PY) manage.py run_all $(HOST):$(PORT)
 
 # Debian's Chromium (and a font) for the browser tests; Playwright never downloads a browser here.
 BROWSER_PACKAGES := chromium fonts-dejavu-core
@@ -39,6 +46,7 @@ test: export CELERY_BROKER_URL ?= $(TEST_BROKER_URL)
 test: setup browser
 	$(VENV)/bin/pytest
 
+check: export DJANGO_DEBUG ?= 1
 check: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -47,6 +55,7 @@ check: setup
 # Benchmarks measure against the real services: PostgreSQL and (for sending) Redis.
 bench: export DATABASE_URL ?= $(TEST_DATABASE_URL)
 bench: export CELERY_BROKER_URL ?= $(TEST_BROKER_URL)
+bench: export DJANGO_DEBUG ?= 1
 bench: setup
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
 

@@ -62,6 +62,7 @@ def _create(customer: Customer, branch, network: str, source: str, path, referen
 @transaction.atomic
 def seed_demo_agreements(context: DemoContext) -> None:
     """DEMO_SEEDERS hook: agreements with history, directory entries and FMIs (idempotent)."""
+    before = ConsumerAgreement.objects.count()
     norway = context.companies.get("NO")
     if norway is not None:
         branch = norway.branches.filter(is_main_office=True).first()
@@ -89,4 +90,5 @@ def seed_demo_agreements(context: DemoContext) -> None:
                 path,
                 fmi,
             )
-    context.log(f"agreements: {ConsumerAgreement.objects.count()} in total")
+    total = ConsumerAgreement.objects.count()
+    context.log(f"agreements: {total - before} created, {total} in total")

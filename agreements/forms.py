@@ -7,7 +7,14 @@ from django.utils.translation import gettext_lazy as _
 
 from b2cportal.companies.models import Branch, Company
 
-from .models import AgreementNetwork, AgreementSource, AgreementStatus
+from .models import (
+    NETWORK_BY_COUNTRY,
+    SOURCES_BY_COUNTRY,
+    STATUSES_BY_COUNTRY,
+    AgreementNetwork,
+    AgreementSource,
+    AgreementStatus,
+)
 from .selectors import SupportFilters
 
 
@@ -37,9 +44,27 @@ class SupportFilterForm(forms.Form):
     def __init__(self, *args, company: Company, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = Branch.objects.filter(company=company)
+        # Only what exists in the company's country: statuses and sources of its own network.
+        country = company.country if company.country in STATUSES_BY_COUNTRY else "NO"
+        self.fields["status"].choices = [
+            ("", _("All")),
+            *((s.value, s.label) for s in STATUSES_BY_COUNTRY[country]),
+        ]
+        self.fields["source"].choices = [
+            ("", _("All")),
+            *((s.value, s.label) for s in SOURCES_BY_COUNTRY[country]),
+        ]
+        self.fields["network"].choices = [
+            ("", _("All")),
+            (NETWORK_BY_COUNTRY[country].value, NETWORK_BY_COUNTRY[country].label),
+        ]
+        norwegian = country == "NO"
+        if not norwegian:
+            # "Wants e-invoice" is Norway's customer flag; Sweden has no such request flow.
+            del self.fields["wanted_without_active"]
         self.helper = FormHelper()
-        self.helper.form_method = "get"
-        self.helper.disable_csrf = True
+        # POST-redirect-GET: a national ID searched for never lands in a URL.
+        self.helper.form_method = "post"
         self.helper.attrs = {"data-testid": "agreement-filters"}
         self.helper.layout = Layout(
             Row(
@@ -49,7 +74,7 @@ class SupportFilterForm(forms.Form):
                 Column("network", css_class="col-md-2"),
                 Column("source", css_class="col-md-2"),
             ),
-            Row(Column("wanted_without_active", css_class="col-md-6")),
+            *([Row(Column("wanted_without_active", css_class="col-md-6"))] if norwegian else []),
             Submit("filter", _("Filter"), css_class="btn-primary"),
         )
 
@@ -63,5 +88,5 @@ class SupportFilterForm(forms.Form):
             branch=data["branch"].pk if data["branch"] else None,
             network=data["network"],
             source=data["source"],
-            wanted_without_active=data["wanted_without_active"],
+            wanted_without_active=data.get("wanted_without_active", False),
         )

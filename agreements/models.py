@@ -44,6 +44,25 @@ class AgreementSource(models.TextChoices):
     FMI_ONBOARDING = "fmi_onboarding", _("FMI onboarding")
 
 
+# What exists in each country: a Swedish company has bank agreements created by FMI onboarding
+# (active or cancelled) and none of Norway's requests, JTTA or agreement capture.
+NETWORK_BY_COUNTRY = {"NO": AgreementNetwork.NO_EFAKTURA, "SE": AgreementNetwork.SE_BANK}
+SOURCES_BY_COUNTRY = {
+    "NO": (
+        AgreementSource.REQUEST_SMS,
+        AgreementSource.REQUEST_EMAIL,
+        AgreementSource.ONLINE_BANK,
+        AgreementSource.AGREEMENT_CAPTURE,
+        AgreementSource.JTTA,
+    ),
+    "SE": (AgreementSource.FMI_ONBOARDING,),
+}
+STATUSES_BY_COUNTRY = {
+    "NO": tuple(AgreementStatus),
+    "SE": (AgreementStatus.ACTIVE, AgreementStatus.DELETED),
+}
+
+
 class EventSource(models.TextChoices):
     """What caused one status change (wider than how the agreement came)."""
 

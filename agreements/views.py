@@ -1,17 +1,14 @@
 from __future__ import annotations
 
-import csv
 import logging
 from dataclasses import replace
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -24,16 +21,24 @@ from b2cportal.companies.permissions import (
     company_member_required,
     has_role,
 )
-from b2cportal.csv_export import csv_cell
+from b2cportal.csv_export import csv_response, iso_datetime
 from b2cportal.customers.models import Customer
+from b2cportal.identifiers import mask_agreement_reference
 from b2cportal.network.adapter import InboundError, NotSupportedByNetwork, get_network
+from b2cportal.search_stash import search_params, stash_search
 from routing.models import DeliveryStatus
 from routing.selectors import deliveries_of
 from routing.services import settle_holds_for_customer
 
 from . import services
 from .forms import SupportFilterForm
-from .models import AgreementNetwork, AgreementSource, AgreementStatus, ConsumerAgreement
+from .models import (
+    STATUSES_BY_COUNTRY,
+    AgreementNetwork,
+    AgreementSource,
+    AgreementStatus,
+    ConsumerAgreement,
+)
 from .selectors import (
     agreements_for_support,
     customers_wanting_einvoice_without_agreement,
@@ -115,7 +120,11 @@ def inbound(request):
 
 @company_member_required(roles=ANY_ROLE)
 def agreement_list(request):
-    form = SupportFilterForm(request.GET or None, company=request.company)
+    if request.method == "POST":
+        # The search may be a national ID: keep it out of the URL (b2cportal.search_stash).
+        return stash_search(request, "agreements")
+    params, querystring = search_params(request, "agreements")
+    form = SupportFilterForm(params or None, company=request.company)
     filters = form.to_filters()
     # The status counts cover every status, so the status filter goes on after them.
     base = agreements_for_support(company=request.company, filters=replace(filters, status=""))
@@ -130,34 +139,31 @@ def agreement_list(request):
         if filters.wanted_without_active
         else 0
     )
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(
         request,
         "agreements/list.html",
         {
             "form": form,
             "page": page,
-            "counts": [(s, s.label, counts[s]) for s in AgreementStatus],
-            "querystring": params.urlencode(),
+            "counts": [
+                (s, s.label, counts[s])
+                for s in STATUSES_BY_COUNTRY.get(request.company.country, AgreementStatus)
+            ],
+            "querystring": querystring,
             "without_agreement": without_agreement,
         },
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @company_member_required(roles=ANY_ROLE)
 def agreement_export(request):
-    form = SupportFilterForm(request.GET or None, company=request.company)
+    params, querystring = search_params(request, "agreements")
+    form = SupportFilterForm(params or None, company=request.company)
     if form.is_bound and not form.is_valid():
         # Never export everything in place of a filter the user got wrong: show the list with
         # the field errors instead.
         messages.error(request, _("Correct the filter before exporting."))
-        return redirect(f"{reverse('agreements:list')}?{request.GET.urlencode()}")
+        return redirect(f"{reverse('agreements:list')}?{querystring}")
     queryset = agreements_for_support(company=request.company, filters=form.to_filters())
     # Same order as the on-screen list, so a support agent finds row N of the page at row N.
     rows = (
@@ -190,27 +196,22 @@ def agreement_export(request):
     networks = {code: str(label) for code, label in AgreementNetwork.choices}
     statuses = {code: str(label) for code, label in AgreementStatus.choices}
     sources = {code: str(label) for code, label in AgreementSource.choices}
-    writer = csv.writer(_Echo())
 
     def lines():
-        yield writer.writerow(header)
         for number, name, branch, network, status, reference, source, updated in rows:
-            cells = [
+            yield [
                 number,
                 name,
                 branch,
                 networks.get(network, network),
                 statuses.get(status, status),
-                reference,
+                mask_agreement_reference(reference),
                 sources.get(source, source),
-                date_format(timezone.localtime(updated), "SHORT_DATETIME_FORMAT"),
+                iso_datetime(updated),
                 status,
             ]
-            yield writer.writerow([csv_cell(c) for c in cells])
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="agreements.csv"'
-    return response
+    return csv_response(filename="agreements.csv", header=header, rows=lines())
 
 
 # --- Customer tab --------------------------------------------------------------------------
@@ -317,7 +318,7 @@ def resend(request, pk):
     except services.AgreementError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("Agreement request sent again."))
+        messages.success(request, _("The agreement request is queued to be sent again."))
     return _done(request, agreement.customer)
 
 

@@ -49,6 +49,7 @@ def seed_invoices(context=None, *, stdout=None) -> int:
     for company in Company.objects.prefetch_related("branches", "customers"):
         if Invoice.objects.filter(company=company).exists():
             continue
+        before = created
         branch = company.branches.order_by("-is_main_office").first()
         customers = [c for c in company.customers.all() if c.is_active][:4]
         lines = LINES.get(company.country)
@@ -87,5 +88,5 @@ def seed_invoices(context=None, *, stdout=None) -> int:
                     stdout.write(f"  credit note left as draft: {exc}")
             created += 1
         if stdout:
-            stdout.write(f"Invoices: {created} demo documents for {company.name}")
+            stdout.write(f"Invoices: {created - before} demo documents for {company.name}")
     return created

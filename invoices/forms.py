@@ -11,10 +11,11 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from b2cportal.companies.models import Branch, Company
+from b2cportal.companies.wording import sent_to_operator
 from b2cportal.customers.models import Customer
 from b2cportal.validators import validate_xml_text
 
-from .calc import STANDARD_RATES
+from .calc import MAX_AMOUNT, STANDARD_RATES, line_amount, totals_problem
 from .models import DeliveryStatus, InvoiceKind, InvoiceStatus, Unit, VatCategory
 from .services import LineInput, vat_problem
 
@@ -175,6 +176,13 @@ class InvoiceLineForm(forms.Form):
             if problem:
                 field = "exemption_reason" if data["vat_category"] == "E" else "vat_rate"
                 self.add_error(field, problem)
+        quantity, price = data.get("quantity"), data.get("unit_price")
+        if quantity is not None and price is not None and line_amount(quantity, price) > MAX_AMOUNT:
+            self.add_error(
+                "unit_price",
+                _("Quantity times price must not exceed %(max)s.")
+                % {"max": f"{MAX_AMOUNT:,}".replace(",", " ")},
+            )
         return data
 
     def to_input(self) -> LineInput:
@@ -211,6 +219,14 @@ class BaseLineFormSet(forms.BaseFormSet):
         )
         self.add_fields(form, None)
         return form
+
+    def clean(self):
+        super().clean()
+        if any(form.errors for form in self.forms):
+            return
+        problem = totals_problem(self.line_inputs())
+        if problem:
+            raise forms.ValidationError(problem)
 
     def line_inputs(self) -> list[LineInput]:
         return [
@@ -289,7 +305,10 @@ class InvoiceFilterForm(forms.Form):
     )
     customer = CustomerNumberField(label=_("Customer"), required=False)
     branch = forms.ModelChoiceField(
-        label=_("Branch"), required=False, queryset=Branch.objects.none()
+        label=_("Branch"),
+        required=False,
+        queryset=Branch.objects.none(),
+        empty_label=_("All branches"),
     )
     date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
     date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
@@ -298,6 +317,18 @@ class InvoiceFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["customer"].queryset = Customer.objects.filter(company=company)
         self.fields["branch"].queryset = Branch.objects.filter(company=company)
+        self.fields["delivery_status"].choices = [
+            ("", _("All")),
+            *(
+                (
+                    value,
+                    sent_to_operator(company)
+                    if value == DeliveryStatus.SENT_TO_AUTOINVOICE
+                    else label,
+                )
+                for value, label in DeliveryStatus.choices
+            ),
+        ]
 
     def clean(self):
         data = super().clean()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -39,6 +40,15 @@ class DeliveryStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     ERROR = "error", _("Error")
     AWAITING_AGREEMENT = "awaiting_agreement", _("Awaiting agreement")
+
+
+# The channel an invoice went out by is stored as a code ("channel:email") in
+# `delivery_status_detail` and named when shown, in the reader's language. Routing owns the
+# channels and registers their labels here from its AppConfig.ready() (invoices sits below it).
+CHANNEL_DETAIL_PREFIX = "channel:"
+DELIVERY_CHANNEL_LABELS: dict[str, Any] = {}
+# Rows stored before the code was: the English label -> the code, to name them translated too.
+DELIVERY_CHANNEL_CODES_BY_ENGLISH_LABEL: dict[str, str] = {}
 
 
 class InvoiceAction(models.TextChoices):
@@ -215,8 +225,14 @@ class Invoice(models.Model):
                 timezone.localtime(self.delivery_status_until), "SHORT_DATETIME_FORMAT"
             )
             return gettext("until %(until)s") % {"until": until}
-        # Stored as a message id (a channel name or a failure reason): worded for the reader.
-        return gettext(self.delivery_status_detail) if self.delivery_status_detail else ""
+        detail = self.delivery_status_detail
+        code = DELIVERY_CHANNEL_CODES_BY_ENGLISH_LABEL.get(detail)
+        if detail.startswith(CHANNEL_DETAIL_PREFIX):
+            code = detail.removeprefix(CHANNEL_DETAIL_PREFIX)
+        if code is not None:
+            return str(DELIVERY_CHANNEL_LABELS.get(code, code))
+        # Otherwise a message id (a failure reason): worded for the reader.
+        return gettext(detail) if detail else ""
 
     @property
     def is_credit_note(self) -> bool:

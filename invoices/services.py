@@ -6,16 +6,17 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from b2cportal.companies.models import Branch, Company
 from b2cportal.companies.selectors import ledger_preferences_of
 from b2cportal.customers.models import Customer
+from b2cportal.db import update_rows
 from b2cportal.validators import first_xml_illegal
 
-from .calc import STANDARD_RATES, ZERO, compute_totals, line_amount
+from .calc import STANDARD_RATES, ZERO, compute_totals, line_amount, totals_problem
 from .models import (
     Invoice,
     InvoiceEvent,
@@ -29,6 +30,10 @@ from .models import (
 
 class InvoiceError(Exception):
     """A business rule refused the operation; the message is for the user."""
+
+
+class SequenceBusy(Exception):
+    """Another transaction holds the company's number sequence (release_invoices nowait)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +100,9 @@ def _check_lines(company: Company, lines: list[LineInput]) -> None:
                 _("Line %(n)s: quantity must be positive and the price not negative.")
                 % {"n": index}
             )
+    problem = totals_problem(lines)
+    if problem:
+        raise InvoiceError(problem)
 
 
 def _write_lines(invoice: Invoice, lines: list[LineInput]) -> None:
@@ -119,8 +127,9 @@ def _write_lines(invoice: Invoice, lines: list[LineInput]) -> None:
     _store_totals(invoice)
 
 
-def _store_totals(invoice: Invoice) -> None:
-    lines = list(invoice.lines.all())
+def _store_totals(invoice: Invoice, lines: list[InvoiceLine] | None = None) -> None:
+    if lines is None:
+        lines = list(invoice.lines.all())
     stale = []
     for line in lines:
         amount = line_amount(line.quantity, line.unit_price)
@@ -170,6 +179,88 @@ def create_draft(
     _write_lines(invoice, lines)
     _log(invoice, acting_user, "created")
     return invoice
+
+
+@dataclass(frozen=True, slots=True)
+class DraftInput:
+    """One draft for `create_drafts` (what `create_draft` takes, as a value)."""
+
+    customer: Customer
+    issue_date: date
+    due_date: date
+    lines: list[LineInput]
+    buyer_reference: str = ""
+    note: str = ""
+
+
+def check_draft(*, company: Company, draft: DraftInput) -> None:
+    """Raise InvoiceError when `create_draft` would refuse this draft (the same checks)."""
+    if draft.customer.company_id != company.pk:
+        raise InvoiceError(_("The customer and branch must belong to the current company."))
+    if draft.due_date < draft.issue_date:
+        raise InvoiceError(_("The due date cannot be before the invoice date."))
+    _check_lines(company, draft.lines)
+    for name in ("buyer_reference", "note"):
+        if first_xml_illegal(getattr(draft, name)):
+            raise InvoiceError(
+                _("The %(field)s contains a character that cannot be sent.")
+                % {"field": name.replace("_", " ")}
+            )
+
+
+@transaction.atomic
+def create_drafts(
+    *, company: Company, branch: Branch | None, drafts: list[DraftInput], acting_user
+) -> list[Invoice]:
+    """Create many drafts at once (a batch chunk): the checks of `create_draft` for each, then
+    one INSERT for the invoices, one for their lines and one for their history."""
+    if branch is None or branch.company_id != company.pk:
+        raise InvoiceError(_("The customer and branch must belong to the current company."))
+    for draft in drafts:
+        check_draft(company=company, draft=draft)
+    invoices = []
+    for draft in drafts:
+        totals = compute_totals(draft.lines)
+        invoices.append(
+            Invoice(
+                company=company,
+                branch=branch,
+                customer=draft.customer,
+                kind=InvoiceKind.INVOICE,
+                issue_date=draft.issue_date,
+                due_date=draft.due_date,
+                currency=company.currency,
+                buyer_reference=draft.buyer_reference,
+                note=draft.note,
+                created_by=acting_user,
+                total_excl_vat=totals.excl_vat,
+                total_vat=totals.vat,
+                total_incl_vat=totals.incl_vat,
+            )
+        )
+    Invoice.objects.bulk_create(invoices)
+    InvoiceLine.objects.bulk_create(
+        [
+            InvoiceLine(
+                invoice=invoice,
+                position=position,
+                description=line.description,
+                quantity=line.quantity,
+                unit=line.unit,
+                unit_price=line.unit_price,
+                vat_category=line.vat_category,
+                vat_rate=Decimal(line.vat_rate) if line.vat_category == "S" else ZERO,
+                exemption_reason=line.exemption_reason if line.vat_category == "E" else "",
+                line_total=line_amount(line.quantity, line.unit_price),
+            )
+            for invoice, draft in zip(invoices, drafts, strict=True)
+            for position, line in enumerate(draft.lines, start=1)
+        ]
+    )
+    InvoiceEvent.objects.bulk_create(
+        [InvoiceEvent(invoice=invoice, actor=acting_user, action="created") for invoice in invoices]
+    )
+    return invoices
 
 
 @transaction.atomic
@@ -239,8 +330,11 @@ def _ensure_sequence(company: Company) -> None:
         pass
 
 
-def payment_reference_for(*, invoice: Invoice, number: str) -> str:
-    """KID (Norway, per ledger preferences) or OCR with Luhn and length digit (Sweden)."""
+def payment_reference_for(*, invoice: Invoice, number: str, prefs=None) -> str:
+    """KID (Norway, per ledger preferences) or OCR with Luhn and length digit (Sweden).
+
+    `prefs`: the company's ledger preferences when the caller has read them already.
+    """
     from b2cportal.identifiers import make_kid, make_ocr
 
     digits = "".join(ch for ch in number if ch.isdigit())
@@ -253,7 +347,7 @@ def payment_reference_for(*, invoice: Invoice, number: str) -> str:
             return make_ocr(digits, length_digit=True)
         except ValueError as exc:
             raise InvoiceError(_("No OCR could be made: %(reason)s") % {"reason": exc}) from exc
-    prefs = ledger_preferences_of(company=invoice.company)
+    prefs = prefs or ledger_preferences_of(company=invoice.company)
     customer_digits = "".join(ch for ch in invoice.customer.number if ch.isdigit())
     if not customer_digits:
         raise InvoiceError(_("The customer number has no digits for a KID."))
@@ -297,40 +391,153 @@ def remaining_quantities(original: Invoice, *, exclude_pk: int | None = None) ->
 @transaction.atomic
 def release_invoice(*, invoice: Invoice, released_by, release_date: date | None = None) -> Invoice:
     """Validate, number (gap-free), reference and freeze a draft; a refusal changes nothing."""
-    from .ubl import UblError, build_ubl_from_snapshot, snapshot, snapshot_to_json
-    from .validation import validate_document
-
     locked = (
         Invoice.objects.select_for_update()
         .select_related("company", "customer", "branch")
         .get(pk=invoice.pk)
     )
     _refuse_released(locked)
-    if not locked.lines.exists():
-        raise InvoiceError(_("Add at least one line before releasing."))
-    if locked.is_credit_note:
-        original = Invoice.objects.select_for_update().get(pk=locked.credited_invoice_id)
-        if original.status == InvoiceStatus.DRAFT:
-            raise InvoiceError(_("Only released invoices can be credited."))
-        remaining = remaining_quantities(original, exclude_pk=locked.pk)
-        for line in locked.lines.all():
-            if line.credited_line_id and line.quantity > remaining.get(line.credited_line_id, 0):
-                raise InvoiceError(_("The credit note exceeds what remains uncredited."))
-    _store_totals(locked)
     _ensure_sequence(locked.company)
     sequence = InvoiceNumberSequence.objects.select_for_update().get(company=locked.company)
+    _release_locked(locked, sequence, released_by, release_date)
+    sequence.save(update_fields=["next_number"])
+    _copy_release(locked, invoice)
+    return locked
+
+
+def release_invoices(
+    *,
+    invoices: list[Invoice],
+    released_by,
+    release_date: date | None = None,
+    nowait: bool = False,
+) -> dict[int, InvoiceError | None]:
+    """Release many drafts of one company with one lock on its number sequence (a batch chunk).
+
+    Runs in the caller's transaction, which must be open: the sequence stays locked until it
+    commits, so numbers stay gap-free and in order. Every document is built and validated in
+    full (XSD, CEN, Peppol) exactly as `release_invoice` does; the writes are batched (one
+    UPDATE for the invoices, one INSERT for the events) and a refused invoice is simply not
+    written and takes no number. Returns invoice id -> None (released) or the refusal.
+    With `nowait`, raises SequenceBusy at once (nothing done) when another transaction holds
+    the sequence, so a worker can do other work instead of waiting.
+    """
+    results: dict[int, InvoiceError | None] = {}
+    if not invoices:
+        return results
+    company = invoices[0].company
+    if any(invoice.company_id != company.pk for invoice in invoices):
+        raise InvoiceError(_("The invoices must belong to one company."))
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("release_invoices runs inside the caller's transaction")
+    _ensure_sequence(company)
+    try:
+        with transaction.atomic():
+            sequence = InvoiceNumberSequence.objects.select_for_update(nowait=nowait).get(
+                company=company
+            )
+    except DatabaseError as exc:
+        raise SequenceBusy(company.pk) from exc
+    with transaction.atomic():
+        locked_by_pk = {
+            row.pk: row
+            for row in Invoice.objects.select_for_update(of=("self",))
+            .select_related("company", "customer", "branch", "branch__b2cse")
+            .prefetch_related("lines")
+            .filter(pk__in=[invoice.pk for invoice in invoices])
+        }
+        prefs = ledger_preferences_of(company=company) if company.country != "SE" else None
+        released: list[Invoice] = []
+        stale_lines: list[InvoiceLine] = []
+        for invoice in invoices:
+            locked = locked_by_pk[invoice.pk]
+            next_number = sequence.next_number
+            try:
+                _refuse_released(locked)
+                if locked.is_credit_note:  # touches the credited invoice: written one by one
+                    with transaction.atomic():
+                        _release_locked(locked, sequence, released_by, release_date)
+                else:
+                    stale_lines += _prepare_release(
+                        locked, sequence, released_by, release_date, prefs=prefs
+                    )
+                    released.append(locked)
+            except InvoiceError as exc:
+                sequence.next_number = next_number
+                results[invoice.pk] = exc
+                continue
+            _copy_release(locked, invoice)
+            results[invoice.pk] = None
+        if stale_lines:
+            InvoiceLine.objects.bulk_update(stale_lines, ["line_total"])
+        now = timezone.now()
+        for invoice in released:
+            invoice.updated_at = now
+        update_rows(released, _RELEASE_FIELDS)
+        InvoiceEvent.objects.bulk_create(
+            [
+                InvoiceEvent(
+                    invoice=invoice,
+                    actor=released_by,
+                    action="released",
+                    data={"number": invoice.number},
+                )
+                for invoice in released
+            ]
+        )
+        sequence.save(update_fields=["next_number"])
+    return results
+
+
+_RELEASE_FIELDS = [
+    "number",
+    "status",
+    "payment_reference",
+    "issue_date",
+    "released_at",
+    "released_by",
+    "document_snapshot",
+    "document_xml",
+    "total_excl_vat",
+    "total_vat",
+    "total_incl_vat",
+    "updated_at",
+]
+
+
+def _prepare_release(
+    locked: Invoice, sequence, released_by, release_date: date | None, *, prefs=None
+) -> list[InvoiceLine]:
+    """Number, reference, build and validate a locked invoice in memory, writing nothing.
+
+    Returns the lines whose stored amount was stale (the caller writes them). Raises
+    InvoiceError (and the caller takes the number back) when anything refuses it.
+    """
+    from .ubl import UblError, build_ubl_from_snapshot, snapshot, snapshot_to_json
+    from .validation import validate_document
+
+    lines = list(locked.lines.all())
+    if not lines:
+        raise InvoiceError(_("Add at least one line before releasing."))
+    stale = []
+    for line in lines:
+        amount = line_amount(line.quantity, line.unit_price)
+        if line.line_total != amount:
+            line.line_total = amount
+            stale.append(line)
+    totals = compute_totals(lines)
+    locked.total_excl_vat, locked.total_vat = totals.excl_vat, totals.vat
+    locked.total_incl_vat = totals.incl_vat
     number = f"{sequence.prefix}{sequence.next_number}"
     sequence.next_number += 1
-    sequence.save(update_fields=["next_number"])
-
     locked.number = number
     if not locked.is_credit_note:
-        locked.payment_reference = payment_reference_for(invoice=locked, number=number)
+        locked.payment_reference = payment_reference_for(invoice=locked, number=number, prefs=prefs)
     locked.issue_date = release_date or locked.issue_date
     if locked.due_date < locked.issue_date:
         raise InvoiceError(_("The due date cannot be before the invoice date."))
     try:
-        frozen = snapshot(locked)
+        frozen = snapshot(locked, lines=lines)
         xml = build_ubl_from_snapshot(frozen)
     except UblError as exc:
         raise InvoiceError(_("The document cannot be written: %(error)s") % {"error": exc}) from exc
@@ -347,10 +554,29 @@ def release_invoice(*, invoice: Invoice, released_by, release_date: date | None 
     # Freeze: the validated document is the one that is sent, downloaded and printed from now on.
     locked.document_snapshot = snapshot_to_json(frozen)
     locked.document_xml = xml
+    return stale
+
+
+def _release_locked(locked: Invoice, sequence, released_by, release_date: date | None) -> None:
+    """The release of one locked draft with the company's sequence locked, written at once."""
+    if locked.is_credit_note:
+        original = Invoice.objects.select_for_update().get(pk=locked.credited_invoice_id)
+        if original.status == InvoiceStatus.DRAFT:
+            raise InvoiceError(_("Only released invoices can be credited."))
+        remaining = remaining_quantities(original, exclude_pk=locked.pk)
+        for line in locked.lines.all():
+            if line.credited_line_id and line.quantity > remaining.get(line.credited_line_id, 0):
+                raise InvoiceError(_("The credit note exceeds what remains uncredited."))
+    stale = _prepare_release(locked, sequence, released_by, release_date)
+    if stale:
+        InvoiceLine.objects.bulk_update(stale, ["line_total"])
     locked.save()
     if locked.is_credit_note:
         _close_if_fully_credited(locked.credited_invoice)
-    _log(locked, released_by, "released", number=number)
+    _log(locked, released_by, "released", number=locked.number)
+
+
+def _copy_release(locked: Invoice, invoice: Invoice) -> None:
     # The caller's instance reflects the release only once it succeeded.
     for name in (
         "number",
@@ -365,7 +591,6 @@ def release_invoice(*, invoice: Invoice, released_by, release_date: date | None 
     invoice.issue_date = locked.issue_date
     invoice.total_excl_vat, invoice.total_vat = locked.total_excl_vat, locked.total_vat
     invoice.total_incl_vat = locked.total_incl_vat
-    return locked
 
 
 def _close_if_fully_credited(original: Invoice) -> None:
@@ -447,3 +672,7 @@ def create_credit_note(
 def record_validation(*, invoice: Invoice, acting_user, fatal: int, warnings: int) -> None:
     """Remember that someone ran Validate on the invoice, with the outcome."""
     _log(invoice, acting_user, "validated", fatal=fatal, warnings=warnings)
+
+
+# Document import lives in its own module (it is long); it is part of this app's services.
+from .importing import DocumentRefused, FieldProblem, import_ubl_document  # noqa: E402, F401

@@ -167,6 +167,7 @@ def invoice_detail(request, pk: int):
 
 
 def _render_detail(request, invoice: Invoice, report):
+    from .history import invoice_timeline
     from .ubl import frozen_snapshot
 
     lines = list(invoice.lines.all())
@@ -183,13 +184,13 @@ def _render_detail(request, invoice: Invoice, report):
             "buyer": frozen.buyer if frozen else None,
             "can_edit": has_role(request, EDITORS),
             "credit_notes": invoice.credit_notes.all() if not invoice.is_credit_note else [],
-            "events": invoice.events.select_related("actor")[:20],
+            "timeline": invoice_timeline(invoice),
         },
     )
 
 
 @require_POST
-@company_member_required(roles=ANY_ROLE)
+@company_member_required(roles=EDITORS)  # records a validation event: a write, not for support
 def invoice_validate(request, pk: int):
     invoice = _invoice(request, pk)
     report = selectors.validation_report(invoice=invoice)

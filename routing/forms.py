@@ -14,7 +14,9 @@ from invoices.models import InvoiceKind
 class BulkFilterForm(forms.Form):
     """Filter for *Send several invoices or credit notes to AutoInvoice*."""
 
-    branch = forms.ModelChoiceField(queryset=None, required=False, label=_("Branch"))
+    branch = forms.ModelChoiceField(
+        queryset=None, required=False, label=_("Branch"), empty_label=_("All branches")
+    )
     date_from = forms.DateField(
         required=False, label=_("From date"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -57,7 +59,9 @@ class BillingReportForm(forms.Form):
     month = forms.CharField(
         label=_("Month"), widget=forms.TextInput(attrs={"type": "month"}), required=False
     )
-    branch = forms.ModelChoiceField(queryset=None, required=False, label=_("Branch"))
+    branch = forms.ModelChoiceField(
+        queryset=None, required=False, label=_("Branch"), empty_label=_("All branches")
+    )
 
     def __init__(self, *args, branches, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,10 +12,12 @@ from django.utils.translation import gettext as _
 
 from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_required
 from b2cportal.companies.selectors import branches_of
-from b2cportal.csv_export import csv_cell
+from b2cportal.companies.wording import operator_name
+from b2cportal.csv_export import csv_response
 from invoices.models import Invoice
 
 from . import selectors, services
+from .decision import BillingAction
 from .forms import BillingReportForm, BulkFilterForm
 from .models import BulkSend
 
@@ -46,12 +46,14 @@ def send(request, pk: int):
     except services.RoutingError as exc:
         messages.error(request, str(exc))
     else:
-        # Said the same whether the broker is up or not: the work is queued in the database.
-        messages.success(
-            request,
-            _("Invoice %(number)s was queued for sending to AutoInvoice.")
-            % {"number": invoice.number},
-        )
+        # Sending is queued (the outbox), the same whether the broker is up or not: say so,
+        # and name the document and the operator.
+        values = {"number": invoice.number, "operator": operator_name(request.company)}
+        if invoice.is_credit_note:
+            text = _("Credit note %(number)s is queued for sending to %(operator)s.") % values
+        else:
+            text = _("Invoice %(number)s is queued for sending to %(operator)s.") % values
+        messages.success(request, text)
     return _back(request, invoice)
 
 
@@ -155,22 +157,34 @@ def billing(request):
             month=month.month,
             branch_id=branch.pk if branch else None,
         )
-    if request.GET.get("format") == "csv" and month is not None:
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="billing-{month:%Y-%m}.csv"'
-        writer = csv.writer(response)
-        writer.writerow([_("Company"), _("Month"), _("Branch"), _("Billing action"), _("Count")])
+        labels = dict(BillingAction.choices)
         for row in rows:
-            writer.writerow(
+            row["billing_action_label"] = str(
+                labels.get(row["billing_action"], row["billing_action"])
+            )
+    if request.GET.get("format") == "csv" and month is not None:
+        return csv_response(
+            filename=f"billing-{month:%Y-%m}.csv",
+            header=[
+                _("Company"),
+                _("Month"),
+                _("Branch"),
+                _("Billing action"),
+                _("Billing code"),
+                _("Count"),
+            ],
+            rows=(
                 [
-                    csv_cell(request.company.name),
+                    request.company.name,
                     f"{month:%Y-%m}",
-                    csv_cell(f"{row['branch__branch_id']} {row['branch__name']}"),
+                    f"{row['branch__branch_id']} {row['branch__name']}",
+                    row["billing_action_label"],
                     row["billing_action"],
                     row["count"],
                 ]
-            )
-        return response
+                for row in rows
+            ),
+        )
     total = sum(r["count"] for r in rows)
     csv_url = reverse("routing:billing") + "?" + request.GET.urlencode() + "&format=csv"
     return render(

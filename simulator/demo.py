@@ -44,29 +44,30 @@ def _directories(context: DemoContext) -> None:
         if customer.kind == "consumer" and customer.country == "SE" and customer.national_id:
             slot = index % 4
             if slot == 0:
-                FmiRegistration.objects.get_or_create(
+                _fmi, created = FmiRegistration.objects.get_or_create(
                     ssn=customer.national_id, bank_id="NB", issuer_fui=""
                 )
-                counts["fmi"] += 1
+                counts["fmi"] += created
             elif slot in (1, 2):
                 provider = "billo" if slot == 1 else "kivra"
-                DigitalMailboxAccount.objects.get_or_create(
+                _account, created = DigitalMailboxAccount.objects.get_or_create(
                     ssn=customer.national_id, provider=provider
                 )
-                counts[provider] += 1
+                counts[provider] += created
         elif customer.kind == "business" and customer.organisation_number and index % 2 == 0:
             if index % 4 == 0:
                 kind = "operator" if customer.country == "SE" else "internal"
             else:
                 kind = "peppol"
-            Participant.objects.get_or_create(
+            _participant, created = Participant.objects.get_or_create(
                 kind=kind,
                 scheme=SCHEME.get(customer.country, "0192"),
                 identifier=customer.organisation_number,
                 defaults={"name": customer.name},
             )
-            counts[kind] += 1
-    context.log(f"  simulated network directory: {counts}")
+            counts[kind] += created
+    # What this run created (0 everywhere when the demo data was already there).
+    context.log(f"  simulated network directory, created: {counts}")
 
 
 def _efaktura_directory(context: DemoContext) -> None:
@@ -112,3 +113,92 @@ def seed_simulated_network(context: DemoContext) -> None:
     _directories(context)
     _efaktura_directory(context)
     _swedish_fmis(context)
+
+
+def seed_active_services(context: DemoContext) -> None:
+    """DEMO_SEEDERS hook, run first (SimulatorConfig.ready). A true story: the demo's agreements
+    and bank deliveries need an active B2C service.
+
+    Norway: AutoInvoice B2C is active on the main office (OSL Oslo) and not on Bergen, so the
+    activation can still be tried out there. Sweden: B2CSE is active on Stockholm. The
+    simulated network holds the matching active activation (decided by its own rules), and our
+    side records what the poll would have recorded. Idempotent: an existing activation stays.
+    """
+    from django.utils import timezone
+
+    from b2cportal.companies.models import (
+        AutoInvoiceSettings,
+        ConsumerEInvoiceService,
+        Country,
+        GiroType,
+        NorwayActivationStatus,
+        NorwayB2CActivation,
+        SettingsChange,
+        SwedenActivationStatus,
+        SwedenB2CActivation,
+    )
+    from b2cportal.companies.models import SettingsAction as Action
+
+    from .adapter.activation import _complete
+    from .models import ActivationRequest, ActivationRequestStatus, ServiceKind
+
+    now = timezone.now()
+    for country, company in context.companies.items():
+        branch = company.branches.filter(is_main_office=True).first()
+        if branch is None:
+            continue
+        model = NorwayB2CActivation if country == Country.NORWAY else SwedenB2CActivation
+        if model.objects.filter(branch=branch).exists():
+            continue
+        payload = (
+            {"signer_name": "Kari Nordmann", "signer_email": company.email, "branch": "OSL"}
+            if country == Country.NORWAY
+            else {"account_type": GiroType.BANKGIRO, "account": "50501055"}
+        )
+        request = ActivationRequest(
+            service=ServiceKind.B2CNO if country == Country.NORWAY else ServiceKind.B2CSE,
+            organisation_number=company.organisation_number,
+            payload={**payload, "company_name": company.name},
+            completes_at=now,
+        )
+        _complete(request)
+        if request.status != ActivationRequestStatus.ACTIVE:
+            continue
+        request.save()
+        if country == Country.NORWAY:
+            NorwayB2CActivation.objects.create(
+                branch=branch,
+                status=NorwayActivationStatus.ACTIVE,
+                signer_name="Kari Nordmann",
+                signer_email=company.email,
+                terms_sent_at=now,
+                terms_accepted_at=now,
+                activated_at=now,
+                network_reference=str(request.reference),
+            )
+            service, action = ConsumerEInvoiceService.AUTOINVOICE_B2C, Action.B2CNO_ACTIVE
+            status_change = {"field": "status", "old": "not_activated", "new": "active"}
+        else:
+            SwedenB2CActivation.objects.create(
+                branch=branch,
+                status=SwedenActivationStatus.ACTIVE,
+                account_type=GiroType.BANKGIRO,
+                account_number="50501055",
+                fui=request.result["fui"],
+                agreement_id=request.result["agreement_id"],
+                onboarding_url=request.result["onboarding_url"],
+                submitted_at=now,
+                activated_at=now,
+                network_reference=str(request.reference),
+            )
+            service, action = ConsumerEInvoiceService.B2CSE, Action.B2CSE_ACTIVE
+            status_change = {"field": "status", "old": "not_activated", "new": "active"}
+        AutoInvoiceSettings.objects.filter(branch=branch).update(consumer_einvoice_service=service)
+        SettingsChange.objects.create(
+            company=company,
+            branch=branch,
+            actor=None,
+            action=action,
+            data={"changes": [status_change], "demo": True},
+        )
+        context.log(f"{company.name}: B2C service active on {branch.branch_id} {branch.name}")

@@ -87,7 +87,31 @@ def _live_or_new(
         source=source,
         actor=actor,
     )
+    _emit_status(agreement, "")
     return agreement, True
+
+
+def _emit_status(agreement: ConsumerAgreement, from_status: str) -> None:
+    """Tell the company's webhook endpoints (after commit) that the agreement's status changed."""
+    from b2cportal.webhooks.services import companies_listening, emit
+
+    company_id = agreement.branch.company_id
+    if not companies_listening([company_id]):
+        return
+    emit(
+        company=company_id,
+        event_type="agreement.status_changed",
+        data={
+            "agreement_id": agreement.pk,
+            "customer_id": agreement.customer_id,
+            "customer_number": agreement.customer.number,
+            "branch": agreement.branch.branch_id,
+            "network": agreement.network,
+            "from_status": from_status,
+            "status": agreement.status,
+            "source": agreement.source,
+        },
+    )
 
 
 def _transition(
@@ -119,6 +143,7 @@ def _transition(
     else:
         agreement.status = to_status
         agreement.save(update_fields=["status", "source", "reference", "last_updated"])
+        _emit_status(agreement, from_status)
     return AgreementEvent.objects.create(
         agreement=agreement,
         from_status=from_status,

@@ -1,5 +1,7 @@
 from django.apps import apps
 
+from .wording import wording
+
 # Items without an "order" sit between the daily screens and Settings.
 DEFAULT_ORDER = 50
 
@@ -10,9 +12,11 @@ def tenancy(request):
     Apps declare `nav_items` on their AppConfig. An item with `"group": "simulator"` goes into the
     labelled *Network simulator* menu instead of the main bar; an item with `"superuser": True`
     is shown to superusers only (a flag on the user, so no permission query on every page).
+    `settings_nav_items` add tabs to the Settings screens.
     """
     membership = getattr(request, "membership", None)
     items = []
+    settings_items = []
     if membership is not None:
         for config in apps.get_app_configs():
             items.extend(
@@ -21,11 +25,26 @@ def tenancy(request):
                 if membership.role in item["roles"]
                 and (not item.get("superuser") or request.user.is_superuser)
             )
+            # Extra tabs on the Settings screens: {"url", "label", "active", "roles"}.
+            settings_items.extend(
+                item
+                for item in getattr(config, "settings_nav_items", ())
+                if membership.role in item["roles"]
+            )
     items.sort(key=lambda item: item.get("order", DEFAULT_ORDER))
+    company = getattr(request, "company", None)
+    country = getattr(company, "country", None)
+    # An item may name itself per country ("country_labels": {"SE": ...}).
+    items = [
+        {**item, "label": item.get("country_labels", {}).get(country, item["label"])}
+        for item in items
+    ]
     return {
+        **wording(company),
         "current_membership": membership,
         "current_company": getattr(request, "company", None),
         "current_branch": getattr(request, "branch", None),
         "nav_items": [item for item in items if not item.get("group")],
         "simulator_nav_items": [item for item in items if item.get("group") == "simulator"],
+        "settings_nav_items": settings_items,
     }

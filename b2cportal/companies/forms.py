@@ -76,20 +76,30 @@ class AutoInvoiceSettingsForm(XmlTextMixin, forms.ModelForm):
             (ConsumerEInvoiceService.NONE, ConsumerEInvoiceService.NONE.label),
             (own, own.label),
         ]
-        self.fields["consumer_einvoice_service"].help_text = (
+        # Read-only: it follows the B2C service activation, never what a form posts (a
+        # disabled field keeps the stored value whatever the request says).
+        service_field = self.fields["consumer_einvoice_service"]
+        service_field.disabled = True
+        service_field.required = False
+        service_field.help_text = (
             _(
-                "Reflects the activated service: set to AutoInvoice B2C when the service is "
-                "active (B2C service activation), and back to None when it is deactivated."
+                "Follows the B2C service activation: AutoInvoice B2C while the service is "
+                "active, None otherwise. Activate or deactivate the service to change it."
             )
             if company.is_norwegian
             else _(
-                "Reflects the activated service: set to B2CSE when the network has completed the "
-                "B2CSE activation."
+                "Follows the B2CSE activation: B2CSE once the network has completed the "
+                "activation, None until then."
             )
         )
         if company.is_norwegian:
             del self.fields["prevent_routing_through_inexchange"]
         else:
+            # Swedish companies send through Maventa: name it, not Norway's AutoInvoice.
+            self.fields["auto_mark_attachments"].label = _(
+                "Automatically mark attachments for Maventa"
+            )
+            self.fields["endpoint"].label = _("Maventa endpoint")
             self.fields["prevent_routing_through_inexchange"].help_text = _(
                 "Must be on when the company is also a customer of InExchange; otherwise every "
                 "sent invoice is forced through InExchange and the B2C route is never tried."
@@ -288,13 +298,29 @@ class LedgerPreferencesForm(XmlTextMixin, forms.ModelForm):
             "kid_length": KID_LENGTH_CHOICES_HELP,
         }
 
-    def __init__(self, *args, multi_branch: bool, **kwargs):
+    # eFaktura (Norway) only: the consumer route, agreement requests per branch and the KID.
+    NORWAY_ONLY = (
+        "consumer_route_anyway",
+        "send_agreement_current_branch_only",
+        "kid_algorithm",
+        "kid_length",
+        "kid_customer_number_start",
+        "kid_customer_number_end",
+    )
+
+    def __init__(self, *args, multi_branch: bool, norwegian: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         if not multi_branch:
             del self.fields["send_agreement_current_branch_only"]
+        if not norwegian:
+            # A Swedish company has no eFaktura and no KID (its OCR follows Bankgirot's rule).
+            for name in self.NORWAY_ONLY:
+                self.fields.pop(name, None)
 
     def clean(self):
         cleaned = super().clean()
+        if "kid_length" not in self.fields:
+            return cleaned
         _add_errors(
             self,
             rules.kid_position_errors(
@@ -318,3 +344,115 @@ class AltinnSettingsForm(XmlTextMixin, forms.ModelForm):
         if not value:
             return ""
         return identifiers.clean_phone_number(value, self.instance.company.country)
+
+
+class CompanyDetailsForm(XmlTextMixin, forms.ModelForm):
+    """The company's name (as in the national register) and address."""
+
+    class Meta:
+        model = Company
+        fields = ["name", "address_line1", "address_line2", "postcode", "city"]
+        help_texts = {
+            "name": _(
+                "Exactly as registered in the national register (Brønnøysundregistrene / "
+                "Bolagsverket): the B2C activation checks it."
+            )
+        }
+
+    def clean_postcode(self) -> str:
+        value = (self.cleaned_data.get("postcode") or "").strip()
+        if not value:
+            return ""
+        return identifiers.clean_postcode(value, self.instance.country)
+
+
+def clean_company_bank_account(value: str, country: str) -> str:
+    """The company's own account: a BBAN in Norway; a Bankgiro or PlusGiro number in Sweden.
+
+    Swedish numbers are stored in their display form, which tells the two apart later
+    (`NNNNNN-N` is PlusGiro, `NNN-NNNN`/`NNNN-NNNN` Bankgiro): written `NNNNNN-N`, the number
+    is read as PlusGiro, otherwise as Bankgiro and then PlusGiro.
+    """
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if country != "SE":
+        return identifiers.clean_bban(value)
+    plusgiro_form = "-" in value and len(value.rsplit("-", 1)[1].strip()) == 1
+    order = (GiroType.PLUSGIRO, GiroType.BANKGIRO) if plusgiro_form else GiroType.values
+    for giro_type in order:
+        try:
+            number = rules.clean_giro_account(giro_type, value)
+        except ValidationError:
+            continue
+        if giro_type == GiroType.PLUSGIRO:
+            return identifiers.format_plusgiro(number)
+        return identifiers.format_bankgiro(number)
+    raise ValidationError(_("This is neither a valid Bankgiro nor a valid PlusGiro number."))
+
+
+class CompanyForm(XmlTextMixin, forms.ModelForm):
+    """The company record (the Django admin is its screen): identifiers checked per country.
+
+    The organisation number and the country are fixed once the networks know the company by
+    them (`services.company.organisation_number_lock_reason`).
+    """
+
+    class Meta:
+        model = Company
+        fields = [
+            "name",
+            "country",
+            "organisation_number",
+            "vat_number",
+            "address_line1",
+            "address_line2",
+            "postcode",
+            "city",
+            "currency",
+            "email",
+            "phone",
+            "bank_account",
+            "f_tax_approved",
+        ]
+
+    def clean(self):
+        from .services.company import organisation_number_lock_reason
+
+        cleaned = super().clean()
+        country = cleaned.get("country")
+        if not country:
+            return cleaned
+        for name, clean in (
+            ("organisation_number", identifiers.clean_organisation_number),
+            ("postcode", identifiers.clean_postcode),
+            ("phone", identifiers.clean_phone_number),
+            ("bank_account", clean_company_bank_account),
+        ):
+            value = cleaned.get(name)
+            if not value:
+                continue
+            try:
+                cleaned[name] = clean(value, country)
+            except ValidationError as exc:
+                self.add_error(name, exc)
+        number = cleaned.get("organisation_number")
+        if (
+            number
+            and "organisation_number" not in self.errors
+            and Company.objects.filter(country=country, organisation_number=number)
+            .exclude(pk=self.instance.pk)
+            .exists()
+        ):
+            self.add_error(
+                "organisation_number", _("Another company already has this organisation number.")
+            )
+        if self.instance.pk is not None and (
+            cleaned.get("organisation_number", self.instance.organisation_number)
+            != self.instance.organisation_number
+            or country != self.instance.country
+        ):
+            reason = organisation_number_lock_reason(self.instance)
+            if reason:
+                self.add_error("organisation_number", reason)
+        return cleaned

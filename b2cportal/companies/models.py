@@ -448,6 +448,7 @@ class SettingsAction(models.TextChoices):
     AUTOINVOICE_UPDATED = "autoinvoice.updated", _("AutoInvoice settings changed")
     LEDGER_UPDATED = "ledger.updated", _("Customer ledger preferences changed")
     ALTINN_UPDATED = "altinn.updated", _("Altinn settings changed")
+    COMPANY_UPDATED = "company.updated", _("Company details changed")
     B2CNO_TERMS_SENT = "b2cno.terms_sent", _("Terms of service sent")
     B2CNO_TERMS_ACCEPTED = "b2cno.terms_accepted", _("Terms of service accepted")
     B2CNO_ACTIVE = "b2cno.active", _("Network confirmed the service")

@@ -115,6 +115,7 @@ _HISTORY_MODELS = {
     "autoinvoice": AutoInvoiceSettings,
     "ledger": CustomerLedgerPreferences,
     "altinn": Branch,
+    "company": Company,
     "b2cno": NorwayB2CActivation,
     "b2cse": SwedenB2CActivation,
 }

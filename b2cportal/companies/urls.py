@@ -14,6 +14,7 @@ urlpatterns = [
     path("b2cse/accounts/", views.b2cse_add_account, name="b2cse_add_account"),
     path("ledger/", views.ledger_preferences, name="ledger"),
     path("branches/", views.branch_list, name="branches"),
+    path("company/", views.company_details, name="company"),
     path("branches/<int:pk>/altinn/", views.branch_altinn, name="branch_altinn"),
     path("terms/<str:token>/", views.accept_terms, name="terms"),
 ]

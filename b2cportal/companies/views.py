@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from . import rules, selectors, services
 from .forms import (
     AltinnSettingsForm,
     AutoInvoiceSettingsForm,
+    CompanyDetailsForm,
     LedgerPreferencesForm,
     NorwayActivationForm,
     ReceivingAccountForm,
@@ -166,7 +168,9 @@ def autoinvoice_settings(request):
         lambda changes: services.update_autoinvoice_settings(
             branch=request.branch, acting_user=request.user, changes=changes
         ),
-        success=_("The AutoInvoice settings were saved."),
+        success=_("The AutoInvoice settings were saved.")
+        if request.company.is_norwegian
+        else _("The Maventa settings were saved."),
     )
     if saved:
         return redirect("companies:autoinvoice")
@@ -256,7 +260,7 @@ def refresh_activation(request):
     )
 
 
-def _b2cse_page(request, *, form=None, account_form=None, status=200):
+def _b2cse_page(request, *, form=None, account_form=None, name_error="", status=200):
     branch = request.branch
     activation = selectors.sweden_activation_of(branch=branch)
     can_edit = request.membership.can_edit_settings
@@ -266,6 +270,8 @@ def _b2cse_page(request, *, form=None, account_form=None, status=200):
         account_form = ReceivingAccountForm()
     context = {
         "activation": activation,
+        # The register-name refusal, shown once with a link to correct the company name.
+        "name_error": name_error,
         "form": form,
         "account_form": account_form,
         "can_edit": can_edit,
@@ -292,20 +298,24 @@ def b2cse(request):
     if not request.membership.can_edit_settings:
         raise PermissionDenied
     form = SwedenActivationForm(request.POST, company=request.company)
+    name_error = ""
     if form.is_valid():
         try:
             services.submit_sweden_activation(
                 branch=request.branch, acting_user=request.user, **form.cleaned_data
             )
         except CompanyError as exc:
-            _apply_error(form, exc)
+            if exc.field == "company_name":
+                name_error = exc.message
+            else:
+                _apply_error(form, exc)
         else:
             messages.success(
                 request,
                 _("The activation was sent to the network. It can take up to one week."),
             )
             return redirect("companies:b2cse")
-    return _b2cse_page(request, form=form, status=400)
+    return _b2cse_page(request, form=form, name_error=name_error, status=400)
 
 
 @require_POST
@@ -340,7 +350,12 @@ def ledger_preferences(request):
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
-        form = LedgerPreferencesForm(request.POST, instance=instance, multi_branch=multi_branch)
+        form = LedgerPreferencesForm(
+            request.POST,
+            instance=instance,
+            multi_branch=multi_branch,
+            norwegian=company.is_norwegian,
+        )
         saved = _save_settings_form(
             request,
             form,
@@ -353,7 +368,9 @@ def ledger_preferences(request):
             return redirect("companies:ledger")
         status = 400
     else:
-        form = LedgerPreferencesForm(instance=instance, multi_branch=multi_branch)
+        form = LedgerPreferencesForm(
+            instance=instance, multi_branch=multi_branch, norwegian=company.is_norwegian
+        )
     context = {
         "form": form,
         "can_edit": can_edit,
@@ -361,6 +378,43 @@ def ledger_preferences(request):
         "history": selectors.settings_history(company=company, prefixes=("ledger",)),
     }
     return render(request, "companies/ledger_preferences.html", context, status=status)
+
+
+@company_member_required()
+def company_details(request):
+    """The company's name and address; administrators correct them (e.g. to match the national
+    register, which B2CSE activation checks), others read them."""
+    company = request.company
+    can_edit = request.membership.can_edit_settings
+    status = 200
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        form = CompanyDetailsForm(request.POST, instance=company)
+        saved = _save_settings_form(
+            request,
+            form,
+            lambda changes: services.update_company_details(
+                company=company, acting_user=request.user, changes=changes
+            ),
+            success=_("The company details were saved."),
+        )
+        if saved:
+            target = request.POST.get("next", "")
+            if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+                target = reverse("companies:company")
+            return redirect(target)
+        status = 400
+    else:
+        form = CompanyDetailsForm(instance=company)
+    context = {
+        "form": form,
+        "can_edit": can_edit,
+        "readonly_rows": None if can_edit else _readonly_rows(form),
+        "next": request.GET.get("next", ""),
+        "history": selectors.settings_history(company=company, prefixes=("company",)),
+    }
+    return render(request, "companies/company.html", context, status=status)
 
 
 @company_member_required()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from b2cportal import identifiers
 from b2cportal.companies.forms import XmlTextMixin
 from b2cportal.companies.models import Country
+from b2cportal.companies.wording import send_to_operator
 
 from .models import Customer, CustomerKind, DeliveryMethod
 
@@ -58,12 +59,20 @@ class CustomerForm(XmlTextMixin, forms.ModelForm):
             ),
         }
 
-    def __init__(self, *args: Any, mobile_field: str = "phone_2", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        mobile_field: str = "phone_2",
+        company_country: str = Country.NORWAY,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.mobile_field = mobile_field
-        if self.instance.pk is None:
-            # The ERP offers the e-invoice option only once the customer has been saved.
+        if self.instance.pk is None or company_country != Country.NORWAY:
+            # The ERP offers the e-invoice option only once the customer has been saved, and
+            # eFaktura exists only for Norwegian companies.
             del self.fields["einvoice_norway"]
+        self.fields["delivery_method"].choices = delivery_method_choices(company_country)
         self.fields[mobile_field].help_text = _("Used as the mobile number for SMS.")
         for name in ("national_id", "organisation_number", "postcode", "phone_1", "phone_2"):
             # People type separators and spaces ("19811218-9876", "+47 912 34 567"); the
@@ -131,6 +140,14 @@ class CustomerForm(XmlTextMixin, forms.ModelForm):
 YES_NO = [("", _("All")), ("yes", _("Yes")), ("no", _("No"))]
 
 
+def delivery_method_choices(company_country: str) -> list[tuple[str, Any]]:
+    """Delivery methods named after the company's operator (AutoInvoice / Maventa)."""
+    return [
+        (value, send_to_operator(company_country) if value == DeliveryMethod.AUTOINVOICE else label)
+        for value, label in DeliveryMethod.choices
+    ]
+
+
 class CustomerFilterForm(XmlTextMixin, forms.Form):
     q = forms.CharField(
         label=_("Search"),
@@ -159,8 +176,14 @@ class CustomerFilterForm(XmlTextMixin, forms.Form):
     def _yes_no(value: str) -> bool | None:
         return {"yes": True, "no": False}.get(value)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, company_country: str = Country.NORWAY, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if company_country != Country.NORWAY:
+            del self.fields["einvoice_norway"]
+        self.fields["delivery_method"].choices = [
+            ("", _("All")),
+            *delivery_method_choices(company_country),
+        ]
         for field in self.fields.values():
             css = "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
             field.widget.attrs["class"] = css
@@ -175,6 +198,6 @@ class CustomerFilterForm(XmlTextMixin, forms.Form):
             "kind": data["kind"],
             "country": data["country"],
             "delivery_method": data["delivery_method"],
-            "einvoice_norway": self._yes_no(data["einvoice_norway"]),
+            "einvoice_norway": self._yes_no(data.get("einvoice_norway", "")),
             "is_active": self._yes_no(data["active"]),
         }

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from b2cportal.companies.models import Company
 
@@ -17,8 +18,9 @@ class CustomerKind(models.TextChoices):
 
 class DeliveryMethod(models.TextChoices):
     AUTOINVOICE = "autoinvoice", _("Send to AutoInvoice")
-    EMAIL = "email", _("Email")
-    PRINT = "print", _("Print")
+    # "E-post" in Swedish: Django's own catalogs translate a bare "Email" as "E-postadress".
+    EMAIL = "email", pgettext_lazy("delivery method", "Email")
+    PRINT = "print", pgettext_lazy("delivery method", "Print")
 
 
 class CustomerLanguage(models.TextChoices):

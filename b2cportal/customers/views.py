@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from agreements.services import handle_customer_saved
 from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_required, has_role
+from b2cportal.search_stash import search_params, stash_search
 
 from .forms import CustomerFilterForm, CustomerForm
 from .pagination import capped_page
@@ -20,18 +21,20 @@ PAGE_SIZE = 50
 
 @company_member_required(roles=ANY_ROLE)
 def customer_list(request):
-    filter_form = CustomerFilterForm(request.GET or None)
+    if request.method == "POST":
+        # The search may be a national ID: keep it out of the URL (b2cportal.search_stash).
+        return stash_search(request, "customers")
+    params, query_string = search_params(request, "customers")
+    filter_form = CustomerFilterForm(params or None, company_country=request.company.country)
     customers = search_customers(company=request.company, **filter_form.filters())
     page = capped_page(customers, request.GET.get("page"), per_page=PAGE_SIZE)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "customers/customer_list.html",
         {
             "filter_form": filter_form,
             "page": page,
-            "query_string": query.urlencode(),
+            "query_string": query_string,
             "can_edit": has_role(request, EDITORS),
         },
     )
@@ -70,6 +73,7 @@ def customer_create(request):
         request.POST or None,
         initial={"country": request.company.country, "language": _default_language(request)},
         mobile_field=mobile_field,
+        company_country=request.company.country,
     )
     if request.method == "POST":
         customer = _save_form(
@@ -92,6 +96,7 @@ def customer_edit(request, pk: int):
         request.POST or None,
         instance=customer,
         mobile_field=mobile_phone_field_for(company=request.company),
+        company_country=request.company.country,
     )
     if request.method == "POST":
         saved = _save_form(
@@ -109,7 +114,15 @@ def customer_edit(request, pk: int):
             for agreement_request in sent:
                 messages.info(
                     request,
-                    _("E-invoice agreement request sent by %(channel)s to %(recipient)s.")
+                    (
+                        _("E-invoice agreement request sent by %(channel)s to %(recipient)s.")
+                        if agreement_request.status == "sent"
+                        # Requests leave after the save commits: say queued until they are sent.
+                        else _(
+                            "E-invoice agreement request by %(channel)s to %(recipient)s is queued "
+                            "for sending."
+                        )
+                    )
                     % {
                         "channel": agreement_request.get_channel_display(),
                         "recipient": agreement_request.recipient,

@@ -204,8 +204,11 @@ def payment_snapshot(invoice) -> PaymentSnapshot | None:
     return PaymentSnapshot(account_id=account, payment_id=invoice.payment_reference)
 
 
-def snapshot(invoice) -> DocumentSnapshot:
-    """Everything the document needs, read once from the invoice and its relations."""
+def snapshot(invoice, *, lines=None) -> DocumentSnapshot:
+    """Everything the document needs, read once from the invoice and its relations.
+
+    `lines` may pass the invoice's lines when the caller has already read them.
+    """
     lines = tuple(
         LineSnapshot(
             position=line.position,
@@ -217,7 +220,7 @@ def snapshot(invoice) -> DocumentSnapshot:
             vat_rate=line.vat_rate,
             exemption_reason=line.exemption_reason,
         )
-        for line in invoice.lines.all()
+        for line in (invoice.lines.all() if lines is None else lines)
     )
     credited = invoice.credited_invoice if invoice.credited_invoice_id else None
     return DocumentSnapshot(

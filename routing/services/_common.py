@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db.models import Q
 
 from b2cportal.queueing import publish_on_commit
+from invoices.models import CHANNEL_DETAIL_PREFIX, Invoice
 from invoices.models import DeliveryStatus as InvoiceDeliveryStatus
-from invoices.models import Invoice
 
 from ..decision import RouteDecision
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
@@ -57,7 +57,8 @@ def _detail(delivery: Delivery) -> str:
         # A message id: Invoice.delivery_status_note translates it when shown.
         return delivery.error[:500]
     if delivery.channel:
-        return delivery.get_channel_display()
+        # A code, named in the reader's language when shown (Invoice.delivery_status_note).
+        return CHANNEL_DETAIL_PREFIX + delivery.channel
     return ""
 
 
@@ -75,6 +76,57 @@ def _sync_invoices(deliveries: Iterable[Delivery]) -> None:
     for (status, detail, until), ids in groups.items():
         Invoice.objects.filter(pk__in=ids).update(
             delivery_status=status, delivery_status_detail=detail, delivery_status_until=until
+        )
+
+
+_WEBHOOK_EVENT_FOR = {
+    DeliveryStatus.SENT: "delivery.sent",
+    DeliveryStatus.DELIVERED: "delivery.delivered",
+    DeliveryStatus.FAILED: "delivery.failed",
+    DeliveryStatus.HELD: "delivery.held",
+}
+
+
+def _emit(deliveries: Iterable[Delivery], *, queued_as: str | None = None) -> None:
+    """Tell the companies' webhook endpoints, after commit, what these deliveries became.
+
+    Call inside the transaction that changed them. `queued_as` names what a row now `queued`
+    means (released from a hold, re-routed); other statuses map to their own event.
+    """
+    from b2cportal.webhooks.services import companies_listening, emit_many
+
+    events: dict[int, list[tuple[str, Delivery]]] = defaultdict(list)
+    for d in deliveries:
+        kind = queued_as if d.status == DeliveryStatus.QUEUED else _WEBHOOK_EVENT_FOR.get(d.status)
+        if kind:
+            events[d.company_id].append((kind, d))
+    listening = companies_listening(list(events))
+    for company_id in listening:
+        items = events[company_id]
+        invoices = dict(
+            Invoice.objects.filter(pk__in=[d.invoice_id for _kind, d in items]).values_list(
+                "pk", "number"
+            )
+        )
+        emit_many(
+            company=company_id,
+            events=[
+                (
+                    kind,
+                    {
+                        "delivery_id": d.pk,
+                        "invoice_id": d.invoice_id,
+                        "invoice_number": invoices.get(d.invoice_id, ""),
+                        "document_uuid": str(d.external_id),
+                        "status": d.status,
+                        "channel": d.channel,
+                        "billing_action": d.billing_action,
+                        "reason": d.error,
+                        "hold_until": d.hold_until.isoformat() if d.hold_until else None,
+                    },
+                )
+                for kind, d in items
+            ],
         )
 
 

@@ -24,7 +24,7 @@ from b2cportal.customers.models import Customer
 from ..decision import NO_PENDING_AGREEMENT, Outcome, RouteDecision, decide, decide_after_hold
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
 from ..selectors import invoices_for_routing, load_route_inputs_bulk, no_agreement_statuses
-from ._common import _event, _queue, _step, _sync_invoices
+from ._common import _emit, _event, _queue, _step, _sync_invoices
 
 ACTIVE = "ACTIVE"
 RELEASED = gettext_noop("Agreement active: released to the online bank")
@@ -117,6 +117,8 @@ def _apply(plans: dict, *, acting_user, now: datetime.datetime) -> int:
         )
         DeliveryEvent.objects.bulk_create(events)
         _sync_invoices(rows)
+        _emit([d for d in rows if plans[d.pk][2] == RELEASED], queued_as="delivery.released")
+        _emit([d for d in rows if plans[d.pk][2] != RELEASED], queued_as="delivery.rerouted")
         _queue([d.pk for d in rows if d.status == DeliveryStatus.QUEUED])
     return len(rows)
 

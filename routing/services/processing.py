@@ -41,6 +41,7 @@ from ..transports import (
 from ._common import (
     MAX_ATTEMPTS,
     _apply_decision,
+    _emit,
     _event,
     _queue,
     _save,
@@ -133,6 +134,7 @@ def _claim(ids: list[int]) -> list[Delivery]:
         # Claimed shows as "Sent to AutoInvoice" like queued: only holds and failures change
         # what the invoice says at this point.
         _sync_invoices([d for d in rows if d.status != DeliveryStatus.CLAIMED])
+        _emit(rows)
     return [d for d in rows if d.status == DeliveryStatus.CLAIMED]
 
 
@@ -286,6 +288,10 @@ def _transmit(claimed: list[Delivery]) -> None:
         _save(claimed, OUTCOME_FIELDS)
         DeliveryEvent.objects.bulk_create(events)
         _sync_invoices(claimed)
+        _emit(
+            [d for d, e in zip(claimed, events, strict=True) if e.note != RETRYING],
+            queued_as="delivery.rerouted",
+        )
         waits: dict[float, list[int]] = defaultdict(list)
         for d in claimed:
             if d.status == DeliveryStatus.QUEUED:

@@ -18,8 +18,17 @@ from invoices.models import Invoice
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
 from ..selectors import latest_delivery
 from ..transports import NETWORK_REJECTED, TransportError, transport_for
-from ._common import CLAIM_STALE, QUEUED_GRACE, SENT_POLL, _queue, _sync_invoices, due, logger
-from .processing import FALLBACK_FROM, fallback_decisions, record_failure
+from ._common import (
+    CLAIM_STALE,
+    QUEUED_GRACE,
+    SENT_POLL,
+    _emit,
+    _queue,
+    _sync_invoices,
+    due,
+    logger,
+)
+from .processing import FALLBACK_FROM, MOVED_ON, fallback_decisions, record_failure
 
 RECONCILED = gettext_noop("Reconciled with the transport")
 NOT_FOUND_QUEUED = gettext_noop("Not found at the transport; queued again")
@@ -84,6 +93,10 @@ def reconcile(*, delivery: Delivery, acting_user=None) -> Delivery:
                 delivery=d, from_status=old, to_status=d.status, note=note, actor=acting_user
             )
             _sync_invoices([d])
+            _emit(
+                [d] if d.status != DeliveryStatus.QUEUED or note == MOVED_ON else [],
+                queued_as="delivery.rerouted",
+            )
         if d.status == DeliveryStatus.QUEUED:
             _queue([d.pk])
     return d

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from b2cportal.companies.models import Branch, Company
+from b2cportal.companies.wording import operator_name
 from invoices.models import DeliveryStatus as InvoiceDeliveryStatus
 from invoices.models import Invoice, InvoiceStatus
 
@@ -35,8 +36,8 @@ def send_invoice(*, invoice: Invoice, acting_user) -> Delivery:
     live = Delivery.objects.filter(invoice=locked, status__in=LIVE_STATUSES).first()
     if live is not None:
         raise RoutingError(
-            _("This invoice has already been sent to AutoInvoice (%(status)s).")
-            % {"status": live.get_status_display()}
+            _("This invoice has already been sent to %(operator)s (%(status)s).")
+            % {"status": live.get_status_display(), "operator": operator_name(locked.company)}
         )
     try:
         with transaction.atomic():
@@ -48,7 +49,10 @@ def send_invoice(*, invoice: Invoice, acting_user) -> Delivery:
                 created_by=acting_user,
             )
     except IntegrityError as exc:
-        raise RoutingError(_("This invoice has already been sent to AutoInvoice.")) from exc
+        raise RoutingError(
+            _("This invoice has already been sent to %(operator)s.")
+            % {"operator": operator_name(locked.company)}
+        ) from exc
     DeliveryEvent.objects.create(
         delivery=delivery, to_status=delivery.status, actor=acting_user, note="send"
     )

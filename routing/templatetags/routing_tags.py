@@ -7,21 +7,23 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from b2cportal.companies.permissions import EDITORS, has_role
+from b2cportal.companies.wording import wording
 from routing import selectors
 from routing.decision import rule_label
 from routing.models import DeliveryStatus
 from routing.services import preview_route
+from routing.trace_text import step_sentence
 
 register = template.Library()
 
 
-def trace_rows(trace: list[dict]) -> list[dict]:
+def trace_rows(trace: list[dict], company_country: str = "NO") -> list[dict]:
+    """Each step named and written as a sentence now, in the reader's language."""
     return [
         {
             "label": rule_label(step["rule"]),
             "outcome": step["outcome"],
-            "inputs": ", ".join(f"{k}={v}" for k, v in step.get("inputs", {}).items()),
-            "note": step.get("note", ""),
+            "sentence": step_sentence(step, company_country=company_country),
         }
         for step in trace
     ]
@@ -59,14 +61,17 @@ def sending_method(context, invoice):
     if invoice.status == "open" and (delivery is None or not delivery.is_live):
         preview = preview_route(invoice=invoice)
     return {
+        **wording(invoice.company),
         "request": request,
         "csrf_token": context.get("csrf_token"),
         "invoice": invoice,
         "delivery": delivery,
         "events": _labelled(delivery.events.all()) if delivery else [],
         "preview": preview,
-        "preview_trace": trace_rows(preview.trace_json()) if preview else [],
-        "delivery_trace": trace_rows(delivery.trace) if delivery else [],
+        "preview_trace": trace_rows(preview.trace_json(), invoice.company.country)
+        if preview
+        else [],
+        "delivery_trace": trace_rows(delivery.trace, invoice.company.country) if delivery else [],
         "can_send": request is not None and has_role(request, EDITORS),
     }
 
@@ -77,6 +82,7 @@ def routing_actions(context, invoice):
     request = context.get("request")
     delivery = _latest_delivery(invoice)
     return {
+        **wording(invoice.company),
         "csrf_token": context.get("csrf_token"),
         "invoice": invoice,
         "delivery": delivery,

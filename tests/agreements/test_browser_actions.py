@@ -35,7 +35,9 @@ def test_support_resends_the_request(page, login, support_no, pending):
     login(support_no)
     page.goto(f"/agreements/customer/{pending.customer.pk}/")
     page.get_by_test_id("resend").click()
-    expect(page.locator(".alert-success")).to_contain_text("Agreement request sent again.")
+    expect(page.locator(".alert-success")).to_contain_text(
+        "The agreement request is queued to be sent again."
+    )
     expect(page.get_by_test_id("agreement-requests").locator("li")).to_have_count(1)
     request = AgreementRequest.objects.get()
     assert (request.channel, request.recipient) == ("sms", "+4791234567")

@@ -64,7 +64,7 @@ def test_list_requires_membership(client):
         ({"q": "151086 95088"}, ["20001"]),
         ({"q": "1510869508"}, []),  # national IDs only match exactly
         ({"status": "ERROR"}, ["20004"]),
-        ({"network": "SE_BANK"}, []),
+        ({"network": "NO_EFAKTURA"}, ["20001", "20002", "20003", "20004"]),
         ({"source": "jtta"}, ["20001"]),
         ({"wanted_without_active": "on"}, ["20002", "20003", "20004"]),
     ],
@@ -74,6 +74,31 @@ def test_search_and_filters(client, support_no, populated, params, expected):
     response = client.get(reverse("agreements:list"), params)
     assert response.status_code == 200
     assert numbers(response) == expected
+
+
+def test_filters_offer_only_what_exists_in_the_companys_country(
+    client, support_no, admin_se, populated
+):
+    client.force_login(support_no)
+    norwegian = client.get(reverse("agreements:list"))
+    form = norwegian.context["form"]
+    assert [c for c, _ in form.fields["network"].choices] == ["", "NO_EFAKTURA"]
+    assert "fmi_onboarding" not in dict(form.fields["source"].choices)
+    assert "wanted_without_active" in form.fields
+    # Sweden's network is not a Norwegian filter: the field says so instead of showing all.
+    refused = client.get(reverse("agreements:list"), {"network": "SE_BANK"})
+    assert "network" in refused.context["form"].errors
+
+    client.force_login(admin_se)
+    swedish = client.get(reverse("agreements:list"))
+    form = swedish.context["form"]
+    assert [c for c, _ in form.fields["network"].choices] == ["", "SE_BANK"]
+    assert [c for c, _ in form.fields["source"].choices] == ["", "fmi_onboarding"]
+    assert [c for c, _ in form.fields["status"].choices] == ["", "ACTIVE", "DELETED"]
+    assert "wanted_without_active" not in form.fields
+    content = swedish.content.decode()
+    for norwegian_only in ("Request by SMS", "JTTA", "Agreement capture", "Request sent"):
+        assert norwegian_only not in content
 
 
 def test_branch_filter(client, support_no, populated, second_branch):
@@ -181,7 +206,9 @@ def test_csv_export_has_labels_in_the_users_language_and_the_list_order(
     with translation.override("nb"):
         response = client.get(reverse("agreements:export"), HTTP_ACCEPT_LANGUAGE="nb")
         body = b"".join(response.streaming_content).decode()
-    nb_rows = {row[0]: row for row in csv.reader(io.StringIO(body))}
+    # Nordic Excel: a byte-order mark and semicolons.
+    assert body.startswith("\ufeff")
+    nb_rows = {row[0]: row for row in csv.reader(io.StringIO(body[1:]), delimiter=";")}
     assert nb_rows["20001"][4] == str(_nb("Active"))
     assert nb_rows["20001"][4] != "Active"
 
@@ -205,6 +232,7 @@ def test_list_and_customer_tab_show_status_labels_not_codes(client, support_no, 
 
 
 def test_dates_use_the_locale_format(client, support_no, populated):
+    """English reads ISO dates with a 24-hour clock (b2cportal/formats/en), never US style."""
     from django.utils import timezone, translation
     from django.utils.formats import date_format
 
@@ -216,10 +244,18 @@ def test_dates_use_the_locale_format(client, support_no, populated):
         reverse("agreements:customer", args=[agreement.customer_id]),
     ):
         content = client.get(url).content.decode()
-        assert iso not in content
         with translation.override("en"):
             stamp = date_format(timezone.localtime(agreement.last_updated), "SHORT_DATETIME_FORMAT")
+        assert stamp == iso
         assert stamp in content
+        assert "a.m." not in content
+        assert "p.m." not in content
+        nb_content = client.get(url, HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+        with translation.override("nb"):
+            nb_stamp = date_format(
+                timezone.localtime(agreement.last_updated), "SHORT_DATETIME_FORMAT"
+            )
+        assert nb_stamp in nb_content
 
 
 def test_csv_export_honours_filters(client, support_no, populated):
@@ -340,7 +376,8 @@ def test_warning_text_exact(customer_no, main_branch):
     from django.utils.formats import date_format
 
     stamp = date_format(timezone.localtime(agreement.last_updated), "SHORT_DATETIME_FORMAT")
-    assert stamp != timezone.localtime(agreement.last_updated).strftime("%Y-%m-%d %H:%M")
+    # English: one ISO format with a 24-hour clock, never "12/04/2026 6:32 p.m.".
+    assert stamp == timezone.localtime(agreement.last_updated).strftime("%Y-%m-%d %H:%M")
     expected = (
         f"The e-invoice agreement status for Kari Nordmann is Request sent - last updated: {stamp}"
     )

@@ -98,16 +98,19 @@ def test_admin_activates_the_swedish_service(page, login):
     # Correct number, but the company name differs from the register: both names are shown.
     page.fill("#id_account_number", "5050-1055")
     page.get_by_test_id("b2cse-submit").click()
-    expect(page.get_by_test_id("b2cse-form-error")).to_contain_text(
+    # Shown once, with both names, and a way out: the company page, where an administrator
+    # corrects the name and comes straight back.
+    refusal = page.get_by_test_id("b2cse-name-error")
+    expect(refusal).to_contain_text(
         "Registered name: Svea Handel Aktiebolag, company name: Svea Handel AB"
     )
-
-    # Fix the (simulated) register entry, then activate.
-    page.goto("/simulator/activations/")
-    page.fill("#id_name", "Svea Handel AB")
-    page.get_by_role("button", name="Save register entry").click()
-    expect(page.get_by_test_id("register-name")).to_have_text("Svea Handel AB")
-    page.goto("/settings/b2cse/")
+    expect(page.get_by_text("Registered name: Svea Handel Aktiebolag")).to_have_count(1)
+    expect(page.get_by_test_id("b2cse-form-error")).to_have_count(0)
+    refusal.get_by_test_id("correct-company-name").click()
+    expect(page.locator("#id_name")).to_have_value("Svea Handel AB")
+    page.fill("#id_name", "Svea Handel Aktiebolag")
+    page.get_by_test_id("save-company").click()
+    expect(page).to_have_url(re.compile(r"/settings/b2cse/$"))
     # Bankgiro is chosen by default.
     expect(page.locator("input[name=account_type][value=bankgiro]")).to_be_checked()
     page.fill("#id_account_number", "5050-1055")

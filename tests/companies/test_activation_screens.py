@@ -128,7 +128,8 @@ def test_active_service_shows_disabled_button_and_support_note(
     page = client.get(reverse("companies:autoinvoice")).content.decode()
     assert re.search(r"<button[^>]*disabled[^>]*b2cno-active-button", page)
     assert "The service is active" in page
-    assert "contact Visma Support" in page
+    assert "contact the AutoInvoice support" in page
+    assert "Visma" not in page  # the seed's wording speaks of this product
     assert 'data-testid="b2cno-activate"' not in page
 
 

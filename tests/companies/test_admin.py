@@ -30,9 +30,11 @@ MODELS = [m for m in admin.site._registry if m._meta.app_label in OUR_APPS]
 def demo():
     context = seed_demo()
     no, se = context.companies["NO"], context.companies["SE"]
-    NorwayB2CActivation.objects.create(branch=no.branches.first(), signer_name="Kari")
-    activation = SwedenB2CActivation.objects.create(
-        branch=se.branches.first(), account_type="bankgiro", account_number="50501055"
+    # The demo has the services active on the main offices; Bergen has none yet.
+    NorwayB2CActivation.objects.create(branch=no.branches.get(branch_id="BGO"), signer_name="Kari")
+    activation, _created = SwedenB2CActivation.objects.get_or_create(
+        branch=se.branches.first(),
+        defaults={"account_type": "bankgiro", "account_number": "50501055"},
     )
     SwedenReceivingAccount.objects.create(
         activation=activation, account_type="bankgiro", account_number="50501055"
@@ -93,8 +95,12 @@ def test_changelist_search_filters_and_change_page(client, demo, model):
 def test_customer_search_in_admin(client, demo):
     client.force_login(demo.users["admin"])
     target = Customer.objects.filter(company=demo.companies["SE"]).first()
-    response = client.get(_changelist(Customer), {"q": target.national_id or target.number})
-    assert [c.pk for c in response.context["cl"].result_list] == [target.pk]
+    response = client.get(_changelist(Customer), {"q": target.number})
+    assert target.pk in [c.pk for c in response.context["cl"].result_list]
+    # National IDs are not searched through the admin's GET query string (access logs).
+    if target.national_id:
+        response = client.get(_changelist(Customer), {"q": target.national_id})
+        assert list(response.context["cl"].result_list) == []
 
 
 @pytest.mark.parametrize(
@@ -206,9 +212,9 @@ def test_changelist_query_count_does_not_grow_with_rows(client, demo, model):
 def test_staff_without_membership_sees_nothing(client, demo):
     staff = make_staff()
     client.force_login(staff)
+    # The admin follows the membership's role: no membership, no admin at all.
     response = client.get(_changelist(Customer))
-    assert response.status_code == 200
-    assert list(response.context["cl"].queryset) == []
+    assert response.status_code == 403
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.label)

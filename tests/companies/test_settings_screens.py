@@ -38,8 +38,14 @@ LEDGER_POST = {
 }
 
 # Every page of this area, by name, for the role checks below.
-READ_PAGES = ["companies:autoinvoice", "companies:ledger", "companies:branches"]
+READ_PAGES = [
+    "companies:autoinvoice",
+    "companies:ledger",
+    "companies:branches",
+    "companies:company",
+]
 WRITE_POSTS = [
+    ("companies:company", {"name": "Renamed AS"}),
     ("companies:autoinvoice", SETTINGS_POST),
     ("companies:ledger", LEDGER_POST),
     ("companies:b2cno_activate", {"signer_name": "A", "signer_email": "a@example.no"}),
@@ -118,14 +124,30 @@ def test_service_choice_is_limited_to_the_companys_country(company_no, company_s
     assert "prevent_routing_through_inexchange" in swedish.fields
 
 
-def test_foreign_service_is_refused_with_a_field_error(client, admin_no):
+def test_the_consumer_einvoice_service_follows_the_activation_and_is_read_only(
+    client, admin_no, company_no
+):
+    from b2cportal.companies import services
+
+    # No active service on the branch: posting "AutoInvoice B2C" (or Sweden's) changes nothing.
     client.force_login(admin_no)
-    response = client.post(
-        reverse("companies:autoinvoice"), {**SETTINGS_POST, "consumer_einvoice_service": "b2cse"}
-    )
-    assert response.status_code == 400
-    assert "consumer_einvoice_service" in response.context["form"].errors
-    assert not AutoInvoiceSettings.objects.exists()
+    for posted in ("autoinvoice_b2c", "b2cse"):
+        response = client.post(
+            reverse("companies:autoinvoice"), {**SETTINGS_POST, "consumer_einvoice_service": posted}
+        )
+        assert response.status_code == 302
+        assert AutoInvoiceSettings.objects.get().consumer_einvoice_service == "none"
+    page = client.get(reverse("companies:autoinvoice")).content.decode()
+    assert 'name="consumer_einvoice_service"' in page
+    assert "disabled" in page.split('name="consumer_einvoice_service"')[1].split(">")[0]
+    # The service refuses the change from any other caller too.
+    with pytest.raises(services.CompanyError) as refused:
+        services.update_autoinvoice_settings(
+            branch=company_no.branches.get(),
+            acting_user=admin_no,
+            changes={"consumer_einvoice_service": "autoinvoice_b2c"},
+        )
+    assert refused.value.field == "consumer_einvoice_service"
 
 
 def test_bad_contact_phone_names_the_field(client, admin_no):
@@ -290,4 +312,53 @@ def test_consumer_service_help_says_it_reflects_the_activated_service(
 ):
     client.force_login(request.getfixturevalue(fixture))
     page = client.get(reverse("companies:autoinvoice")).content.decode()
-    assert f"Reflects the activated service: set to {service}" in page
+    assert "Follows the B2" in page
+    assert service in page.split("Follows the B2", 1)[1].split("</", 1)[0]
+
+
+# --- Company details ---------------------------------------------------------------------------
+
+
+def test_administrator_corrects_the_company_name_and_history_records_it(
+    client, admin_no, company_no, company_se
+):
+    client.force_login(admin_no)
+    response = client.post(
+        reverse("companies:company"),
+        {"name": "Fjordtech Norge AS", "postcode": "0150", "city": "Oslo", "next": "/settings/"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/settings/"
+    company_no.refresh_from_db()
+    company_se.refresh_from_db()
+    assert company_no.name == "Fjordtech Norge AS"
+    assert company_se.name == "Svea Handel AB"  # only the user's own company
+    change = SettingsChange.objects.get(action="company.updated")
+    assert {"field": "name", "old": "Fjordtech AS", "new": "Fjordtech Norge AS"} in (
+        change.data["changes"]
+    )
+    page = client.get(reverse("companies:company")).content.decode()
+    assert "Fjordtech AS → Fjordtech Norge AS" in page
+
+
+def test_company_details_refuse_bad_input_on_the_field(client, admin_no, company_no):
+    client.force_login(admin_no)
+    response = client.post(
+        reverse("companies:company"),
+        {"name": "", "postcode": "12", "next": "https://evil.example/"},
+    )
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "name" in errors
+    assert "postcode" in errors
+    company_no.refresh_from_db()
+    assert company_no.name == "Fjordtech AS"
+
+
+def test_company_details_redirect_stays_on_this_site(client, admin_no):
+    client.force_login(admin_no)
+    response = client.post(
+        reverse("companies:company"), {"name": "Fjordtech AS", "next": "https://evil.example/"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("companies:company")

@@ -57,7 +57,9 @@ def test_turning_einvoice_on_in_the_admin_sends_the_agreement_request(
     assert customer.einvoice_norway is True
     request = AgreementRequest.objects.get()
     assert (request.channel, request.recipient) == ("sms", "+4791234567")
-    assert b"agreement request sent" in response.content
+    # Queued until the worker sends it (the request leaves after the save commits).
+    assert b"agreement request by SMS to" in response.content
+    assert b"is queued for sending" in response.content
     # Saving again inside the quiet period does not send a second request.
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url, _admin_data(customer, einvoice_norway="on"))

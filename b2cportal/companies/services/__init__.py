@@ -28,6 +28,7 @@ from .polling import (
 from .settings import (
     update_altinn_settings,
     update_autoinvoice_settings,
+    update_company_details,
     update_ledger_preferences,
 )
 from .sweden import accounts_under_fui, add_receiving_account, submit_sweden_activation
@@ -53,5 +54,6 @@ __all__ = [
     "terms_url",
     "update_altinn_settings",
     "update_autoinvoice_settings",
+    "update_company_details",
     "update_ledger_preferences",
 ]

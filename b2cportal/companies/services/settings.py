@@ -41,6 +41,16 @@ def update_autoinvoice_settings(
                 % {"country": company.get_country_display()},
                 field="consumer_einvoice_service",
             )
+        if service != obj.consumer_einvoice_service:
+            # Only the activation sets it (set_consumer_einvoice_service): a setting that says
+            # "AutoInvoice B2C" on a branch without the active service would contradict it.
+            raise CompanyError(
+                _(
+                    "The service for sending consumer e-invoices to the bank follows the B2C "
+                    "service activation and cannot be changed here."
+                ),
+                field="consumer_einvoice_service",
+            )
         if company.is_norwegian:
             # InExchange routing only exists in Sweden; the setting is not shown in Norway.
             return {k: v for k, v in changes.items() if k != "prevent_routing_through_inexchange"}
@@ -136,4 +146,27 @@ def update_altinn_settings(
         action=Action.ALTINN_UPDATED,
         company=branch.company,
         branch=branch,
+    )
+
+
+def update_company_details(
+    *, company: Company, acting_user: AbstractBaseUser, changes: dict[str, Any]
+) -> Company:
+    """Correct the company's name and address (e.g. to match the national register) and record
+    what changed. Country and organisation number are the company's identity and stay."""
+    allowed = {"name", "address_line1", "address_line2", "postcode", "city"}
+
+    def check(obj: Company, changes: dict[str, Any]) -> dict[str, Any]:
+        if not (changes.get("name") or obj.name).strip():
+            raise CompanyError(_("Enter the company name."), field="name")
+        return {k: v for k, v in changes.items() if k in allowed}
+
+    return update_recorded(
+        locked=lambda: Company.objects.select_for_update().get(pk=company.pk),
+        check=check,
+        changes=changes,
+        acting_user=acting_user,
+        action=Action.COMPANY_UPDATED,
+        company=company,
+        branch=None,
     )

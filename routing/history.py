@@ -1,0 +1,48 @@
+"""Sending, routing and delivery events for the invoice's *History* timeline."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from invoices.history import TIMELINE_LIMIT, HistoryEntry
+
+from .decision import Channel
+from .models import DeliveryEvent, DeliveryStatus
+
+# Notes the services store as codes.
+SENT_NOTES = {"send": "invoice", "bulk send": "bulk"}
+
+
+def delivery_history(invoice) -> list[HistoryEntry]:
+    statuses = dict(DeliveryStatus.choices)
+    channels = dict(Channel.choices)
+    entries: list[HistoryEntry] = []
+    events = (
+        DeliveryEvent.objects.filter(delivery__invoice=invoice)
+        .select_related("actor", "delivery")
+        .order_by("-created_at", "-id")[:TIMELINE_LIMIT]
+    )
+    for event in events:
+        delivery = event.delivery
+        to_label = statuses.get(event.to_status, event.to_status)
+        if not event.from_status:
+            how = SENT_NOTES.get(event.note)
+            text = (
+                _("Sent in a bulk send: %(status)s") % {"status": to_label}
+                if how == "bulk"
+                else _("Sent: %(status)s") % {"status": to_label}
+            )
+            entries.append(HistoryEntry(event.created_at, event.actor, text, "sending"))
+            continue
+        text = _("Delivery: %(from)s → %(to)s") % {
+            "from": statuses.get(event.from_status, event.from_status),
+            "to": to_label,
+        }
+        if event.to_status in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.HELD):
+            if delivery.channel:
+                text += " · " + str(channels.get(delivery.channel, delivery.channel))
+        elif event.to_status == DeliveryStatus.FAILED and delivery.error:
+            text += " · " + delivery.error
+        kind = "routing" if event.to_status == DeliveryStatus.HELD else "delivery"
+        entries.append(HistoryEntry(event.created_at, event.actor, text, kind))
+    return entries

@@ -1,0 +1,107 @@
+"""`manage.py run_all` (what `make run` starts): the port, the URL, and stopping cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.worker
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        for child in map(int, children):
+            found.add(child)
+            pending.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _run_all(port: int) -> subprocess.Popen:
+    # As `make run` does: development settings, and links that follow the port.
+    env = {**os.environ, "DJANGO_DEBUG": "1"}
+    env.pop("SITE_URL", None)
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "run_all", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_a_taken_port_is_a_clear_error_and_a_non_zero_exit():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = _run_all(port)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert f"Port {port} on 127.0.0.1 is already in use" in output
+    # Refused before anything started: no Celery banner, no server banner.
+    assert "celery@" not in output
+    assert "starting at" not in output
+
+
+def test_sigterm_stops_web_worker_and_beat_within_ten_seconds():
+    port = _free_port()
+    process = _run_all(port)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5):
+                    break
+            except OSError:
+                assert process.poll() is None, process.stdout.read()
+                assert time.monotonic() < deadline, "the web server never answered"
+                time.sleep(0.5)
+        # Web, worker (with its pool) and beat are running.
+        deadline = time.monotonic() + 60
+        while len(children := _descendants(process.pid)) < 4:
+            assert time.monotonic() < deadline, f"only {children} started"
+            time.sleep(0.5)
+        stopped_at = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+        while any(_alive(pid) for pid in children):
+            assert time.monotonic() - stopped_at < 10, "a child outlived the 10 s"
+            time.sleep(0.2)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    output = process.stdout.read()
+    assert f"b2cportal is starting at http://127.0.0.1:{port}/" in output
+    assert f"Links in emails and SMS use http://127.0.0.1:{port}" in output
