@@ -142,6 +142,7 @@ def seed_active_services(context: DemoContext) -> None:
     from .adapter.activation import _complete
     from .models import ActivationRequest, ActivationRequestStatus, ServiceKind
 
+    _register(context)  # the register knows the companies, so the B2CSE name check passes
     now = timezone.now()
     for country, company in context.companies.items():
         branch = company.branches.filter(is_main_office=True).first()

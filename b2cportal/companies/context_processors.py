@@ -23,7 +23,7 @@ def tenancy(request):
                 item
                 for item in getattr(config, "nav_items", ())
                 if membership.role in item["roles"]
-                and (not item.get("superuser") or request.user.is_superuser)
+                and (not item.get("superuser") or getattr(request.user, "is_superuser", False))
             )
             # Extra tabs on the Settings screens: {"url", "label", "active", "roles"}.
             settings_items.extend(

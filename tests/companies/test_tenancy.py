@@ -76,6 +76,7 @@ def test_navigation_order_and_the_labelled_simulator_menu(client, accountant_no)
     assert [item["url"] for item in context["nav_items"]] == [
         "customers:list",
         "invoices:list",
+        "billing:import",
         "routing:bulk",
         "agreements:list",
         "routing:billing",
