@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 EINVOICE_RULES_DIR ?= $(abspath ../shared/validation/peppol-bis3-2026.5)
 export EINVOICE_RULES_DIR
 
-.PHONY: setup run test check browser bench clean messages
+.PHONY: setup run test check browser fonts bench clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ HOST ?= 127.0.0.1
 run: export SITE_URL ?= http://$(HOST):$(PORT)
 # Development only: debug on (production leaves DJANGO_DEBUG unset or 0, see README).
 run: export DJANGO_DEBUG ?= 1
-run: setup
+run: setup fonts
 	$(PY) manage.py run_all --check-port $(HOST):$(PORT)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
@@ -37,13 +37,22 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES); \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES); fi; }
 
+# The Unicode TrueType font every PDF embeds (Sámi letters, €, typographic quotes): Debian's
+# DejaVu, read from PDF_FONT_DIR (default /usr/share/fonts/truetype/dejavu).
+FONT_PACKAGES := fonts-dejavu-core
+PDF_FONT_DIR ?= /usr/share/fonts/truetype/dejavu
+fonts:
+	@test -f $(PDF_FONT_DIR)/DejaVuSans.ttf -a -f $(PDF_FONT_DIR)/DejaVuSans-Bold.ttf || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(FONT_PACKAGES); \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(FONT_PACKAGES); fi; }
+
 # Set up and run the whole test suite (unit, integration with a real worker, browser) against
 # the machine's PostgreSQL and Redis, as CI does; override the URLs to point elsewhere.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 test: export DATABASE_URL ?= $(TEST_DATABASE_URL)
 test: export CELERY_BROKER_URL ?= $(TEST_BROKER_URL)
-test: setup browser
+test: setup browser fonts
 	$(VENV)/bin/pytest
 
 check: export DJANGO_DEBUG ?= 1

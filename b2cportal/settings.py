@@ -183,6 +183,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en"
+# English dates as day-month-year / ISO, not Django's US default (b2cportal/formats/en).
+FORMAT_MODULE_PATH = ["b2cportal.formats"]
+# A 500-line invoice posts 8 fields per line (4,000+), and the credit-note page one per line of
+# invoices of up to 5,000 lines; the default of 1,000 rejected about 120 lines and lost the input.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 LANGUAGES = [("en", _("English")), ("nb", _("Norwegian Bokmål")), ("sv", _("Swedish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # English dates in ISO style (b2cportal/formats/en), not Django's US defaults.
@@ -277,6 +282,12 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="b2cportal <no-reply@b2cp
 
 # Official compiled EN 16931 and Peppol BIS 3 rules (XSLT 2.0); empty disables rule checks.
 EINVOICE_RULES_DIR = env("EINVOICE_RULES_DIR", default="")
+# Without the rules, release refuses (fails closed) unless this explicitly allows XSD-only
+# checks; `check --deploy` warns while it is on.
+EINVOICE_ALLOW_XSD_ONLY = env.bool("EINVOICE_ALLOW_XSD_ONLY", default=False)
+# The TrueType fonts the PDFs embed (Unicode: Sámi, every Nordic letter, €, typographic quotes).
+# Debian's fonts-dejavu-core, installed by `make fonts` (part of `make run` and `make test`).
+PDF_FONT_DIR = env.path("PDF_FONT_DIR", default="/usr/share/fonts/truetype/dejavu")
 
 CELERY_BROKER_URL = env(
     "CELERY_BROKER_URL", default=f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"

@@ -92,6 +92,8 @@ def seed(n: int) -> list:
         organisation_number="923609016",
         currency="NOK",
         bank_account="86011117947",
+        bank_account_type="bban",
+        registered_in_foretaksregisteret=True,
     )
     se = Company.objects.create(
         name="Bench Sverige AB",
@@ -99,6 +101,7 @@ def seed(n: int) -> list:
         organisation_number="5560169095",
         currency="SEK",
         bank_account="5402-9681",
+        bank_account_type="bankgiro",
     )
     branches = {}
     for company in (no, se):
@@ -109,9 +112,10 @@ def seed(n: int) -> list:
         CustomerLedgerPreferences.objects.create(company=company)
         branches[company.country] = branch
     NorwayB2CActivation.objects.create(branch=branches["NO"], status="active")
-    SwedenB2CActivation.objects.create(branch=branches["SE"], status="active")
-    # The network's directories.
-    FmiRegistration.objects.create(ssn=SE_SSN_POOL[0], bank_id="NB", issuer_fui="")
+    fui = "005560169095.00002222222.FSPA.SE"
+    SwedenB2CActivation.objects.create(branch=branches["SE"], status="active", fui=fui)
+    # The network's directories (an FMI is registered with the sender's FUI).
+    FmiRegistration.objects.create(ssn=SE_SSN_POOL[0], bank_id="NB", issuer_fui=fui)
     DigitalMailboxAccount.objects.create(ssn=SE_SSN_POOL[1], provider="billo")
     DigitalMailboxAccount.objects.create(ssn=SE_SSN_POOL[2], provider="kivra")
     for org in NO_ORGS:

@@ -19,6 +19,7 @@ class InvoicesConfig(AppConfig):
         # The foundation's seed_demo runs every hook in DEMO_SEEDERS.
         from b2cportal.companies.demo import DEMO_SEEDERS
 
+        from . import checks  # noqa: F401  (registers the system checks)
         from .demo import seed_invoices
 
         if seed_invoices not in DEMO_SEEDERS:

@@ -7,7 +7,7 @@ rounded to 2 decimals (BR-CO-17); document totals are sums of those (BR-CO-10, B
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
@@ -57,6 +57,29 @@ class LineLike(Protocol):
     vat_category: str
     vat_rate: Decimal
     exemption_reason: str
+    # Set on the last credit of an invoice line: what remains of that line's amount, which can
+    # differ by a cent from quantity x price (see `invoices.services`, partial credit notes).
+    fixed_amount: Decimal | None
+
+
+def amount_of(line: LineLike) -> Decimal:
+    """A line's net amount: quantity x price, or the fixed remainder of a closing credit."""
+    fixed = getattr(line, "fixed_amount", None)
+    if fixed is not None:
+        return money(fixed)
+    return line_amount(line.quantity, line.unit_price)
+
+
+# Group key of the VAT breakdown: (category, rate). EN 16931 allows one breakdown per category
+# and rate (BR-E-08 compares each exempt breakdown with the sum of *all* exempt lines), so lines
+# with different exemption reasons share one breakdown that names every reason.
+GroupKey = tuple[str, Decimal]
+REASON_SEPARATOR = "; "
+
+
+def group_key(category: str, rate: Decimal) -> str:
+    """The stored form of a VAT group key (`Invoice.vat_overrides`): "S|25.00"."""
+    return f"{category}|{Decimal(rate).quantize(CENT)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,23 +99,38 @@ class Totals:
     groups: tuple[VatGroup, ...]
 
 
-def compute_totals(lines: Iterable[LineLike]) -> Totals:
-    """Line amounts, the VAT breakdown per (category, rate) and the document totals."""
-    taxable: dict[tuple[str, Decimal], Decimal] = {}
-    reasons: dict[tuple[str, Decimal], str] = {}
+def compute_totals(
+    lines: Iterable[LineLike], tax_overrides: Mapping[str, Decimal | str] | None = None
+) -> Totals:
+    """Line amounts, the VAT breakdown per (category, rate) and the document totals.
+
+    `tax_overrides` ("S|25.00" -> tax) is set only on a credit note that credits the last of a
+    VAT group: it takes the VAT that remains, so the credits add up to the invoice exactly.
+    """
+    taxable: dict[GroupKey, Decimal] = {}
+    reasons: dict[GroupKey, list[str]] = {}
     for line in lines:
         rate = Decimal(line.vat_rate).quantize(CENT)
         key = (line.vat_category, rate)
-        taxable[key] = taxable.get(key, ZERO) + line_amount(line.quantity, line.unit_price)
-        if line.exemption_reason and key not in reasons:
-            reasons[key] = line.exemption_reason
+        taxable[key] = taxable.get(key, ZERO) + amount_of(line)
+        found = reasons.setdefault(key, [])
+        if line.exemption_reason and line.exemption_reason not in found:
+            found.append(line.exemption_reason)
+    overrides = tax_overrides or {}
+
+    def tax(category: str, rate: Decimal, amount: Decimal) -> Decimal:
+        fixed = overrides.get(group_key(category, rate))
+        if fixed is not None:
+            return money(Decimal(fixed))
+        return money(amount * rate / 100) if category == "S" else ZERO
+
     groups = tuple(
         VatGroup(
             category=category,
             rate=rate,
             taxable=amount,
-            tax=money(amount * rate / 100) if category == "S" else ZERO,
-            exemption_reason=reasons.get((category, rate), ""),
+            tax=tax(category, rate, amount),
+            exemption_reason=REASON_SEPARATOR.join(reasons.get((category, rate), [])),
         )
         for (category, rate), amount in sorted(
             taxable.items(), key=lambda kv: (kv[0][0], -kv[0][1])

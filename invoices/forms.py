@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.urls import reverse_lazy
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from b2cportal.companies.models import Branch, Company
@@ -18,6 +19,14 @@ from b2cportal.validators import validate_xml_text
 from .calc import MAX_AMOUNT, STANDARD_RATES, line_amount, totals_problem
 from .models import DeliveryStatus, InvoiceKind, InvoiceStatus, Unit, VatCategory
 from .services import LineInput, vat_problem
+from .vat import vat_label
+
+# Limits of the screens, stated on them. An invoice typed on the form has at most
+# MAX_FORM_LINES lines (8 fields each: within DATA_UPLOAD_MAX_NUMBER_FIELDS); the credit-note
+# page lists one quantity per line for invoices of up to MAX_CREDIT_PAGE_LINES lines (larger
+# invoices, which only come in through import, are credited in full there).
+MAX_FORM_LINES = 500
+MAX_CREDIT_PAGE_LINES = 9_000
 
 OFFERED_CATEGORIES = [
     (VatCategory.STANDARD.value, VatCategory.STANDARD.label),
@@ -27,8 +36,12 @@ OFFERED_CATEGORIES = [
 
 
 def _rate_choices(country: str) -> list[tuple[str, str]]:
-    rates = [*STANDARD_RATES.get(country, (Decimal("25"),)), Decimal("0")]
-    return [(f"{rate:.2f}", f"{rate:g} %") for rate in rates]
+    """Each rate with its name in the user's language ("15 % - Reduced rate (foodstuffs)")."""
+    choices = [
+        (f"{rate:.2f}", f"{rate:g} % - {vat_label(country, VatCategory.STANDARD, rate)}")
+        for rate in STANDARD_RATES.get(country, (Decimal("25"),))
+    ]
+    return [*choices, ("0.00", "0 %")]
 
 
 class DateInput(forms.DateInput):
@@ -158,11 +171,34 @@ class InvoiceLineForm(forms.Form):
         label=_("Exemption reason"), max_length=300, required=False, validators=[validate_xml_text]
     )
 
-    def __init__(self, *args, country: str = "NO", **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        *args,
+        country: str = "NO",
+        vat_registered: bool = True,
+        shared_fields: dict | None = None,
+        **kwargs,
+    ):
         self.country = country
+        self.vat_registered = vat_registered
+        if shared_fields is not None:
+            # A formset of hundreds of lines shares one configured set of (stateless) fields
+            # instead of deep-copying eight fields, their widgets and translated choices per
+            # line, which was most of the time of a 500-line page.
+            self.base_fields = {}
+            super().__init__(*args, **kwargs)
+            self.fields = dict(shared_fields)
+            return
+        super().__init__(*args, **kwargs)
         self.fields["vat_rate"].choices = _rate_choices(country)
         self.fields["vat_rate"].initial = "25.00"
+        if not vat_registered:
+            # A seller outside the VAT register charges no VAT: one category, no rate.
+            outside = VatCategory.OUTSIDE_SCOPE
+            self.fields["vat_category"].choices = [(outside.value, outside.label)]
+            self.fields["vat_category"].initial = outside.value
+            self.fields["vat_rate"].choices = [("0.00", "0 %")]
+            self.fields["vat_rate"].initial = "0.00"
 
     def clean(self):
         data = super().clean()
@@ -172,6 +208,7 @@ class InvoiceLineForm(forms.Form):
                 category=data["vat_category"],
                 rate=data["vat_rate"],
                 reason=data.get("exemption_reason", ""),
+                vat_registered=self.vat_registered,
             )
             if problem:
                 field = "exemption_reason" if data["vat_category"] == "E" else "vat_rate"
@@ -199,13 +236,20 @@ class InvoiceLineForm(forms.Form):
 
 
 class BaseLineFormSet(forms.BaseFormSet):
-    def __init__(self, *args, country: str = "NO", **kwargs):
+    def __init__(self, *args, country: str = "NO", vat_registered: bool = True, **kwargs):
         self.country = country
+        self.vat_registered = vat_registered
         super().__init__(*args, **kwargs)
+
+    @cached_property
+    def _shared_fields(self) -> dict:
+        return InvoiceLineForm(country=self.country, vat_registered=self.vat_registered).fields
 
     def get_form_kwargs(self, index):
         kwargs = super().get_form_kwargs(index)
         kwargs["country"] = self.country
+        kwargs["vat_registered"] = self.vat_registered
+        kwargs["shared_fields"] = self._shared_fields
         return kwargs
 
     @property
@@ -216,6 +260,7 @@ class BaseLineFormSet(forms.BaseFormSet):
             empty_permitted=True,
             use_required_attribute=False,
             country=self.country,
+            vat_registered=self.vat_registered,
         )
         self.add_fields(form, None)
         return form
@@ -243,12 +288,23 @@ LineFormSet = forms.formset_factory(
     min_num=1,
     validate_min=True,
     can_delete=True,
-    max_num=500,
+    max_num=MAX_FORM_LINES,
+    validate_max=True,
+    absolute_max=MAX_FORM_LINES,
+)
+
+
+_QUANTITY_FIELD = forms.DecimalField(
+    min_value=Decimal("0"), max_digits=12, decimal_places=3, required=False
 )
 
 
 class CreditNoteForm(forms.Form):
-    """One quantity field per original line, bounded by what remains uncredited."""
+    """One quantity per original line, bounded by what remains uncredited.
+
+    The quantities are plain inputs named `qty_<line id>`, checked here in one pass, not one
+    Django field per line: the page must stay fast for invoices with thousands of lines.
+    """
 
     note = forms.CharField(
         label=_("Description"),
@@ -264,28 +320,42 @@ class CreditNoteForm(forms.Form):
         for line in lines:
             left = remaining.get(line.pk, Decimal("0"))
             name = f"qty_{line.pk}"
-            self.fields[name] = forms.DecimalField(
-                label=line.description,
-                required=False,
-                min_value=Decimal("0"),
-                max_value=left,
-                max_digits=12,
-                decimal_places=3,
-                initial=left,
+            value = self.data.get(name, "") if self.is_bound else format(left.normalize(), "f")
+            self.line_rows.append(
+                {"line": line, "left": left, "name": name, "value": value, "error": ""}
             )
-            self.line_rows.append((line, left, name))
+        self._quantities: dict[int, Decimal] = {}
 
     def quantities(self) -> dict[int, Decimal]:
-        return {
-            line.pk: self.cleaned_data.get(name) or Decimal("0")
-            for line, _left, name in self.line_rows
-        }
+        return dict(self._quantities)
+
+    def line_errors(self) -> dict[str, str]:
+        """`qty_<line id>` -> the error shown on that line."""
+        return {row["name"]: row["error"] for row in self.line_rows if row["error"]}
 
     def clean(self):
         data = super().clean()
-        if self.line_rows and not any(
-            (data.get(name) or 0) > 0 for _line, _left, name in self.line_rows
-        ):
+        bad = 0
+        for row in self.line_rows:
+            raw = (row["value"] or "").strip().replace(",", ".")
+            try:
+                quantity = _QUANTITY_FIELD.clean(raw) or Decimal("0")
+            except ValidationError as exc:
+                row["error"] = " ".join(exc.messages)
+                bad += 1
+                continue
+            if quantity > row["left"]:
+                row["error"] = _("At most %(left)s remains uncredited.") % {
+                    "left": format(row["left"].normalize(), "f")
+                }
+                bad += 1
+                continue
+            self._quantities[row["line"].pk] = quantity
+        if bad:
+            raise forms.ValidationError(
+                _("Check the quantities of %(count)s line(s)."), params={"count": bad}
+            )
+        if self.line_rows and not any(q > 0 for q in self._quantities.values()):
             raise forms.ValidationError(_("Choose at least one line to credit."))
         return data
 

@@ -63,7 +63,8 @@ class InvoiceAction(models.TextChoices):
 class VatCategory(models.TextChoices):
     """UNCL5305 subset used by EN 16931."""
 
-    STANDARD = "S", _("Standard rate")
+    # Any rate: the rate's own name (ordinary, reduced, low) comes from `invoices.vat`.
+    STANDARD = "S", _("VAT charged")
     ZERO = "Z", _("Zero rated")
     EXEMPT = "E", _("Exempt from VAT")
     REVERSE_CHARGE = "AE", _("Reverse charge")
@@ -130,6 +131,9 @@ class Invoice(models.Model):
     payment_reference = models.CharField(
         _("payment reference (KID/OCR)"), max_length=25, blank=True
     )
+    # Credit notes only: the VAT of a group ("S|25.00" -> "12.34") whose last uncredited amount
+    # this credit note takes, so that all credits add up to the invoice's VAT exactly.
+    vat_overrides = models.JSONField(_("VAT of closing credits"), default=dict, blank=True)
     # The idempotency key for everything outside: networks, outbox, webhooks.
     document_uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     released_at = models.DateTimeField(_("released"), null=True, blank=True)
@@ -260,6 +264,11 @@ class InvoiceLine(models.Model):
     # Set by the services from quantity x unit price; never typed in.
     line_total = models.DecimalField(
         _("amount"), max_digits=14, decimal_places=2, default=Decimal("0.00")
+    )
+    # The last credit of an invoice line takes what remains of its amount (set by the services),
+    # which may differ by a cent from quantity x price; None everywhere else.
+    fixed_amount = models.DecimalField(
+        _("amount remaining"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     # For credit-note lines: the invoice line being credited (partial credits are per line).
     credited_line = models.ForeignKey(

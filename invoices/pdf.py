@@ -1,45 +1,66 @@
 """PDF of an invoice or credit note for email and print, in the customer's language.
 
-reportlab's canvas API with the built-in Helvetica (no font files to load, no HTML layout step):
-measured in `bench/ubl.py`, a two-line invoice renders in a few milliseconds, which bulk runs of
-thousands need. The PDF reads the same snapshot as the UBL builder, so both always agree.
+reportlab's canvas API (no HTML layout step): measured in `bench/ubl.py`, a two-line invoice
+renders in a few milliseconds, which bulk runs of thousands need. The text is set in DejaVu Sans,
+a Unicode TrueType font embedded (subset) in every PDF, so Sámi names (č đ ŋ š ŧ ž), €,
+typographic quotes and dashes print as written; the font files come from Debian's
+fonts-dejavu-core, which the Makefile installs (`settings.PDF_FONT_DIR`). The PDF reads the same
+snapshot as the UBL builder, so both always agree. Credit notes carry no payment slip.
 """
 
 from __future__ import annotations
 
 import io
+import threading
+from pathlib import Path
 
+from django.conf import settings
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from .calc import compute_totals
 from .formatting import format_money, format_number
-from .models import Unit, VatCategory
+from .models import Unit
 from .ubl import DocumentSnapshot, document_snapshot
+from .vat import vat_label
 
 LEFT = 18 * mm
 RIGHT = A4[0] - 18 * mm
 BOTTOM = 22 * mm
-FONT = "Helvetica"
-BOLD = "Helvetica-Bold"
+FONT = "DejaVuSans"
+BOLD = "DejaVuSans-Bold"
+FONT_FILES = {FONT: "DejaVuSans.ttf", BOLD: "DejaVuSans-Bold.ttf"}
+_fonts_lock = threading.Lock()
+
+
+def font_paths() -> dict[str, Path]:
+    directory = Path(settings.PDF_FONT_DIR)
+    return {name: directory / filename for name, filename in FONT_FILES.items()}
+
+
+def register_fonts() -> None:
+    """Register the embedded Unicode fonts with reportlab once per process."""
+    with _fonts_lock:
+        registered = set(pdfmetrics.getRegisteredFontNames())
+        for name, path in font_paths().items():
+            if name not in registered:
+                pdfmetrics.registerFont(TTFont(name, str(path)))
 
 
 def _safe(text: str) -> str:
-    # The built-in fonts cover Latin-1; other characters would print as boxes, so show "?".
-    return (text or "").encode("latin-1", "replace").decode("latin-1")
+    # Every character prints (the font is Unicode); only None becomes empty.
+    return text or ""
 
 
 def _unit(code: str) -> str:
     """The unit's name in the document's language ("hour", "time", "timme"), not its code."""
     return str(Unit(code).label) if code in Unit.values else code
-
-
-def _category(code: str) -> str:
-    return str(VatCategory(code).label) if code in VatCategory.values else code
 
 
 def _account_display(doc: DocumentSnapshot) -> tuple[str, str]:
@@ -71,13 +92,14 @@ def build_pdf(invoice) -> bytes:
 
 
 def _render(doc: DocumentSnapshot) -> bytes:
+    register_fonts()
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True, pageCompression=1)
     title = _("Credit note") if doc.is_credit_note else _("Invoice")
     pdf.setTitle(f"{title} {doc.number}")
     height = A4[1]
     seller, buyer = doc.seller, doc.buyer
-    totals = doc.totals or compute_totals(doc.lines)
+    totals = doc.totals or compute_totals(doc.lines, doc.tax_override_map)
 
     y = height - 20 * mm
     pdf.setFont(BOLD, 14)
@@ -85,14 +107,14 @@ def _render(doc: DocumentSnapshot) -> bytes:
     pdf.setFont(BOLD, 18)
     pdf.drawRightString(RIGHT, y, _safe(f"{title} {doc.number}"))
     pdf.setFont(FONT, 9)
-    org_label, vat_label = _("Org. no."), _("VAT no.")
+    org_label, vat_no_label = _("Org. no."), _("VAT no.")
     seller_lines = [
         seller.address_line1,
         seller.address_line2,
         f"{seller.postcode} {seller.city}".strip(),
         f"{org_label} {seller.organisation_number}" if seller.organisation_number else "",
-        f"{vat_label} {seller.vat_id}" if seller.vat_id else "",
-        "Foretaksregisteret" if seller.country == "NO" else "",
+        f"{vat_no_label} {seller.vat_id}" if seller.vat_id else "",
+        "Foretaksregisteret" if seller.country == "NO" and seller.foretaksregisteret else "",
         "Godkänd för F-skatt" if seller.country == "SE" and seller.f_tax_approved else "",
         seller.email,
     ]
@@ -102,10 +124,14 @@ def _render(doc: DocumentSnapshot) -> bytes:
         yy -= 4.2 * mm
 
     facts = [
-        (_("Invoice date"), formats.date_format(doc.issue_date, "SHORT_DATE_FORMAT")),
-        (_("Due date"), formats.date_format(doc.due_date, "SHORT_DATE_FORMAT")),
-        (_("Customer ref."), doc.buyer_reference),
+        (
+            _("Credit note date") if doc.is_credit_note else _("Invoice date"),
+            formats.date_format(doc.issue_date, "SHORT_DATE_FORMAT"),
+        ),
     ]
+    if not doc.is_credit_note:
+        facts.append((_("Due date"), formats.date_format(doc.due_date, "SHORT_DATE_FORMAT")))
+    facts.append((_("Customer ref."), doc.buyer_reference))
     if doc.billing_reference:
         facts.append((_("Credits invoice"), doc.billing_reference))
     fy = y - 6 * mm
@@ -172,12 +198,18 @@ def _render(doc: DocumentSnapshot) -> bytes:
     pdf.setFont(FONT, 9)
     for group in totals.groups:
         y -= 4.5 * mm
-        label = f"{_category(group.category)} {format_number(group.rate)} %"
+        name = vat_label(seller.country, group.category, group.rate)
+        label = f"{name} {format_number(group.rate)} %"
         if group.exemption_reason:
+            # Every exemption reason of the group, each as written on its lines.
             label += f" ({group.exemption_reason})"
-        pdf.drawString(LEFT, y, _safe(label)[:70])
+        parts = simpleSplit(label, FONT, 9, 100 * mm) or [""]
+        pdf.drawString(LEFT, y, parts[0])
         pdf.drawRightString(LEFT + 120 * mm, y, format_money(group.taxable))
         pdf.drawRightString(RIGHT, y, format_money(group.tax))
+        for extra in parts[1:4]:
+            y -= 4.2 * mm
+            pdf.drawString(LEFT + 4 * mm, y, extra)
     y -= 8 * mm
     for label, value, font in (
         (_("Amount excl. VAT"), totals.excl_vat, FONT),
@@ -192,6 +224,22 @@ def _render(doc: DocumentSnapshot) -> bytes:
         pdf.drawRightString(RIGHT - 40 * mm, y, label)
         pdf.drawRightString(RIGHT, y, f"{format_money(value)} {doc.currency}")
         y -= 5 * mm
+
+    if doc.is_credit_note:
+        # No payment slip: nothing is to be paid. Say what happens to the amount instead.
+        pdf.setFont(FONT, 9)
+        pdf.line(LEFT, BOTTOM + 16 * mm, RIGHT, BOTTOM + 16 * mm)
+        note = doc.refund_note or _(
+            "This is a credit note: nothing is to be paid. The amount will be refunded to you "
+            "or offset against an invoice you have not yet paid."
+        )
+        ny = BOTTOM + 11 * mm
+        for text in simpleSplit(note, FONT, 9, RIGHT - LEFT)[:3]:
+            pdf.drawString(LEFT, ny, text)
+            ny -= 4.2 * mm
+        pdf.showPage()
+        pdf.save()
+        return buffer.getvalue()
 
     # Payment slip: what the payer needs, at the bottom of the last page.
     account_label, account = _account_display(doc)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.db.models import Q, QuerySet
 
 from b2cportal.companies.models import Company
@@ -106,3 +109,27 @@ def validation_report(*, invoice: Invoice) -> ValidationReport:
         report.failures.append(RuleFailure("build", "INPUT", "fatal", str(exc)))
         return report
     return validate_document(xml, kind=invoice.kind, consumer=invoice.customer.is_consumer)
+
+
+@dataclass(frozen=True, slots=True)
+class LineRow:
+    """One invoice line as the invoice page shows it (and `calc.compute_totals` reads it)."""
+
+    position: int
+    description: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    vat_category: str
+    vat_rate: Decimal
+    exemption_reason: str
+    line_total: Decimal
+    fixed_amount: Decimal | None
+
+
+def line_rows(*, invoice: Invoice) -> list[LineRow]:
+    """The invoice's lines in order, as plain rows (one query, no model instances)."""
+    fields = list(LineRow.__dataclass_fields__)
+    return [
+        LineRow(*values) for values in invoice.lines.order_by("position", "id").values_list(*fields)
+    ]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +17,16 @@ from b2cportal.customers.models import Customer
 from b2cportal.db import update_rows
 from b2cportal.validators import first_xml_illegal
 
-from .calc import STANDARD_RATES, ZERO, compute_totals, line_amount, totals_problem
+from .calc import (
+    STANDARD_RATES,
+    ZERO,
+    amount_of,
+    compute_totals,
+    group_key,
+    line_amount,
+    money,
+    totals_problem,
+)
 from .models import (
     Invoice,
     InvoiceEvent,
@@ -47,9 +57,23 @@ class LineInput:
     exemption_reason: str = ""
 
 
-def vat_problem(*, country: str, category: str, rate: Decimal, reason: str) -> str | None:
-    """Why this VAT category/rate is not allowed for a seller in `country`, or None."""
+def vat_problem(
+    *, country: str, category: str, rate: Decimal, reason: str, vat_registered: bool = True
+) -> str | None:
+    """Why this VAT category/rate is not allowed for a seller in `country`, or None.
+
+    A seller that is not VAT-registered charges no VAT: its lines are "outside the scope of VAT"
+    (category O, EN 16931 BR-O-*), and only theirs are.
+    """
     rate = Decimal(rate)
+    if not vat_registered:
+        if category != VatCategory.OUTSIDE_SCOPE:
+            return _(
+                "The company is not registered for VAT: its lines are outside the scope of VAT."
+            )
+        return None
+    if category == VatCategory.OUTSIDE_SCOPE:
+        return _("Only a company that is not registered for VAT invoices outside the scope of VAT.")
     if category == VatCategory.STANDARD:
         allowed = STANDARD_RATES.get(country, ())
         if rate not in allowed:
@@ -92,6 +116,7 @@ def _check_lines(company: Company, lines: list[LineInput]) -> None:
             category=line.vat_category,
             rate=line.vat_rate,
             reason=line.exemption_reason,
+            vat_registered=company.vat_registered,
         )
         if problem:
             raise InvoiceError(_("Line %(n)s: %(problem)s") % {"n": index, "problem": problem})
@@ -118,7 +143,7 @@ def _write_lines(invoice: Invoice, lines: list[LineInput]) -> None:
                 unit_price=line.unit_price,
                 vat_category=line.vat_category,
                 vat_rate=Decimal(line.vat_rate) if line.vat_category == "S" else ZERO,
-                exemption_reason=line.exemption_reason if line.vat_category == "E" else "",
+                exemption_reason=_exemption_reason(invoice.company, line),
                 line_total=line_amount(line.quantity, line.unit_price),
             )
             for position, line in enumerate(lines, start=1)
@@ -127,18 +152,34 @@ def _write_lines(invoice: Invoice, lines: list[LineInput]) -> None:
     _store_totals(invoice)
 
 
+# BR-O-10: a breakdown "outside the scope of VAT" states why; a seller that is not VAT-registered
+# gets this text when the line gives none (in the seller's language, like the register names).
+NOT_VAT_REGISTERED_REASON = {
+    "NO": "Selger er ikke registrert i Merverdiavgiftsregisteret",
+    "SE": "Säljaren är inte registrerad för mervärdesskatt",
+}
+
+
+def _exemption_reason(company: Company, line: LineInput) -> str:
+    if line.vat_category == VatCategory.EXEMPT:
+        return line.exemption_reason
+    if line.vat_category == VatCategory.OUTSIDE_SCOPE:
+        return line.exemption_reason or NOT_VAT_REGISTERED_REASON.get(company.country, "")
+    return ""
+
+
 def _store_totals(invoice: Invoice, lines: list[InvoiceLine] | None = None) -> None:
     if lines is None:
         lines = list(invoice.lines.all())
     stale = []
     for line in lines:
-        amount = line_amount(line.quantity, line.unit_price)
+        amount = amount_of(line)
         if line.line_total != amount:
             line.line_total = amount
             stale.append(line)
     if stale:
         InvoiceLine.objects.bulk_update(stale, ["line_total"])
-    totals = compute_totals(lines)
+    totals = compute_totals(lines, invoice.vat_overrides)
     invoice.total_excl_vat = totals.excl_vat
     invoice.total_vat = totals.vat
     invoice.total_incl_vat = totals.incl_vat
@@ -382,10 +423,14 @@ def _credited_quantities(
     return credited
 
 
-def remaining_quantities(original: Invoice, *, exclude_pk: int | None = None) -> dict[int, Decimal]:
-    """What is still uncredited, per line id of the original invoice."""
+def remaining_quantities(
+    original: Invoice, *, exclude_pk: int | None = None, lines: list[InvoiceLine] | None = None
+) -> dict[int, Decimal]:
+    """What is still uncredited, per line id of the original invoice (`lines`: already read)."""
     credited = _credited_quantities(original, exclude_pk=exclude_pk)
-    return {line.pk: line.quantity - credited.get(line.pk, ZERO) for line in original.lines.all()}
+    if lines is None:
+        lines = list(original.lines.all())
+    return {line.pk: line.quantity - credited.get(line.pk, ZERO) for line in lines}
 
 
 @transaction.atomic
@@ -513,19 +558,27 @@ def _prepare_release(
     Returns the lines whose stored amount was stale (the caller writes them). Raises
     InvoiceError (and the caller takes the number back) when anything refuses it.
     """
-    from .ubl import UblError, build_ubl_from_snapshot, snapshot, snapshot_to_json
+    from .ubl import UblError, build_ubl_from_snapshot, payment_snapshot, snapshot, snapshot_to_json
     from .validation import validate_document
 
     lines = list(locked.lines.all())
     if not lines:
         raise InvoiceError(_("Add at least one line before releasing."))
+    if not locked.is_credit_note and payment_snapshot(locked) is None:
+        # Every invoice carries a KID/OCR: without an account to pay into it cannot be paid.
+        raise InvoiceError(
+            _(
+                "The company has no bank account to pay into (Settings → Documents and account); "
+                "an invoice with a payment reference cannot be released without one."
+            )
+        )
     stale = []
     for line in lines:
-        amount = line_amount(line.quantity, line.unit_price)
+        amount = amount_of(line)
         if line.line_total != amount:
             line.line_total = amount
             stale.append(line)
-    totals = compute_totals(lines)
+    totals = compute_totals(lines, locked.vat_overrides)
     locked.total_excl_vat, locked.total_vat = totals.excl_vat, totals.vat
     locked.total_incl_vat = totals.incl_vat
     number = f"{sequence.prefix}{sequence.next_number}"
@@ -542,6 +595,15 @@ def _prepare_release(
     except UblError as exc:
         raise InvoiceError(_("The document cannot be written: %(error)s") % {"error": exc}) from exc
     report = validate_document(xml, kind=locked.kind, consumer=locked.customer.is_consumer)
+    if not report.rules_run and not settings.EINVOICE_ALLOW_XSD_ONLY:
+        # Fail closed: a document checked against the schema only may break a rule every
+        # receiver applies. EINVOICE_ALLOW_XSD_ONLY opts out (check --deploy warns about it).
+        raise InvoiceError(
+            _(
+                "Release refused: the EN 16931 and Peppol rules are not configured "
+                "(EINVOICE_RULES_DIR), so the document cannot be checked as receivers check it."
+            )
+        )
     if not report.is_valid:
         first = report.fatal[0]
         raise InvoiceError(
@@ -567,6 +629,8 @@ def _release_locked(locked: Invoice, sequence, released_by, release_date: date |
         for line in locked.lines.all():
             if line.credited_line_id and line.quantity > remaining.get(line.credited_line_id, 0):
                 raise InvoiceError(_("The credit note exceeds what remains uncredited."))
+        # Released credit notes may have changed since the draft was made: settle again.
+        _settle_closing_credit(locked, original)
     stale = _prepare_release(locked, sequence, released_by, release_date)
     if stale:
         InvoiceLine.objects.bulk_update(stale, ["line_total"])
@@ -664,9 +728,79 @@ def create_credit_note(
             )
         )
     InvoiceLine.objects.bulk_create(lines)
+    _settle_closing_credit(credit, original)
     _store_totals(credit)
     _log(credit, acting_user, "created", credited_invoice=original.number)
     return credit
+
+
+def _settle_closing_credit(credit: Invoice, original: Invoice) -> None:
+    """The last credit of a line takes what remains of its amount, and the last credit of a VAT
+    group what remains of its VAT, so the released credits add up to the invoice exactly.
+
+    Crediting 1 x 0.05 as 0.5 + 0.5 would otherwise give 0.03 + 0.03. "Last" is counted against
+    released credit notes; release settles again under the invoice's lock.
+    """
+    released = [InvoiceStatus.OPEN, InvoiceStatus.CLOSED]
+    originals = list(original.lines.all())
+    prior_lines = list(
+        InvoiceLine.objects.filter(
+            invoice__credited_invoice=original,
+            invoice__status__in=released,
+            credited_line__isnull=False,
+        ).exclude(invoice=credit)
+    )
+    prior_qty: dict[int, Decimal] = {}
+    prior_amount: dict[int, Decimal] = {}
+    prior_by_note: dict[int, list[InvoiceLine]] = {}
+    for line in prior_lines:
+        source_id = line.credited_line_id
+        prior_qty[source_id] = prior_qty.get(source_id, ZERO) + line.quantity
+        prior_amount[source_id] = prior_amount.get(source_id, ZERO) + amount_of(line)
+        prior_by_note.setdefault(line.invoice_id, []).append(line)
+
+    lines = list(credit.lines.all())
+    mine = {line.credited_line_id: line for line in lines if line.credited_line_id}
+    closed: set[int] = set()
+    changed = []
+    for source in originals:
+        line = mine.get(source.pk)
+        credited = prior_qty.get(source.pk, ZERO) + (line.quantity if line else ZERO)
+        if credited >= source.quantity:
+            closed.add(source.pk)
+        if line is None:
+            continue
+        fixed = None
+        if source.pk in closed:
+            rest = money(amount_of(source) - prior_amount.get(source.pk, ZERO))
+            fixed = rest if rest != line_amount(line.quantity, line.unit_price) else None
+        if line.fixed_amount != fixed:
+            line.fixed_amount = fixed
+            changed.append(line)
+    if changed:
+        InvoiceLine.objects.bulk_update(changed, ["fixed_amount"])
+
+    # A VAT group closes when every invoice line in it is fully credited after this note.
+    groups: dict[str, list[InvoiceLine]] = {}
+    for source in originals:
+        groups.setdefault(group_key(source.vat_category, source.vat_rate), []).append(source)
+    invoiced = {group_key(g.category, g.rate): g.tax for g in compute_totals(originals).groups}
+    notes = dict(Invoice.objects.filter(pk__in=prior_by_note).values_list("pk", "vat_overrides"))
+    credited_tax: dict[str, Decimal] = {}
+    for note_id, note_lines in prior_by_note.items():
+        for g in compute_totals(note_lines, notes.get(note_id)).groups:
+            key = group_key(g.category, g.rate)
+            credited_tax[key] = credited_tax.get(key, ZERO) + g.tax
+    natural = {group_key(g.category, g.rate): g.tax for g in compute_totals(lines).groups}
+    overrides = {}
+    for key, tax in natural.items():
+        if all(source.pk in closed for source in groups.get(key, [])):
+            rest = invoiced.get(key, ZERO) - credited_tax.get(key, ZERO)
+            if rest != tax:
+                overrides[key] = str(rest)
+    if credit.vat_overrides != overrides:
+        credit.vat_overrides = overrides
+        credit.save(update_fields=["vat_overrides", "updated_at"])
 
 
 def record_validation(*, invoice: Invoice, acting_user, fatal: int, warnings: int) -> None:

@@ -14,7 +14,14 @@ from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_re
 
 from . import selectors, services
 from .calc import compute_totals
-from .forms import CreditNoteForm, InvoiceFilterForm, InvoiceHeaderForm, LineFormSet
+from .forms import (
+    MAX_CREDIT_PAGE_LINES,
+    MAX_FORM_LINES,
+    CreditNoteForm,
+    InvoiceFilterForm,
+    InvoiceHeaderForm,
+    LineFormSet,
+)
 from .models import Invoice
 
 
@@ -74,13 +81,17 @@ def _line_initial(invoice: Invoice) -> list[dict]:
     ]
 
 
+def _line_kwargs(company) -> dict:
+    return {"country": company.country, "vat_registered": company.vat_registered}
+
+
 def _edit(request, invoice: Invoice | None):
     company = request.company
     credit = invoice is not None and invoice.is_credit_note
     if request.method == "POST":
         header = InvoiceHeaderForm(request.POST, company=company)
         formset = (
-            None if credit else LineFormSet(request.POST, country=company.country, prefix="lines")
+            None if credit else LineFormSet(request.POST, prefix="lines", **_line_kwargs(company))
         )
         if header.is_valid() and (formset is None or formset.is_valid()):
             data = header.cleaned_data
@@ -119,7 +130,7 @@ def _edit(request, invoice: Invoice | None):
             company=company,
             initial={"issue_date": today, "due_date": today + timezone.timedelta(days=14)},
         )
-        formset = LineFormSet(country=company.country, prefix="lines")
+        formset = LineFormSet(prefix="lines", **_line_kwargs(company))
     else:
         header = InvoiceHeaderForm(
             company=company,
@@ -135,13 +146,13 @@ def _edit(request, invoice: Invoice | None):
             None
             if credit
             else LineFormSet(
-                initial=_line_initial(invoice), country=company.country, prefix="lines"
+                initial=_line_initial(invoice), prefix="lines", **_line_kwargs(company)
             )
         )
     return render(
         request,
         "invoices/invoice_form.html",
-        {"invoice": invoice, "header": header, "formset": formset},
+        {"invoice": invoice, "header": header, "formset": formset, "max_lines": MAX_FORM_LINES},
     )
 
 
@@ -170,7 +181,8 @@ def _render_detail(request, invoice: Invoice, report):
     from .history import invoice_timeline
     from .ubl import frozen_snapshot
 
-    lines = list(invoice.lines.all())
+    # Plain rows, not model instances: the page must stay fast for invoices of 5,000 lines.
+    lines = selectors.line_rows(invoice=invoice)
     frozen = frozen_snapshot(invoice)
     return render(
         request,
@@ -178,7 +190,7 @@ def _render_detail(request, invoice: Invoice, report):
         {
             "invoice": invoice,
             "lines": lines,
-            "vat_groups": compute_totals(lines).groups,
+            "vat_groups": compute_totals(lines, invoice.vat_overrides).groups,
             "report": report,
             # A released invoice shows the address it was sent to, not today's.
             "buyer": frozen.buyer if frozen else None,
@@ -238,14 +250,16 @@ def credit_note_create(request, pk: int):
         messages.error(request, str(exc))
         return redirect(invoice)
     lines = list(invoice.lines.all())
-    remaining = services.remaining_quantities(invoice)
-    form = CreditNoteForm(request.POST or None, lines=lines, remaining=remaining)
+    remaining = services.remaining_quantities(invoice, lines=lines)
+    # Past the page's limit only a full credit is offered: one quantity per line would not fit.
+    in_full = len(lines) > MAX_CREDIT_PAGE_LINES
+    form = CreditNoteForm(request.POST or None, lines=[] if in_full else lines, remaining=remaining)
     if request.method == "POST" and form.is_valid():
         try:
             credit = services.create_credit_note(
                 invoice=invoice,
                 acting_user=request.user,
-                quantities=form.quantities(),
+                quantities=None if in_full else form.quantities(),
                 note=form.cleaned_data["note"],
             )
         except services.InvoiceError as exc:
@@ -253,7 +267,17 @@ def credit_note_create(request, pk: int):
         else:
             messages.success(request, _("Credit note draft created; check and release it."))
             return redirect(credit)
-    return render(request, "invoices/credit_note_form.html", {"invoice": invoice, "form": form})
+    return render(
+        request,
+        "invoices/credit_note_form.html",
+        {
+            "invoice": invoice,
+            "form": form,
+            "line_count": len(lines),
+            "in_full": in_full,
+            "max_lines": MAX_CREDIT_PAGE_LINES,
+        },
+    )
 
 
 def _document_name(invoice: Invoice, extension: str) -> str:

@@ -92,7 +92,9 @@ class Outcome(models.TextChoices):
 # Human labels for each rule; the trace stores the code, the screen shows the label.
 RULE_LABELS = {
     "delivery_method": _("Customer's delivery method"),
-    "inexchange_forced": _("Prevent routing through InExchange"),
+    "inexchange_forced": _(
+        "InExchange customer: prevent routing all sent invoices through InExchange"
+    ),
     "internal": _("Internal network participant"),
     "peppol": _("Peppol directory"),
     "operator_se": _("Swedish operator address book (InExchange/NEA)"),
@@ -106,11 +108,16 @@ RULE_LABELS = {
     ),
     "no_agreement_error": _("Norway: agreement request failed (error), no wait"),
     "no_agreement_missing": _("Norway: no agreement request exists, no wait"),
-    "se_consumer": _("Sweden: consumer (B2CSE)"),
+    "se_consumer": _(
+        "Sweden: consumer, or sole trader whose organisation number is a personnummer (B2CSE)"
+    ),
     "se_service_active": _("Sweden: B2CSE service active"),
     "se_ssn": _("Sweden: personal identity number (SSN) present"),
     "se_not_credit_note": _("Sweden: not a credit note"),
-    "se_due_date": _("Sweden: sent at least 3 days before the due date"),
+    "se_due_date": _(
+        "Sweden, 3-day rule: sent at least 3 days before the due date "
+        "(online bank, Billo and Kivra)"
+    ),
     "se_fmi": _("Sweden: active FMI (online bank)"),
     "se_billo": _("Sweden: Billo account"),
     "se_kivra": _("Sweden: Kivra account"),
@@ -141,6 +148,10 @@ class RouteInputs:
     no_agreement_status: str | None = None  # the live NO eFaktura agreement's status
     consumer_route_anyway: bool = False
     prevent_routing_through_inexchange: bool = True
+    is_inexchange_customer: bool = False  # the sender is also a customer of InExchange (SE)
+    # Sweden: a business customer whose organisation number is a personnummer (enskild firma)
+    # reaches the B2C channels like a consumer (seed 004); `has_national_id` is that number.
+    sole_trader: bool = False
     internal_participant: bool = False
     peppol_participant: bool = False
     operator_participant: bool = False
@@ -243,11 +254,13 @@ def decide(inputs: RouteInputs) -> RouteDecision:
         return _fallback(walk, only=i.delivery_method)
     walk.check("delivery_method", True, delivery_method=i.delivery_method)
 
-    # Sweden: with the InExchange setting off, everything is forced through InExchange
-    # without trying the other routes (seed 004, the note on InExchange customers).
+    # Sweden: a sender that is also a customer of InExchange, with *prevent routing* off, has
+    # everything forced through InExchange without trying the other routes (seed 004, the note
+    # on InExchange customers). Other senders are never forced.
     if i.country == "SE" and not walk.check(
         "inexchange_forced",
-        i.prevent_routing_through_inexchange,
+        not i.is_inexchange_customer or i.prevent_routing_through_inexchange,
+        is_inexchange_customer=i.is_inexchange_customer,
         prevent_routing_through_inexchange=i.prevent_routing_through_inexchange,
     ):
         return walk.choose(Channel.OPERATOR_SE, note="forced through InExchange")
@@ -317,7 +330,12 @@ def no_wait_rule(status: str) -> str:
 
 def _sweden(walk: _Walk) -> RouteDecision | None:
     i = walk.inputs
-    if not walk.check("se_consumer", i.customer_kind == "consumer", customer_kind=i.customer_kind):
+    if not walk.check(
+        "se_consumer",
+        i.customer_kind == "consumer" or i.sole_trader,
+        customer_kind=i.customer_kind,
+        sole_trader=i.sole_trader,
+    ):
         return None
     if not walk.check("se_service_active", i.b2cse_active, b2cse_active=i.b2cse_active):
         return None
@@ -325,11 +343,14 @@ def _sweden(walk: _Walk) -> RouteDecision | None:
         return None
     if not walk.check("se_not_credit_note", not i.is_credit_note, is_credit_note=i.is_credit_note):
         return None
+    # The 3-day rule (seed 004, "Requirements for e-invoices sent to netbank and Kivra"): read
+    # as a rule of the whole B2CSE route, so Billo too (README, "The 3-day rule's scope").
     if not walk.check(
         "se_due_date",
         i.days_until_due is not None and i.days_until_due >= SE_B2C_MIN_DAYS_BEFORE_DUE,
         days_until_due=i.days_until_due,
         minimum=SE_B2C_MIN_DAYS_BEFORE_DUE,
+        applies_to="bank, billo, kivra",
     ):
         return None
     if walk.check("se_fmi", i.fmi_active, fmi_active=i.fmi_active) and walk.allowed(

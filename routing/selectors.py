@@ -11,7 +11,11 @@ from django.utils import timezone
 
 from agreements.models import AgreementNetwork, AgreementStatus, ConsumerAgreement
 from b2cportal.companies.models import Company
-from b2cportal.identifiers import SUPPORTED_COUNTRIES, clean_national_id
+from b2cportal.identifiers import (
+    SUPPORTED_COUNTRIES,
+    clean_national_id,
+    sole_trader_personnummer,
+)
 from b2cportal.network.adapter import get_network
 from invoices.models import Invoice, InvoiceStatus
 
@@ -39,6 +43,14 @@ def _ssn(customer) -> str:
         return clean_national_id(customer.national_id, customer.country)
     except ValidationError:
         return ""
+
+
+def _sole_trader_ssn(customer) -> str:
+    """A Swedish business customer's organisation number when it is a personnummer (a sole
+    trader, enskild firma), as the 12-digit SSN; '' for companies and everyone else."""
+    if customer.kind != "business" or customer.country != "SE":
+        return ""
+    return sole_trader_personnummer(customer.organisation_number)
 
 
 def _endpoint(customer, ssn: str) -> str:
@@ -86,9 +98,16 @@ def load_route_inputs_bulk(
     network = get_network()
     ssns = {i.pk: _ssn(i.customer) for i in invoices}
     endpoints = {i.pk: _endpoint(i.customer, ssns[i.pk]) for i in invoices}
+    sole_traders = {i.pk for i in invoices if _sole_trader_ssn(i.customer)}
+    for invoice in invoices:
+        if invoice.pk in sole_traders:
+            # Seed 004: a company can have an SSN as its organisation number; the B2C lookups
+            # (FMI, Billo, Kivra) use that number, the directories the organisation number.
+            ssns[invoice.pk] = _sole_trader_ssn(invoice.customer)
     participants = network.lookup_participants(sorted({e for e in endpoints.values() if e}))
     se_ssns = sorted({ssns[i.pk] for i in invoices if i.company.country == "SE" and ssns[i.pk]})
-    fuis = {(_related(i.branch, "b2cse") and i.branch.b2cse.fui) or "" for i in invoices}
+    # FMIs are per issuer: always asked for this sender's FUI; without an FUI there is none.
+    fuis = {(_related(i.branch, "b2cse") and i.branch.b2cse.fui) or "" for i in invoices} - {""}
     fmi: set[tuple[str, str]] = set()
     for fui in fuis:
         fmi |= {(s, fui) for s in network.lookup_fmi(se_ssns, fui)} if se_ssns else set()
@@ -121,10 +140,12 @@ def load_route_inputs_bulk(
             prevent_routing_through_inexchange=(
                 settings_row.prevent_routing_through_inexchange if settings_row else True
             ),
+            is_inexchange_customer=bool(settings_row and settings_row.is_inexchange_customer),
+            sole_trader=invoice.pk in sole_traders,
             internal_participant="internal" in kinds,
             peppol_participant="peppol" in kinds,
             operator_participant="operator" in kinds,
-            fmi_active=(ssn, fui) in fmi,
+            fmi_active=bool(fui) and (ssn, fui) in fmi,
             billo_account="billo" in mailboxes.get(ssn, set()),
             kivra_account="kivra" in mailboxes.get(ssn, set()),
             fallback_order=settings_row.fallback_order if settings_row else "email_then_print",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from agreements.models import AgreementNetwork, ConsumerAgreement
 from b2cportal.companies.demo import DemoContext
+from b2cportal.companies.models import SwedenB2CActivation
 from b2cportal.customers.models import Customer
 
 from .models import (
@@ -40,14 +41,22 @@ def _directories(context: DemoContext) -> None:
         "company_id", "number"
     )
     counts = {"fmi": 0, "billo": 0, "kivra": 0, "peppol": 0, "operator": 0, "internal": 0}
+    # An FMI is an agreement with one issuer: only once the company's B2CSE service has a FUI.
+    fuis = dict(
+        SwedenB2CActivation.objects.filter(branch__company__in=list(context.companies.values()))
+        .exclude(fui="")
+        .values_list("branch__company_id", "fui")
+    )
     for index, customer in enumerate(customers):
         if customer.kind == "consumer" and customer.country == "SE" and customer.national_id:
             slot = index % 4
             if slot == 0:
-                _fmi, created = FmiRegistration.objects.get_or_create(
-                    ssn=customer.national_id, bank_id="NB", issuer_fui=""
-                )
-                counts["fmi"] += created
+                fui = fuis.get(customer.company_id)
+                if fui:
+                    _fmi, created = FmiRegistration.objects.get_or_create(
+                        ssn=customer.national_id, issuer_fui=fui, defaults={"bank_id": "NB"}
+                    )
+                    counts["fmi"] += created
             elif slot in (1, 2):
                 provider = "billo" if slot == 1 else "kivra"
                 _account, created = DigitalMailboxAccount.objects.get_or_create(

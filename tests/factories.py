@@ -105,7 +105,9 @@ SWEDISH_SSN = "198112189876"
 def invoice_ready_company(company: Company) -> Company:
     """Give a test company what invoices need: an account customers can pay into."""
     company.bank_account = NORWEGIAN_BBAN if company.country == "NO" else SWEDISH_BANKGIRO
+    company.bank_account_type = "bban" if company.country == "NO" else "bankgiro"
     company.f_tax_approved = company.country == "SE"
+    company.registered_in_foretaksregisteret = company.country == "NO"
     company.email = "billing@example.com"
     company.save()
     return company

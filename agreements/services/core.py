@@ -179,12 +179,23 @@ class InboundOutcome:
         return data
 
 
-def _lock_customer_of(company: Company, *, reference: str = "", national_id: str = "") -> Customer:
-    """Find and lock the customer an event names (by eFaktura reference, else national ID)."""
+def _lock_customer_of(
+    company: Company, *, reference: str = "", national_id: str = "", sole_trader_orgnr: str = ""
+) -> Customer:
+    """Find and lock the customer an event names (by eFaktura reference, else national ID,
+    else a Swedish sole trader whose organisation number is that personnummer)."""
     customers = Customer.objects.select_for_update().filter(company=company)
     customer = customers.filter(number=reference).first() if reference else None
     if customer is None and national_id:
         customer = customers.filter(national_id=national_id).first()
+    if customer is None and sole_trader_orgnr:
+        # Seed 004: "a company can have an SSN (social security number) as their organization
+        # number"; its FMI carries that number.
+        customer = (
+            customers.filter(kind="business", organisation_number=sole_trader_orgnr)
+            .order_by("pk")
+            .first()
+        )
     if customer is None:
         raise AgreementError(
             _("Unknown customer (reference %(reference)s) for this issuer.")

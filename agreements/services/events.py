@@ -191,7 +191,9 @@ def _apply_sweden_event(event: dict) -> InboundOutcome:
         ) from exc
     fmi, ssn = str(parsed), parsed.ssn
     activation = (
+        # A blank FUI names no issuer: it must not match a branch whose service has no FUI yet.
         SwedenB2CActivation.objects.filter(fui=event["issuer_fui"])
+        .exclude(fui="")
         .select_related("branch__company")
         .first()
     )
@@ -202,7 +204,7 @@ def _apply_sweden_event(event: dict) -> InboundOutcome:
     branch = activation.branch
     target = SWEDEN_TARGETS[event["type"]]
     with transaction.atomic():
-        locked = _lock_for_event(branch.company, event, national_id=ssn)
+        locked = _lock_for_event(branch.company, event, national_id=ssn, sole_trader_orgnr=ssn[2:])
         agreement = (
             ConsumerAgreement.objects.select_for_update()
             .filter(
@@ -234,7 +236,13 @@ def _apply_sweden_event(event: dict) -> InboundOutcome:
             to_status=target,
             source=EventSource.FMI_ONBOARDING,
             external_event_id=event["event_id"],
-            detail={"type": event["type"], "fmi": fmi, "matched_on": ["national_id"]},
+            detail={
+                "type": event["type"],
+                "fmi": fmi,
+                "matched_on": [
+                    "national_id" if locked.national_id == ssn else "organisation_number"
+                ],
+            },
             strict=False,
         )
         return InboundOutcome(

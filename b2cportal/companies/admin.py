@@ -83,7 +83,7 @@ class CompanyAdmin(TenantScopedAdmin):
     form = CompanyForm
     company_path = "pk"
     list_display = ["name", "country", "organisation_number", "currency", "city", "updated_at"]
-    list_filter = ["country", "currency", "f_tax_approved"]
+    list_filter = ["country", "currency", "vat_registered", "f_tax_approved"]
     search_fields = ["name", "=organisation_number", "=vat_number"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [BranchInline]
@@ -165,6 +165,7 @@ class AutoInvoiceSettingsAdmin(TenantScopedAdmin):
         "consumer_einvoice_service",
         "endpoint",
         "fallback_order",
+        "is_inexchange_customer",
         "prevent_routing_through_inexchange",
         "updated_at",
     ]

@@ -65,6 +65,9 @@ DEMO_COMPANIES = {
         "email": "faktura@fjordkraft-demo.example",
         "phone": "+4722123456",
         "bank_account": "15031234562",
+        "bank_account_type": "bban",
+        "vat_registered": True,
+        "registered_in_foretaksregisteret": True,
         "branches": [
             {
                 "branch_id": "OSL",
@@ -95,6 +98,8 @@ DEMO_COMPANIES = {
         "email": "faktura@skargard-demo.example",
         "phone": "+4681234567",
         "bank_account": "5050-1055",
+        "bank_account_type": "bankgiro",
+        "vat_registered": True,
         "f_tax_approved": True,
         "branches": [
             {

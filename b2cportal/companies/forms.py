@@ -59,6 +59,7 @@ class AutoInvoiceSettingsForm(XmlTextMixin, forms.ModelForm):
             "invoice_import_scenario",
             "imported_invoice_vat_setting",
             "invoice_inbox_vat_setting",
+            "is_inexchange_customer",
             "prevent_routing_through_inexchange",
             "fallback_order",
         ]
@@ -94,15 +95,26 @@ class AutoInvoiceSettingsForm(XmlTextMixin, forms.ModelForm):
         )
         if company.is_norwegian:
             del self.fields["prevent_routing_through_inexchange"]
+            del self.fields["is_inexchange_customer"]
         else:
+            # Seed 004's note on InExchange customers, in its own terms.
+            self.fields["is_inexchange_customer"].help_text = _(
+                "Tick this when the company is also a customer of InExchange. Only then does the "
+                "next setting matter: for InExchange customers it must be on for the B2C "
+                "solution to work."
+            )
             # Swedish companies send through Maventa: name it, not Norway's AutoInvoice.
             self.fields["auto_mark_attachments"].label = _(
                 "Automatically mark attachments for Maventa"
             )
             self.fields["endpoint"].label = _("Maventa endpoint")
             self.fields["prevent_routing_through_inexchange"].help_text = _(
-                "Must be on when the company is also a customer of InExchange; otherwise every "
-                "sent invoice is forced through InExchange and the B2C route is never tried."
+                "For a company that is also a customer of InExchange: if this setting is not "
+                "turned on, all sent invoices are forced through the InExchange connection "
+                "without even trying the B2C route. When it is on, Maventa handles internal "
+                "traffic, sending to Peppol, email and print in addition to B2C, and the "
+                "billing of these actions. Companies that are not InExchange customers are "
+                "never forced through InExchange."
             )
 
     def clean_contact_phone(self) -> str:
@@ -366,29 +378,83 @@ class CompanyDetailsForm(XmlTextMixin, forms.ModelForm):
         return identifiers.clean_postcode(value, self.instance.country)
 
 
-def clean_company_bank_account(value: str, country: str) -> str:
-    """The company's own account: a BBAN in Norway; a Bankgiro or PlusGiro number in Sweden.
+class CompanySettingsForm(XmlTextMixin, forms.ModelForm):
+    """What the company's documents state about it: facts the administrator sets, never assumed.
 
-    Swedish numbers are stored in their display form, which tells the two apart later
-    (`NNNNNN-N` is PlusGiro, `NNN-NNNN`/`NNNN-NNNN` Bankgiro): written `NNNNNN-N`, the number
-    is read as PlusGiro, otherwise as Bankgiro and then PlusGiro.
+    The same checks as the service (`rules.clean_company_account`,
+    `rules.seller_vat_number_error`) put each error on its field; the admin uses this form too.
     """
-    value = (value or "").strip()
-    if not value:
-        return ""
-    if country != "SE":
-        return identifiers.clean_bban(value)
-    plusgiro_form = "-" in value and len(value.rsplit("-", 1)[1].strip()) == 1
-    order = (GiroType.PLUSGIRO, GiroType.BANKGIRO) if plusgiro_form else GiroType.values
-    for giro_type in order:
-        try:
-            number = rules.clean_giro_account(giro_type, value)
-        except ValidationError:
-            continue
-        if giro_type == GiroType.PLUSGIRO:
-            return identifiers.format_plusgiro(number)
-        return identifiers.format_bankgiro(number)
-    raise ValidationError(_("This is neither a valid Bankgiro nor a valid PlusGiro number."))
+
+    class Meta:
+        model = Company
+        fields = [
+            "vat_number",
+            "vat_registered",
+            "registered_in_foretaksregisteret",
+            "f_tax_approved",
+            "bank_account",
+            "bank_account_type",
+        ]
+
+    def __init__(self, *args, company: Company | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        company = company or self.instance
+        self.company = company
+        fields = self.fields
+        fields["vat_registered"].help_text = _(
+            "Registered in the VAT register (Merverdiavgiftsregisteret / momsregistrerad). "
+            "Only then do documents carry the VAT number and charge VAT; otherwise every line "
+            "is outside the scope of VAT."
+        )
+        if "registered_in_foretaksregisteret" in fields:
+            fields["registered_in_foretaksregisteret"].help_text = _(
+                'Documents state "Foretaksregisteret" only for companies registered there '
+                "(limited companies and other foretak registered in Brønnøysund)."
+            )
+        if "f_tax_approved" in fields:
+            fields["f_tax_approved"].help_text = _(
+                'Documents state "Godkänd för F-skatt" only when the company is approved for '
+                "F-tax by Skatteverket."
+            )
+        account_type = fields["bank_account_type"]
+        if company.country == "NO":
+            fields.pop("f_tax_approved", None)
+            fields["bank_account"].help_text = _("Bank account (BBAN, 11 digits).")
+            account_type.widget = forms.HiddenInput()
+            account_type.required = False
+        else:
+            fields.pop("registered_in_foretaksregisteret", None)
+            account_type.choices = [("", "---------"), *GiroType.choices]
+            account_type.help_text = _(
+                "Bankgiro or PlusGiro: the two look alike when typed without a hyphen, so the "
+                "type is chosen here and never guessed."
+            )
+        fields["vat_number"].help_text = (
+            _("NO, the organisation number and MVA (NO923456783MVA).")
+            if company.country == "NO"
+            else _("SE, the organisation number and 01 (SE556677889901).")
+        )
+
+    def clean(self):
+        data = super().clean()
+        account, account_type, errors = rules.clean_company_account(
+            country=self.company.country,
+            account=data.get("bank_account", ""),
+            account_type=data.get("bank_account_type", ""),
+        )
+        _add_errors(self, errors)
+        if not errors:
+            data["bank_account"], data["bank_account_type"] = account, account_type
+        vat_number = (data.get("vat_number") or "").strip()
+        if vat_number and "vat_number" not in self.errors:
+            error = rules.seller_vat_number_error(
+                country=self.company.country,
+                vat_number=vat_number,
+                organisation_number=self.company.organisation_number,
+            )
+            if error:
+                self.add_error("vat_number", error)
+        return data
 
 
 class CompanyForm(XmlTextMixin, forms.ModelForm):
@@ -413,6 +479,9 @@ class CompanyForm(XmlTextMixin, forms.ModelForm):
             "email",
             "phone",
             "bank_account",
+            "bank_account_type",
+            "vat_registered",
+            "registered_in_foretaksregisteret",
             "f_tax_approved",
         ]
 
@@ -427,7 +496,6 @@ class CompanyForm(XmlTextMixin, forms.ModelForm):
             ("organisation_number", identifiers.clean_organisation_number),
             ("postcode", identifiers.clean_postcode),
             ("phone", identifiers.clean_phone_number),
-            ("bank_account", clean_company_bank_account),
         ):
             value = cleaned.get(name)
             if not value:
@@ -436,7 +504,24 @@ class CompanyForm(XmlTextMixin, forms.ModelForm):
                 cleaned[name] = clean(value, country)
             except ValidationError as exc:
                 self.add_error(name, exc)
+        # The account and its type as Settings → Company checks them: the type is chosen,
+        # never guessed from how the number is written.
+        account, account_type, errors = rules.clean_company_account(
+            country=country,
+            account=cleaned.get("bank_account", ""),
+            account_type=cleaned.get("bank_account_type", ""),
+        )
+        _add_errors(self, errors)
+        if not errors:
+            cleaned["bank_account"], cleaned["bank_account_type"] = account, account_type
         number = cleaned.get("organisation_number")
+        vat_number = (cleaned.get("vat_number") or "").strip()
+        if vat_number and number and "organisation_number" not in self.errors:
+            error = rules.seller_vat_number_error(
+                country=country, vat_number=vat_number, organisation_number=number
+            )
+            if error:
+                self.add_error("vat_number", error)
         if (
             number
             and "organisation_number" not in self.errors

@@ -20,6 +20,14 @@ class Country(models.TextChoices):
     SWEDEN = "SE", _("Sweden")
 
 
+class BankAccountType(models.TextChoices):
+    """What kind of account `Company.bank_account` is: stored, never guessed from the format."""
+
+    BBAN = "bban", _("Bank account (BBAN)")
+    BANKGIRO = "bankgiro", _("Bankgiro")
+    PLUSGIRO = "plusgiro", _("PlusGiro")
+
+
 class Company(models.Model):
     """One legal entity in one country. The name must equal the national register's."""
 
@@ -36,7 +44,19 @@ class Company(models.Model):
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     # Where customers pay: BBAN in Norway; Bankgiro or PlusGiro in Sweden.
     bank_account = models.CharField(_("bank account"), max_length=20, blank=True)
-    # Sweden: invoices must state "Godkänd för F-skatt" when the seller is approved.
+    # Norway: always a BBAN. Sweden: Bankgiro or PlusGiro, chosen by the user; the two formats
+    # overlap (a PlusGiro typed without its hyphen looks like a Bankgiro number).
+    bank_account_type = models.CharField(
+        _("account type"), max_length=10, choices=BankAccountType.choices, blank=True
+    )
+    # Seller statements on every document are facts about the company, set on its settings:
+    # the VAT identifier only when VAT-registered (MVA-registeret / momsregistrerad),
+    # "Foretaksregisteret" only when registered there (Norway, NO-R-002), and
+    # "Godkänd för F-skatt" only when approved (Sweden, SE-R-005).
+    vat_registered = models.BooleanField(_("registered for VAT"), default=True)
+    registered_in_foretaksregisteret = models.BooleanField(
+        _("registered in Foretaksregisteret (Norway)"), default=False
+    )
     f_tax_approved = models.BooleanField(_("approved for F-tax (Sweden)"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -207,8 +227,12 @@ class AutoInvoiceSettings(models.Model):
         choices=ImportVatSetting.choices,
         default=ImportVatSetting.FROM_DOCUMENT,
     )
-    # Sweden: when on, invoices are not forced through the InExchange connection, so the B2C
-    # route is tried (the seed requires it on for B2C to work).
+    # Sweden (seed 004): a sender that is also a customer of InExchange has every invoice forced
+    # through the InExchange connection unless *prevent routing* is on. Senders that are not
+    # InExchange customers are never forced, whatever the other setting says.
+    is_inexchange_customer = models.BooleanField(
+        _("the company is also a customer of InExchange"), default=False
+    )
     prevent_routing_through_inexchange = models.BooleanField(
         _("prevent routing all sent invoices through InExchange"), default=True
     )

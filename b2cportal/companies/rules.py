@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from b2cportal import identifiers
 
-from .models import GiroType
+from .models import BankAccountType, GiroType
 
 # A Norwegian KID (customer identification) is 2 to 25 digits, the last one a check digit.
 KID_MIN_LENGTH = 2
@@ -72,6 +72,56 @@ def clean_giro_account(account_type: str, number: str) -> str:
     if account_type == GiroType.PLUSGIRO:
         return identifiers.clean_plusgiro(number)
     raise ValidationError(_("Choose Bankgiro or PlusGiro."))
+
+
+def clean_company_account(
+    *, country: str, account: str, account_type: str
+) -> tuple[str, str, dict[str, str]]:
+    """(account, account type, errors) of the company's bank account, as the user chose them.
+
+    Norway: a BBAN (MOD11). Sweden: Bankgiro or PlusGiro as chosen, never guessed from the
+    format (a PlusGiro number typed without its hyphen looks like a Bankgiro number).
+    """
+    account = (account or "").strip()
+    if not account:
+        return "", "", {}
+    if country == "NO":
+        try:
+            return identifiers.clean_bban(account), BankAccountType.BBAN, {}
+        except ValidationError as exc:
+            return account, account_type, {"bank_account": _message(exc)}
+    if account_type not in (BankAccountType.BANKGIRO, BankAccountType.PLUSGIRO):
+        return account, account_type, {"bank_account_type": _("Choose Bankgiro or PlusGiro.")}
+    try:
+        digits = clean_giro_account(account_type, account)
+    except ValidationError as exc:
+        return account, account_type, {"bank_account": _message(exc)}
+    formatter = (
+        identifiers.format_bankgiro
+        if account_type == BankAccountType.BANKGIRO
+        else identifiers.format_plusgiro
+    )
+    return formatter(digits), account_type, {}
+
+
+def seller_vat_number_error(
+    *, country: str, vat_number: str, organisation_number: str
+) -> str | None:
+    """A seller's own VAT number must be valid and carry its own organisation number."""
+    try:
+        clean = identifiers.clean_vat_number(vat_number, country)
+    except ValidationError as exc:
+        return _message(exc)
+    digits = "".join(ch for ch in organisation_number if ch.isdigit())
+    if not clean.startswith(country) or digits not in clean:
+        return _(
+            "The VAT number must be the company's own: %(country)s, %(orgnr)s and %(suffix)s."
+        ) % {
+            "country": country,
+            "orgnr": digits,
+            "suffix": "MVA" if country == "NO" else "01",
+        }
+    return None
 
 
 def fui_errors(*, fui: str, agreement_id: str, organisation_number: str) -> dict[str, str]:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("b2cse/", views.b2cse, name="b2cse"),
     path("b2cse/accounts/", views.b2cse_add_account, name="b2cse_add_account"),
     path("ledger/", views.ledger_preferences, name="ledger"),
+    path("company/documents/", views.company_settings, name="company_documents"),
     path("branches/", views.branch_list, name="branches"),
     path("company/", views.company_details, name="company"),
     path("branches/<int:pk>/altinn/", views.branch_altinn, name="branch_altinn"),

@@ -20,6 +20,7 @@ from .forms import (
     AltinnSettingsForm,
     AutoInvoiceSettingsForm,
     CompanyDetailsForm,
+    CompanySettingsForm,
     LedgerPreferencesForm,
     NorwayActivationForm,
     ReceivingAccountForm,
@@ -415,6 +416,39 @@ def company_details(request):
         "history": selectors.settings_history(company=company, prefixes=("company",)),
     }
     return render(request, "companies/company.html", context, status=status)
+
+
+@company_member_required()
+def company_settings(request):
+    """What the company's documents state: VAT registration, Foretaksregisteret / F-skatt, and
+    the account customers pay into with its type."""
+    company = request.company
+    can_edit = request.membership.can_edit_settings
+    status = 200
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        form = CompanySettingsForm(request.POST, instance=company, company=company)
+        saved = _save_settings_form(
+            request,
+            form,
+            lambda changes: services.update_company_facts(
+                company=company, acting_user=request.user, changes=changes
+            ),
+            success=_("The company details were saved."),
+        )
+        if saved:
+            return redirect("companies:company_documents")
+        status = 400
+    else:
+        form = CompanySettingsForm(instance=company, company=company)
+    context = {
+        "form": form,
+        "can_edit": can_edit,
+        "readonly_rows": None if can_edit else _readonly_rows(form),
+        "history": selectors.settings_history(company=company, prefixes=("company",)),
+    }
+    return render(request, "companies/company_settings.html", context, status=status)
 
 
 @company_member_required()

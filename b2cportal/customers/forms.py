@@ -57,6 +57,14 @@ class CustomerForm(XmlTextMixin, forms.ModelForm):
                 "Needs country Norway, postcode and city, and an invoice contact email or a "
                 "mobile number."
             ),
+            "vat_number": _(
+                "Businesses: NO, the organisation number and MVA (Norway); SE, the organisation "
+                "number and 01 (Sweden); other EU countries with their prefix."
+            ),
+            "organisation_number": _(
+                "Sweden: a sole trader's organisation number is their personnummer; such a "
+                "business receives e-invoices in its online bank, Billo or Kivra like a consumer."
+            ),
         }
 
     def __init__(
@@ -99,6 +107,9 @@ class CustomerForm(XmlTextMixin, forms.ModelForm):
         cleaned = super().clean()
         self._clean_by_country("national_id", identifiers.clean_national_id)
         self._clean_by_country("organisation_number", identifiers.clean_organisation_number)
+        # The buyer's VAT number goes into every UBL document: checked here (python-stdnum),
+        # not first when an invoice is released.
+        self._clean_by_country("vat_number", identifiers.clean_vat_number)
         self._clean_by_country("postcode", identifiers.clean_postcode)
         self._clean_by_country("phone_1", identifiers.clean_phone_number)
         self._clean_by_country("phone_2", identifiers.clean_phone_number)

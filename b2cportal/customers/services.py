@@ -104,6 +104,8 @@ def _canonicalise(customer: Customer) -> None:
     clean("postcode", lambda v: identifiers.clean_postcode(v, country))
     clean("phone_1", lambda v: identifiers.clean_phone_number(v, country))
     clean("phone_2", lambda v: identifiers.clean_phone_number(v, country))
+    # The buyer's VAT number is written into every UBL document: checked here, not at release.
+    clean("vat_number", lambda v: identifiers.clean_vat_number(v, country))
 
 
 def _check_national_id_unique(customer: Customer) -> None:

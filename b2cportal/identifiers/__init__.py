@@ -34,7 +34,12 @@ from .fui_fmi import (
     parse_fmi,
     parse_fui,
 )
-from .organisations import clean_organisation_number, organisation_number_12
+from .organisations import (
+    clean_organisation_number,
+    clean_vat_number,
+    organisation_number_12,
+    sole_trader_personnummer,
+)
 from .people import (
     clean_national_id,
     clean_norwegian_national_id,
@@ -69,6 +74,7 @@ __all__ = [
     "clean_plusgiro",
     "clean_postcode",
     "clean_swedish_personal_number",
+    "clean_vat_number",
     "customer_number_from_kid",
     "format_bankgiro",
     "format_bban",
@@ -87,5 +93,6 @@ __all__ = [
     "organisation_number_12",
     "parse_fmi",
     "parse_fui",
+    "sole_trader_personnummer",
     "ssn_for_peppol_endpoint",
 ]

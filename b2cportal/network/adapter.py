@@ -197,7 +197,7 @@ class DeliveryApi:
         raise NotSupportedByNetwork("participant lookups", self.name)
 
     def lookup_fmi(self, ssns: list[str], issuer_fui: str = "") -> set[str]:
-        """The SSNs with an active FMI (for this issuer's FUI when given).
+        """The SSNs with an active FMI with this issuer (FUI); a blank FUI matches nothing.
 
         NotSupportedByNetwork: unknown; the network routes Swedish consumers itself.
         """

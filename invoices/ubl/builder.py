@@ -68,8 +68,10 @@ def _party_tax(party: etree._Element, company_id: str, scheme: str, field_name: 
 
 
 def _norwegian_seller(party: etree._Element, seller: PartySnapshot) -> None:
-    # NO-R-002: limited companies state "Foretaksregisteret" (foretaksregisterloven § 10-2).
-    _party_tax(party, FORETAKSREGISTERET, "TAX", "seller.register")
+    # NO-R-002: sellers registered in Foretaksregisteret say so (foretaksregisterloven § 10-2);
+    # a company setting, never assumed.
+    if seller.foretaksregisteret:
+        _party_tax(party, FORETAKSREGISTERET, "TAX", "seller.register")
 
 
 def _swedish_seller(party: etree._Element, seller: PartySnapshot) -> None:
@@ -141,7 +143,11 @@ def _payment(root: etree._Element, doc: DocumentSnapshot) -> None:
     payment = doc.payment
     if payment is None:
         if doc.is_credit_note:
-            _cbc(_cac(root, "PaymentTerms"), "Note", doc.due_date.isoformat(), "due_date")
+            # A credit note carries no payment instruction (no account, no due date to pay
+            # by). BR-CO-25 still wants payment terms when the amount is positive: they say
+            # what happens to the credited amount, in the customer's language.
+            note = doc.refund_note or doc.due_date.isoformat()
+            _cbc(_cac(root, "PaymentTerms"), "Note", note, "refund_note")
         return
     means = _cac(root, "PaymentMeans")
     _cbc(means, "PaymentMeansCode", "30", "payment_means")
@@ -158,7 +164,7 @@ def _payment(root: etree._Element, doc: DocumentSnapshot) -> None:
 
 def _totals(root: etree._Element, doc: DocumentSnapshot) -> None:
     currency = doc.currency
-    totals = doc.totals or compute_totals(doc.lines)
+    totals = doc.totals or compute_totals(doc.lines, doc.tax_override_map)
     tax_total = _cac(root, "TaxTotal")
     _amount(tax_total, "TaxAmount", totals.vat, currency)
     for group in totals.groups:

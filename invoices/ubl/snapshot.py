@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from ..calc import Totals, line_amount
+from ..calc import Totals, amount_of
 
 # Electronic address schemes (Peppol EAS): Norwegian and Swedish organisation numbers. 0007 also
 # carries a Swedish consumer's 10-digit personnummer (PEPPOL-COMMON-R049 checks it with Luhn).
@@ -42,6 +42,8 @@ class PartySnapshot:
     email: str = ""
     f_tax_approved: bool = False
     is_consumer: bool = False
+    # Norway: the seller is registered in Foretaksregisteret (said on the document, NO-R-002).
+    foretaksregisteret: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +56,12 @@ class LineSnapshot:
     vat_category: str
     vat_rate: Decimal
     exemption_reason: str = ""
+    # The last credit of an invoice line: what remained of its amount (None: quantity x price).
+    fixed_amount: Decimal | None = None
 
     @property
     def amount(self) -> Decimal:
-        return line_amount(self.quantity, self.unit_price)
+        return amount_of(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +90,15 @@ class DocumentSnapshot:
     totals: Totals | None = field(default=None)
     # The customer's language when the snapshot was taken (the PDF's labels); not in the UBL.
     language: str = ""
+    # Credit notes that credit the last of a VAT group: ("S|25.00", tax) pairs (calc).
+    tax_overrides: tuple[tuple[str, str], ...] = ()
+    # Credit notes: what happens to the credited amount, in the customer's language (no payment
+    # instruction; the UBL's payment terms and the PDF say this instead).
+    refund_note: str = ""
+
+    @property
+    def tax_override_map(self) -> dict[str, str]:
+        return dict(self.tax_overrides)
 
 
 def _digits(value: str) -> str:
@@ -109,6 +122,16 @@ def seller_vat_id(*, country: str, organisation_number: str, vat_number: str) ->
 
 def _seller_snapshot(company) -> PartySnapshot:
     orgnr = _digits(company.organisation_number)
+    # The VAT identifier only for a VAT-registered seller (a fact on the company's settings).
+    vat_id = (
+        seller_vat_id(
+            country=company.country,
+            organisation_number=orgnr,
+            vat_number=company.vat_number,
+        )
+        if company.vat_registered
+        else ""
+    )
     return PartySnapshot(
         name=company.name,
         country=company.country,
@@ -117,15 +140,12 @@ def _seller_snapshot(company) -> PartySnapshot:
         postcode=company.postcode,
         city=company.city,
         organisation_number=orgnr,
-        vat_id=seller_vat_id(
-            country=company.country,
-            organisation_number=orgnr,
-            vat_number=company.vat_number,
-        ),
+        vat_id=vat_id,
         endpoint_scheme=SCHEME_BY_COUNTRY.get(company.country, ""),
         endpoint_id=orgnr,
         email=company.email,
-        f_tax_approved=company.f_tax_approved,
+        f_tax_approved=company.country == "SE" and company.f_tax_approved,
+        foretaksregisteret=company.country == "NO" and company.registered_in_foretaksregisteret,
     )
 
 
@@ -168,28 +188,33 @@ def _buyer_snapshot(customer) -> PartySnapshot:
     )
 
 
+GIRO_CODES = {"bankgiro": "SE:BANKGIRO", "plusgiro": "SE:PLUSGIRO"}
+
+
 def swedish_giro(invoice) -> tuple[str, str] | None:
     """(SE:BANKGIRO|SE:PLUSGIRO, digits) for a Swedish seller, or None without an account.
 
-    The branch's B2CSE activation names the account type; without it the company's bank account
-    is read as a PlusGiro number when written as `NNNNNN-N` (one check digit after the last
-    hyphen), otherwise as a Bankgiro number (`NNN-NNNN` / `NNNN-NNNN`).
+    The account type is stored, never guessed from how the number is written (a PlusGiro
+    number typed without its hyphen looks like a Bankgiro number): the branch's B2CSE
+    activation names it, else the company's *account type* setting. No type, no account.
     """
-    from b2cportal.companies.models import GiroType
-
     activation = getattr(invoice.branch, "b2cse", None) if invoice.branch_id else None
     if activation is not None and activation.account_type and activation.account_number:
-        code = "SE:PLUSGIRO" if activation.account_type == GiroType.PLUSGIRO else "SE:BANKGIRO"
-        return code, _digits(activation.account_number)
-    raw = (invoice.company.bank_account or "").strip()
-    if not raw:
+        code = GIRO_CODES.get(activation.account_type)
+        if code:
+            return code, _digits(activation.account_number)
+    company = invoice.company
+    code = GIRO_CODES.get(company.bank_account_type)
+    account = _digits(company.bank_account)
+    if code is None or not account:
         return None
-    if "-" in raw and len(raw.rsplit("-", 1)[1].strip()) == 1:
-        return "SE:PLUSGIRO", _digits(raw)
-    return "SE:BANKGIRO", _digits(raw)
+    return code, account
 
 
 def payment_snapshot(invoice) -> PaymentSnapshot | None:
+    """Where and how to pay, or None: credit notes carry no payment instruction."""
+    if invoice.kind == "credit_note":
+        return None
     company = invoice.company
     if company.country == "SE":
         giro = swedish_giro(invoice)
@@ -219,10 +244,12 @@ def snapshot(invoice, *, lines=None) -> DocumentSnapshot:
             vat_category=line.vat_category,
             vat_rate=line.vat_rate,
             exemption_reason=line.exemption_reason,
+            fixed_amount=line.fixed_amount,
         )
         for line in (invoice.lines.all() if lines is None else lines)
     )
     credited = invoice.credited_invoice if invoice.credited_invoice_id else None
+    language = invoice.customer.language or "en"
     return DocumentSnapshot(
         is_credit_note=invoice.kind == "credit_note",
         number=invoice.number or f"DRAFT-{invoice.pk}",
@@ -237,8 +264,22 @@ def snapshot(invoice, *, lines=None) -> DocumentSnapshot:
         payment=payment_snapshot(invoice),
         billing_reference=credited.number if credited else "",
         billing_reference_date=credited.issue_date if credited else None,
-        language=invoice.customer.language or "en",
+        language=language,
+        tax_overrides=tuple(sorted((invoice.vat_overrides or {}).items())),
+        refund_note=refund_note(language) if invoice.kind == "credit_note" else "",
     )
+
+
+def refund_note(language: str) -> str:
+    """What a credit note tells the customer instead of how to pay, in their language."""
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    with translation.override(language or "en"):
+        return gettext(
+            "This is a credit note: nothing is to be paid. The amount will be refunded to you "
+            "or offset against an invoice you have not yet paid."
+        )
 
 
 # --- Freezing: JSON round trip ----------------------------------------------------------------
@@ -275,6 +316,7 @@ def snapshot_to_json(doc: DocumentSnapshot) -> dict:
                 "vat_category": line.vat_category,
                 "vat_rate": str(line.vat_rate),
                 "exemption_reason": line.exemption_reason,
+                "fixed_amount": None if line.fixed_amount is None else str(line.fixed_amount),
             }
             for line in doc.lines
         ],
@@ -292,6 +334,8 @@ def snapshot_to_json(doc: DocumentSnapshot) -> dict:
         if doc.billing_reference_date
         else None,
         "language": doc.language,
+        "tax_overrides": [list(pair) for pair in doc.tax_overrides],
+        "refund_note": doc.refund_note,
     }
 
 
@@ -305,7 +349,7 @@ def snapshot_from_json(data: dict) -> DocumentSnapshot:
         issue_date=date.fromisoformat(data["issue_date"]),
         due_date=date.fromisoformat(data["due_date"]),
         currency=data["currency"],
-        seller=PartySnapshot(**data["seller"]),
+        seller=PartySnapshot(**_seller_from_json(data["seller"])),
         buyer=PartySnapshot(**data["buyer"]),
         lines=tuple(
             LineSnapshot(
@@ -317,6 +361,7 @@ def snapshot_from_json(data: dict) -> DocumentSnapshot:
                 vat_category=line["vat_category"],
                 vat_rate=Decimal(line["vat_rate"]),
                 exemption_reason=line["exemption_reason"],
+                fixed_amount=Decimal(line["fixed_amount"]) if line.get("fixed_amount") else None,
             )
             for line in data["lines"]
         ),
@@ -326,7 +371,16 @@ def snapshot_from_json(data: dict) -> DocumentSnapshot:
         billing_reference=data["billing_reference"],
         billing_reference_date=date.fromisoformat(reference_date) if reference_date else None,
         language=data.get("language", ""),
+        tax_overrides=tuple((key, tax) for key, tax in data.get("tax_overrides", [])),
+        refund_note=data.get("refund_note", ""),
     )
+
+
+def _seller_from_json(seller: dict) -> dict:
+    # Snapshots frozen before the statement was a setting printed it for every Norwegian seller.
+    if "foretaksregisteret" not in seller:
+        seller = {**seller, "foretaksregisteret": seller.get("country") == "NO"}
+    return seller
 
 
 def frozen_snapshot(invoice) -> DocumentSnapshot | None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 
 from b2cportal.network.adapter import (
     DeliveryApi,
@@ -144,10 +144,11 @@ class SimulatedDelivery(DeliveryApi):
         wanted = [s for s in ssns if s]
         if not wanted:
             return set()
-        rows = FmiRegistration.objects.filter(ssn__in=wanted, active=True)
-        if issuer_fui:
-            # A blank issuer FUI is the simulator's "FMI with every issuer" (demo data).
-            rows = rows.filter(Q(issuer_fui=issuer_fui) | Q(issuer_fui=""))
+        if not wanted or not issuer_fui:
+            # An FMI is an agreement with one issuer: without the sender's FUI there is none,
+            # and a registration never matches an issuer it was not made with.
+            return set()
+        rows = FmiRegistration.objects.filter(ssn__in=wanted, active=True, issuer_fui=issuer_fui)
         return set(rows.values_list("ssn", flat=True))
 
     def lookup_mailboxes(self, ssns: list[str]) -> dict[str, set[str]]:

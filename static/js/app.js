@@ -13,7 +13,7 @@
     document.querySelectorAll(selector).forEach(fn);
   }
 
-  function pollBulkProgress(bar) {
+  function pollProgress(bar) {
     if (bar.dataset.finished === "1") return;
     var inner = bar.querySelector(".progress-bar");
     function tick() {
@@ -24,7 +24,7 @@
             bar.setAttribute("aria-valuenow", data.percent);
             inner.style.width = data.percent + "%";
             inner.textContent = data.percent + " %";
-            document.getElementById("bulk-done").textContent = data.done;
+            document.getElementById(bar.dataset.doneId).textContent = data.done;
             if (data.finished) { window.location.reload(); return; }
           }
           setTimeout(tick, 700);
@@ -78,7 +78,8 @@
         if (value) window.location = form.dataset.gotoBase + encodeURIComponent(value) + "/";
       });
     });
-    each("[data-testid=bulk-progress][data-status-url]", pollBulkProgress);
+    // Progress bars of bulk sends and imports poll their status URL until finished.
+    each(".progress[data-status-url][data-done-id]", pollProgress);
     if (window.bootstrap) {
       each("[data-agreement-warning]", function (el) {
         window.bootstrap.Popover.getOrCreateInstance(el);

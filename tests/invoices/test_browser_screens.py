@@ -49,7 +49,7 @@ def test_crediting_more_than_remains_shows_the_error_on_the_line(
     field.wait_for()
     assert "is-invalid" in field.get_attribute("class")
     row = page.locator("tr", has=field)
-    assert "less than or equal to 2" in row.text_content()
+    assert "At most 2 remains uncredited." in row.text_content()
     assert field.input_value() == "5"  # nothing typed is lost
     assert page.input_value("textarea[name=note]") == "Too much"
     assert not Invoice.objects.filter(kind="credit_note").exists()

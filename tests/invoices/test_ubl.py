@@ -272,3 +272,160 @@ def test_swedish_consumer_without_valid_ssn_builds_without_endpoint(inv_se):
         etree.fromstring(xml).find("cac:AccountingCustomerParty/cac:Party/cbc:EndpointID", NS)
         is None
     )
+
+
+# --- Issue 12: the seed cases the matrix did not cover, through XSD + CEN + Peppol ----------
+
+
+def _validated(document, *, consumer: bool):
+    _require_rules()
+    xml = build_ubl(document)
+    report = validate_document(xml, kind=document.kind, consumer=consumer)
+    assert report.stages == ["xsd", "cen", "peppol"]
+    assert report.fatal == [], [(f.rule_id, f.message) for f in report.fatal]
+    return etree.fromstring(xml)
+
+
+def _partial_credits(company, user, customer):
+    """7 x 14.29 credited 2.5, then the rest; 1 x 0.05 credited 0.5 + 0.5 (issue 12, item 7)."""
+    lines = [
+        LineInput("Hours", Decimal("7"), Decimal("14.29"), "HUR", "S", Decimal("25")),
+        LineInput("Stamp", Decimal("1"), Decimal("0.05"), "EA", "S", Decimal("25")),
+    ]
+    invoice = make_invoice(company=company, customer=customer, lines=lines)
+    release_invoice(invoice=invoice, released_by=user)
+    hours, stamp = invoice.lines.all()
+    first = create_credit_note(
+        invoice=invoice,
+        acting_user=user,
+        quantities={hours.pk: Decimal("2.5"), stamp.pk: Decimal("0.5")},
+    )
+    release_invoice(invoice=first, released_by=user)
+    last = create_credit_note(invoice=invoice, acting_user=user)
+    release_invoice(invoice=last, released_by=user)
+    return invoice, [first, last]
+
+
+def _exempt_reasons(company, customer):
+    return make_invoice(
+        company=company,
+        customer=customer,
+        lines=[
+            LineInput(
+                "Rent", Decimal("1"), Decimal("100"), "EA", "E", Decimal("0"), "Mval. § 3-11"
+            ),
+            LineInput(
+                "Lesson", Decimal("1"), Decimal("50"), "EA", "E", Decimal("0"), "Mval. § 3-5"
+            ),
+            LineInput("Goods", Decimal("1"), Decimal("80"), "EA", "S", Decimal("25")),
+        ],
+    )
+
+
+CASES = ["partial-credits", "credit-note-payment", "non-latin-1", "exempt-reasons", "plusgiro"]
+
+
+@pytest.mark.parametrize("country", ["NO", "SE"])
+@pytest.mark.parametrize("case", CASES)
+def test_conformance_of_the_issue_12_cases(request, country, case):
+    """Partial credits, credit notes without payment means, Sámi/€/quotes/dash in names and the
+    number prefix, two exemption reasons, a PlusGiro typed without hyphen: all pass the rules."""
+    company = request.getfixturevalue("inv_no" if country == "NO" else "inv_se")
+    user = make_member(company=company, username=f"c-{country}-{case}")
+    customer = make_business_customer(company=company)
+    if case == "partial-credits":
+        invoice, credits = _partial_credits(company, user, customer)
+        for credit in credits:
+            _validated(credit, consumer=False)
+        assert sum(c.total_excl_vat for c in credits) == invoice.total_excl_vat
+        assert sum(c.total_vat for c in credits) == invoice.total_vat
+    elif case == "credit-note-payment":
+        invoice = make_invoice(company=company, customer=customer)
+        release_invoice(invoice=invoice, released_by=user)
+        credit = create_credit_note(invoice=invoice, acting_user=user)
+        release_invoice(invoice=credit, released_by=user)
+        tree = _validated(credit, consumer=False)
+        assert tree.find("cac:PaymentMeans", NS) is None
+        assert tree.find(".//cac:PayeeFinancialAccount", NS) is None
+        assert tree.find(".//cbc:PaymentDueDate", NS) is None
+        # The customer's language (nb in Norway, sv in Sweden in these tests).
+        expected = {"NO": "Beløpet blir tilbakebetalt", "SE": "Beloppet betalas tillbaka"}
+        assert expected[country] in tree.findtext("cac:PaymentTerms/cbc:Note", namespaces=NS)
+    elif case == "non-latin-1":
+        from invoices.models import InvoiceNumberSequence
+
+        InvoiceNumberSequence.objects.create(company=company, prefix="A\u2013")
+        customer.name = "Áilu Čuđđe Ŋánni Šárá Ŧŧ Žž “Boazu” AS"
+        customer.save()
+        invoice = make_invoice(
+            company=company,
+            customer=customer,
+            lines=[
+                LineInput(
+                    "Reinkjøtt \u201cpremium\u201d \u2013 5 \u20ac rabatt",
+                    Decimal("1"),
+                    Decimal("10"),
+                )
+            ],
+        )
+        release_invoice(invoice=invoice, released_by=user)
+        tree = _validated(invoice, consumer=False)
+        assert tree.findtext("cbc:ID", namespaces=NS) == "A\u20131"
+        buyer = tree.findtext(
+            "cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name", namespaces=NS
+        )
+        assert buyer == customer.name
+    elif case == "exempt-reasons":
+        invoice = _exempt_reasons(company, customer)
+        release_invoice(invoice=invoice, released_by=user)
+        tree = _validated(invoice, consumer=False)
+        exempt = [
+            s
+            for s in tree.findall("cac:TaxTotal/cac:TaxSubtotal", NS)
+            if s.findtext("cac:TaxCategory/cbc:ID", namespaces=NS) == "E"
+        ]
+        # One breakdown per category and rate (BR-E-08), naming both reasons.
+        assert len(exempt) == 1
+        reason = exempt[0].findtext("cac:TaxCategory/cbc:TaxExemptionReason", namespaces=NS)
+        assert reason == "Mval. § 3-11; Mval. § 3-5"
+        assert exempt[0].findtext("cbc:TaxableAmount", namespaces=NS) == "150.00"
+    else:
+        if country == "NO":
+            # Norway has no giro: the stored type is a BBAN, written as one.
+            company.bank_account, company.bank_account_type = "86011117947", "bban"
+        else:
+            company.bank_account, company.bank_account_type = "9020033", "plusgiro"  # no hyphen
+        company.save()
+        invoice = make_invoice(company=company, customer=customer)
+        release_invoice(invoice=invoice, released_by=user)
+        tree = _validated(invoice, consumer=False)
+        account = tree.find("cac:PaymentMeans/cac:PayeeFinancialAccount", NS)
+        if country == "SE":
+            assert account.findtext("cbc:ID", namespaces=NS) == "9020033"
+            assert (
+                account.findtext("cac:FinancialInstitutionBranch/cbc:ID", namespaces=NS)
+                == "SE:PLUSGIRO"
+            )
+        else:
+            assert account.findtext("cbc:ID", namespaces=NS) == "86011117947"
+
+
+def test_a_seller_outside_the_vat_register_passes_the_rules_without_a_vat_identifier(
+    inv_no, admin_no
+):
+    inv_no.vat_registered = False
+    inv_no.save()
+    invoice = make_invoice(
+        company=inv_no,
+        customer=make_business_customer(company=inv_no),
+        lines=[LineInput("Consulting", Decimal("1"), Decimal("100"), "HUR", "O", Decimal("0"))],
+    )
+    release_invoice(invoice=invoice, released_by=admin_no)
+    tree = _validated(invoice, consumer=False)
+    seller = tree.find("cac:AccountingSupplierParty/cac:Party", NS)
+    schemes = [
+        s.findtext("cac:TaxScheme/cbc:ID", namespaces=NS)
+        for s in seller.findall("cac:PartyTaxScheme", NS)
+    ]
+    assert "VAT" not in schemes
+    assert tree.findtext("cac:TaxTotal/cbc:TaxAmount", namespaces=NS) == "0.00"

@@ -167,7 +167,7 @@ def test_credit_note_screen_creates_partial_credit(client, inv_no, admin_no):
         reverse("invoices:credit", args=[invoice.pk]), {f"qty_{first.pk}": "5", "note": ""}
     )
     assert too_much.status_code == 200
-    assert too_much.context["form"].errors[f"qty_{first.pk}"]
+    assert too_much.context["form"].line_errors()[f"qty_{first.pk}"]
 
 
 def test_credit_note_screen_refuses_drafts_and_credit_notes_with_the_service_reason(

@@ -20,6 +20,8 @@ from tests.factories import make_customer
 
 _seq = itertools.count(1)
 
+# The FUI of every Swedish test sender's B2CSE service; FMIs are registered with it.
+TEST_FUI = "005560169095.00002222222.FSPA.SE"
 SE_SSNS = ["198112189876", "194107086995", "196408233234", "198507099805", "196408233234"]
 NO_FNRS = ["15076500565", "01010750160", "31129956715"]
 
@@ -30,7 +32,7 @@ def activate(company, *, no: bool = False, se: bool = False, route_anyway: bool 
         NorwayB2CActivation.objects.update_or_create(branch=branch, defaults={"status": "active"})
     if se:
         SwedenB2CActivation.objects.update_or_create(
-            branch=branch, defaults={"status": "active", "fui": ""}
+            branch=branch, defaults={"status": "active", "fui": TEST_FUI}
         )
     if ai:
         AutoInvoiceSettings.objects.update_or_create(branch=branch, defaults=ai)
@@ -63,10 +65,10 @@ def make_open_invoice(*, company, customer=None, kind="invoice", due_in_days=14,
     )
 
 
-def se_consumer_with(*, fmi=False, billo=False, kivra=False, ssn=None):
+def se_consumer_with(*, fmi=False, billo=False, kivra=False, ssn=None, fui=TEST_FUI):
     ssn = ssn or SE_SSNS[next(_seq) % len(SE_SSNS)]
     if fmi:
-        FmiRegistration.objects.create(ssn=ssn, bank_id="NB", issuer_fui="")
+        FmiRegistration.objects.create(ssn=ssn, bank_id="NB", issuer_fui=fui)
     if billo:
         DigitalMailboxAccount.objects.get_or_create(ssn=ssn, provider="billo")
     if kivra:

@@ -75,8 +75,13 @@ ROWS = [
         ],
     ),
     (
-        "SE prevent routing through InExchange off forces InExchange",
-        _row(SE_CONSUMER, prevent_routing_through_inexchange=False, fmi_active=True),
+        "SE InExchange customer with prevent routing through InExchange off forces InExchange",
+        _row(
+            SE_CONSUMER,
+            is_inexchange_customer=True,
+            prevent_routing_through_inexchange=False,
+            fmi_active=True,
+        ),
         Channel.OPERATOR_SE,
         BillingAction.OPERATOR_SE,
         False,
@@ -442,7 +447,7 @@ def test_no_channel_when_email_only_and_no_email():
 def test_trace_records_inputs():
     decision = decide(RouteInputs(**_row(SE_CONSUMER, days_until_due=1)))
     step = next(s for s in decision.trace if s.rule == "se_due_date")
-    assert step.inputs == {"days_until_due": 1, "minimum": 3}
+    assert step.inputs == {"days_until_due": 1, "minimum": 3, "applies_to": "bank, billo, kivra"}
     assert decision.trace_json()[0]["rule"] == "delivery_method"
 
 

@@ -20,13 +20,20 @@ class _Context:
 
 
 def test_demo_directory_is_seeded_once(company_se, company_no):
+    from b2cportal.companies.models import SwedenB2CActivation
+
+    from tests.routing.builders import TEST_FUI
+
+    SwedenB2CActivation.objects.create(
+        branch=company_se.branches.get(is_main_office=True), status="active", fui=TEST_FUI
+    )
     for ssn in SE_SSNS[:4]:
         make_customer(company=company_se, national_id=ssn)
     make_customer(company=company_no, kind="business", organisation_number="974760673")
     context = _Context({"SE": company_se, "NO": company_no})
     seed_network_directory(context)
     seed_network_directory(context)
-    assert FmiRegistration.objects.count() == 1
+    assert FmiRegistration.objects.get().issuer_fui == TEST_FUI  # FMIs are per issuer
     assert DigitalMailboxAccount.objects.count() == 2
     assert Participant.objects.get().kind == "internal"
     assert "simulated network directory" in context.lines[0]

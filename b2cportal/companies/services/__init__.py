@@ -29,6 +29,7 @@ from .settings import (
     update_altinn_settings,
     update_autoinvoice_settings,
     update_company_details,
+    update_company_facts,
     update_ledger_preferences,
 )
 from .sweden import accounts_under_fui, add_receiving_account, submit_sweden_activation
@@ -55,5 +56,6 @@ __all__ = [
     "update_altinn_settings",
     "update_autoinvoice_settings",
     "update_company_details",
+    "update_company_facts",
     "update_ledger_preferences",
 ]

@@ -52,8 +52,9 @@ def update_autoinvoice_settings(
                 field="consumer_einvoice_service",
             )
         if company.is_norwegian:
-            # InExchange routing only exists in Sweden; the setting is not shown in Norway.
-            return {k: v for k, v in changes.items() if k != "prevent_routing_through_inexchange"}
+            # InExchange routing only exists in Sweden; the settings are not shown in Norway.
+            swedish = {"prevent_routing_through_inexchange", "is_inexchange_customer"}
+            return {k: v for k, v in changes.items() if k not in swedish}
         return changes
 
     return update_recorded(
@@ -90,6 +91,66 @@ def set_consumer_einvoice_service(
         company=branch.company,
         branch=branch,
     )
+
+
+COMPANY_FACTS = (
+    "vat_number",
+    "vat_registered",
+    "registered_in_foretaksregisteret",
+    "f_tax_approved",
+    "bank_account",
+    "bank_account_type",
+)
+
+
+def update_company_facts(
+    *, company: Company, acting_user: AbstractBaseUser, changes: dict[str, Any]
+) -> Company:
+    """Save what the company's documents state about it (VAT registration, Foretaksregisteret,
+    F-skatt, the account customers pay into and its type) and record what changed."""
+
+    def locked() -> Company:
+        return Company.objects.select_for_update().get(pk=company.pk)
+
+    def check(obj: Company, changes: dict[str, Any]) -> dict[str, Any]:
+        accepted = {k: v for k, v in changes.items() if k in COMPANY_FACTS}
+        # Each country's statement only: Foretaksregisteret is Norwegian, F-skatt Swedish.
+        accepted.pop(
+            "f_tax_approved" if obj.is_norwegian else "registered_in_foretaksregisteret", None
+        )
+        account, account_type, errors = rules.clean_company_account(
+            country=obj.country,
+            account=accepted.get("bank_account", obj.bank_account),
+            account_type=accepted.get("bank_account_type", obj.bank_account_type),
+        )
+        if errors:
+            field, message = next(iter(errors.items()))
+            raise CompanyError(message, field=field)
+        accepted["bank_account"], accepted["bank_account_type"] = account, account_type
+        vat_number = (accepted.get("vat_number", obj.vat_number) or "").strip()
+        if vat_number:
+            error = rules.seller_vat_number_error(
+                country=obj.country,
+                vat_number=vat_number,
+                organisation_number=obj.organisation_number,
+            )
+            if error:
+                raise CompanyError(error, field="vat_number")
+            accepted["vat_number"] = vat_number.replace(" ", "").upper()
+        return accepted
+
+    updated = update_recorded(
+        locked=locked,
+        check=check,
+        changes=changes,
+        acting_user=acting_user,
+        action=Action.COMPANY_UPDATED,
+        company=company,
+        branch=None,
+    )
+    for name in COMPANY_FACTS:
+        setattr(company, name, getattr(updated, name))
+    return updated
 
 
 def update_ledger_preferences(

@@ -18,6 +18,7 @@
 
   function recompute() {
     const groups = new Map();
+    const names = new Map();
     let excl = 0;
     rows.querySelectorAll("tr.line-row").forEach((row) => {
       const del = field(row, "DELETE");
@@ -32,6 +33,12 @@
       excl += amount;
       const key = `${category}|${rate}`;
       groups.set(key, (groups.get(key) || 0) + amount);
+      // The rate's name as the server words it ("15 % - Reduced rate (foodstuffs)"), else the
+      // category's name: never a bare code.
+      const select = category === "S" ? field(row, "vat_rate") : field(row, "vat_category");
+      const option = select.options[select.selectedIndex];
+      const text = option ? option.textContent : category;
+      names.set(key, category === "S" && text.includes(" - ") ? text.split(" - ").slice(1).join(" - ") : text);
     });
     let vat = 0;
     const summary = document.getElementById("vat-summary");
@@ -41,7 +48,7 @@
       const tax = category === "S" ? Math.round(taxable * parseFloat(rate) / 100) : 0;
       vat += tax;
       const tr = document.createElement("tr");
-      for (const text of [category, `${rate} %`, fmt(taxable), fmt(tax)]) {
+      for (const text of [names.get(key) || category, `${rate} %`, fmt(taxable), fmt(tax)]) {
         const td = document.createElement("td");
         td.textContent = text;
         tr.appendChild(td);
@@ -53,8 +60,15 @@
     document.getElementById("total-incl").textContent = fmt(excl + vat);
   }
 
-  document.getElementById("add-line").addEventListener("click", () => {
+  const addButton = document.getElementById("add-line");
+  const maxLines = parseInt(document.getElementById("id_lines-MAX_NUM_FORMS").value, 10);
+  addButton.addEventListener("click", () => {
     const index = parseInt(total.value, 10);
+    // The form's stated limit: the server refuses more lines, so the button stops there.
+    if (index >= maxLines) {
+      addButton.disabled = true;
+      return;
+    }
     const html = template.innerHTML.replace(/__prefix__/g, String(index));
     const body = document.createElement("tbody");
     body.innerHTML = html;
@@ -62,6 +76,7 @@
     styleInputs(row);
     rows.appendChild(row);
     total.value = String(index + 1);
+    addButton.disabled = index + 1 >= maxLines;
     recompute();
   });
   rows.addEventListener("input", recompute);
