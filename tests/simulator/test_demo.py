@@ -21,7 +21,6 @@ class _Context:
 
 def test_demo_directory_is_seeded_once(company_se, company_no):
     from b2cportal.companies.models import SwedenB2CActivation
-
     from tests.routing.builders import TEST_FUI
 
     SwedenB2CActivation.objects.create(
