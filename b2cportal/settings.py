@@ -5,6 +5,7 @@ Celery broker that needs no server (SQLAlchemy over SQLite), so a fresh clone wo
 """
 
 import datetime
+import secrets
 from pathlib import Path
 
 import environ
@@ -51,10 +52,15 @@ SECRET_KEY = _secret("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-# Shared secret for the signed inbound endpoint the (simulated) network calls.
+# Shared secret of the signed inbound agreement endpoint for a real network (never the simulator's).
 NETWORK_WEBHOOK_SECRET = _secret("NETWORK_WEBHOOK_SECRET", "dev-only-network-secret")
-# Which delivery network adapter to use; `simulated` is the local, database-backed network.
+# Which delivery network adapter to use; `simulated` is the local, database-backed network of the
+# `simulator` app, which is installed and routed only then (DESIGN §2).
 NETWORK_ADAPTER = env("NETWORK_ADAPTER", default="simulated")
+SIMULATOR_INSTALLED = NETWORK_ADAPTER == "simulated"
+# The simulator signs the agreement events it sends us with its own secret; by default a fresh
+# one per process (it delivers in-process, so signer and verifier share it).
+SIMULATOR_WEBHOOK_SECRET = env("SIMULATOR_WEBHOOK_SECRET", default="") or secrets.token_hex(32)
 # Agreement-request SMS: through the (simulated) network by default; console/file in development.
 SMS_BACKEND = env("SMS_BACKEND", default="agreements.sms.NetworkSmsBackend")
 SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=VAR_DIR / "sms")
@@ -96,6 +102,7 @@ INSTALLED_APPS = [
     "api",
     "billing",
     "b2cportal.webhooks",
+    *(["simulator"] if SIMULATOR_INSTALLED else []),
 ]
 
 MIDDLEWARE = [

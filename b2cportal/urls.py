@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -13,18 +14,19 @@ urlpatterns = [
     path("settings/webhooks/", include("b2cportal.webhooks.urls")),
     path("settings/api-keys/", include("api.settings_urls")),
     path("settings/", include("b2cportal.companies.urls")),
-    path("simulator/", include("b2cportal.network.urls")),
     path("customers/", include("b2cportal.customers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("invoices/import/", include("billing.urls")),
     path("invoices/", include("invoices.urls")),
     path("routing/", include("routing.urls")),
-    path("simulator/deliveries/", include("b2cportal.network.delivery_urls")),
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
     path("agreements/", include("agreements.urls")),
-    path("simulator/consumers/", include("b2cportal.network.consumer_urls")),
 ]
+
+if apps.is_installed("simulator"):
+    # The simulated network's pages exist only when it is the configured network.
+    urlpatterns.append(path("simulator/", include("simulator.urls")))
 
 # Requests refused before any view answer in the API's JSON format under /api/.
 handler400 = "api.errors.bad_request"

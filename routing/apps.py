@@ -21,19 +21,11 @@ class RoutingConfig(AppConfig):
             "roles": ("administrator", "accountant", "support"),
             "order": 60,
         },
-        {
-            "url": "simulator_deliveries:index",
-            "label": _("Network simulator: received documents"),
-            "icon": "bi-inbox",
-            "roles": ("administrator", "accountant", "support"),
-            "group": "simulator",
-        },
     ]
 
     def ready(self) -> None:
         from django.utils import translation
 
-        from b2cportal.companies.demo import DEMO_SEEDERS
         from invoices.models import DELIVERY_CHANNEL_CODES_BY_ENGLISH_LABEL, DELIVERY_CHANNEL_LABELS
 
         from .decision import Channel
@@ -51,8 +43,3 @@ class RoutingConfig(AppConfig):
 
         if delivery_history not in HISTORY_SOURCES:
             HISTORY_SOURCES.append(delivery_history)
-
-        from .demo import seed_network_directory
-
-        if seed_network_directory not in DEMO_SEEDERS:
-            DEMO_SEEDERS.append(seed_network_directory)

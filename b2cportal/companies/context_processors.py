@@ -10,8 +10,9 @@ def tenancy(request):
     """The current company/branch for the navbar, and the navigation the apps register.
 
     Apps declare `nav_items` on their AppConfig. An item with `"group": "simulator"` goes into the
-    labelled *Network simulator* menu instead of the main bar. `settings_nav_items` add tabs to
-    the Settings screens.
+    labelled *Network simulator* menu instead of the main bar; an item with `"superuser": True`
+    is shown to superusers only (a flag on the user, so no permission query on every page).
+    `settings_nav_items` add tabs to the Settings screens.
     """
     membership = getattr(request, "membership", None)
     items = []
@@ -22,6 +23,7 @@ def tenancy(request):
                 item
                 for item in getattr(config, "nav_items", ())
                 if membership.role in item["roles"]
+                and (not item.get("superuser") or getattr(request.user, "is_superuser", False))
             )
             # Extra tabs on the Settings screens: {"url", "label", "active", "roles"}.
             settings_items.extend(

@@ -22,8 +22,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.db import transaction
 
-from b2cportal.network.models import RegisterEntry
-
 from .models import (
     AutoInvoiceSettings,
     Branch,
@@ -156,13 +154,6 @@ def _seed_company(country: str, data: dict[str, Any]) -> Company:
             },
         )
     CustomerLedgerPreferences.objects.get_or_create(company=company)
-    # The simulated national register knows the company under exactly this name, so
-    # activation's name check passes for the demo.
-    RegisterEntry.objects.update_or_create(
-        country=country,
-        organisation_number=company.organisation_number,
-        defaults={"name": company.name},
-    )
     return company
 
 
@@ -201,95 +192,7 @@ def seed_base(*, stdout: TextIO | None = None) -> DemoContext:
             user=superuser, company=company, defaults={"role": Role.ADMINISTRATOR}
         )
     users[SUPERUSER] = superuser
-    context = DemoContext(companies=companies, users=users, stdout=stdout)
-    _seed_active_services(context)
-    return context
-
-
-def _seed_active_services(context: DemoContext) -> None:
-    """A true story: the demo's agreements and bank deliveries need an active B2C service.
-
-    Norway: AutoInvoice B2C is active on the main office (OSL Oslo) and not on Bergen, so the
-    activation can still be tried out there. Sweden: B2CSE is active on Stockholm. The
-    simulated network holds the matching active activation (decided by its own rules), and our
-    side records what the poll would have recorded. Idempotent: an existing activation stays.
-    """
-    from django.utils import timezone
-
-    from b2cportal.network.models import ActivationRequest, ActivationRequestStatus, ServiceKind
-    from b2cportal.network.simulated.activation import _complete
-
-    from .models import (
-        ConsumerEInvoiceService,
-        GiroType,
-        NorwayActivationStatus,
-        NorwayB2CActivation,
-        SettingsChange,
-        SwedenActivationStatus,
-        SwedenB2CActivation,
-    )
-    from .models import SettingsAction as Action
-
-    now = timezone.now()
-    for country, company in context.companies.items():
-        branch = company.branches.filter(is_main_office=True).first()
-        if branch is None:
-            continue
-        model = NorwayB2CActivation if country == Country.NORWAY else SwedenB2CActivation
-        if model.objects.filter(branch=branch).exists():
-            continue
-        payload = (
-            {"signer_name": "Kari Nordmann", "signer_email": company.email, "branch": "OSL"}
-            if country == Country.NORWAY
-            else {"account_type": GiroType.BANKGIRO, "account": "50501055"}
-        )
-        request = ActivationRequest(
-            service=ServiceKind.B2CNO if country == Country.NORWAY else ServiceKind.B2CSE,
-            organisation_number=company.organisation_number,
-            payload={**payload, "company_name": company.name},
-            completes_at=now,
-        )
-        _complete(request)
-        if request.status != ActivationRequestStatus.ACTIVE:
-            continue
-        request.save()
-        if country == Country.NORWAY:
-            NorwayB2CActivation.objects.create(
-                branch=branch,
-                status=NorwayActivationStatus.ACTIVE,
-                signer_name="Kari Nordmann",
-                signer_email=company.email,
-                terms_sent_at=now,
-                terms_accepted_at=now,
-                activated_at=now,
-                network_reference=str(request.reference),
-            )
-            service, action = ConsumerEInvoiceService.AUTOINVOICE_B2C, Action.B2CNO_ACTIVE
-            status_change = {"field": "status", "old": "not_activated", "new": "active"}
-        else:
-            SwedenB2CActivation.objects.create(
-                branch=branch,
-                status=SwedenActivationStatus.ACTIVE,
-                account_type=GiroType.BANKGIRO,
-                account_number="50501055",
-                fui=request.result["fui"],
-                agreement_id=request.result["agreement_id"],
-                onboarding_url=request.result["onboarding_url"],
-                submitted_at=now,
-                activated_at=now,
-                network_reference=str(request.reference),
-            )
-            service, action = ConsumerEInvoiceService.B2CSE, Action.B2CSE_ACTIVE
-            status_change = {"field": "status", "old": "not_activated", "new": "active"}
-        AutoInvoiceSettings.objects.filter(branch=branch).update(consumer_einvoice_service=service)
-        SettingsChange.objects.create(
-            company=company,
-            branch=branch,
-            actor=None,
-            action=action,
-            data={"changes": [status_change], "demo": True},
-        )
-        context.log(f"{company.name}: B2C service active on {branch.branch_id} {branch.name}")
+    return DemoContext(companies=companies, users=users, stdout=stdout)
 
 
 @transaction.atomic

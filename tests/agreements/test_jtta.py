@@ -5,7 +5,7 @@ import pytest
 from agreements import services, tasks
 from agreements.models import ConsumerAgreement
 from b2cportal.network.adapter import get_network
-from b2cportal.network.models import EFakturaReceiver
+from simulator.models import EFakturaReceiver
 from tests.factories import make_customer
 
 from .conftest import make_agreement
@@ -168,6 +168,6 @@ def test_check_by_id_lets_network_errors_through_for_the_retry(
         def find_efaktura_receiver(self, **kwargs):
             raise NetworkError("directory down")
 
-    monkeypatch.setattr(directory, "get_network", lambda: Down())
+    monkeypatch.setattr(directory, "get_network", lambda company=None: Down())
     with pytest.raises(NetworkError):
         services.check_customer_in_directory(customer_id=customer_no.pk)

@@ -10,8 +10,8 @@ from django.core.management import call_command
 
 from agreements.models import AgreementNetwork, AgreementStatus, ConsumerAgreement
 from b2cportal.companies.models import AutoInvoiceSettings, Company
-from b2cportal.network.models import ActivationRequest
 from invoices.models import Invoice
+from simulator.models import ActivationRequest
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,10 @@ import pytest
 
 from agreements.models import ConsumerAgreement
 from b2cportal.network.adapter import get_network
-from b2cportal.network.models import DigitalMailboxAccount, FmiRegistration
 from routing.decision import Channel, RouteInputs, decide, rule_label
 from routing.selectors import load_route_inputs
 from routing.services import decide_route
+from simulator.models import DigitalMailboxAccount, FmiRegistration
 from tests.agreements.conftest import post_event
 
 from .builders import TEST_FUI, activate, make_open_invoice

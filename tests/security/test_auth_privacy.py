@@ -261,7 +261,7 @@ SUPPORT_MAY_POST = {
     "companies:terms": "the signer's one-time link (no login)",
 }
 # The simulated network's own pages are fenced by the simulator app (issue 9 part 2).
-SIMULATOR_NAMESPACES = ("network:", "simulator_")
+SIMULATOR_NAMESPACES = ("simulator:", "simulator_")
 
 
 def _post_urls():
@@ -280,7 +280,7 @@ def _snapshot() -> dict[str, list]:
     return rows
 
 
-OWN_APPS = {"companies", "customers", "agreements", "invoices", "routing", "network"}
+OWN_APPS = {"companies", "customers", "agreements", "invoices", "routing", "simulator"}
 
 
 @pytest.mark.parametrize(("name", "has_params"), list(_post_urls()))
