@@ -47,7 +47,7 @@ from openapi_schema_validator import OAS30Validator
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-SPEC_PATH = (  # noqa: E501
+SPEC_PATH = (
     Path(__file__).resolve().parents[3]
     / "shared"
     / "operator"
