@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from b2cportal.companies import views as company_views
+from routing import webhooks as routing_webhooks
 
 urlpatterns = [
     path("", company_views.home, name="home"),
@@ -17,6 +18,11 @@ urlpatterns = [
     path("invoices/", include("invoices.urls")),
     path("routing/", include("routing.urls")),
     path("simulator/deliveries/", include("b2cportal.network.delivery_urls")),
+    path(
+        "hooks/operator/<str:token>/",
+        routing_webhooks.operator_webhook,
+        name="operator-webhook",
+    ),
     path("admin/", admin.site.urls),
     path("agreements/", include("agreements.urls")),
     path("simulator/consumers/", include("b2cportal.network.consumer_urls")),

@@ -92,6 +92,17 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     # The invoice's document UUID: the idempotency key on every transport call.
     external_id = models.UUIDField(_("external id"), db_index=True)
+    # Operator-routed mode: `channel`/`billing_action` are our prediction; these are what the
+    # operator reports it actually used (read back from its invoice actions).
+    operator_channel = models.CharField(
+        _("channel used by the operator"), max_length=12, choices=Channel.choices, blank=True
+    )
+    operator_billing_action = models.CharField(
+        _("billing action reported by the operator"),
+        max_length=30,
+        choices=BillingAction.choices,
+        blank=True,
+    )
     receipt = models.JSONField(_("receipt"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     created_by = models.ForeignKey(

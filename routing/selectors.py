@@ -17,6 +17,7 @@ from invoices.models import Invoice, InvoiceStatus
 
 from .decision import RouteInputs
 from .models import DONE_STATUSES, LIVE_STATUSES, BulkSend, Delivery
+from .operator_mode import UnknownDirectory, operator_routed
 
 
 def _related(obj, name: str):
@@ -83,7 +84,7 @@ def load_route_inputs_bulk(
 ) -> dict[int, RouteInputs]:
     """Route inputs for many invoices in a constant number of queries (directories batched)."""
     today = today or timezone.localdate()
-    network = get_network()
+    network = UnknownDirectory() if operator_routed() else get_network()
     ssns = {i.pk: _ssn(i.customer) for i in invoices}
     endpoints = {i.pk: _endpoint(i.customer, ssns[i.pk]) for i in invoices}
     participants = network.lookup_participants(sorted({e for e in endpoints.values() if e}))

@@ -35,6 +35,7 @@ from invoices.ubl import build_ubl
 
 from .decision import Channel, DocumentFormat
 from .models import Delivery, OutboundDocument
+from .operator_mode import operator_routed
 
 
 class TransportError(Exception):
@@ -43,6 +44,14 @@ class TransportError(Exception):
 
 class TransportTimeout(TransportError):
     """No answer in time; the document may have been accepted. Reconcile, never resend."""
+
+
+class TransportDeferred(TransportError):
+    """Not sent: the network is busy or down (429/5xx, unreachable). Queue again later."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 NETWORK_INBOX = {
@@ -231,6 +240,11 @@ class PrintTransport(Transport):
 
 
 def transport_for(channel: str):
+    if operator_routed():
+        # The operator routes: every predicted channel, email and print included, goes to it.
+        from .services.operator import OperatorTransport
+
+        return OperatorTransport()
     if channel == Channel.EMAIL:
         return EmailTransport()
     if channel == Channel.PRINT:

@@ -26,3 +26,9 @@ class CompaniesConfig(AppConfig):
         register_status_poller(poll_activations.delay)
         # *Complete now* polls its one activation synchronously so the redirect shows the result.
         register_reference_poller(poll_activation_by_reference)
+        # The operator adapter asks for a company's credentials without knowing our models.
+        from b2cportal.network.maventa.adapter import set_credentials_provider
+
+        from .services.operator import credentials_of_company
+
+        set_credentials_provider(credentials_of_company)

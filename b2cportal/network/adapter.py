@@ -22,6 +22,7 @@ from django.utils.module_loading import import_string
 
 ADAPTERS = {
     "simulated": "b2cportal.network.simulated.SimulatedNetwork",
+    "maventa": "b2cportal.network.maventa.adapter.MaventaNetwork",
 }
 
 

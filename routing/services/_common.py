@@ -15,6 +15,7 @@ from invoices.models import Invoice
 
 from ..decision import RouteDecision
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
+from ..operator_mode import operator_routed
 
 logger = logging.getLogger("routing.services")
 
@@ -104,7 +105,7 @@ def _apply_decision(delivery: Delivery, decision: RouteDecision, now) -> None:
     delivery.channel = decision.channel
     delivery.billing_action = decision.billing_action
     delivery.document_format = decision.document_format
-    if decision.hold:
+    if decision.hold and not operator_routed():  # the operator holds in operator-routed mode
         delivery.status = DeliveryStatus.HELD
         delivery.hold_until = now + datetime.timedelta(days=decision.hold_days)
 

@@ -12,8 +12,15 @@ from invoices.models import Invoice
 from ..decision import decide
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
 from ..selectors import invoices_for_routing, load_route_inputs_bulk
-from ..transports import TransportError, TransportTimeout, prepare, transport_for
+from ..transports import (
+    TransportDeferred,
+    TransportError,
+    TransportTimeout,
+    prepare,
+    transport_for,
+)
 from ._common import _apply_decision, _event, _save, _sync_invoices, logger
+from .operator import schedule_retry
 
 
 def _claim(ids: list[int]) -> list[Delivery]:
@@ -97,6 +104,7 @@ def _transmit(claimed: list[Delivery]) -> None:
             [_event(d, DeliveryStatus.CLAIMED, d.error) for d in claimed]
         )
         _sync_invoices(claimed)
+    schedule_retry([d for d in claimed if d.status == DeliveryStatus.QUEUED])
 
 
 def _record(d: Delivery, result) -> None:
@@ -104,6 +112,10 @@ def _record(d: Delivery, result) -> None:
     d.updated_at = now
     if isinstance(result, TransportTimeout):
         d.status, d.error = DeliveryStatus.UNKNOWN, str(result)
+    elif isinstance(result, TransportDeferred):
+        # Not sent (the network is busy or down): queued again, same UUID, after Retry-After.
+        d.status, d.error = DeliveryStatus.QUEUED, str(result)
+        d._retry_after = result.retry_after
     elif isinstance(result, Exception):
         d.status, d.error, d.completed_at = DeliveryStatus.FAILED, str(result), now
     else:

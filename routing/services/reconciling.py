@@ -13,18 +13,30 @@ from invoices.models import Invoice
 
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
 from ..selectors import latest_delivery
-from ..transports import transport_for
+from ..transports import TransportError, transport_for
 from ._common import CLAIM_STALE, QUEUED_GRACE, _queue, _sync_invoices
 
 
 def reconcile(*, delivery: Delivery, acting_user=None) -> Delivery:
     """Ask the transport what happened to an unknown or stale claimed delivery. Never resends."""
+    doubtful = (DeliveryStatus.UNKNOWN, DeliveryStatus.CLAIMED, DeliveryStatus.SENT)
+    current = Delivery.objects.get(pk=delivery.pk)
+    if current.status not in doubtful:
+        return current
+    # Ask first, with no transaction open; then lock and write only if nothing moved meanwhile.
+    try:
+        receipt = (
+            transport_for(current.channel).status(str(current.external_id))
+            if current.channel
+            else None
+        )
+    except TransportError:
+        return current  # the network cannot answer now: the next sweep asks again
     with transaction.atomic():
         d = Delivery.objects.select_for_update().get(pk=delivery.pk)
-        if d.status not in (DeliveryStatus.UNKNOWN, DeliveryStatus.CLAIMED, DeliveryStatus.SENT):
+        if d.status != current.status:
             return d
         old = d.status
-        receipt = transport_for(d.channel).status(str(d.external_id)) if d.channel else None
         if receipt is not None:
             d.status = (
                 DeliveryStatus.DELIVERED if receipt.status == "delivered" else DeliveryStatus.SENT

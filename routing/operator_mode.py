@@ -1,0 +1,28 @@
+"""Which mode routes (DESIGN §5): self-routed (simulated network) or operator-routed.
+
+In operator-routed mode (`NETWORK_ADAPTER=maventa`) the operator routes, holds and bills; our
+route decision is the prediction and the source of the constraints we send. The operator has no
+FMI or mailbox lookup, and directory calls would otherwise happen while a delivery row is locked,
+so the prediction is made without directories: their answers count as unknown.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def operator_routed() -> bool:
+    return settings.NETWORK_ADAPTER == "maventa"
+
+
+class UnknownDirectory:
+    """Directory answers when the operator routes: nothing known, nothing asked."""
+
+    def lookup_participants(self, identifiers: list[str]) -> dict[str, set[str]]:
+        return {}
+
+    def lookup_fmi(self, ssns: list[str], issuer_fui: str = "") -> set[str]:
+        return set()
+
+    def lookup_mailboxes(self, ssns: list[str]) -> dict[str, set[str]]:
+        return {}
