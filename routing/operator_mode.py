@@ -16,13 +16,18 @@ def operator_routed() -> bool:
 
 
 class UnknownDirectory:
-    """Directory answers when the operator routes: nothing known, nothing asked."""
+    """Directory answers when the operator routes: nothing asked.
+
+    Peppol and mailbox answers count as unknown. A Swedish consumer with a personnummer is
+    predicted to the bank (FMI): the operator chooses between bank, Kivra and Billo itself and
+    reports which, shown beside the prediction.
+    """
 
     def lookup_participants(self, identifiers: list[str]) -> dict[str, set[str]]:
         return {}
 
     def lookup_fmi(self, ssns: list[str], issuer_fui: str = "") -> set[str]:
-        return set()
+        return set(ssns)
 
     def lookup_mailboxes(self, ssns: list[str]) -> dict[str, set[str]]:
         return {}

@@ -71,7 +71,6 @@ def operator_send_for(delivery: Delivery, invoice: Invoice, docs: Prepared) -> O
     company = invoice.company
     consumer = customer.kind == "consumer"
     fallback = _fallback_routes(invoice)
-    predicted = delivery.channel
     disabled: list[str] = []
     if customer.delivery_method == "email":
         disabled = ["einvoice", "print"]
@@ -81,15 +80,10 @@ def operator_send_for(delivery: Delivery, invoice: Invoice, docs: Prepared) -> O
         disabled = [route for route in ("email", "print") if route not in fallback]
     route_order: list[str] = []
     if consumer and company.country == "NO":
-        if predicted in (Channel.EMAIL, Channel.PRINT):
-            first = [predicted.value if hasattr(predicted, "value") else str(predicted)]
-        else:
-            first = ["netbank"]
-        route_order = first + [r for r in ("netbank", *fallback) if r not in first]
-        route_order = [
-            r for r in route_order if (r != "netbank" or "einvoice" not in disabled)
-        ] or ["print"]
-        route_order = [r for r in route_order if r not in disabled] or route_order
+        # The operator knows who said "Ja takk til alle": the online bank is always tried
+        # first (unless the customer asked for email or paper), then the branch's fallbacks.
+        candidates = ["netbank", *fallback] if "einvoice" not in disabled else list(fallback)
+        route_order = [r for r in candidates if r not in disabled] or ["print"]
     eia = ""
     if not consumer and customer.organisation_number:
         eia = f"{EIA_SCHEME.get(customer.country or company.country, '0192')}:"
@@ -217,6 +211,8 @@ def _reroute_target(delivery: Delivery) -> tuple[str, str, dict] | None:
     invoice = delivery.invoice
     customer = invoice.customer
     for route in _fallback_routes(invoice):
+        if route == delivery.channel:
+            continue  # what the operator was asked first is not tried again
         if route == "email" and customer.email:
             return ("email", customer.email, {})
         if route == "print" and customer.address_line1 and customer.postcode and customer.city:
