@@ -249,9 +249,12 @@ def test_webhook_hint_polls_that_company_only(
     assert response.status_code == 202
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.DELIVERED
-    assert client.post(
-        "/hooks/operator/not-a-token/", data=b"{}", content_type="application/json"
-    ).status_code == 404
+    assert (
+        client.post(
+            "/hooks/operator/not-a-token/", data=b"{}", content_type="application/json"
+        ).status_code
+        == 404
+    )
     assert client.get(f"/hooks/operator/{token}/").status_code == 405
 
 
