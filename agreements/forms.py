@@ -9,7 +9,6 @@ from b2cportal.companies.models import Branch, Company
 
 from .models import AgreementNetwork, AgreementSource, AgreementStatus
 from .selectors import SupportFilters
-from .services import EVENT_TYPES
 
 
 class SupportFilterForm(forms.Form):
@@ -66,49 +65,3 @@ class SupportFilterForm(forms.Form):
             source=data["source"],
             wanted_without_active=data["wanted_without_active"],
         )
-
-
-class InboundEventForm(forms.Form):
-    """Validates the JSON body of an inbound network event (types: see services.EVENT_TYPES)."""
-
-    event_id = forms.CharField(max_length=100)
-    type = forms.ChoiceField(choices=[(t, t) for t in EVENT_TYPES])
-    issuer = forms.CharField(max_length=20, required=False)
-    branch = forms.CharField(max_length=30, required=False)
-    customer_reference = forms.CharField(max_length=30, required=False)
-    national_id = forms.CharField(max_length=12, required=False)
-    source = forms.ChoiceField(
-        required=False, choices=[("", "")] + [(s, s) for s in AgreementSource.values]
-    )
-    fmi = forms.CharField(max_length=40, required=False)
-    issuer_fui = forms.CharField(max_length=40, required=False)
-    account = forms.CharField(max_length=20, required=False)
-    kid = forms.CharField(max_length=25, required=False)
-    amount = forms.DecimalField(max_digits=14, decimal_places=2, required=False)
-    payer_name = forms.CharField(max_length=200, required=False)
-
-    REQUIRED = {
-        "accepted": ("issuer", "branch"),
-        "activated": ("issuer", "branch"),
-        "rejected": ("issuer", "branch"),
-        "deleted": ("issuer", "branch"),
-        "fmi_created": ("fmi", "issuer_fui"),
-        "fmi_cancelled": ("fmi", "issuer_fui"),
-        "capture_payment": ("account", "kid"),
-    }
-
-    def clean(self):
-        data = super().clean()
-        kind = data.get("type")
-        for name in self.REQUIRED.get(kind, ()):
-            if not data.get(name):
-                self.add_error(
-                    name, _("This field is required for %(type)s events.") % {"type": kind}
-                )
-        if kind in ("accepted", "activated", "rejected", "deleted") and not (
-            data.get("customer_reference") or data.get("national_id")
-        ):
-            self.add_error(
-                "customer_reference", _("A customer reference or national ID is required.")
-            )
-        return data

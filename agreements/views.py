@@ -1,15 +1,13 @@
 from __future__ import annotations
 
 import csv
-import json
 import logging
 from dataclasses import replace
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,13 +26,13 @@ from b2cportal.companies.permissions import (
 )
 from b2cportal.csv_export import csv_cell
 from b2cportal.customers.models import Customer
-from b2cportal.network.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
+from b2cportal.network.adapter import InboundError, NotSupportedByNetwork, get_network
 from routing.models import DeliveryStatus
 from routing.selectors import deliveries_of
 from routing.services import settle_holds_for_customer
 
 from . import services
-from .forms import InboundEventForm, SupportFilterForm
+from .forms import SupportFilterForm
 from .models import AgreementNetwork, AgreementSource, AgreementStatus, ConsumerAgreement
 from .selectors import (
     agreements_for_support,
@@ -84,41 +82,31 @@ def _settle_held_invoices(*, customer: Customer, acting_user) -> None:
 @csrf_exempt
 @require_POST
 def inbound(request):
-    """Signed agreement events from the network; see b2cportal.network.signing."""
-    body = request.body
+    """Agreement events the network sends us. The adapter authenticates the request and turns
+    it into our own `AgreementEvent`s (`Network.parse_inbound`); we apply them here."""
     try:
-        verify(
-            secret=settings.NETWORK_WEBHOOK_SECRET,
-            timestamp=request.headers.get(TIMESTAMP_HEADER),
-            signature=request.headers.get(SIGNATURE_HEADER),
-            body=body,
-            now=None,
-        )
-    except SignatureError as exc:
-        return JsonResponse({"error": str(exc), "code": "unauthorized"}, status=401)
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return JsonResponse({"error": _("The body is not JSON."), "code": "malformed"}, status=400)
-    if not isinstance(data, dict):
-        return JsonResponse(
-            {"error": _("The body must be a JSON object."), "code": "malformed"}, status=400
-        )
-    form = InboundEventForm(data)
-    if not form.is_valid():
-        return JsonResponse(
-            {"error": _("Invalid event."), "code": "malformed", "fields": form.errors}, status=400
-        )
-    try:
-        outcome = services.apply_inbound_event(event=form.cleaned_data)
-    except services.AgreementError as exc:
-        return JsonResponse(
-            {"error": str(exc), "code": exc.code}, status=INBOUND_STATUS.get(exc.code, 422)
-        )
-    if outcome.customer_id is not None and outcome.holds_possible:
-        # Only ids are needed: the event already loaded and locked the customer.
-        customer = Customer(pk=outcome.customer_id, company_id=outcome.company_id)
-        _settle_held_invoices(customer=customer, acting_user=None)
+        events = get_network().parse_inbound(request)
+    except NotSupportedByNetwork as exc:
+        raise Http404("This network sends no agreement events.") from exc
+    except InboundError as exc:
+        body = {"error": str(exc), "code": exc.code}
+        if exc.fields:
+            body["fields"] = exc.fields
+        return JsonResponse(body, status=exc.http_status)
+    outcome = None
+    for event in events:
+        try:
+            outcome = services.apply_inbound_event(event=event)
+        except services.AgreementError as exc:
+            return JsonResponse(
+                {"error": str(exc), "code": exc.code}, status=INBOUND_STATUS.get(exc.code, 422)
+            )
+        if outcome.customer_id is not None and outcome.holds_possible:
+            # Only ids are needed: the event already loaded and locked the customer.
+            customer = Customer(pk=outcome.customer_id, company_id=outcome.company_id)
+            _settle_held_invoices(customer=customer, acting_user=None)
+    if outcome is None:
+        return JsonResponse({"result": "ignored", "agreement": None, "status": ""})
     return JsonResponse(outcome.as_dict())
 
 

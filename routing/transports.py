@@ -22,11 +22,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from b2cportal.network.adapter import Channel as NetworkChannel
 from b2cportal.network.adapter import (
     NetworkError,
     NetworkTimeout,
     OutgoingDocument,
     Receipt,
+    ReceiptStatus,
     get_network,
 )
 from invoices.models import Invoice
@@ -55,13 +57,13 @@ class TransportDeferred(TransportError):
 
 
 NETWORK_INBOX = {
-    Channel.INTERNAL: "internal",
-    Channel.PEPPOL: "peppol",
-    Channel.OPERATOR_SE: "operator",
-    Channel.EFAKTURA_NO: "efaktura",
-    Channel.BANK_SE: "bank_se",
-    Channel.BILLO: "billo",
-    Channel.KIVRA: "kivra",
+    Channel.INTERNAL: NetworkChannel.INTERNAL,
+    Channel.PEPPOL: NetworkChannel.PEPPOL,
+    Channel.OPERATOR_SE: NetworkChannel.OPERATOR,
+    Channel.EFAKTURA_NO: NetworkChannel.EFAKTURA,
+    Channel.BANK_SE: NetworkChannel.BANK_SE,
+    Channel.BILLO: NetworkChannel.BILLO,
+    Channel.KIVRA: NetworkChannel.KIVRA,
 }
 
 
@@ -159,7 +161,7 @@ def _claim_outbound(delivery: Delivery, recipient: str) -> OutboundDocument | No
 def _outbound_receipt(row: OutboundDocument) -> Receipt:
     return Receipt(
         external_id=str(row.external_id),
-        status="delivered",
+        status=ReceiptStatus.DELIVERED,
         detail=row.location or row.recipient,
         network_id=str(row.pk),
     )

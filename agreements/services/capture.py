@@ -85,7 +85,7 @@ def _apply_capture_payment(event: dict) -> InboundOutcome:
             },
             code="unknown_customer",
         )
-    link = get_network().agreement_acceptance_link(
+    link = get_network(company).agreement_acceptance_link(
         issuer_organisation_number=company.organisation_number,
         issuer_name=company.name,
         branch_reference=branch.branch_id,

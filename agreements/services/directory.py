@@ -45,7 +45,7 @@ def check_efaktura_directory(
             code="no_service",
         )
     prefs = ledger_preferences_of(company=company)
-    lookup = get_network().find_efaktura_receiver(
+    lookup = get_network(company).find_efaktura_receiver(
         issuer_organisation_number=company.organisation_number,
         national_id=customer.national_id,
         mobile=customer.mobile_number(prefs.mobile_phone_field),

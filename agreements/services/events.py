@@ -15,6 +15,7 @@ from b2cportal.companies.models import (
 )
 from b2cportal.customers.models import Customer
 from b2cportal.identifiers import parse_fmi
+from b2cportal.network.adapter import AgreementEvent
 
 from ..models import (
     LIVE_STATUSES,
@@ -67,8 +68,12 @@ def _norwegian_branch(issuer: str, reference: str) -> Branch:
     )
 
 
-def apply_inbound_event(*, event: dict) -> InboundOutcome:
-    """Apply one validated, signed network event; one event id is applied once only."""
+def apply_inbound_event(*, event: AgreementEvent | dict) -> InboundOutcome:
+    """Apply one network event (parsed and authenticated by the adapter's `parse_inbound`);
+    one event id is applied once only. A dict with the fields of `AgreementEvent` is accepted
+    too (tests and benchmarks build events that way)."""
+    if isinstance(event, AgreementEvent):
+        event = event.as_dict()
     event_id = event["event_id"]
     try:
         if event["type"] in NORWAY_TARGETS:

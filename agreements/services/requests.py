@@ -247,7 +247,7 @@ def deliver_agreement_request(*, request_id: int) -> AgreementRequest:
         return request
     agreement = request.agreement
     company = agreement.branch.company
-    network = get_network()
+    network = get_network(company)
     error = reason = ""
     try:
         with translation.override(agreement.customer.language or "nb"):

@@ -1,55 +1,102 @@
 """The one interface to the delivery networks we cannot reach from here.
 
 Banks (eFaktura / AutoInvoice B2C), the Swedish certified distributor (FMI, Billo, Kivra), Peppol
-and the operators all sit behind `Network`. The default adapter is the simulated network stored
-in our database (`b2cportal.network.simulated`); a real operator client (Maventa's REST API) is
-a second implementation of the same interface. Callers get the configured one from
-`get_network()` and never import an implementation directly.
+and the operators all sit behind `Network`. Implementations are registered in `ADAPTERS` by
+dotted path and chosen with the setting `NETWORK_ADAPTER`: `simulated` (the `simulator` app, a
+network stored in our database) or a real operator client. Callers get the configured one with
+`get_network(company)` and never import an implementation.
 
-The interface is split by concern so each part can grow on its own:
+The interface owns its types (`b2cportal.network.types`), its errors
+(`b2cportal.network.errors`) and its inbound event types (`b2cportal.network.inbound`); all are
+re-exported here. It knows identifiers (organisation numbers, national IDs), never our models.
+
+Split by concern so each part can grow on its own:
 - `ActivationApi`: national registers and B2C service activation (Norway and Sweden);
-- `ConsumerApi`: messages to consumers (agreement requests by SMS/email) and consumer directories;
-- `DeliveryApi`: delivering documents and asking for their status.
+- `ConsumerApi`: messages to consumers (agreement requests by SMS/email) and directories;
+- `DeliveryApi`: delivering documents and asking for their status;
+- `InboundApi`: turning the network's calls to us into our own event types.
+
+Every method in `NETWORK_CALLS` may talk to the network: never call one inside a database
+transaction (the test suite fails any test that does). Methods a network cannot serve raise
+`NotSupportedByNetwork`; each docstring says how callers treat that.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-ADAPTERS = {
+from .errors import (
+    NetworkError,
+    NetworkTimeout,
+    NotSupportedByNetwork,
+    PermanentNetworkError,
+    TransientNetworkError,
+)
+from .inbound import (
+    AgreementEvent,
+    AgreementEventType,
+    InboundError,
+    parse_signed_json_events,
+)
+from .types import (
+    ActivationState,
+    ActivationStatus,
+    Channel,
+    EFakturaLookup,
+    Mailbox,
+    MessageChannel,
+    OutgoingDocument,
+    ParticipantKind,
+    Receipt,
+    ReceiptStatus,
+    Service,
+)
+
+__all__ = [
+    "ADAPTERS",
+    "NETWORK_CALLS",
+    "ActivationApi",
+    "ActivationState",
+    "ActivationStatus",
+    "AgreementEvent",
+    "AgreementEventType",
+    "Channel",
+    "ConsumerApi",
+    "DeliveryApi",
+    "EFakturaLookup",
+    "InboundApi",
+    "InboundError",
+    "Mailbox",
+    "MessageChannel",
+    "Network",
+    "NetworkError",
+    "NetworkTimeout",
+    "NotSupportedByNetwork",
+    "OutgoingDocument",
+    "ParticipantKind",
+    "PermanentNetworkError",
+    "Receipt",
+    "ReceiptStatus",
+    "Service",
+    "TransientNetworkError",
+    "adapter_class",
+    "get_network",
+]
+
+# NETWORK_ADAPTER value -> dotted path of the Network subclass.
+ADAPTERS: dict[str, str] = {
     "simulated": "b2cportal.network.simulated.SimulatedNetwork",
     "maventa": "b2cportal.network.maventa.adapter.MaventaNetwork",
 }
 
 
-class NetworkError(Exception):
-    """The network refused a request or could not be reached; the message says why."""
-
-
-@dataclass(frozen=True)
-class ActivationState:
-    """What the network says about one service activation.
-
-    `status` is one of `pending`, `active`, `rejected`, `deactivated` (`ActivationRequestStatus`).
-    When a B2CSE activation turns active the network tells the FUI and Agreement ID it assigned
-    (or confirmed) and the consumer onboarding page; a rejection carries the reason.
-    """
-
-    reference: str
-    status: str
-    fui: str = ""
-    agreement_id: str = ""
-    onboarding_url: str = ""
-    error: str = ""
-    accounts: list[str] = field(default_factory=list)
-
-
 class ActivationApi:
-    """Registers and service activation. Implemented per adapter.
+    """Registers and service activation.
 
     Activation is asynchronous on every real network: `submit_activation` hands the request
     over and returns the network's reference; the caller learns the outcome only by asking
@@ -57,54 +104,49 @@ class ActivationApi:
     """
 
     def register_name(self, *, country: str, organisation_number: str) -> str | None:
-        """The company's name in the national register (Brønnøysund / Bolagsverket), or None."""
-        raise NotImplementedError
+        """The company's name in the national register (Brønnøysund / Bolagsverket), or None.
+
+        NotSupportedByNetwork: the network checks the name itself; callers skip their check.
+        """
+        raise NotSupportedByNetwork("register lookups", self.name)
 
     def submit_activation(
         self,
         *,
-        service: str,
+        service: Service,
         organisation_number: str,
         company_name: str,
-        payload: dict,
+        payload: dict[str, Any],
         idempotency_key: str = "",
     ) -> str:
-        """Ask the network to activate `service` (`b2cno`/`b2cse`); returns its reference.
+        """Ask the network to activate `service`; returns its reference.
 
         The same `idempotency_key` (a UUID) sent again returns the first request's reference
         instead of creating a second activation.
         """
-        raise NotImplementedError
+        raise NotSupportedByNetwork("service activation", self.name)
 
     def activation_status(self, reference: str) -> ActivationState:
-        """The network's current view of an activation (raises NetworkError if unknown)."""
-        raise NotImplementedError
+        """The network's current view of an activation (PermanentNetworkError if unknown)."""
+        raise NotSupportedByNetwork("activation status", self.name)
 
     def deactivate(self, reference: str) -> None:
         """Turn an active service off at the network (again on a deactivated one: no-op)."""
-        raise NotImplementedError
+        raise NotSupportedByNetwork("deactivation", self.name)
 
     def add_receiving_account(
         self, reference: str, *, account_type: str, account_number: str
     ) -> None:
-        """Add a Bankgiro/PlusGiro account under an active B2CSE activation's FUI."""
-        raise NotImplementedError
+        """Add a Bankgiro/PlusGiro account under an active B2CSE activation's FUI.
 
-
-@dataclass(frozen=True)
-class EFakturaLookup:
-    """A consumer found in the eFaktura receiver directory ("Ja takk til alle").
-
-    `matched_on` names the identifiers that matched (e.g. ("national_id",) or
-    ("mobile", "name", "postcode")); `blocked` is true when the consumer blocked this issuer.
-    """
-
-    matched_on: tuple[str, ...]
-    blocked: bool
+        NotSupportedByNetwork: the network has no such operation; the account cannot be added
+        from here (the caller says so and records nothing).
+        """
+        raise NotSupportedByNetwork("adding receiving accounts", self.name)
 
 
 class ConsumerApi:
-    """Consumer-facing messages and directories. Implemented per adapter."""
+    """Consumer-facing messages and directories."""
 
     def agreement_acceptance_link(
         self,
@@ -116,12 +158,12 @@ class ConsumerApi:
         source: str = "online_bank",
     ) -> str:
         """The network's page where the consumer accepts or rejects an eFaktura agreement."""
-        raise NotImplementedError
+        raise NotSupportedByNetwork("agreement links", self.name)
 
     def send_consumer_message(
         self,
         *,
-        channel: str,
+        channel: MessageChannel,
         recipient: str,
         text: str,
         subject: str = "",
@@ -129,7 +171,7 @@ class ConsumerApi:
         purpose: str = "",
     ) -> str:
         """Send an SMS or email to a consumer; returns the network's message reference."""
-        raise NotImplementedError
+        raise NotSupportedByNetwork("consumer messages", self.name)
 
     def find_efaktura_receiver(
         self,
@@ -142,59 +184,39 @@ class ConsumerApi:
         postcode: str = "",
     ) -> EFakturaLookup | None:
         """Look a consumer up in the eFaktura receiver directory (Ja takk til alle)."""
-        raise NotImplementedError
-
-
-class NetworkTimeout(NetworkError):
-    """No answer in time: the network may or may not have accepted the document."""
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """The network's answer for one document, keyed by our document UUID."""
-
-    external_id: str
-    status: str  # "delivered" | "accepted" | "rejected"
-    detail: str = ""
-    network_id: str = ""
-
-
-@dataclass(frozen=True)
-class OutgoingDocument:
-    """What we hand to a network: the receiver, the issuer and the bytes."""
-
-    external_id: str  # our document UUID: the idempotency key
-    channel: str  # internal | peppol | operator | efaktura | bank_se | billo | kivra
-    recipient: str
-    recipient_name: str
-    issuer_identifier: str
-    issuer_name: str
-    document_number: str
-    content_type: str
-    content: bytes
+        raise NotSupportedByNetwork("eFaktura directory lookups", self.name)
 
 
 class DeliveryApi:
-    """Document delivery, status and the receiver directories. Implemented per adapter.
+    """Document delivery, status and the receiver directories.
 
     Directory lookups take many identifiers at once so a bulk send asks once per chunk.
     """
 
-    def lookup_participants(self, identifiers: list[str]) -> dict[str, set[str]]:
-        """Identifier -> the participant kinds it is registered as (internal/peppol/operator)."""
-        raise NotImplementedError
+    def lookup_participants(self, identifiers: list[str]) -> dict[str, set[ParticipantKind]]:
+        """Identifier -> how it is reachable (internal/peppol/operator)."""
+        raise NotSupportedByNetwork("participant lookups", self.name)
 
     def lookup_fmi(self, ssns: list[str], issuer_fui: str = "") -> set[str]:
-        """The SSNs with an active FMI (for this issuer's FUI when given)."""
-        raise NotImplementedError
+        """The SSNs with an active FMI (for this issuer's FUI when given).
 
-    def lookup_mailboxes(self, ssns: list[str]) -> dict[str, set[str]]:
-        """SSN -> digital mailbox providers (billo/kivra) where it has an account."""
-        raise NotImplementedError
+        NotSupportedByNetwork: unknown; the network routes Swedish consumers itself.
+        """
+        raise NotSupportedByNetwork("FMI lookups", self.name)
+
+    def lookup_mailboxes(self, ssns: list[str]) -> dict[str, set[Mailbox]]:
+        """SSN -> digital mailbox providers (Billo/Kivra) where it has an account.
+
+        NotSupportedByNetwork: unknown; the network routes Swedish consumers itself.
+        """
+        raise NotSupportedByNetwork("digital mailbox lookups", self.name)
 
     def deliver(self, document: OutgoingDocument) -> Receipt:
-        """Deliver once per external_id; a repeat returns the first receipt."""
-        raise NotImplementedError
+        """Deliver once per external_id; a repeat returns the first receipt.
+
+        NetworkTimeout: unknown outcome; ask `status(external_id)` before sending again.
+        """
+        raise NotSupportedByNetwork("document delivery", self.name)
 
     def deliver_many(self, documents: list[OutgoingDocument]) -> list[Receipt | NetworkError]:
         """Deliver several documents; one receipt or error per document, in order.
@@ -211,22 +233,74 @@ class DeliveryApi:
 
     def status(self, external_id: str) -> Receipt | None:
         """The receipt for a document UUID, or None when the network never accepted it."""
-        raise NotImplementedError
+        raise NotSupportedByNetwork("document status", self.name)
 
 
-class Network(ActivationApi, ConsumerApi, DeliveryApi):
+class InboundApi:
+    """What the network sends us (agreement events), turned into our own types."""
+
+    def inbound_secret(self) -> str:
+        """The HMAC secret of the signed-JSON agreement protocol for this network."""
+        return settings.NETWORK_WEBHOOK_SECRET
+
+    def parse_inbound(self, request) -> list[AgreementEvent]:
+        """The agreement events in one request the network made to our inbound endpoint.
+
+        Raises `InboundError` (`unauthorized` or `malformed`) before anything is applied. The
+        default is our signed-JSON protocol (`b2cportal.network.inbound`) under
+        `inbound_secret()`; a network with its own format overrides this, one that sends no
+        agreement events raises NotSupportedByNetwork (the endpoint answers 404).
+        """
+        return parse_signed_json_events(request, secret=self.inbound_secret())
+
+
+# The methods that may talk to the network (never inside a database transaction).
+NETWORK_CALLS: tuple[str, ...] = (
+    "register_name",
+    "submit_activation",
+    "activation_status",
+    "deactivate",
+    "add_receiving_account",
+    "agreement_acceptance_link",
+    "send_consumer_message",
+    "find_efaktura_receiver",
+    "lookup_participants",
+    "lookup_fmi",
+    "lookup_mailboxes",
+    "deliver",
+    "deliver_many",
+    "status",
+)
+
+
+class Network(ActivationApi, ConsumerApi, DeliveryApi, InboundApi):
+    """A delivery network. Subclasses set `name` and implement what the network offers."""
+
     name = "abstract"
-    is_simulated = False
+    # True for networks that route themselves (the real operator): our route decision is then
+    # the explained prediction and the constraints we send (DESIGN §5 "Who routes").
+    routes_itself = False
+
+    @classmethod
+    def for_company(cls, company=None) -> Network:
+        """The adapter acting for `company` (its credentials at the network); None: no company
+        (inbound requests, directory-wide jobs). The hook for per-company connections: adapters
+        with credentials override it; the simulated network has none and ignores it."""
+        return cls()
 
 
 @cache
-def _adapter_class(name: str) -> type[Network]:
+def adapter_class(name: str) -> type[Network]:
+    """The Network subclass registered in ADAPTERS under `name`."""
     try:
-        return import_string(ADAPTERS[name])
+        path = ADAPTERS[name]
     except KeyError as exc:
-        raise NetworkError(f"Unknown NETWORK_ADAPTER {name!r}") from exc
+        raise ImproperlyConfigured(
+            f"Unknown NETWORK_ADAPTER {name!r}; known: {', '.join(sorted(ADAPTERS))}"
+        ) from exc
+    return import_string(path)
 
 
-def get_network() -> Network:
-    """The configured network adapter (settings.NETWORK_ADAPTER)."""
-    return _adapter_class(settings.NETWORK_ADAPTER)()
+def get_network(company=None) -> Network:
+    """The configured network adapter (settings.NETWORK_ADAPTER) acting for `company`."""
+    return adapter_class(settings.NETWORK_ADAPTER).for_company(company)

@@ -168,6 +168,6 @@ def test_check_by_id_lets_network_errors_through_for_the_retry(
         def find_efaktura_receiver(self, **kwargs):
             raise NetworkError("directory down")
 
-    monkeypatch.setattr(directory, "get_network", lambda: Down())
+    monkeypatch.setattr(directory, "get_network", lambda company=None: Down())
     with pytest.raises(NetworkError):
         services.check_customer_in_directory(customer_id=customer_no.pk)

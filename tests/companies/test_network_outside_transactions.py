@@ -58,14 +58,14 @@ class RecordingNetwork(SimulatedNetwork):
 @pytest.fixture
 def network(settings, monkeypatch):
     monkeypatch.setitem(adapter.ADAPTERS, "recording", f"{__name__}.RecordingNetwork")
-    adapter._adapter_class.cache_clear()
+    adapter.adapter_class.cache_clear()
     settings.NETWORK_ADAPTER = "recording"
     RecordingNetwork.calls = []
     RecordingNetwork.refuse = set()
     # The test itself runs inside one atomic block; a call made inside ours would be deeper.
     RecordingNetwork.base_depth = len(connection.atomic_blocks)
     yield RecordingNetwork
-    adapter._adapter_class.cache_clear()
+    adapter.adapter_class.cache_clear()
 
 
 def _fail_recording(monkeypatch, module: str, action: str) -> None:

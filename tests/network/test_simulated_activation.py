@@ -54,7 +54,7 @@ def test_swedish_activation_uses_its_own_delay(settings):
     state = network.activation_status(reference)
     assert state.status == "active"
     assert state.fui.startswith("005560169095.")
-    assert state.accounts == ["bankgiro:50501055"]
+    assert state.accounts == ("bankgiro:50501055",)
 
 
 def test_unknown_reference_is_a_network_error():

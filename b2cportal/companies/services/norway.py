@@ -25,8 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from b2cportal import identifiers
-from b2cportal.network.adapter import NetworkError, get_network
-from b2cportal.network.models import ServiceKind
+from b2cportal.network.adapter import NetworkError, Service, get_network
 
 from .. import rules
 from ..models import (
@@ -370,8 +369,8 @@ def accept_terms(*, token: str) -> NorwayB2CActivation:
     activation, key = _claim_acceptance(token)
     company = activation.branch.company
     try:
-        reference = get_network().submit_activation(
-            service=ServiceKind.B2CNO,
+        reference = get_network(company).submit_activation(
+            service=Service.B2CNO,
             organisation_number=company.organisation_number,
             company_name=company.name,
             payload=_acceptance_payload(activation),
@@ -396,7 +395,7 @@ def deactivate_norway_service(
         reference = activation.network_reference
     try:
         # Idempotent at the network: a retry after a crash finds it deactivated and succeeds.
-        get_network().deactivate(reference)
+        get_network(branch.company).deactivate(reference)
     except NetworkError as exc:
         raise CompanyError(
             _("The network could not deactivate the service: %(error)s") % {"error": exc}

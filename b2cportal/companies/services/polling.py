@@ -7,8 +7,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from b2cportal.network.adapter import NetworkError, get_network
-from b2cportal.network.models import ActivationRequestStatus
+from b2cportal.network.adapter import ActivationState, ActivationStatus, NetworkError, get_network
 
 from ..models import (
     ConsumerEInvoiceService,
@@ -26,14 +25,13 @@ from .settings import set_consumer_einvoice_service
 logger = logging.getLogger(__name__)
 
 
-def _poll_norway(activation: NorwayB2CActivation) -> None:
-    state = get_network().activation_status(activation.network_reference)
+def _record_norway(activation: NorwayB2CActivation, state: ActivationState) -> None:
     old = activation.status
-    if state.status == ActivationRequestStatus.ACTIVE:
+    if state.status == ActivationStatus.ACTIVE:
         activation.status = NorwayActivationStatus.ACTIVE
         activation.activated_at = timezone.now()
         action = Action.B2CNO_ACTIVE
-    elif state.status == ActivationRequestStatus.REJECTED:
+    elif state.status == ActivationStatus.REJECTED:
         activation.status = NorwayActivationStatus.NOT_ACTIVATED
         activation.error = state.error
         action = Action.B2CNO_REJECTED
@@ -53,10 +51,9 @@ def _poll_norway(activation: NorwayB2CActivation) -> None:
         )
 
 
-def _poll_sweden(activation: SwedenB2CActivation) -> None:
-    state = get_network().activation_status(activation.network_reference)
+def _record_sweden(activation: SwedenB2CActivation, state: ActivationState) -> None:
     old = activation.status
-    if state.status == ActivationRequestStatus.ACTIVE:
+    if state.status == ActivationStatus.ACTIVE:
         diff = _apply(
             activation,
             {
@@ -68,7 +65,7 @@ def _poll_sweden(activation: SwedenB2CActivation) -> None:
         activation.status = SwedenActivationStatus.ACTIVE
         activation.activated_at = timezone.now()
         action = Action.B2CSE_ACTIVE
-    elif state.status == ActivationRequestStatus.REJECTED:
+    elif state.status == ActivationStatus.REJECTED:
         diff = []
         activation.status = SwedenActivationStatus.REJECTED
         activation.error = state.error
@@ -92,27 +89,42 @@ def _poll_sweden(activation: SwedenB2CActivation) -> None:
 def poll_activation_status(
     *, activation: NorwayB2CActivation | SwedenB2CActivation
 ) -> NorwayB2CActivation | SwedenB2CActivation:
-    """Ask the network how a waiting activation is doing and record any outcome."""
+    """Ask the network how a waiting activation is doing and record any outcome.
+
+    The network is asked first, outside any transaction; only then is the row locked, briefly,
+    to record the answer — if it is still waiting for that same reference.
+    """
     model = type(activation)
     waiting = (
         NorwayActivationStatus.ACTIVATING
         if model is NorwayB2CActivation
         else SwedenActivationStatus.PENDING
     )
+    current = (
+        model.objects.select_related("branch__company")
+        .filter(pk=activation.pk, status=waiting)
+        .first()
+    )
+    if current is None:
+        return model.objects.get(pk=activation.pk)
+    reference = current.network_reference
+    state = get_network(current.branch.company).activation_status(reference)
+    if state.status not in (ActivationStatus.ACTIVE, ActivationStatus.REJECTED):
+        return current
     with transaction.atomic():
         # skip_locked: a second poller (beat and a manual refresh) leaves a busy row alone.
         locked = (
             model.objects.select_for_update(skip_locked=True)
             .select_related("branch__company")
-            .filter(pk=activation.pk, status=waiting)
+            .filter(pk=activation.pk, status=waiting, network_reference=reference)
             .first()
         )
         if locked is None:
             return model.objects.get(pk=activation.pk)
         if model is NorwayB2CActivation:
-            _poll_norway(locked)
+            _record_norway(locked, state)
         else:
-            _poll_sweden(locked)
+            _record_sweden(locked, state)
         return locked
 
 

@@ -16,8 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from b2cportal import identifiers
-from b2cportal.network.adapter import NetworkError, get_network
-from b2cportal.network.models import ServiceKind
+from b2cportal.network.adapter import NetworkError, NotSupportedByNetwork, Service, get_network
 
 from .. import rules
 from ..models import (
@@ -122,13 +121,17 @@ def submit_sweden_activation(
     if errors:
         field, message = next(iter(errors.items()))
         raise CompanyError(message, field=field)
-    network = get_network()
-    problem = rules.register_name_error(
-        registered_name=network.register_name(
+    network = get_network(company)
+    try:
+        registered_name = network.register_name(
             country=company.country, organisation_number=company.organisation_number
-        ),
-        company_name=company.name,
-    )
+        )
+    except NotSupportedByNetwork:
+        problem = ""  # this network checks the name against the register itself
+    else:
+        problem = rules.register_name_error(
+            registered_name=registered_name, company_name=company.name
+        )
     if problem:
         raise CompanyError(problem, field="company_name")
     fields = {
@@ -142,7 +145,7 @@ def submit_sweden_activation(
         return activation
     try:
         reference = network.submit_activation(
-            service=ServiceKind.B2CSE,
+            service=Service.B2CSE,
             organisation_number=company.organisation_number,
             company_name=company.name,
             payload={
@@ -213,11 +216,20 @@ def add_receiving_account(
     activation, reserved = _reserve_account(branch, account_type, account_number)
     try:
         # Idempotent at the network: the same account added twice is one account.
-        get_network().add_receiving_account(
+        get_network(branch.company).add_receiving_account(
             activation.network_reference,
             account_type=reserved.account_type,
             account_number=reserved.account_number,
         )
+    except NotSupportedByNetwork as exc:
+        SwedenReceivingAccount.objects.filter(pk=reserved.pk, confirmed=False).delete()
+        raise CompanyError(
+            _(
+                "Account number: this network does not take more receiving accounts through "
+                "the API. Ask the operator to add the account to your FUI."
+            ),
+            field="account_number",
+        ) from exc
     except NetworkError as exc:
         SwedenReceivingAccount.objects.filter(pk=reserved.pk, confirmed=False).delete()
         raise CompanyError(

@@ -17,7 +17,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from b2cportal import identifiers
-from b2cportal.network.adapter import ActivationApi, ActivationState, NetworkError
+from b2cportal.network.adapter import (
+    ActivationApi,
+    ActivationState,
+    ActivationStatus,
+    PermanentNetworkError,
+)
 from b2cportal.network.models import (
     ActivationRequest,
     ActivationRequestStatus,
@@ -40,12 +45,12 @@ def _state(request: ActivationRequest) -> ActivationState:
     result = request.result or {}
     return ActivationState(
         reference=str(request.reference),
-        status=request.status,
+        status=ActivationStatus(request.status),
         fui=result.get("fui", ""),
         agreement_id=result.get("agreement_id", ""),
         onboarding_url=result.get("onboarding_url", ""),
         error=result.get("error", ""),
-        accounts=list(result.get("accounts", [])),
+        accounts=tuple(result.get("accounts", [])),
     )
 
 
@@ -53,14 +58,14 @@ def _get(reference: str, *, lock: bool = False) -> ActivationRequest:
     try:
         key = uuid.UUID(str(reference))
     except ValueError as exc:
-        raise NetworkError(f"Unknown activation reference {reference}") from exc
+        raise PermanentNetworkError(f"Unknown activation reference {reference}") from exc
     queryset = ActivationRequest.objects.all()
     if lock:
         queryset = queryset.select_for_update()
     try:
         return queryset.get(reference=key)
     except ActivationRequest.DoesNotExist as exc:
-        raise NetworkError(f"Unknown activation reference {reference}") from exc
+        raise PermanentNetworkError(f"Unknown activation reference {reference}") from exc
 
 
 def onboarding_url(*, fui: str) -> str:
@@ -130,7 +135,7 @@ class SimulatedActivation(ActivationApi):
         idempotency_key: str = "",
     ) -> str:
         if service not in ServiceKind.values:
-            raise NetworkError(f"Unknown service {service!r}")
+            raise PermanentNetworkError(f"Unknown service {service!r}")
         fields = {
             "service": service,
             "organisation_number": organisation_number,
@@ -142,7 +147,7 @@ class SimulatedActivation(ActivationApi):
         try:
             key = uuid.UUID(str(idempotency_key))
         except ValueError as exc:
-            raise NetworkError(f"Invalid idempotency key {idempotency_key!r}") from exc
+            raise PermanentNetworkError(f"Invalid idempotency key {idempotency_key!r}") from exc
         # Like the operators' APIs: the same key again is the same request, never a second one.
         request, _created = ActivationRequest.objects.get_or_create(reference=key, defaults=fields)
         return str(request.reference)
@@ -164,7 +169,7 @@ class SimulatedActivation(ActivationApi):
         if request.status == ActivationRequestStatus.DEACTIVATED:
             return  # a retry of a deactivation that went through
         if request.status != ActivationRequestStatus.ACTIVE:
-            raise NetworkError("Only an active service can be deactivated.")
+            raise PermanentNetworkError("Only an active service can be deactivated.")
         request.status = ActivationRequestStatus.DEACTIVATED
         request.save(update_fields=["status"])
 
@@ -174,13 +179,13 @@ class SimulatedActivation(ActivationApi):
     ) -> None:
         request = _get(reference, lock=True)
         if request.service != ServiceKind.B2CSE or request.status != ActivationRequestStatus.ACTIVE:
-            raise NetworkError("Accounts can only be added to an active B2CSE service.")
+            raise PermanentNetworkError("Accounts can only be added to an active B2CSE service.")
         accounts = list(request.result.get("accounts", []))
         account = f"{account_type}:{account_number}"
         if account in accounts:
             return
         if len(accounts) >= MAX_ACCOUNTS_PER_FUI:
-            raise NetworkError("An FUI holds at most 99 account numbers.")
+            raise PermanentNetworkError("An FUI holds at most 99 account numbers.")
         request.result = {**request.result, "accounts": [*accounts, account]}
         request.save(update_fields=["result"])
 
@@ -191,7 +196,7 @@ class SimulatedActivation(ActivationApi):
         """Let a pending activation complete at the next status poll (demos and tests)."""
         request = _get(reference, lock=True)
         if request.status != ActivationRequestStatus.PENDING:
-            raise NetworkError("Only a pending activation can be completed.")
+            raise PermanentNetworkError("Only a pending activation can be completed.")
         request.completes_at = timezone.now()
         request.save(update_fields=["completes_at"])
 

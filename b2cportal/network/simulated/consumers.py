@@ -29,7 +29,7 @@ from django.core.handlers.wsgi import WSGIRequest
 from django.core.mail import send_mail
 from django.urls import resolve, reverse
 
-from b2cportal.network.adapter import ConsumerApi, EFakturaLookup, NetworkError
+from b2cportal.network.adapter import ConsumerApi, EFakturaLookup, PermanentNetworkError
 from b2cportal.network.models import EFakturaReceiver, MessageChannel, OutboundMessage
 from b2cportal.network.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
 
@@ -86,9 +86,9 @@ class SimulatedConsumers(ConsumerApi):
         purpose: str = "",
     ) -> str:
         if channel not in MessageChannel.values:
-            raise NetworkError(f"Unknown message channel {channel!r}")
+            raise PermanentNetworkError(f"Unknown message channel {channel!r}")
         if not recipient:
-            raise NetworkError("A message needs a recipient")
+            raise PermanentNetworkError("A message needs a recipient")
         message = OutboundMessage.objects.create(
             channel=channel, recipient=recipient, body=text, link=link, purpose=purpose
         )

@@ -24,6 +24,7 @@ from b2cportal.network.adapter import (
     NetworkTimeout,
     OutgoingDocument,
     Receipt,
+    ReceiptStatus,
 )
 from b2cportal.network.models import (
     DigitalMailboxAccount,
@@ -41,7 +42,7 @@ PRINT_SPOOL_LIMIT = 1000
 def _receipt(item: InboxDocument) -> Receipt:
     return Receipt(
         external_id=str(item.document_uuid),
-        status="delivered",
+        status=ReceiptStatus.DELIVERED,
         detail=item.get_kind_display(),
         network_id=str(item.pk),
     )
