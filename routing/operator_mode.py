@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from b2cportal.network.adapter import adapter_class
+
 
 def operator_routed() -> bool:
-    return settings.NETWORK_ADAPTER == "maventa"
+    """True when the configured network routes itself (the real operator)."""
+    return adapter_class(settings.NETWORK_ADAPTER).routes_itself
 
 
 class UnknownDirectory:

@@ -20,7 +20,19 @@ from datetime import datetime
 
 from django.conf import settings
 
-from b2cportal.network.adapter import ActivationState, EFakturaLookup, Network, NetworkError
+from b2cportal.network.adapter import (
+    ActivationState,
+    ActivationStatus,
+    EFakturaLookup,
+    Network,
+    NotSupportedByNetwork,
+    OutgoingDocument,
+    ParticipantKind,
+    PermanentNetworkError,
+    Receipt,
+    ReceiptStatus,
+    Service,
+)
 
 from .client import MaventaClient, OperatorCredentials
 
@@ -33,24 +45,28 @@ def set_credentials_provider(provider: Callable[[object], OperatorCredentials | 
     _credentials_provider = provider
 
 
-class NotSupportedByOperator(NetworkError):
-    """The operator's API has no operation for this; the caller must not rely on an answer."""
+class NotSupportedByOperator(NotSupportedByNetwork):
+    """The operator's API has no operation for this; the message says so in words."""
+
+    def __init__(self, operation: str, words: str):
+        super().__init__(operation, "maventa")
+        self.args = (words,)
 
 
-class NoOperatorConnection(NetworkError):
+class NoOperatorConnection(PermanentNetworkError):
     """The company has no (usable) operator connection."""
 
 
 # What the operator's B2CNO service states mean for our activation (the enum is public).
 B2CNO_STATES = {
-    "ACTIVE": "active",
-    "FREE": "pending",
-    "RESERVED": "pending",
-    "FAULT": "rejected",
-    "ERROR": "rejected",
+    "ACTIVE": ActivationStatus.ACTIVE,
+    "FREE": ActivationStatus.PENDING,
+    "RESERVED": ActivationStatus.PENDING,
+    "FAULT": ActivationStatus.REJECTED,
+    "ERROR": ActivationStatus.REJECTED,
 }
-# B2CSE agreement statuses are not public: these words are read as such, anything else stays
-# pending and is shown as the operator wrote it.
+# B2CSE agreement statuses are not public: these words are read as such; anything else is
+# UNKNOWN, shown as the operator wrote it (`raw_status`), never taken as an outcome.
 B2CSE_ACTIVE_WORDS = {"ACTIVE", "ACTIVATED", "APPROVED", "COMPLETED", "DONE", "OK"}
 B2CSE_REJECTED_WORDS = {"REJECTED", "DENIED", "DECLINED", "FAILED", "ERROR", "CANCELLED"}
 
@@ -134,13 +150,15 @@ def outcome_from(invoice: dict, actions: list[dict]) -> OperatorOutcome:
 class MaventaNetwork(Network):
     name = "maventa"
     is_simulated = False
-    operator_routes = True  # DESIGN §5: the operator routes, holds and bills
+    routes_itself = True  # DESIGN §5: the operator routes, holds and bills
 
     def __init__(self, credentials: OperatorCredentials | None = None):
         self.credentials = credentials
 
     @classmethod
-    def for_company(cls, company) -> MaventaNetwork:
+    def for_company(cls, company=None) -> MaventaNetwork:
+        if company is None:
+            return cls(None)  # no company: only calls that need no credentials work
         creds = _credentials_provider(company) if _credentials_provider else None
         if creds is None:
             raise NoOperatorConnection(
@@ -224,7 +242,9 @@ class MaventaNetwork(Network):
     # --- activation --------------------------------------------------------------------------
 
     def register_name(self, *, country: str, organisation_number: str) -> str | None:
-        raise NotSupportedByOperator("The operator offers no national register lookup.")
+        raise NotSupportedByOperator(
+            "register lookups", "The operator offers no national register lookup."
+        )
 
     def submit_activation(
         self,
@@ -235,11 +255,13 @@ class MaventaNetwork(Network):
         payload: dict,
         idempotency_key: str = "",
     ) -> str:
-        if service != "b2cse":
-            raise NotSupportedByOperator(
-                "AutoInvoice B2C (Norway) cannot be activated through the operator's API: the "
-                "operator activates it once the company has ordered it and accepted the terms."
-            )
+        if self.credentials is None:
+            raise NoOperatorConnection("The operator adapter needs a company's credentials.")
+        if service == Service.B2CNO:
+            # There is no REST activation of AutoInvoice B2C: the operator switches it on once
+            # the company has ordered it and accepted the terms. Nothing is sent; the reference
+            # names the company, and polling reads `GET /v1/services/b2cno` until it is ACTIVE.
+            return f"b2cno:{self.credentials.company_uuid}"
         with self.client() as client:
             client.request_b2cse_agreement(
                 account_number=str(payload.get("account_number", "")).replace("-", ""),
@@ -256,50 +278,61 @@ class MaventaNetwork(Network):
     def activation_status(self, reference: str) -> ActivationState:
         service = reference.split(":", 1)[0]
         with self.client() as client:
-            if service == "b2cno":
+            if service == Service.B2CNO:
                 raw = client.b2cno_status()
-                status = B2CNO_STATES.get(raw, "pending")
+                status = B2CNO_STATES.get(raw, ActivationStatus.UNKNOWN)
                 return ActivationState(
                     reference=reference,
                     status=status,
-                    error=raw if status == "rejected" else "",
+                    error=raw if status == ActivationStatus.REJECTED else "",
+                    raw_status=raw,
                 )
             agreement = client.b2cse_agreement()
         if agreement is None:
-            raise NetworkError("The operator has no B2CSE agreement for this company.")
+            raise PermanentNetworkError("The operator has no B2CSE agreement for this company.")
         raw = str(agreement.get("status") or "")
         word = raw.upper()
         if word in B2CSE_ACTIVE_WORDS:
-            status = "active"
+            status = ActivationStatus.ACTIVE
         elif word in B2CSE_REJECTED_WORDS:
-            status = "rejected"
+            status = ActivationStatus.REJECTED
+        elif word in ("", "PENDING", "NEW", "IN_PROGRESS", "PROCESSING", "REQUESTED"):
+            status = ActivationStatus.PENDING
         else:
-            status = "pending"  # unknown values stay pending, shown as the operator wrote them
+            status = ActivationStatus.UNKNOWN
         return ActivationState(
             reference=reference,
             status=status,
             fui=str(agreement.get("fui") or ""),
             agreement_id=str(agreement.get("agreement_id") or ""),
-            error=raw if status == "rejected" else "",
+            error=raw if status == ActivationStatus.REJECTED else "",
+            raw_status=raw,
         )
 
     def deactivate(self, reference: str) -> None:
-        raise NotSupportedByOperator("The operator's API cannot switch a service off.")
+        raise NotSupportedByOperator(
+            "deactivation", "The operator's API cannot switch a service off."
+        )
 
     def add_receiving_account(
         self, reference: str, *, account_type: str, account_number: str
     ) -> None:
         raise NotSupportedByOperator(
-            "The operator's API cannot add receiving accounts; ask the operator's support."
+            "receiving accounts",
+            "The operator's API cannot add receiving accounts; ask the operator's support.",
         )
 
     # --- consumers ---------------------------------------------------------------------------
 
     def agreement_acceptance_link(self, **kwargs) -> str:
-        raise NotSupportedByOperator("The operator sends no agreement requests through its API.")
+        raise NotSupportedByOperator(
+            "agreement links", "The operator sends no agreement requests through its API."
+        )
 
     def send_consumer_message(self, **kwargs) -> str:
-        raise NotSupportedByOperator("The operator's API sends no SMS or email to consumers.")
+        raise NotSupportedByOperator(
+            "consumer messages", "The operator's API sends no SMS or email to consumers."
+        )
 
     def find_efaktura_receiver(
         self,
@@ -355,7 +388,7 @@ class MaventaNetwork(Network):
             for start in range(0, len(identifiers), 10):
                 for row in client.lookup_endpoints(identifiers[start : start + 10]):
                     if "PEPPOL" in (row.get("sending") or []):
-                        found.setdefault(str(row.get("bid")), set()).add("peppol")
+                        found.setdefault(str(row.get("bid")), set()).add(ParticipantKind.PEPPOL)
         return found
 
     def lookup_peppol_receiver(self, eia: str) -> bool:
@@ -364,18 +397,45 @@ class MaventaNetwork(Network):
 
     def lookup_fmi(self, ssns: list[str], issuer_fui: str = "") -> set[str]:
         raise NotSupportedByOperator(
-            "The operator has no FMI lookup: it routes Swedish consumer invoices itself."
+            "FMI lookups",
+            "The operator has no FMI lookup: it routes Swedish consumer invoices itself.",
         )
 
     def lookup_mailboxes(self, ssns: list[str]) -> dict[str, set[str]]:
         raise NotSupportedByOperator(
-            "The operator has no Kivra/Billo lookup: it routes Swedish consumer invoices itself."
+            "digital mailbox lookups",
+            "The operator has no Kivra/Billo lookup: it routes Swedish consumer invoices itself.",
         )
 
-    def deliver(self, document):
+    def deliver(self, document: OutgoingDocument) -> Receipt:
+        """The interface's delivery: `hints` carry the constraints (OperatorSend's fields)."""
+        hints = dict(document.hints or {})
+        allowed = set(OperatorSend.__dataclass_fields__) - {"uuid", "number", "ubl", "pdf"}
+        operator_id = self.send(
+            OperatorSend(
+                uuid=document.external_id,
+                number=document.document_number,
+                ubl=document.content,
+                pdf=document.pdf or None,
+                **{key: value for key, value in hints.items() if key in allowed},
+            )
+        )
+        return Receipt(
+            external_id=document.external_id,
+            status=ReceiptStatus.ACCEPTED,
+            detail="Accepted by the operator",
+            network_id=operator_id,
+        )
+
+    def status(self, external_id: str) -> Receipt | None:
         raise NotSupportedByOperator(
-            "Deliveries to the operator go through routing's operator transport (send())."
+            "document status",
+            "The operator cannot find an invoice by our uuid alone (its invoices carry no uuid "
+            "field); routing looks it up by invoice number (find_sent).",
         )
 
-    def status(self, external_id: str):
-        raise NotSupportedByOperator("The operator finds sent invoices by number (find_sent()).")
+    def parse_inbound(self, request):
+        raise NotSupportedByOperator(
+            "inbound agreement events",
+            "The operator sends no agreement events; its webhooks only hint at invoice changes.",
+        )

@@ -30,7 +30,12 @@ from typing import Any
 import httpx
 from django.core.cache import cache
 
-from b2cportal.network.adapter import NetworkError, NetworkTimeout
+from b2cportal.network.errors import (
+    NetworkError,
+    NetworkTimeout,
+    PermanentNetworkError,
+    TransientNetworkError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -57,27 +62,24 @@ class OperatorError(NetworkError):
         status: int | None = None,
         code: str = "",
         details: Iterable[str] = (),
+        retry_after: float | None = None,
     ):
-        super().__init__(message)
+        NetworkError.__init__(self, message, code=code)
         self.status = status
-        self.code = code
         self.details = list(details)
-
-
-class OperatorTransientError(OperatorError):
-    """Worth retrying later: rate limited, operator down, or not reachable."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
-        super().__init__(message, **kwargs)
         self.retry_after = retry_after
 
 
-class OperatorPermanentError(OperatorError):
-    """The operator said no (4xx other than 429); retrying the same request will not help."""
+class OperatorTransientError(OperatorError, TransientNetworkError):
+    """Worth retrying later: rate limited, operator down, or not reachable."""
 
 
-class OperatorTimeout(OperatorError, NetworkTimeout):
+class OperatorTimeout(OperatorTransientError, NetworkTimeout):
     """The request was sent but no answer came in time: the operator may have acted on it."""
+
+
+class OperatorPermanentError(OperatorError, PermanentNetworkError):
+    """The operator said no (4xx other than 429); retrying the same request will not help."""
 
 
 @dataclass(frozen=True)
