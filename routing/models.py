@@ -94,14 +94,22 @@ class Delivery(models.Model):
     external_id = models.UUIDField(_("external id"), db_index=True)
     # Operator-routed mode: `channel`/`billing_action` are our prediction; these are what the
     # operator reports it actually used (read back from its invoice actions).
+    # db_default: the bulk send inserts rows with raw SQL that lists only its own columns.
     operator_channel = models.CharField(
-        _("channel used by the operator"), max_length=12, choices=Channel.choices, blank=True
+        _("channel used by the operator"),
+        max_length=12,
+        choices=Channel.choices,
+        blank=True,
+        default="",
+        db_default="",
     )
     operator_billing_action = models.CharField(
         _("billing action reported by the operator"),
         max_length=30,
         choices=BillingAction.choices,
         blank=True,
+        default="",
+        db_default="",
     )
     receipt = models.JSONField(_("receipt"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)

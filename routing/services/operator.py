@@ -113,9 +113,23 @@ def operator_send_for(delivery: Delivery, invoice: Invoice, docs: Prepared) -> O
 class OperatorTransport(Transport):
     """Every channel goes to the operator in operator-routed mode."""
 
+    def __init__(self) -> None:
+        self._networks: dict[int, MaventaNetwork] = {}
+
+    def _network(self, company) -> MaventaNetwork:
+        """One adapter (one HTTP connection pool) per company for the whole chunk."""
+        if company.pk not in self._networks:
+            self._networks[company.pk] = network_for(company)
+        return self._networks[company.pk]
+
+    def close(self) -> None:
+        for network in self._networks.values():
+            network.close()
+        self._networks.clear()
+
     def deliver(self, delivery: Delivery, invoice: Invoice, docs: Prepared) -> Receipt:
         try:
-            network = network_for(invoice.company)
+            network = self._network(invoice.company)
             operator_id = network.send(operator_send_for(delivery, invoice, docs))
         except OperatorTimeout as exc:
             raise TransportTimeout(
@@ -144,17 +158,20 @@ class OperatorTransport(Transport):
         """One POST per invoice; after a transient answer the rest of the chunk waits too."""
         results: list = []
         deferred: TransportDeferred | None = None
-        for delivery, invoice, docs in batch:
-            if deferred is not None:
-                results.append(deferred)
-                continue
-            try:
-                results.append(self.deliver(delivery, invoice, docs))
-            except TransportDeferred as exc:
-                deferred = exc
-                results.append(exc)
-            except TransportError as exc:
-                results.append(exc)
+        try:
+            for delivery, invoice, docs in batch:
+                if deferred is not None:
+                    results.append(deferred)
+                    continue
+                try:
+                    results.append(self.deliver(delivery, invoice, docs))
+                except TransportDeferred as exc:
+                    deferred = exc
+                    results.append(exc)
+                except TransportError as exc:
+                    results.append(exc)
+        finally:
+            self.close()
         return results
 
     def status(self, external_id: str) -> Receipt | None:
@@ -163,13 +180,15 @@ class OperatorTransport(Transport):
             external_id=external_id
         )
         try:
-            operator_id = network_for(delivery.company).find_sent(
+            operator_id = self._network(delivery.company).find_sent(
                 number=delivery.invoice.number,
                 operator_id=str((delivery.receipt or {}).get("network_id") or ""),
                 since=delivery.created_at - datetime.timedelta(days=1),
             )
         except (OperatorError, NetworkError) as exc:
             raise TransportTimeout(str(exc)) from exc
+        finally:
+            self.close()
         if not operator_id:
             return None
         return Receipt(
@@ -283,12 +302,12 @@ def _record_outcome(delivery_id: int, outcome: OperatorOutcome, rerouted: str = 
         _sync_invoices([d])
 
 
-def poll_delivery(delivery: Delivery) -> None:
+def poll_delivery(delivery: Delivery, network: MaventaNetwork | None = None) -> None:
     """Ask the operator about one delivery (no transaction open) and record the answer."""
     operator_id = str((delivery.receipt or {}).get("network_id") or "")
     if not operator_id:
         return
-    network = network_for(delivery.company)
+    network = network or network_for(delivery.company)
     outcome = network.outcome(operator_id)
     rerouted = ""
     if outcome.status == "FAILED" and not (delivery.receipt or {}).get("rerouted"):
@@ -314,9 +333,12 @@ def poll_operator_deliveries(
     if operator_ids:
         rows = rows.filter(receipt__network_id__in=operator_ids)
     polled = errors = 0
+    networks: dict[int, MaventaNetwork] = {}
     for delivery in rows.order_by("updated_at")[:limit]:
         try:
-            poll_delivery(delivery)
+            if delivery.company_id not in networks:
+                networks[delivery.company_id] = network_for(delivery.company)
+            poll_delivery(delivery, networks[delivery.company_id])
             polled += 1
         except OperatorTransientError:
             errors += 1
@@ -324,6 +346,8 @@ def poll_operator_deliveries(
         except (OperatorError, NetworkError) as exc:
             errors += 1
             logger.warning("Polling delivery %s at the operator failed: %s", delivery.pk, exc)
+    for network in networks.values():
+        network.close()
     return {"polled": polled, "errors": errors}
 
 
@@ -357,8 +381,9 @@ def reconcile_operator_invoices(*, days: int = 2) -> dict:
                 continue
             if d.status == DeliveryStatus.UNKNOWN or row.get("status") != "PENDING":
                 d.receipt = {**(d.receipt or {}), "network_id": str(row.get("id"))}
-                poll_delivery(d)
+                poll_delivery(d, network)
                 updated += 1
+        network.close()
     return {"checked": checked, "updated": updated}
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import logging
 import secrets
 import threading
 import time
@@ -202,6 +203,7 @@ class FakeOperator:
     # --- lifecycle ---------------------------------------------------------------------------
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> FakeOperator:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         self._server = make_server(host, port, self.wsgi_app, threaded=True)
         self.base_url = f"http://{host}:{self._server.server_port}"
         self.openapi = openapi_for(self.base_url)

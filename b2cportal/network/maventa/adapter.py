@@ -154,6 +154,7 @@ class MaventaNetwork(Network):
 
     def __init__(self, credentials: OperatorCredentials | None = None):
         self.credentials = credentials
+        self._client: MaventaClient | None = None
 
     @classmethod
     def for_company(cls, company=None) -> MaventaNetwork:
@@ -167,11 +168,19 @@ class MaventaNetwork(Network):
         return cls(creds)
 
     def client(self) -> MaventaClient:
+        """One HTTP client (and its connection pool) per adapter instance."""
         if self.credentials is None:
             raise NoOperatorConnection("The operator adapter needs a company's credentials.")
-        return MaventaClient(
-            self.credentials, timeout=getattr(settings, "MAVENTA_TIMEOUT_SECONDS", 20.0)
-        )
+        if self._client is None:
+            self._client = MaventaClient(
+                self.credentials, timeout=getattr(settings, "MAVENTA_TIMEOUT_SECONDS", 20.0)
+            )
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
     # --- delivery ----------------------------------------------------------------------------
 
@@ -179,14 +188,14 @@ class MaventaNetwork(Network):
         """POST the invoice; returns the operator's invoice id. A timeout raises OperatorTimeout
         (the send is unknown until `find_sent` answers); never resend blindly."""
         name, content, content_type = document.file()
-        with self.client() as client:
-            created = client.send_invoice(
-                file_name=name,
-                content=content,
-                content_type=content_type,
-                uuid=document.uuid,
-                fields=document.form_fields(),
-            )
+        client = self.client()
+        created = client.send_invoice(
+            file_name=name,
+            content=content,
+            content_type=content_type,
+            uuid=document.uuid,
+            fields=document.form_fields(),
+        )
         return str(created.get("id", ""))
 
     def find_sent(
@@ -197,12 +206,12 @@ class MaventaNetwork(Network):
         Whether the operator's id equals our uuid is not public, and the invoice entity has no
         uuid field; our invoice number is unique per company, so it finds the send.
         """
-        with self.client() as client:
-            if operator_id:
-                rows = client.list_sent_invoices(ids=[operator_id])
-                if rows:
-                    return str(rows[0].get("id", ""))
-            rows = client.list_sent_invoices(number=number, created_at_start=since)
+        client = self.client()
+        if operator_id:
+            rows = client.list_sent_invoices(ids=[operator_id])
+            if rows:
+                return str(rows[0].get("id", ""))
+        rows = client.list_sent_invoices(number=number, created_at_start=since)
         rows = [row for row in rows if row.get("number") == number]
         if not rows:
             return None
@@ -210,34 +219,34 @@ class MaventaNetwork(Network):
         return str(rows[-1].get("id", ""))
 
     def outcome(self, operator_id: str) -> OperatorOutcome:
-        with self.client() as client:
-            invoice = client.get_invoice(operator_id)
-            actions = client.invoice_actions(operator_id) if invoice.get("status") else []
+        client = self.client()
+        invoice = client.get_invoice(operator_id)
+        actions = client.invoice_actions(operator_id) if invoice.get("status") else []
         return outcome_from(invoice, actions or invoice.get("actions") or [])
 
     def outcomes(self, operator_ids: list[str]) -> dict[str, str]:
         """operator id -> status for up to 100 ids in one call (the daily backstop)."""
-        with self.client() as client:
-            rows = client.list_sent_invoices(ids=operator_ids, per_page=len(operator_ids))
+        client = self.client()
+        rows = client.list_sent_invoices(ids=operator_ids, per_page=len(operator_ids))
         return {str(row.get("id")): str(row.get("status", "")) for row in rows}
 
     def sent_since(self, since: datetime, *, page: int = 1, per_page: int = 100) -> list[dict]:
-        with self.client() as client:
-            return client.list_sent_invoices(created_at_start=since, page=page, per_page=per_page)
+        client = self.client()
+        return client.list_sent_invoices(created_at_start=since, page=page, per_page=per_page)
 
     def reroute(self, operator_id: str, *, channel: str, email: str = "", address=None) -> None:
         """`PUT /v1/invoices/{id}/reroute/email|print` for a FAILED invoice."""
-        with self.client() as client:
-            if channel == "email":
-                client.reroute_email(operator_id, recipient_email=email)
-            elif channel == "print":
-                client.reroute_print(operator_id, address=address or {})
-            else:
-                raise ValueError(channel)
+        client = self.client()
+        if channel == "email":
+            client.reroute_email(operator_id, recipient_email=email)
+        elif channel == "print":
+            client.reroute_print(operator_id, address=address or {})
+        else:
+            raise ValueError(channel)
 
     def register_notifications(self, *, destination: str, events: list[str]) -> str:
-        with self.client() as client:
-            return str(client.register_webhook(destination=destination, events=events).get("id"))
+        client = self.client()
+        return str(client.register_webhook(destination=destination, events=events).get("id"))
 
     # --- activation --------------------------------------------------------------------------
 
@@ -262,32 +271,32 @@ class MaventaNetwork(Network):
             # the company has ordered it and accepted the terms. Nothing is sent; the reference
             # names the company, and polling reads `GET /v1/services/b2cno` until it is ACTIVE.
             return f"b2cno:{self.credentials.company_uuid}"
-        with self.client() as client:
-            client.request_b2cse_agreement(
-                account_number=str(payload.get("account_number", "")).replace("-", ""),
-                account_type=(
-                    "PlusGiro"
-                    if str(payload.get("account_type", "")).lower().startswith("plus")
-                    else "BankGiro"
-                ),
-                fui=payload.get("fui", ""),
-                agreement_id=payload.get("agreement_id", ""),
-            )
+        client = self.client()
+        client.request_b2cse_agreement(
+            account_number=str(payload.get("account_number", "")).replace("-", ""),
+            account_type=(
+                "PlusGiro"
+                if str(payload.get("account_type", "")).lower().startswith("plus")
+                else "BankGiro"
+            ),
+            fui=payload.get("fui", ""),
+            agreement_id=payload.get("agreement_id", ""),
+        )
         return f"b2cse:{self.credentials.company_uuid}"
 
     def activation_status(self, reference: str) -> ActivationState:
         service = reference.split(":", 1)[0]
-        with self.client() as client:
-            if service == Service.B2CNO:
-                raw = client.b2cno_status()
-                status = B2CNO_STATES.get(raw, ActivationStatus.UNKNOWN)
-                return ActivationState(
-                    reference=reference,
-                    status=status,
-                    error=raw if status == ActivationStatus.REJECTED else "",
-                    raw_status=raw,
-                )
-            agreement = client.b2cse_agreement()
+        client = self.client()
+        if service == Service.B2CNO:
+            raw = client.b2cno_status()
+            status = B2CNO_STATES.get(raw, ActivationStatus.UNKNOWN)
+            return ActivationState(
+                reference=reference,
+                status=status,
+                error=raw if status == ActivationStatus.REJECTED else "",
+                raw_status=raw,
+            )
+        agreement = client.b2cse_agreement()
         if agreement is None:
             raise PermanentNetworkError("The operator has no B2CSE agreement for this company.")
         raw = str(agreement.get("status") or "")
@@ -346,15 +355,15 @@ class MaventaNetwork(Network):
     ) -> EFakturaLookup | None:
         """`GET /v1/lookup/consumers` (eFaktura "Ja takk til alle", route `yes2all`)."""
         first, _sep, last = name.rpartition(" ")
-        with self.client() as client:
-            found = client.lookup_consumer(
-                ssn=national_id,
-                phone_number=mobile if not national_id else "",
-                email=email if not national_id else "",
-                first_name=first if not national_id else "",
-                last_name=last if not national_id else "",
-                postal_code=postcode if not national_id else "",
-            )
+        client = self.client()
+        found = client.lookup_consumer(
+            ssn=national_id,
+            phone_number=mobile if not national_id else "",
+            email=email if not national_id else "",
+            first_name=first if not national_id else "",
+            last_name=last if not national_id else "",
+            postal_code=postcode if not national_id else "",
+        )
         route = ((found or {}).get("routes") or {}).get("yes2all") or {}
         if route.get("status") != "RECEIVING":
             return None
@@ -376,24 +385,24 @@ class MaventaNetwork(Network):
 
     def b2cno_consumers(self, *, statuses: list[str] | None = None) -> list[dict]:
         """`GET /v1/services/b2cno/consumers` — marked "DEPRECATED 2025" by the operator."""
-        with self.client() as client:
-            return client.b2cno_consumers(statuses=statuses or [])
+        client = self.client()
+        return client.b2cno_consumers(statuses=statuses or [])
 
     # --- directories -------------------------------------------------------------------------
 
     def lookup_participants(self, identifiers: list[str]) -> dict[str, set[str]]:
         """Peppol receivers by organisation number (`GET /v1/lookup/endpoints`, 10 at a time)."""
         found: dict[str, set[str]] = {}
-        with self.client() as client:
-            for start in range(0, len(identifiers), 10):
-                for row in client.lookup_endpoints(identifiers[start : start + 10]):
-                    if "PEPPOL" in (row.get("sending") or []):
-                        found.setdefault(str(row.get("bid")), set()).add(ParticipantKind.PEPPOL)
+        client = self.client()
+        for start in range(0, len(identifiers), 10):
+            for row in client.lookup_endpoints(identifiers[start : start + 10]):
+                if "PEPPOL" in (row.get("sending") or []):
+                    found.setdefault(str(row.get("bid")), set()).add(ParticipantKind.PEPPOL)
         return found
 
     def lookup_peppol_receiver(self, eia: str) -> bool:
-        with self.client() as client:
-            return bool(client.lookup_receivers(eia=eia))
+        client = self.client()
+        return bool(client.lookup_receivers(eia=eia))
 
     def lookup_fmi(self, ssns: list[str], issuer_fui: str = "") -> set[str]:
         raise NotSupportedByOperator(
