@@ -765,22 +765,39 @@ class FakeOperator:
         return self._json(rows)
 
 
+DEMO_COMPANIES = (
+    # (company UUID at the fake operator, name, organisation number, country): seed_demo's two.
+    ("00000000-0000-4000-8000-000000000001", "Fjordkraft Demo AS", "923456783", "NO"),
+    ("00000000-0000-4000-8000-000000000002", "Skärgård Demo AB", "5566778899", "SE"),
+)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the fake operator for local use.")
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--company-uuid", default="00000000-0000-4000-8000-000000000001")
+    parser.add_argument("--port", type=int, default=8123)
     parser.add_argument("--api-key", default="demo-api-key")
-    parser.add_argument("--deliver-after", type=float, default=20.0)
+    parser.add_argument(
+        "--deliver-after",
+        type=float,
+        default=20.0,
+        help="seconds an invoice stays PENDING before it is delivered",
+    )
     args = parser.parse_args(argv)
     fake = FakeOperator(deliver_after=args.deliver_after)
-    fake.add_company(uuid=args.company_uuid, api_key=args.api_key)
+    for uuid, name, bid, country in DEMO_COMPANIES:
+        fake.add_company(uuid=uuid, api_key=args.api_key, name=name, bid=bid, country=country)
     fake.start(port=args.port)
-    print(f"Fake operator on {fake.base_url} (validating against {spec_path()})")
-    print(f"  MAVENTA_BASE_URL={fake.base_url} NETWORK_ADAPTER=maventa")
-    print(f"  MAVENTA_API_KEY={args.api_key}  company UUID {args.company_uuid}")
+    print(f"Fake operator on {fake.base_url}, validating against {spec_path()}")
+    print(f"  export NETWORK_ADAPTER=maventa MAVENTA_BASE_URL={fake.base_url}")
+    print(f"  export MAVENTA_API_KEY={args.api_key}")
+    for uuid, name, bid, _country in DEMO_COMPANIES:
+        print(f"  python manage.py connect_operator {bid} --company-uuid {uuid} --test  # {name}")
     try:
         while True:
-            time.sleep(3600)
+            time.sleep(60)
+            if fake.violations:
+                print("CONTRACT VIOLATIONS:", *fake.violations, sep="\n  ")
+                fake.violations.clear()
     except KeyboardInterrupt:
         fake.stop()
 
