@@ -44,18 +44,22 @@ def operator_mode(settings, fake_operator):
     cache.clear()
 
 
-@pytest.fixture
-def no_operator_call_in_a_transaction(monkeypatch):
-    """Fails the test if any operator call is made while a transaction is open.
+def _in_our_transaction() -> bool:
+    """A transaction is open that is not the test case's own wrapper (pytest-django's `db`)."""
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
 
-    The test's own transaction (pytest-django's `db`) is the baseline; anything deeper is ours.
+
+@pytest.fixture(autouse=True)
+def no_operator_call_in_a_transaction(monkeypatch):
+    """Every test: fails if any operator HTTP call is made while a transaction is open.
+
+    Returns the list of calls made (method and path), for tests that want to look.
     """
-    baseline = len(connection.atomic_blocks)
     original = MaventaClient._send
     calls: list[str] = []
 
     def guarded(self, method, path, **kwargs):
-        assert len(connection.atomic_blocks) <= baseline, (
+        assert not _in_our_transaction(), (
             f"operator call {method} {path} inside a database transaction"
         )
         calls.append(f"{method} {path}")

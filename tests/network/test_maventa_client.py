@@ -254,3 +254,16 @@ def test_fake_operator_rejects_requests_off_contract(fake_operator, operator_com
     assert response.status_code == 400
     assert len(fake_operator.violations) == 1
     fake_operator.violations.clear()
+
+
+@pytest.mark.django_db
+def test_the_guard_fails_an_operator_call_inside_a_transaction(
+    client, no_operator_call_in_a_transaction
+):
+    """Positive control of the suite-wide guard (tests/network/operator_fixtures.py)."""
+    from django.db import transaction
+
+    client.current()  # outside: fine (pytest-django's own wrapper does not count)
+    with transaction.atomic(), pytest.raises(AssertionError, match="inside a database transaction"):
+        client.current()
+    assert no_operator_call_in_a_transaction[0] == "POST /oauth2/token"

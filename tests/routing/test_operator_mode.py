@@ -21,11 +21,6 @@ from .builders import NO_FNRS, SE_SSNS, activate, make_open_invoice
 pytestmark = pytest.mark.django_db(transaction=False)
 
 
-@pytest.fixture(autouse=True)
-def _guard(no_operator_call_in_a_transaction):
-    return no_operator_call_in_a_transaction
-
-
 def _send(invoice, user, capture):
     with capture(execute=True):
         delivery = services.send_invoice(invoice=invoice, acting_user=user)
