@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from invoices.models import Invoice
 
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
+from ..operator_mode import operator_routed
 from ..selectors import latest_delivery
 from ..transports import TransportError, transport_for
 from ._common import CLAIM_STALE, QUEUED_GRACE, _queue, _sync_invoices
@@ -95,6 +96,12 @@ def poll_invoice_status(*, invoice: Invoice, acting_user) -> Delivery | None:
     d = latest_delivery(invoice=invoice)
     if d is None:
         return None
+    if d.status == DeliveryStatus.SENT and operator_routed():
+        # The operator routes: ask it for the outcome (channel used, delivered or failed).
+        from .operator import poll_delivery
+
+        poll_delivery(d)
+        return Delivery.objects.get(pk=d.pk)
     if d.status in (DeliveryStatus.UNKNOWN, DeliveryStatus.SENT, DeliveryStatus.CLAIMED):
         return reconcile(delivery=d, acting_user=acting_user)
     return d

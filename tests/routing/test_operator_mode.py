@@ -285,8 +285,9 @@ def test_invoice_screen_shows_prediction_and_operator_outcome(
     operator_mode.consumers[NO_FNRS[2]] = "RECEIVING"
     invoice = make_open_invoice(company=company_no, national_id=NO_FNRS[2], email="k@x.no")
     _send(invoice, accountant_no, django_capture_on_commit_callbacks)
-    services.poll_operator_deliveries()
     client.force_login(accountant_no)
+    # *Poll invoice status* asks the operator for the outcome.
+    client.post(reverse("routing:poll", args=[invoice.pk]))
     page = client.get(reverse("invoices:detail", args=[invoice.pk])).content.decode()
     assert "predicted: Email; operator delivered: eFaktura to online bank (Norway)" in page
     assert "EINVOICE_BANK_B2C_NO" in page
