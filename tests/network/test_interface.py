@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.test import RequestFactory
 
 from b2cportal.companies import services
@@ -237,3 +238,14 @@ class SilentNetwork(Network):
 
     def parse_inbound(self, request):
         raise NotSupportedByNetwork("agreement events", self.name)
+
+
+def test_the_suite_fails_a_network_call_inside_a_transaction(network_call_guard, company_no):
+    violations = network_call_guard
+    get_network(company_no).lookup_participants(["923609016"])
+    assert violations == []
+    with transaction.atomic():
+        get_network(company_no).lookup_participants(["923609016"])
+    assert len(violations) == 1
+    assert "lookup_participants() called inside a transaction" in violations[0]
+    violations.clear()  # proven; let this test pass
