@@ -281,3 +281,51 @@ def test_without_a_connection_the_adapter_says_so(company_no, operator_mode):
 
     with pytest.raises(NetworkError, match="Operator connection"):
         get_network(company_no)
+
+
+def test_swedish_activation_through_the_operator_end_to_end(company_se, admin_se, operator_mode):
+    """Settings -> B2CSE activation on the operator: POST, then polling reads the agreement."""
+    from b2cportal.companies.models import SwedenActivationStatus
+
+    operator_company = connect(company_se, operator_mode)
+    activation = services.submit_sweden_activation(
+        branch=company_se.branches.first(),
+        acting_user=admin_se,
+        account_type="bankgiro",
+        account_number="5050-1055",
+    )
+    assert activation.status == SwedenActivationStatus.PENDING
+    assert operator_company.b2cse_agreement["account_type"] == "BankGiro"
+    operator_company.b2cse_status = "SOMETHING_THE_DOCS_NEVER_NAMED"
+    services.poll_pending_activations()  # an unknown word: still pending, nothing breaks
+    activation.refresh_from_db()
+    assert activation.status == SwedenActivationStatus.PENDING
+    operator_company.b2cse_status = "ACTIVE"
+    operator_company.b2cse_agreement.update(fui="005560169095.00002222222.FSPA.SE")
+    operator_company.b2cse_agreement.update(agreement_id="00002222222")
+    services.poll_pending_activations()
+    activation.refresh_from_db()
+    assert activation.status == SwedenActivationStatus.ACTIVE
+    assert activation.fui == "005560169095.00002222222.FSPA.SE"
+
+
+def test_norwegian_activation_through_the_operator_end_to_end(company_no, admin_no, operator_mode):
+    """No REST activation: accepting the terms records it; polling reads GET /v1/services/b2cno."""
+    from b2cportal.companies.models import NorwayActivationStatus
+
+    operator_company = connect(company_no, operator_mode)
+    activation = services.request_norway_activation(
+        branch=company_no.branches.first(),
+        acting_user=admin_no,
+        signer_name="Kari Nordmann",
+        signer_email="kari@example.no",
+    )
+    activation = services.accept_terms(token=services.terms_token(activation))
+    assert activation.status == NorwayActivationStatus.ACTIVATING
+    services.poll_pending_activations()
+    activation.refresh_from_db()
+    assert activation.status == NorwayActivationStatus.ACTIVATING  # FREE: not yet
+    operator_company.b2cno_status = "ACTIVE"
+    services.poll_pending_activations()
+    activation.refresh_from_db()
+    assert activation.status == NorwayActivationStatus.ACTIVE
