@@ -6,7 +6,8 @@ import datetime
 from collections.abc import Iterable
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from agreements.models import AgreementNetwork, AgreementStatus, ConsumerAgreement
@@ -226,8 +227,20 @@ def billing_report(
     )
     if branch_id:
         rows = rows.filter(branch_id=branch_id)
-    return list(
-        rows.values("branch__branch_id", "branch__name", "billing_action")
+    # Operator-routed mode: the operator bills what it actually did, not what we predicted.
+    billed = Coalesce(NullIf("operator_billing_action", Value("")), "billing_action")
+    grouped = (
+        rows.annotate(billed=billed)
+        .values("branch__branch_id", "branch__name", "billed")
         .annotate(count=Count("id"))
-        .order_by("branch__branch_id", "billing_action")
+        .order_by("branch__branch_id", "billed")
     )
+    return [
+        {
+            "branch__branch_id": row["branch__branch_id"],
+            "branch__name": row["branch__name"],
+            "billing_action": row["billed"],
+            "count": row["count"],
+        }
+        for row in grouped
+    ]

@@ -16,6 +16,7 @@ SENT deliveries every minute and a daily reconciliation lists the operator's SEN
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 from collections import defaultdict
 
@@ -23,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from b2cportal.companies.models import OperatorConnection
 from b2cportal.network.adapter import NetworkError, Receipt
 from b2cportal.network.maventa.adapter import MaventaNetwork, OperatorOutcome, OperatorSend
 from b2cportal.network.maventa.client import (
@@ -393,10 +395,6 @@ def operator_webhook_hint(*, webhook_token: str, body: bytes) -> bool:
     The payload's shape and signature are not public, so nothing in it is trusted: at most an
     invoice id is read to narrow the poll. Returns False for an unknown token.
     """
-    import json
-
-    from b2cportal.companies.models import OperatorConnection
-
     connection = OperatorConnection.objects.filter(webhook_token=webhook_token).first()
     if connection is None:
         return False

@@ -291,3 +291,22 @@ def test_invoice_screen_shows_prediction_and_operator_outcome(
     page = client.get(reverse("invoices:detail", args=[invoice.pk])).content.decode()
     assert "predicted: Email; operator delivered: eFaktura to online bank (Norway)" in page
     assert "EINVOICE_BANK_B2C_NO" in page
+
+
+def test_billing_report_counts_what_the_operator_did(
+    company_no, accountant_no, operator_mode, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from routing.selectors import billing_report
+
+    connect(company_no, operator_mode)
+    operator_mode.consumers[NO_FNRS[0]] = "RECEIVING"
+    invoice = make_open_invoice(company=company_no, national_id=NO_FNRS[0], email="k@x.no")
+    delivery = _send(invoice, accountant_no, django_capture_on_commit_callbacks)
+    assert delivery.billing_action == BillingAction.EMAIL  # the prediction
+    services.poll_operator_deliveries()
+    today = timezone.localdate()
+    (row,) = billing_report(company=company_no, year=today.year, month=today.month)
+    assert row["billing_action"] == BillingAction.EINVOICE_BANK_B2C_NO
+    assert row["count"] == 1
