@@ -459,6 +459,7 @@ class SettingsAction(models.TextChoices):
     B2CSE_ACCOUNT_ADDED = "b2cse.account_added", _("Receiving account added")
     OPERATOR_CONNECTION_SAVED = "operator.saved", _("Operator connection saved")
     OPERATOR_CONNECTION_TESTED = "operator.tested", _("Operator connection tested")
+    NETWORK_STATUS_REPORTED = "b2cse.network_status", _("Network reported a status")
 
 
 class SettingsChange(models.Model):

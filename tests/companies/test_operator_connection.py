@@ -298,8 +298,12 @@ def test_swedish_activation_through_the_operator_end_to_end(company_se, admin_se
     assert operator_company.b2cse_agreement["account_type"] == "BankGiro"
     operator_company.b2cse_status = "SOMETHING_THE_DOCS_NEVER_NAMED"
     services.poll_pending_activations()  # an unknown word: still pending, nothing breaks
+    services.poll_pending_activations()
     activation.refresh_from_db()
     assert activation.status == SwedenActivationStatus.PENDING
+    # ... and shown as it came, once, in the activation's history.
+    (reported,) = SettingsChange.objects.filter(action="b2cse.network_status")
+    assert reported.data["changes"][0]["new"] == "SOMETHING_THE_DOCS_NEVER_NAMED"
     operator_company.b2cse_status = "ACTIVE"
     operator_company.b2cse_agreement.update(fui="005560169095.00002222222.FSPA.SE")
     operator_company.b2cse_agreement.update(agreement_id="00002222222")
