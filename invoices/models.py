@@ -215,7 +215,8 @@ class Invoice(models.Model):
                 timezone.localtime(self.delivery_status_until), "SHORT_DATETIME_FORMAT"
             )
             return gettext("until %(until)s") % {"until": until}
-        return self.delivery_status_detail
+        # Stored as a message id (a channel name or a failure reason): worded for the reader.
+        return gettext(self.delivery_status_detail) if self.delivery_status_detail else ""
 
     @property
     def is_credit_note(self) -> bool:

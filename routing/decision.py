@@ -118,6 +118,8 @@ RULE_LABELS = {
     "no_hold_released": _("Norway: agreement became active, hold released"),
     "fallback_email": _("Fallback: email"),
     "fallback_print": _("Fallback: print"),
+    "channel_failed": _("Delivery on this channel failed: next channel"),
+    "transport_failed": _("Delivery failed on the chosen channel"),
 }
 
 
@@ -149,6 +151,8 @@ class RouteInputs:
     email: str = ""
     has_postal_address: bool = False
     do_not_send_pdf_by_email: bool = False
+    # Channels a delivery already failed on: the decision moves on to the next one allowed.
+    excluded_channels: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -208,6 +212,13 @@ class _Walk:
     def check(self, rule: str, ok: bool, note: str = "", **inputs: Any) -> bool:
         self.trace.append(TraceStep(rule, inputs, Outcome.PASSED if ok else Outcome.FAILED, note))
         return ok
+
+    def allowed(self, channel: str) -> bool:
+        """False (and a trace step) when a delivery already failed on `channel`."""
+        if channel not in self.inputs.excluded_channels:
+            return True
+        self.trace.append(TraceStep("channel_failed", {"channel": channel}, Outcome.FAILED))
+        return False
 
     def choose(self, channel: str, *, hold: bool = False, note: str = "") -> RouteDecision:
         self.trace.append(TraceStep(f"chosen:{channel}", {}, Outcome.CHOSEN, note))
@@ -272,6 +283,8 @@ def _norway(walk: _Walk) -> RouteDecision | None:
         return None
     if not walk.check("no_service_active", i.b2cno_active, b2cno_active=i.b2cno_active):
         return None
+    if not walk.allowed(Channel.EFAKTURA_NO):
+        return None
     if walk.check(
         "no_agreement",
         i.no_agreement_status == "ACTIVE",
@@ -319,12 +332,18 @@ def _sweden(walk: _Walk) -> RouteDecision | None:
         minimum=SE_B2C_MIN_DAYS_BEFORE_DUE,
     ):
         return None
-    if walk.check("se_fmi", i.fmi_active, fmi_active=i.fmi_active):
+    if walk.check("se_fmi", i.fmi_active, fmi_active=i.fmi_active) and walk.allowed(
+        Channel.BANK_SE
+    ):
         return walk.choose(Channel.BANK_SE)
     # Billo has priority over Kivra when the consumer has both (seed 004).
-    if walk.check("se_billo", i.billo_account, billo_account=i.billo_account):
+    if walk.check("se_billo", i.billo_account, billo_account=i.billo_account) and walk.allowed(
+        Channel.BILLO
+    ):
         return walk.choose(Channel.BILLO)
-    if walk.check("se_kivra", i.kivra_account, kivra_account=i.kivra_account):
+    if walk.check("se_kivra", i.kivra_account, kivra_account=i.kivra_account) and walk.allowed(
+        Channel.KIVRA
+    ):
         return walk.choose(Channel.KIVRA)
     return None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from b2cportal.companies.models import Branch, Company
@@ -112,7 +113,11 @@ class Delivery(models.Model):
         db_default="",
     )
     receipt = models.JSONField(_("receipt"), default=dict, blank=True)
+    # A catalogued message id (shown translated); the other side's own words in error_detail.
     error = models.TextField(_("error"), blank=True)
+    error_detail = models.CharField(_("error detail"), max_length=500, blank=True)
+    # After a transient failure: not before this time (the backoff).
+    retry_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -148,6 +153,14 @@ class Delivery(models.Model):
     def is_live(self) -> bool:
         return self.status in LIVE_STATUSES
 
+    @property
+    def error_label(self) -> str:
+        """The reason in the reader's language, with the network's own words after it."""
+        if not self.error:
+            return ""
+        text = gettext(self.error)
+        return f"{text} ({self.error_detail})" if self.error_detail else text
+
 
 class DeliveryEvent(models.Model):
     """History: every status change of a delivery, who or what caused it, and why."""
@@ -178,6 +191,9 @@ class OutboundDocument(models.Model):
     recipient = models.CharField(max_length=254, blank=True)
     location = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set once the mail server accepted the message / the PDF and manifest line are on disk;
+    # empty means an attempt was recorded and its outcome is not known.
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("outbound email or print")

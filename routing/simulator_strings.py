@@ -46,4 +46,13 @@ SIMULATOR_STRINGS = [
     gettext_noop("recipient name"),
     gettext_noop("recipient"),
     gettext_noop("repeated deliveries"),
+    # b2cportal.network.models.DeliveryFault: per-receiver failures of the simulated network.
+    gettext_noop("Delivers normally"),
+    gettext_noop("Rejects the document"),
+    gettext_noop("Refuses the delivery (permanent error)"),
+    gettext_noop("Temporarily unavailable (try again later)"),
+    gettext_noop("Accepts the document, then times out"),
+    gettext_noop("Accepts, delivers later (stays accepted)"),
+    gettext_noop("simulated delivery failure"),
+    gettext_noop("Makes the simulated network fail deliveries to this receiver this way."),
 ]

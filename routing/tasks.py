@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from . import services
 
+# Our database connection lost mid-task (restart, failover, terminated backend): run the task
+# again shortly on a fresh connection (Celery's Django fixup closes the broken one). Whatever
+# the attempt left queued or claimed is also found by the sweeper.
+DATABASE_RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "max_retries": 5,
+}
 
-@shared_task(acks_late=True, ignore_result=True)
+
+@shared_task(acks_late=True, ignore_result=True, **DATABASE_RETRY)
 def process_deliveries_task(delivery_ids: list[int]) -> int:
     """Claim, route and transmit one chunk of queued deliveries."""
     return services.process_deliveries(delivery_ids=delivery_ids)
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **DATABASE_RETRY)
 def sweep_deliveries() -> dict:
     """Re-queue deliveries the broker lost and reconcile stale or unknown ones."""
     return services.sweep()

@@ -46,8 +46,11 @@ def send(request, pk: int):
     except services.RoutingError as exc:
         messages.error(request, str(exc))
     else:
+        # Said the same whether the broker is up or not: the work is queued in the database.
         messages.success(
-            request, _("Invoice %(number)s was sent to AutoInvoice.") % {"number": invoice.number}
+            request,
+            _("Invoice %(number)s was queued for sending to AutoInvoice.")
+            % {"number": invoice.number},
         )
     return _back(request, invoice)
 

@@ -19,6 +19,7 @@ from b2cportal.companies.models import (
 from b2cportal.companies.selectors import active_b2c_branches, ledger_preferences_of
 from b2cportal.customers.models import Customer
 from b2cportal.network.adapter import NetworkError, get_network
+from b2cportal.queueing import publish, publish_on_commit
 
 from ..models import (
     AgreementNetwork,
@@ -165,7 +166,7 @@ def request_agreements_for_customer(
             from ..tasks import send_agreement_request
 
             for pk in ids:
-                send_agreement_request.delay_on_commit(pk)
+                publish_on_commit(send_agreement_request, pk)
     return created
 
 
@@ -214,7 +215,7 @@ def resend_agreement_request(
         )
         from ..tasks import send_agreement_request
 
-        send_agreement_request.delay_on_commit(request.pk)
+        publish_on_commit(send_agreement_request, request.pk)
     return request
 
 
@@ -348,5 +349,5 @@ def sweep_agreement_requests() -> int:
                 )
     for request_id in requeue:
         # A second delivery is harmless: deliver_agreement_request claims QUEUED -> SENDING.
-        send_agreement_request.delay(request_id)
+        publish(send_agreement_request, request_id)
     return len(requeue) + failed

@@ -76,6 +76,7 @@ __all__ = [
     "Network",
     "NetworkError",
     "NetworkTimeout",
+    "NetworkTransientError",
     "NotSupportedByNetwork",
     "OutgoingDocument",
     "ParticipantKind",
@@ -87,6 +88,9 @@ __all__ = [
     "adapter_class",
     "get_network",
 ]
+
+# The outbox's name for a transient refusal (nothing taken: retry with the same UUID).
+NetworkTransientError = TransientNetworkError
 
 # NETWORK_ADAPTER value -> dotted path of the Network subclass.
 ADAPTERS: dict[str, str] = {

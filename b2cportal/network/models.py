@@ -15,6 +15,28 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class DeliveryFault(models.TextChoices):
+    """How the simulated network answers deliveries to one receiver (tests and demos)."""
+
+    NONE = "", _("Delivers normally")
+    REJECTED = "rejected", _("Rejects the document")
+    UNREACHABLE = "unreachable", _("Refuses the delivery (permanent error)")
+    TRANSIENT = "transient", _("Temporarily unavailable (try again later)")
+    TIMEOUT = "timeout", _("Accepts the document, then times out")
+    ACCEPT_ONLY = "accept_only", _("Accepts, delivers later (stays accepted)")
+
+
+def delivery_fault_field():
+    return models.CharField(
+        _("simulated delivery failure"),
+        max_length=12,
+        choices=DeliveryFault.choices,
+        blank=True,
+        default="",
+        help_text=_("Makes the simulated network fail deliveries to this receiver this way."),
+    )
+
+
 class RegisterEntry(models.Model):
     """A company in the national register (Brønnøysund in Norway, Bolagsverket in Sweden)."""
 
@@ -87,6 +109,7 @@ class EFakturaReceiver(models.Model):
     postcode = models.CharField(_("postcode"), max_length=10, blank=True)
     always_efaktura = models.BooleanField(_("Ja takk til alle"), default=True)
     blocked_issuers = models.JSONField(_("blocked issuers"), default=list, blank=True)
+    delivery_fault = delivery_fault_field()
 
     class Meta:
         verbose_name = _("eFaktura receiver (simulated)")
@@ -105,6 +128,7 @@ class FmiRegistration(models.Model):
     issuer_fui = models.CharField(_("issuer FUI"), max_length=40)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    delivery_fault = delivery_fault_field()
 
     class Meta:
         verbose_name = _("FMI registration (simulated)")
@@ -129,6 +153,7 @@ class DigitalMailboxAccount(models.Model):
 
     ssn = models.CharField(_("personal identity number"), max_length=12)
     provider = models.CharField(_("provider"), max_length=10, choices=MailboxProvider.choices)
+    delivery_fault = delivery_fault_field()
 
     class Meta:
         verbose_name = _("digital mailbox account (simulated)")
@@ -155,6 +180,7 @@ class Participant(models.Model):
     identifier = models.CharField(_("identifier"), max_length=40)
     name = models.CharField(_("name"), max_length=200, blank=True)
     operator = models.CharField(_("operator"), max_length=40, blank=True)
+    delivery_fault = delivery_fault_field()
 
     class Meta:
         verbose_name = _("participant (simulated)")

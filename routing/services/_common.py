@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db.models import Q
 
+from b2cportal.queueing import publish_on_commit
 from invoices.models import DeliveryStatus as InvoiceDeliveryStatus
 from invoices.models import Invoice
 
@@ -25,6 +27,12 @@ QUEUED_GRACE = datetime.timedelta(seconds=getattr(settings, "ROUTING_QUEUED_GRAC
 CLAIM_STALE = datetime.timedelta(
     seconds=getattr(settings, "ROUTING_CLAIM_STALE_SECONDS", settings.CELERY_TASK_TIME_LIMIT + 60)
 )
+# Accepted but not final (SENT) deliveries are asked about again after this long.
+SENT_POLL = datetime.timedelta(seconds=getattr(settings, "ROUTING_SENT_POLL_SECONDS", 300))
+# Transient failures: retried with growing waits, at most this many attempts in all.
+RETRY_BASE_SECONDS = getattr(settings, "ROUTING_RETRY_BASE_SECONDS", 10)
+RETRY_MAX_SECONDS = 3600
+MAX_ATTEMPTS = getattr(settings, "ROUTING_MAX_ATTEMPTS", 8)
 
 
 class RoutingError(Exception):
@@ -47,6 +55,7 @@ def _detail(delivery: Delivery) -> str:
         # Worded at display time from `delivery_status_until` (Invoice.delivery_status_note).
         return ""
     if delivery.status == DeliveryStatus.FAILED:
+        # A message id: Invoice.delivery_status_note translates it when shown.
         return delivery.error[:500]
     if delivery.channel:
         return delivery.get_channel_display()
@@ -76,19 +85,25 @@ def _event(delivery: Delivery, old: str, note: str = "", actor=None) -> Delivery
     )
 
 
-def _queue(ids: list[int]) -> None:
+def _queue(ids: list[int], *, countdown: float | None = None) -> None:
     """Queue work in chunks after commit; a broker outage is survivable (the sweeper retries)."""
     from ..tasks import process_deliveries_task
 
-    def publish(chunk: list[int]) -> None:
-        try:
-            process_deliveries_task.apply_async((chunk,), retry=False)
-        except Exception:  # the broker is down: rows stay queued and the sweeper re-queues
-            logger.warning("Broker unavailable; %d deliveries stay queued", len(chunk))
-
     for start in range(0, len(ids), CHUNK_SIZE):
-        chunk = ids[start : start + CHUNK_SIZE]
-        transaction.on_commit(lambda chunk=chunk: publish(chunk))
+        publish_on_commit(
+            process_deliveries_task, ids[start : start + CHUNK_SIZE], countdown=countdown
+        )
+
+
+def due(now: datetime.datetime) -> Q:
+    """Queued rows whose backoff (if any) has passed."""
+    return Q(retry_at__isnull=True) | Q(retry_at__lte=now)
+
+
+def backoff(attempts: int) -> datetime.timedelta:
+    """The wait before attempt `attempts + 1` after a transient failure: grows threefold."""
+    seconds = RETRY_BASE_SECONDS * 3 ** max(attempts - 1, 0)
+    return datetime.timedelta(seconds=min(seconds, RETRY_MAX_SECONDS))
 
 
 def _step(rule: str, outcome: str, note: str = "", **inputs) -> dict:
@@ -106,34 +121,38 @@ def _apply_decision(delivery: Delivery, decision: RouteDecision, now) -> None:
     delivery.billing_action = decision.billing_action
     delivery.document_format = decision.document_format
     if decision.hold and not operator_routed():  # the operator holds in operator-routed mode
+        # The three days count from the send (the row's creation), not from the claim.
         delivery.status = DeliveryStatus.HELD
-        delivery.hold_until = now + datetime.timedelta(days=decision.hold_days)
+        delivery.hold_until = (delivery.created_at or now) + datetime.timedelta(
+            days=decision.hold_days
+        )
 
 
 def _save(rows: list[Delivery], fields: list[str]) -> None:
-    """bulk_update, but as one UPDATE ... FROM (VALUES ...) on PostgreSQL.
+    """Write the given fields of a chunk of rows in a few ORM statements.
 
-    Django's bulk_update builds a CASE per field and row, which costs more CPU than the whole
-    delivery; this keeps a chunk's write to one cheap statement.
+    `bulk_update` alone builds a CASE per field and row, which measured about 0.7 s of Python
+    for a chunk of 50 rows and a dozen fields, more than the delivery itself. Most fields hold
+    the same value on every row of a chunk (status, times) or one of a few (channel), so those
+    are written with one `update()` per distinct combination; only the per-row JSON documents
+    (trace, receipt) that really differ go through `bulk_update`.
     """
     if not rows:
         return
-    if connection.vendor != "postgresql":
-        Delivery.objects.bulk_update(rows, fields)
-        return
-    meta = Delivery._meta
-    columns = [meta.get_field(f) for f in fields]
-    casts = ", ".join(["%s::bigint", *(f"%s::{c.db_type(connection)}" for c in columns)])
-    values = ", ".join([f"({casts})"] * len(rows))
-    params: list = []
+    json_fields = [f for f in fields if f in ("trace", "receipt")]
+    varying_json = [f for f in json_fields if len({_json_key(getattr(r, f)) for r in rows}) > 1]
+    by_values: dict[tuple, list[int]] = defaultdict(list)
+    plain = [f for f in fields if f not in varying_json]
     for row in rows:
-        params.append(row.pk)
-        params.extend(c.get_db_prep_save(getattr(row, c.attname), connection) for c in columns)
-    assignments = ", ".join(f'"{c.column}" = v."{c.column}"' for c in columns)
-    names = ", ".join(['"id"', *(f'"{c.column}"' for c in columns)])
-    sql = (
-        f'UPDATE "{meta.db_table}" AS d SET {assignments} '
-        f'FROM (VALUES {values}) AS v({names}) WHERE d."id" = v."id"'
+        by_values[tuple(_json_key(getattr(row, f)) for f in plain)].append(row.pk)
+    for ids in by_values.values():
+        sample = next(r for r in rows if r.pk == ids[0])
+        Delivery.objects.filter(pk__in=ids).update(**{f: getattr(sample, f) for f in plain})
+    if varying_json:
+        Delivery.objects.bulk_update(rows, varying_json)
+
+
+def _json_key(value):
+    return (
+        json.dumps(value, sort_keys=True, default=str) if isinstance(value, dict | list) else value
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)

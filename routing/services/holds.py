@@ -1,9 +1,14 @@
-"""Holds (Norway, *consumer route anyway*): release to the bank, re-route, expire.
+"""Holds (Norway, *consumer route anyway*): release, re-route, expire — decided again each time.
 
 A held delivery waits only while the consumer can still accept the agreement request (NEW,
-REQUEST_SENT, ACCEPTED — see `routing.decision`). The agreement turning ACTIVE releases it to
-the bank at once; turning REJECTED, DELETED (declined or blocked via JTTA) or ERROR ends the wait
-at once with email or print; three days without either ends it the same way.
+REQUEST_SENT, ACCEPTED — see `routing.decision`), for three days counted from the send. The
+agreement turning ACTIVE ends the wait, and so do REJECTED, DELETED (declined or blocked via
+JTTA), ERROR or the three days running out. When a hold ends the route is decided again from the
+data as it is then: a B2C service deactivated, the e-invoice option switched off or contact
+data changed during the hold lead to the new decision, not to the bank chosen three days ago.
+
+No network call inside a transaction: the held rows are read, their routes decided (directory
+look-ups) outside any transaction, then the rows still held are locked and written briefly.
 """
 
 from __future__ import annotations
@@ -12,145 +17,135 @@ import datetime
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from b2cportal.customers.models import Customer
 
-from ..decision import NO_PENDING_AGREEMENT, Outcome, decide_after_hold
+from ..decision import NO_PENDING_AGREEMENT, Outcome, RouteDecision, decide, decide_after_hold
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
 from ..selectors import invoices_for_routing, load_route_inputs_bulk, no_agreement_statuses
 from ._common import _event, _queue, _step, _sync_invoices
 
 ACTIVE = "ACTIVE"
-
-
-def _release(deliveries: list[Delivery], acting_user, note: str) -> int:
-    now = timezone.now()
-    for d in deliveries:
-        d.trace = [
-            *d.trace,
-            _step("no_hold_released", Outcome.PASSED, agreement_status=ACTIVE),
-        ]
-        d.status = DeliveryStatus.QUEUED
-        d.hold_until = None
-        d.updated_at = now
-    Delivery.objects.bulk_update(deliveries, ["trace", "status", "hold_until", "updated_at"])
-    DeliveryEvent.objects.bulk_create(
-        [_event(d, DeliveryStatus.HELD, note, acting_user) for d in deliveries]
-    )
-    _sync_invoices(deliveries)
-    _queue([d.pk for d in deliveries])
-    return len(deliveries)
-
-
-def _reroute(deliveries: list[Delivery], *, now: datetime.datetime, expired: bool) -> int:
-    """End holds without the bank: email if there is an address, else print (or fail)."""
-    if not deliveries:
-        return 0
-    invoices = list(invoices_for_routing([d.invoice_id for d in deliveries]))
-    inputs = load_route_inputs_bulk(invoices)
-    note = (
-        _("Hold expired after 3 days")
-        if expired
-        else _("Agreement declined, deleted or failed: not waiting any longer")
-    )
-    events = []
-    for d in deliveries:
-        decision = decide_after_hold(inputs[d.invoice_id], expired=expired)
-        d.trace = [*d.trace, *decision.trace_json()]
-        d.hold_until = None
-        d.updated_at = now
-        if decision.is_deliverable:
-            d.channel = decision.channel
-            d.billing_action = decision.billing_action
-            d.document_format = decision.document_format
-            d.status = DeliveryStatus.QUEUED
-        else:
-            d.status = DeliveryStatus.FAILED
-            d.error = decision.error
-            d.completed_at = now
-        events.append(_event(d, DeliveryStatus.HELD, note))
-    Delivery.objects.bulk_update(
-        deliveries,
-        [
-            "trace",
-            "hold_until",
-            "channel",
-            "billing_action",
-            "document_format",
-            "status",
-            "error",
-            "completed_at",
-            "updated_at",
-        ],
-    )
-    DeliveryEvent.objects.bulk_create(events)
-    _sync_invoices(deliveries)
-    _queue([d.pk for d in deliveries if d.status == DeliveryStatus.QUEUED])
-    return len(deliveries)
+RELEASED = gettext_noop("Agreement active: released to the online bank")
+RELEASED_REDECIDED = gettext_noop("Agreement active, but the route changed during the hold")
+DECLINED = gettext_noop("Agreement declined, deleted or failed: not waiting any longer")
+EXPIRED = gettext_noop("Hold expired after 3 days")
 
 
 def _held(**filters) -> list[Delivery]:
+    """Held rows, read without a lock (the lock is taken when writing)."""
     return list(
-        Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(status=DeliveryStatus.HELD, **filters)
-        .select_related("invoice")
+        Delivery.objects.filter(status=DeliveryStatus.HELD, **filters).select_related("invoice")
     )
 
 
-def _settle(held: list[Delivery], *, acting_user, now: datetime.datetime) -> int:
-    """End the holds whose agreement is settled: ACTIVE → bank; declined or failed → fallback.
+def _plan(
+    held: list[Delivery], *, expired_ids: set[int]
+) -> dict[int, tuple[list[dict], RouteDecision, str]]:
+    """Delivery id -> (trace steps, new decision, note) for every hold that ends now.
 
-    Holds whose agreement request is still open keep waiting (until `expire_holds`).
+    Calls the network's directories: never inside a transaction.
     """
     statuses = no_agreement_statuses([d.invoice for d in held])
-    ready, ended = [], []
+    ending = {}
     for d in held:
         status = statuses.get((d.invoice.customer_id, d.branch_id))
+        if status == ACTIVE or status not in NO_PENDING_AGREEMENT or d.pk in expired_ids:
+            ending[d.pk] = (d, status)
+    if not ending:
+        return {}
+    invoices = list(invoices_for_routing([d.invoice_id for d, _s in ending.values()]))
+    inputs = load_route_inputs_bulk(invoices)
+    plans = {}
+    for pk, (d, status) in ending.items():
+        route_inputs = inputs[d.invoice_id]
         if status == ACTIVE:
-            ready.append(d)
-        elif status not in NO_PENDING_AGREEMENT:
-            ended.append(d)
-    released = _release(ready, acting_user, _("Agreement active: released to the online bank"))
-    return released + _reroute(ended, now=now, expired=False)
+            steps = [_step("no_hold_released", Outcome.PASSED, agreement_status=ACTIVE)]
+            decision = decide(route_inputs)
+            if decision.hold:
+                continue  # cannot happen with an ACTIVE agreement; keep waiting if it does
+            note = RELEASED if decision.channel == d.channel else RELEASED_REDECIDED
+        else:
+            steps = []
+            expired = pk in expired_ids
+            decision = decide_after_hold(route_inputs, expired=expired)
+            note = EXPIRED if expired else DECLINED
+        plans[pk] = ([*steps, *decision.trace_json()], decision, note)
+    return plans
 
 
-@transaction.atomic
+def _apply(plans: dict, *, acting_user, now: datetime.datetime) -> int:
+    """Write the planned ends of holds, for the rows still held (locked briefly)."""
+    if not plans:
+        return 0
+    with transaction.atomic():
+        rows = list(
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=list(plans), status=DeliveryStatus.HELD)
+            .order_by("pk")
+        )
+        events = []
+        for d in rows:
+            steps, decision, note = plans[d.pk]
+            d.trace = [*d.trace, *steps]
+            d.hold_until = None
+            d.updated_at = now
+            if decision.is_deliverable:
+                d.channel = decision.channel
+                d.billing_action = decision.billing_action
+                d.document_format = decision.document_format
+                d.status = DeliveryStatus.QUEUED
+            else:
+                d.status = DeliveryStatus.FAILED
+                d.error = decision.error
+                d.completed_at = now
+            events.append(_event(d, DeliveryStatus.HELD, note, acting_user))
+        Delivery.objects.bulk_update(
+            rows,
+            [
+                "trace",
+                "hold_until",
+                "channel",
+                "billing_action",
+                "document_format",
+                "status",
+                "error",
+                "completed_at",
+                "updated_at",
+            ],
+        )
+        DeliveryEvent.objects.bulk_create(events)
+        _sync_invoices(rows)
+        _queue([d.pk for d in rows if d.status == DeliveryStatus.QUEUED])
+    return len(rows)
+
+
 def settle_holds_for_customer(*, customer: Customer, acting_user=None) -> int:
     """The customer's agreement changed: their held invoices go on now if it is settled.
 
-    ACTIVE sends them to the online bank; REJECTED, DELETED or ERROR sends them by email or
-    print; an open request leaves them waiting. Returns how many holds ended.
+    ACTIVE sends them on (decided again: normally the online bank); REJECTED, DELETED or ERROR
+    sends them by email or print; an open request leaves them waiting. Returns how many ended.
     """
     held = _held(invoice__customer=customer)
     if not held:
         return 0
-    return _settle(held, acting_user=acting_user, now=timezone.now())
+    return _apply(_plan(held, expired_ids=set()), acting_user=acting_user, now=timezone.now())
 
 
-@transaction.atomic
 def release_active_holds(*, now: datetime.datetime | None = None) -> int:
-    """Settle holds whose agreement changed (periodic): ACTIVE → bank; declined/failed → fallback.
-
-    Returns how many holds ended (released plus re-routed).
-    """
+    """Settle holds whose agreement changed (periodic); returns how many holds ended."""
     held = _held()
     if not held:
         return 0
-    return _settle(held, acting_user=None, now=now or timezone.now())
+    return _apply(_plan(held, expired_ids=set()), acting_user=None, now=now or timezone.now())
 
 
-@transaction.atomic
 def expire_holds(*, now: datetime.datetime | None = None) -> int:
-    """Holds past three days go by email if there is an address, else by print."""
+    """Holds past three days (from the send) end: decided again, email or print without ACTIVE."""
     now = now or timezone.now()
     expired = _held(hold_until__lte=now)
     if not expired:
         return 0
-    statuses = no_agreement_statuses([d.invoice for d in expired])
-    active = [d for d in expired if statuses.get((d.invoice.customer_id, d.branch_id)) == ACTIVE]
-    rest = [d for d in expired if d not in active]
-    _reroute(rest, now=now, expired=True)
-    if active:
-        _release(active, None, _("Agreement active: released to the online bank"))
-    return len(expired)
+    plans = _plan(expired, expired_ids={d.pk for d in expired})
+    return _apply(plans, acting_user=None, now=now)

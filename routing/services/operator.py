@@ -23,6 +23,7 @@ from collections import defaultdict
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from b2cportal.companies.models import OperatorConnection
 from b2cportal.network.adapter import NetworkError, Receipt
@@ -39,7 +40,13 @@ from invoices.ubl import build_ubl
 from ..decision import BILLING_FOR_CHANNEL, Channel
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
 from ..operator_mode import operator_routed
-from ..transports import Prepared, Transport, TransportDeferred, TransportError, TransportTimeout
+from ..transports import (
+    Prepared,
+    TransientTransportError,
+    Transport,
+    TransportError,
+    TransportTimeout,
+)
 from ._common import _sync_invoices
 
 logger = logging.getLogger("routing.operator")
@@ -51,7 +58,13 @@ FALLBACK_ROUTES = {
 }
 LANG = {"nb": "NO", "no": "NO", "sv": "SE", "en": "EN"}
 EIA_SCHEME = {"NO": "0192", "SE": "0007"}
-DEFAULT_RETRY_SECONDS = 30
+OPERATOR_TIMEOUT = gettext_noop(
+    "The operator did not answer in time; it is asked before any resend."
+)
+OPERATOR_BUSY = gettext_noop("The operator is busy or unavailable; sending again later.")
+OPERATOR_REFUSED = gettext_noop("The operator refused the invoice.")
+OPERATOR_FAILED = gettext_noop("The operator could not deliver the invoice.")
+OPERATOR_UNREACHABLE = gettext_noop("The operator cannot be asked now; asking again later.")
 
 
 def network_for(company) -> MaventaNetwork:
@@ -134,21 +147,15 @@ class OperatorTransport(Transport):
             network = self._network(invoice.company)
             operator_id = network.send(operator_send_for(delivery, invoice, docs))
         except OperatorTimeout as exc:
-            raise TransportTimeout(
-                _("The operator did not answer in time; it is asked before any resend.")
-            ) from exc
+            raise TransportTimeout(OPERATOR_TIMEOUT, str(exc)) from exc
         except OperatorTransientError as exc:
-            raise TransportDeferred(
-                _("The operator is busy or unavailable (%(reason)s); sending again later.")
-                % {"reason": exc},
-                retry_after=exc.retry_after,
+            raise TransientTransportError(
+                OPERATOR_BUSY, str(exc), retry_after=exc.retry_after
             ) from exc
         except OperatorError as exc:
-            raise TransportError(
-                _("The operator refused the invoice: %(reason)s") % {"reason": exc}
-            ) from exc
+            raise TransportError(OPERATOR_REFUSED, str(exc)) from exc
         except NetworkError as exc:
-            raise TransportError(str(exc)) from exc
+            raise TransportError(OPERATOR_REFUSED, str(exc)) from exc
         return Receipt(
             external_id=str(delivery.external_id),
             status="accepted",
@@ -159,16 +166,16 @@ class OperatorTransport(Transport):
     def deliver_many(self, batch) -> list:
         """One POST per invoice; after a transient answer the rest of the chunk waits too."""
         results: list = []
-        deferred: TransportDeferred | None = None
+        busy: TransientTransportError | None = None
         try:
             for delivery, invoice, docs in batch:
-                if deferred is not None:
-                    results.append(deferred)
+                if busy is not None:
+                    results.append(busy)
                     continue
                 try:
                     results.append(self.deliver(delivery, invoice, docs))
-                except TransportDeferred as exc:
-                    deferred = exc
+                except TransientTransportError as exc:
+                    busy = exc
                     results.append(exc)
                 except TransportError as exc:
                     results.append(exc)
@@ -188,7 +195,7 @@ class OperatorTransport(Transport):
                 since=delivery.created_at - datetime.timedelta(days=1),
             )
         except (OperatorError, NetworkError) as exc:
-            raise TransportTimeout(str(exc)) from exc
+            raise TransportTimeout(OPERATOR_UNREACHABLE, str(exc)) from exc
         finally:
             self.close()
         if not operator_id:
@@ -285,11 +292,12 @@ def _record_outcome(delivery_id: int, outcome: OperatorOutcome, rerouted: str = 
             note = _("The operator delivered it: %(channel)s") % {"channel": Channel(channel).label}
         elif outcome.status == "FAILED":
             d.status = DeliveryStatus.FAILED
-            d.error = _("The operator could not deliver the invoice: %(reason)s") % {
+            d.error = OPERATOR_FAILED
+            d.error_detail = (outcome.message or outcome.status)[:500]
+            d.completed_at = now
+            note = _("The operator could not deliver the invoice: %(reason)s") % {
                 "reason": outcome.message or outcome.status
             }
-            d.completed_at = now
-            note = d.error
         else:
             if old == DeliveryStatus.UNKNOWN:
                 d.status = DeliveryStatus.SENT
@@ -414,18 +422,3 @@ def operator_webhook_hint(*, webhook_token: str, body: bytes) -> bool:
     company_id = connection.company_id
     transaction.on_commit(lambda: poll_operator_deliveries_task.delay(company_id, ids or None))
     return True
-
-
-def schedule_retry(deliveries: list[Delivery]) -> None:
-    """Deferred rows (operator busy) go again after the operator's Retry-After."""
-    from ..tasks import process_deliveries_task
-
-    waits = [getattr(d, "_retry_after", None) or DEFAULT_RETRY_SECONDS for d in deliveries]
-    if not deliveries:
-        return
-    try:
-        process_deliveries_task.apply_async(
-            ([d.pk for d in deliveries],), countdown=min(max(waits), 300), retry=False
-        )
-    except Exception:  # the broker is down: the sweeper re-queues them
-        logger.warning("Broker unavailable; %d deferred deliveries wait", len(deliveries))

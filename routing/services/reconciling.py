@@ -1,4 +1,8 @@
-"""Reconciliation of unknown and stale rows, the sweeper, *Poll invoice status*."""
+"""Reconciliation of unknown, stale and accepted rows, the sweeper, *Poll invoice status*.
+
+The transport is asked first, outside any transaction; the answer is then written in a short
+transaction that locks the row and checks it did not move in the meantime.
+"""
 
 from __future__ import annotations
 
@@ -7,38 +11,55 @@ import datetime
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from invoices.models import Invoice
 
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
 from ..operator_mode import operator_routed
 from ..selectors import latest_delivery
-from ..transports import TransportError, transport_for
-from ._common import CLAIM_STALE, QUEUED_GRACE, _queue, _sync_invoices
+from ..transports import NETWORK_REJECTED, TransportError, transport_for
+from ._common import CLAIM_STALE, QUEUED_GRACE, SENT_POLL, _queue, _sync_invoices, due, logger
+from .processing import FALLBACK_FROM, fallback_decisions, record_failure
+
+RECONCILED = gettext_noop("Reconciled with the transport")
+NOT_FOUND_QUEUED = gettext_noop("Not found at the transport; queued again")
+WORKER_STOPPED = gettext_noop(
+    "The worker stopped while sending and the transport has no record of it yet; "
+    "it will be sent again with the same document UUID"
+)
 
 
 def reconcile(*, delivery: Delivery, acting_user=None) -> Delivery:
-    """Ask the transport what happened to an unknown or stale claimed delivery. Never resends."""
-    doubtful = (DeliveryStatus.UNKNOWN, DeliveryStatus.CLAIMED, DeliveryStatus.SENT)
-    current = Delivery.objects.get(pk=delivery.pk)
-    if current.status not in doubtful:
-        return current
-    # Ask first, with no transaction open; then lock and write only if nothing moved meanwhile.
+    """Ask the transport what happened to an unknown, stale claimed or accepted delivery.
+
+    Never resends blindly: a stale claimed row the transport does not know becomes UNKNOWN
+    (visible), and only an UNKNOWN row the transport does not know is queued again (same UUID).
+    """
+    d = Delivery.objects.get(pk=delivery.pk)
+    if d.status not in (DeliveryStatus.UNKNOWN, DeliveryStatus.CLAIMED, DeliveryStatus.SENT):
+        return d
+    seen = (d.status, d.updated_at)
+    # The network call: outside any transaction.
     try:
-        receipt = (
-            transport_for(current.channel).status(str(current.external_id))
-            if current.channel
-            else None
-        )
+        receipt = transport_for(d.channel).status(str(d.external_id)) if d.channel else None
     except TransportError:
-        return current  # the network cannot answer now: the next sweep asks again
+        return d  # the network cannot answer now: the next sweep asks again
+    fallback = None
+    if receipt is not None and receipt.status == "rejected" and d.channel in FALLBACK_FROM:
+        fallback = fallback_decisions([d]).get(d.pk)
+    now = timezone.now()
     with transaction.atomic():
-        d = Delivery.objects.select_for_update().get(pk=delivery.pk)
-        if d.status != current.status:
-            return d
+        d = Delivery.objects.select_for_update().get(pk=d.pk)
+        if (d.status, d.updated_at) != seen:
+            return d  # someone else moved it meanwhile
         old = d.status
-        if receipt is not None:
+        d.updated_at = now
+        if receipt is not None and receipt.status == "rejected":
+            note = record_failure(
+                d, TransportError(NETWORK_REJECTED, receipt.detail), now, fallback
+            )
+        elif receipt is not None:
             d.status = (
                 DeliveryStatus.DELIVERED if receipt.status == "delivered" else DeliveryStatus.SENT
             )
@@ -47,52 +68,77 @@ def reconcile(*, delivery: Delivery, acting_user=None) -> Delivery:
                 "detail": receipt.detail,
                 "network_id": receipt.network_id,
             }
-            d.error = ""
-            d.completed_at = d.completed_at or timezone.now()
-            note = _("Reconciled with the transport")
+            d.error, d.error_detail = "", ""
+            d.completed_at = d.completed_at or now
+            note = RECONCILED
         elif old == DeliveryStatus.SENT:
-            return d
+            note = ""  # accepted before; the network will answer later
+        elif old == DeliveryStatus.CLAIMED:
+            d.status = DeliveryStatus.UNKNOWN
+            d.error = WORKER_STOPPED
+            note = WORKER_STOPPED
         else:
             # The transport never got it: sending again is safe (and uses the same UUID).
             d.status = DeliveryStatus.QUEUED
-            note = _("Not found at the transport; queued again")
+            d.retry_at = None
+            note = NOT_FOUND_QUEUED
         d.save()
-        DeliveryEvent.objects.create(
-            delivery=d, from_status=old, to_status=d.status, note=note, actor=acting_user
-        )
-        _sync_invoices([d])
+        if d.status != old:
+            DeliveryEvent.objects.create(
+                delivery=d, from_status=old, to_status=d.status, note=note, actor=acting_user
+            )
+            _sync_invoices([d])
         if d.status == DeliveryStatus.QUEUED:
             _queue([d.pk])
     return d
 
 
-def sweep(*, now: datetime.datetime | None = None, stale_after=None, queued_after=None) -> dict:
-    """Re-queue rows the broker lost; reconcile rows left claimed or unknown."""
+def sweep(
+    *,
+    now: datetime.datetime | None = None,
+    stale_after=None,
+    queued_after=None,
+    sent_after=None,
+) -> dict:
+    """Re-queue rows the broker lost; reconcile rows left claimed, unknown or accepted.
+
+    Each row is handled on its own: an error on one is logged and counted, never stops the sweep.
+    """
     now = now or timezone.now()
     stale_after = CLAIM_STALE if stale_after is None else stale_after
     queued_after = QUEUED_GRACE if queued_after is None else queued_after
+    sent_after = SENT_POLL if sent_after is None else sent_after
     stuck = list(
-        Delivery.objects.filter(
-            status=DeliveryStatus.QUEUED, updated_at__lt=now - queued_after
-        ).values_list("pk", flat=True)[:5000]
+        Delivery.objects.filter(status=DeliveryStatus.QUEUED, updated_at__lt=now - queued_after)
+        .filter(due(now))
+        .values_list("pk", flat=True)[:5000]
     )
     with transaction.atomic():
         # Touch them so the next sweep does not queue them again while they wait in the broker.
         Delivery.objects.filter(pk__in=stuck).update(updated_at=now)
         _queue(stuck)
-    doubtful = list(
-        Delivery.objects.filter(
-            Q(status=DeliveryStatus.UNKNOWN)
-            | Q(status=DeliveryStatus.CLAIMED, claimed_at__lt=now - stale_after)
-        )[:1000]
+    doubtful_rows = Q(status=DeliveryStatus.UNKNOWN) | Q(
+        status=DeliveryStatus.CLAIMED, claimed_at__lt=now - stale_after
     )
+    if not operator_routed():  # the operator's SENT rows are polled by routing.services.operator
+        doubtful_rows |= Q(status=DeliveryStatus.SENT, updated_at__lt=now - sent_after)
+    doubtful = list(Delivery.objects.filter(doubtful_rows).order_by("updated_at")[:1000])
+    errors = 0
     for d in doubtful:
-        reconcile(delivery=d)
-    return {"requeued": len(stuck), "reconciled": len(doubtful)}
+        try:
+            # A SENT row still only accepted is saved again, so it is asked after `sent_after`.
+            reconcile(delivery=d)
+        except Exception:
+            errors += 1
+            logger.exception("Sweep: delivery %s could not be reconciled", d.pk)
+    return {"requeued": len(stuck), "reconciled": len(doubtful), "errors": errors}
 
 
 def poll_invoice_status(*, invoice: Invoice, acting_user) -> Delivery | None:
-    """*Poll invoice status*: refresh the latest delivery from its transport."""
+    """*Poll invoice status*: refresh the latest delivery from its transport.
+
+    A row a worker is sending right now is left alone (only a stale claim is reconciled).
+    """
     d = latest_delivery(invoice=invoice)
     if d is None:
         return None
@@ -102,6 +148,9 @@ def poll_invoice_status(*, invoice: Invoice, acting_user) -> Delivery | None:
 
         poll_delivery(d)
         return Delivery.objects.get(pk=d.pk)
-    if d.status in (DeliveryStatus.UNKNOWN, DeliveryStatus.SENT, DeliveryStatus.CLAIMED):
+    stale = d.claimed_at is not None and d.claimed_at < timezone.now() - CLAIM_STALE
+    if d.status in (DeliveryStatus.UNKNOWN, DeliveryStatus.SENT) or (
+        d.status == DeliveryStatus.CLAIMED and stale
+    ):
         return reconcile(delivery=d, acting_user=acting_user)
     return d

@@ -201,3 +201,44 @@ def test_poll_invoice_status_reconciles_an_unknown_delivery(
     assert page.inner_text("[data-testid=autoinvoice-status]") == "Not sent"
     assert page.locator("[data-testid=poll-status]").count() == 0
     assert not Delivery.objects.filter(invoice=never_sent).exists()
+
+
+def test_failed_bank_delivery_moves_on_and_a_refused_one_shows_the_reason(
+    page, login, company_se, accountant_se
+):
+    from b2cportal.network.models import DeliveryFault, FmiRegistration
+    from tests.factories import make_customer
+
+    from .builders import activate, peppol, se_consumer_with
+
+    activate(company_se, se=True)
+    ssn = se_consumer_with(fmi=True, kivra=True)
+    FmiRegistration.objects.filter(ssn=ssn).update(delivery_fault=DeliveryFault.REJECTED)
+    invoice = make_open_invoice(company=company_se, national_id=ssn)
+    login(accountant_se)
+    page.goto(f"/invoices/{invoice.pk}/")
+    page.click("[data-testid=tab-address]")
+    assert "online bank" in page.inner_text("[data-testid=sending-channel]")
+    page.click("[data-testid=send-to-autoinvoice]")
+    page.wait_for_selector(".alert-success")
+    assert "queued for sending" in page.inner_text(".alert-success")
+    page.click("[data-testid=tab-address]")
+    assert page.inner_text("[data-testid=sending-channel]") == "Kivra"
+    trace = page.inner_text("[data-testid=route-trace]")
+    assert "Delivery failed on the chosen channel" in trace
+    assert "Chosen: Kivra" in trace
+
+    # A Peppol receiver that refuses: no fallback, the reason is shown, and it can be resent.
+    peppol("5560169095")
+    from b2cportal.network.models import Participant
+
+    Participant.objects.update(delivery_fault=DeliveryFault.UNREACHABLE)
+    business = make_customer(company=company_se, kind="business", organisation_number="5560169095")
+    refused = make_open_invoice(company=company_se, customer=business)
+    page.goto(f"/invoices/{refused.pk}/")
+    page.click("[data-testid=tab-address]")
+    page.click("[data-testid=send-to-autoinvoice]")
+    page.wait_for_selector(".alert-success")
+    page.click("[data-testid=tab-address]")
+    assert "The network refused the delivery." in page.inner_text("[data-testid=delivery-error]")
+    assert page.locator("[data-testid=send-to-autoinvoice]").count() == 1

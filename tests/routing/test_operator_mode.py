@@ -12,7 +12,7 @@ from django.urls import reverse
 from invoices.models import DeliveryStatus as InvoiceDeliveryStatus
 from routing import services
 from routing.decision import BillingAction, Channel
-from routing.models import DeliveryStatus
+from routing.models import Delivery, DeliveryStatus
 from tests.factories import make_business_customer
 from tests.network.operator_fixtures import connect
 
@@ -165,7 +165,7 @@ def test_failed_without_fallback_shows_the_operators_message(
     delivery.refresh_from_db()
     invoice.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED
-    assert "Recipient unknown" in delivery.error
+    assert "Recipient unknown" in delivery.error_detail
     assert invoice.delivery_status == InvoiceDeliveryStatus.ERROR
 
 
@@ -192,7 +192,14 @@ def test_operator_busy_defers_the_send_with_the_same_uuid(
     operator_mode.fail_next(429, path_prefix="/v1/invoices", method="POST", retry_after="1")
     invoice = make_open_invoice(company=company_no, email="kari@example.no")
     delivery = _send(invoice, accountant_no, django_capture_on_commit_callbacks)
-    # Eager mode ran the retry at once; the first attempt was refused, the second accepted.
+    # Not sent: queued again, no sooner than the operator's Retry-After, same uuid.
+    assert delivery.status == DeliveryStatus.QUEUED
+    assert delivery.retry_at is not None
+    assert operator_mode.uuid_posts[str(delivery.external_id)] == 0
+    Delivery.objects.filter(pk=delivery.pk).update(retry_at=None)  # the wait is over
+    with django_capture_on_commit_callbacks(execute=True):
+        services.process_deliveries(delivery_ids=[delivery.pk])
+    delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT
     assert delivery.attempts == 2
     assert operator_mode.status_codes[429] == 1
@@ -213,7 +220,7 @@ def test_refused_invoice_fails_with_the_operators_words(
     invoice = make_open_invoice(company=company_no, email="kari@example.no")
     delivery = _send(invoice, accountant_no, django_capture_on_commit_callbacks)
     assert delivery.status == DeliveryStatus.FAILED
-    assert "Invalid invoice file" in delivery.error
+    assert "Invalid invoice file" in delivery.error_detail
 
 
 def test_without_a_connection_the_send_fails_clearly(
@@ -222,7 +229,7 @@ def test_without_a_connection_the_send_fails_clearly(
     invoice = make_open_invoice(company=company_no, email="kari@example.no")
     delivery = _send(invoice, accountant_no, django_capture_on_commit_callbacks)
     assert delivery.status == DeliveryStatus.FAILED
-    assert "Operator connection" in delivery.error
+    assert "Operator connection" in delivery.error_detail
 
 
 def test_webhook_hint_polls_that_company_only(

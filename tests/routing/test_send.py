@@ -139,7 +139,7 @@ def test_failing_transport_marks_failed_and_invoice_can_be_sent_again(
     settings.PRINT_SPOOL_DIR.write_text("not a folder")  # the spool cannot be written
     delivery = _send(invoice, accountant_no, django_capture_on_commit_callbacks)
     assert delivery.status == DeliveryStatus.FAILED
-    assert "Print spool" in delivery.error
+    assert delivery.error == "The print spool is not writable."
     assert invoice.delivery_status == InvoiceDeliveryStatus.ERROR
     settings.PRINT_SPOOL_DIR.unlink()
     again = _send(invoice, accountant_no, django_capture_on_commit_callbacks)

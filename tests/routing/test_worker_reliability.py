@@ -25,11 +25,7 @@ from tests.factories import make_customer
 
 from .builders import SE_SSNS, activate, make_open_invoice, se_consumer_with
 from .worker_harness import (
-    Worker,
     broker_url,
-    flush_broker,
-    require_services,
-    restore_eager,
     use_broker,
     wait_for,
 )
@@ -37,30 +33,6 @@ from .worker_harness import (
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 UNUSED_BROKER = "redis://127.0.0.1:6390/0"
-
-
-@pytest.fixture
-def real_broker():
-    require_services()
-    flush_broker()
-    use_broker(broker_url())
-    yield
-    restore_eager()
-    flush_broker()
-
-
-@pytest.fixture
-def worker_factory(tmp_path, real_broker):
-    started: list[Worker] = []
-
-    def start(**env) -> Worker:
-        worker = Worker(tmp_path, **env).start()
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
 
 
 def _delivered(n: int):

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from b2cportal import identifiers
 from b2cportal.network.adapter import NetworkError, Service, get_network
+from b2cportal.queueing import publish_on_commit
 
 from .. import rules
 from ..models import (
@@ -105,7 +106,7 @@ def _capture_fields(
 def _queue_terms_email(activation: NorwayB2CActivation, language: str) -> None:
     from ..tasks import send_terms_email  # tasks import services; import late to avoid a cycle
 
-    send_terms_email.delay_on_commit(activation.pk, activation.terms_nonce, language)
+    publish_on_commit(send_terms_email, activation.pk, activation.terms_nonce, language)
 
 
 @transaction.atomic

@@ -4,6 +4,11 @@ Two environment switches exist for reliability tests and demos only (read on eve
 worker subprocess can be started with them): `SIMULATED_NETWORK_FAULT=timeout_after_accept`
 stores the document and then times out, the way a real network can accept and never answer;
 `SIMULATED_NETWORK_DELAY_MS` makes every delivery take that long.
+
+Per receiver, the `delivery_fault` field on the receiver's row (eFaktura receiver, FMI
+registration, Billo/Kivra account, participant; editable in the admin) makes deliveries to that
+receiver fail: rejected, refused for good, temporarily unavailable, timed out after accepting, or
+accepted and never reported delivered.
 """
 
 from __future__ import annotations
@@ -22,12 +27,15 @@ from b2cportal.network.adapter import (
     DeliveryApi,
     NetworkError,
     NetworkTimeout,
+    NetworkTransientError,
     OutgoingDocument,
     Receipt,
     ReceiptStatus,
 )
 from b2cportal.network.models import (
+    DeliveryFault,
     DigitalMailboxAccount,
+    EFakturaReceiver,
     FmiRegistration,
     InboxDocument,
     InboxKind,
@@ -39,12 +47,67 @@ PRINT_SPOOL_DAYS = 31
 PRINT_SPOOL_LIMIT = 1000
 
 
-def _receipt(item: InboxDocument) -> Receipt:
+def _receipt(item: InboxDocument, fault: str = "") -> Receipt:
     return Receipt(
         external_id=str(item.document_uuid),
-        status=ReceiptStatus.DELIVERED,
+        status=(
+            ReceiptStatus.ACCEPTED
+            if fault == DeliveryFault.ACCEPT_ONLY
+            else ReceiptStatus.DELIVERED
+        ),
         detail=item.get_kind_display(),
         network_id=str(item.pk),
+    )
+
+
+def _faults(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(inbox kind, recipient) -> the receiver's configured delivery fault, where one is set."""
+    found: dict[tuple[str, str], str] = {}
+    by_kind: dict[str, set[str]] = {}
+    for kind, recipient in pairs:
+        if recipient:
+            by_kind.setdefault(kind, set()).add(recipient)
+    for kind, recipients in by_kind.items():
+        if kind == InboxKind.EFAKTURA:
+            rows = EFakturaReceiver.objects.filter(national_id__in=recipients).values_list(
+                "national_id", "delivery_fault"
+            )
+        elif kind == InboxKind.BANK_SE:
+            rows = FmiRegistration.objects.filter(ssn__in=recipients, active=True).values_list(
+                "ssn", "delivery_fault"
+            )
+        elif kind in (InboxKind.BILLO, InboxKind.KIVRA):
+            rows = DigitalMailboxAccount.objects.filter(
+                ssn__in=recipients, provider=kind
+            ).values_list("ssn", "delivery_fault")
+        else:
+            rows = Participant.objects.filter(identifier__in=recipients, kind=kind).values_list(
+                "identifier", "delivery_fault"
+            )
+        for recipient, fault in rows.exclude(delivery_fault=""):
+            found[(kind, recipient)] = fault
+    return found
+
+
+def _refusal(document: OutgoingDocument, fault: str) -> Receipt | NetworkError | None:
+    """The answer a faulty receiver gives before anything is stored (None: store it)."""
+    if fault == DeliveryFault.REJECTED:
+        return Receipt(
+            external_id=document.external_id,
+            status=ReceiptStatus.REJECTED,
+            detail="Receiver refused the document (simulated)",
+        )
+    if fault == DeliveryFault.UNREACHABLE:
+        return NetworkError("Receiver not reachable on this channel (simulated)")
+    if fault == DeliveryFault.TRANSIENT:
+        return NetworkTransientError("503 Service Unavailable (simulated)")
+    return None
+
+
+def _timed_out(fault: str) -> bool:
+    return (
+        fault == DeliveryFault.TIMEOUT
+        or os.environ.get("SIMULATED_NETWORK_FAULT") == "timeout_after_accept"
     )
 
 
@@ -101,6 +164,14 @@ class SimulatedDelivery(DeliveryApi):
         delay_ms = int(os.environ.get("SIMULATED_NETWORK_DELAY_MS", "0") or 0)
         if delay_ms:
             time.sleep(delay_ms / 1000)
+        fault = _faults({(document.channel, document.recipient)}).get(
+            (document.channel, document.recipient), ""
+        )
+        refusal = _refusal(document, fault)
+        if isinstance(refusal, NetworkError):
+            raise refusal
+        if refusal is not None:
+            return refusal
         try:
             with transaction.atomic():
                 item = _inbox_item(document)
@@ -111,9 +182,9 @@ class SimulatedDelivery(DeliveryApi):
                 repeats=F("repeats") + 1
             )
             item = InboxDocument.objects.get(document_uuid=document.external_id)
-        if os.environ.get("SIMULATED_NETWORK_FAULT") == "timeout_after_accept":
+        if _timed_out(fault):
             raise NetworkTimeout("The simulated network accepted the document but timed out.")
-        return _receipt(item)
+        return _receipt(item, fault)
 
     def deliver_many(self, documents: list[OutgoingDocument]) -> list[Receipt | NetworkError]:
         """One round trip for a whole chunk; same idempotency as `deliver`."""
@@ -122,7 +193,14 @@ class SimulatedDelivery(DeliveryApi):
         delay_ms = int(os.environ.get("SIMULATED_NETWORK_DELAY_MS", "0") or 0)
         if delay_ms:
             time.sleep(delay_ms * len(documents) / 1000)
-        uuids = [d.external_id for d in documents]
+        faults = _faults({(d.channel, d.recipient) for d in documents})
+        answers: dict[str, Receipt | NetworkError] = {}
+        for d in documents:
+            refusal = _refusal(d, faults.get((d.channel, d.recipient), ""))
+            if refusal is not None:
+                answers[d.external_id] = refusal
+        accepted = [d for d in documents if d.external_id not in answers]
+        uuids = [d.external_id for d in accepted]
         with transaction.atomic():
             existing = set(
                 str(u)
@@ -131,27 +209,32 @@ class SimulatedDelivery(DeliveryApi):
                 )
             )
             InboxDocument.objects.bulk_create(
-                [_inbox_item(d) for d in documents if d.external_id not in existing],
+                [_inbox_item(d) for d in accepted if d.external_id not in existing],
                 ignore_conflicts=True,
             )
             if existing:
                 InboxDocument.objects.filter(document_uuid__in=existing).update(
                     repeats=F("repeats") + 1
                 )
-        if os.environ.get("SIMULATED_NETWORK_FAULT") == "timeout_after_accept":
-            return [
-                NetworkTimeout("The simulated network accepted the document but timed out.")
-                for _ in documents
-            ]
         items = {
             str(i.document_uuid): i
             for i in InboxDocument.objects.filter(document_uuid__in=uuids).defer("content")
         }
-        return [_receipt(items[d.external_id]) for d in documents]
+        for d in accepted:
+            fault = faults.get((d.channel, d.recipient), "")
+            answers[d.external_id] = (
+                NetworkTimeout("The simulated network accepted the document but timed out.")
+                if _timed_out(fault)
+                else _receipt(items[d.external_id], fault)
+            )
+        return [answers[d.external_id] for d in documents]
 
     def status(self, external_id: str) -> Receipt | None:
-        item = InboxDocument.objects.filter(document_uuid=external_id).first()
-        return _receipt(item) if item else None
+        item = InboxDocument.objects.filter(document_uuid=external_id).defer("content").first()
+        if item is None:
+            return None
+        fault = _faults({(item.kind, item.recipient)}).get((item.kind, item.recipient), "")
+        return _receipt(item, fault)
 
 
 # --- reads for the *Network simulator* pages -------------------------------------------------
