@@ -1,8 +1,8 @@
 """Demo agreements for `manage.py seed_demo` (registered in AgreementsConfig.ready()).
 
 Norway: the e-invoice customers get agreements in every state the screens show, each with its
-event history; a few consumers are in the simulated eFaktura directory (one blocks us), so
-*Check now* has something to find. Sweden: a few consumers joined through the onboarding page.
+event history. Sweden: a few consumers joined through the onboarding page. The network's side
+(eFaktura directory entries, these FMIs) is seeded by the simulator when it is installed.
 Idempotent: customers that already have an agreement are left alone.
 """
 
@@ -12,7 +12,6 @@ from django.db import transaction
 
 from b2cportal.companies.demo import DemoContext
 from b2cportal.customers.models import Customer
-from b2cportal.network.models import EFakturaReceiver, FmiRegistration
 
 from .models import (
     AgreementEvent,
@@ -72,37 +71,15 @@ def seed_demo_agreements(context: DemoContext) -> None:
                 continue
             source, path = NORWAY_PATHS[index % len(NORWAY_PATHS)]
             _create(customer, branch, AgreementNetwork.NO_EFAKTURA, source, path, customer.number)
-        # Consumers in the eFaktura directory without an agreement yet: Check now finds them.
-        others = Customer.objects.filter(company=norway, einvoice_norway=False).exclude(
-            national_id=""
-        )
-        for index, customer in enumerate(others.order_by("number")[:4]):
-            EFakturaReceiver.objects.get_or_create(
-                national_id=customer.national_id,
-                defaults={
-                    "name": customer.name,
-                    "mobile": customer.phone_2,
-                    "email": customer.email,
-                    "postcode": customer.postcode,
-                    "always_efaktura": True,
-                    "blocked_issuers": [norway.organisation_number] if index == 3 else [],
-                },
-            )
     sweden = context.companies.get("SE")
     if sweden is not None:
         branch = sweden.branches.filter(is_main_office=True).first()
-        activation = getattr(branch, "b2cse", None) if branch else None
-        fui = activation.fui if activation and activation.fui else ""
         consumers = Customer.objects.filter(company=sweden).exclude(national_id="")
         for index, customer in enumerate(consumers.order_by("number")[:6]):
             if branch is None or customer.agreements.exists():
                 continue
             bank = SWEDISH_BANKS[index % len(SWEDISH_BANKS)]
             fmi = f"{customer.national_id}.{bank}.SE"
-            if fui:
-                FmiRegistration.objects.get_or_create(
-                    ssn=customer.national_id, issuer_fui=fui, defaults={"bank_id": bank}
-                )
             path = [S.NEW, S.ACTIVE] if index % 3 else [S.NEW, S.ACTIVE, S.DELETED]
             _create(
                 customer,

@@ -4,6 +4,7 @@ See `.env.example` for the full list. With nothing set, the app runs on an SQLit
 Celery broker that needs no server (SQLAlchemy over SQLite), so a fresh clone works offline.
 """
 
+import secrets
 from pathlib import Path
 
 import environ
@@ -28,14 +29,19 @@ SECRET_KEY = (
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-# Shared secret for the signed inbound endpoint the (simulated) network calls.
+# Shared secret of the signed inbound agreement endpoint for a real network (never the simulator's).
 NETWORK_WEBHOOK_SECRET = (
     env("NETWORK_WEBHOOK_SECRET", default="dev-only-network-secret")
     if DEBUG
     else env("NETWORK_WEBHOOK_SECRET")
 )
-# Which delivery network adapter to use; `simulated` is the local, database-backed network.
+# Which delivery network adapter to use; `simulated` is the local, database-backed network of the
+# `simulator` app, which is installed and routed only then (DESIGN §2).
 NETWORK_ADAPTER = env("NETWORK_ADAPTER", default="simulated")
+SIMULATOR_INSTALLED = NETWORK_ADAPTER == "simulated"
+# The simulator signs the agreement events it sends us with its own secret; by default a fresh
+# one per process (it delivers in-process, so signer and verifier share it).
+SIMULATOR_WEBHOOK_SECRET = env("SIMULATOR_WEBHOOK_SECRET", default="") or secrets.token_hex(32)
 # The operator (AutoInvoice / Maventa AutoXChange REST API), NETWORK_ADAPTER=maventa. Each
 # company's account (company UUID, user API key) is saved on Settings -> Operator connection;
 # the user API key is encrypted at rest with OPERATOR_CREDENTIALS_KEY (Fernet keys, comma
@@ -80,6 +86,7 @@ INSTALLED_APPS = [
     "agreements",
     "invoices",
     "routing",
+    *(["simulator"] if SIMULATOR_INSTALLED else []),
 ]
 
 MIDDLEWARE = [

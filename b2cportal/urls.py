@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -12,12 +13,10 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/", include("b2cportal.companies.urls")),
-    path("simulator/", include("b2cportal.network.urls")),
     path("customers/", include("b2cportal.customers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("invoices/", include("invoices.urls")),
     path("routing/", include("routing.urls")),
-    path("simulator/deliveries/", include("b2cportal.network.delivery_urls")),
     path(
         "hooks/operator/<str:token>/",
         routing_webhooks.operator_webhook,
@@ -25,5 +24,8 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("agreements/", include("agreements.urls")),
-    path("simulator/consumers/", include("b2cportal.network.consumer_urls")),
 ]
+
+if apps.is_installed("simulator"):
+    # The simulated network's pages exist only when it is the configured network.
+    urlpatterns.append(path("simulator/", include("simulator.urls")))

@@ -33,7 +33,7 @@ from b2cportal.companies.models import (  # noqa: E402
     SwedenActivationStatus,
     SwedenB2CActivation,
 )
-from b2cportal.network.models import ActivationRequest, RegisterEntry  # noqa: E402
+from simulator.models import ActivationRequest, RegisterEntry  # noqa: E402
 
 COUNT = int(os.environ.get("BENCH_ACTIVATIONS", "400"))
 ORGNR_NO, ORGNR_SE = "889640782", "5560360793"

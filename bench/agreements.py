@@ -59,7 +59,7 @@ from b2cportal.companies.models import (  # noqa: E402
     Role,
 )
 from b2cportal.customers.models import Customer  # noqa: E402
-from b2cportal.network.simulated.consumers import deliver_agreement_event  # noqa: E402
+from simulator.adapter.consumers import deliver_agreement_event  # noqa: E402
 
 N_CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "100000"))
 N_EVENTS = int(os.environ.get("BENCH_EVENTS", "10000"))

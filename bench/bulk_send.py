@@ -83,8 +83,8 @@ def seed(n: int) -> list:
         SwedenB2CActivation,
     )
     from b2cportal.customers.models import Customer
-    from b2cportal.network.models import DigitalMailboxAccount, FmiRegistration, Participant
     from invoices.models import Invoice, InvoiceLine
+    from simulator.models import DigitalMailboxAccount, FmiRegistration, Participant
 
     no = Company.objects.create(
         name="Bench Norge AS",

@@ -20,19 +20,4 @@ class RoutingConfig(AppConfig):
             "roles": ("administrator", "accountant", "support"),
             "order": 60,
         },
-        {
-            "url": "simulator_deliveries:index",
-            "label": _("Network simulator: received documents"),
-            "icon": "bi-inbox",
-            "roles": ("administrator", "accountant", "support"),
-            "group": "simulator",
-        },
     ]
-
-    def ready(self) -> None:
-        from b2cportal.companies.demo import DEMO_SEEDERS
-
-        from .demo import seed_network_directory
-
-        if seed_network_directory not in DEMO_SEEDERS:
-            DEMO_SEEDERS.append(seed_network_directory)

@@ -182,16 +182,6 @@ def _english_unless_a_test_switches():
 
 # --- No network call inside a database transaction (README, DESIGN §5) ------------------------
 
-# Call sites in routing that still call the network inside a transaction; the `delivery` branch
-# moves these calls out. Each entry is (path suffix, function). Remove an entry once it is fixed;
-# nothing else may be added here.
-NETWORK_IN_TRANSACTION_ALLOWED: set[tuple[str, str]] = {
-    ("routing/services/processing.py", "_claim"),  # route lookups while the claim is locked
-    ("routing/services/reconciling.py", "reconcile"),  # status() under the delivery's lock
-    ("routing/services/holds.py", "_reroute"),  # hold jobs decide routes under their lock
-    ("routing/services/holds.py", "_settle"),
-}
-
 
 def _network_classes():
     from django.utils.module_loading import import_string
@@ -221,19 +211,6 @@ def _network_classes():
         seen.add(cls)
         todo.extend(cls.__subclasses__())
     return seen
-
-
-def _allowed_call_site() -> bool:
-    import sys
-
-    frame = sys._getframe(2)
-    while frame is not None:
-        code = frame.f_code
-        for suffix, function in NETWORK_IN_TRANSACTION_ALLOWED:
-            if code.co_name == function and code.co_filename.endswith(suffix):
-                return True
-        frame = frame.f_back
-    return False
 
 
 @pytest.fixture(autouse=True)
@@ -266,7 +243,7 @@ def network_call_guard(monkeypatch):
             depth = getattr(inside, "depth", 0)
             if depth == 0:
                 aliases = open_transactions()
-                if aliases and not _allowed_call_site():
+                if aliases:
                     stack = "".join(traceback.format_stack(limit=12)[:-1])
                     violations.append(
                         f"{cls.__name__}.{name}() called inside a transaction on "

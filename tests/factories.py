@@ -85,7 +85,7 @@ def make_customer(*, company: Company, **overrides) -> Customer:
 
 def make_register_entry(*, company: Company, name: str | None = None):
     """The company's entry in the simulated national register (defaults to its own name)."""
-    from b2cportal.network.models import RegisterEntry
+    from simulator.models import RegisterEntry
 
     entry, _created = RegisterEntry.objects.update_or_create(
         country=company.country,

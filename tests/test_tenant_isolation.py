@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db
 
 # simulator_consumers: the simulated network's consumer-side pages (online bank, FMI onboarding)
 # are public like a bank's; a signed token or the sender's FUI addresses them, never our ids.
-EXCLUDED_NAMESPACES = {"admin", "simulator_consumers"}
+EXCLUDED_NAMESPACES = {"admin"}
 
 
 # Public on purpose: reached from an email or a consumer's browser without a login, addressed by
@@ -72,7 +72,7 @@ def make_branch_for_company_no(company) -> Target:
 
 
 def make_activation_request_for_company_no(company) -> Target:
-    from b2cportal.network.models import ActivationRequest
+    from simulator.models import ActivationRequest
 
     request = ActivationRequest.objects.create(
         service="b2cno",
@@ -80,6 +80,32 @@ def make_activation_request_for_company_no(company) -> Target:
         completes_at=timezone.now() + timedelta(hours=1),
     )
     return Target(kwargs={"reference": request.reference}, method="post")
+
+
+def make_bank_link_for_company_no(company) -> Target:
+    """The simulated online bank page an agreement request links to (signed one-time token)."""
+    from b2cportal.network.adapter import get_network
+
+    customer = make_customer(company=company, number="31339", name="Hemmelig Bankkunde")
+    url = get_network().agreement_acceptance_link(
+        issuer_organisation_number=company.organisation_number,
+        issuer_name="Hemmelig Utsteder AS",
+        branch_reference="MAIN",
+        customer_reference=customer.number,
+    )
+    return Target(kwargs={"token": url.rstrip("/").rsplit("/", 1)[1]}, secrets=["31339"])
+
+
+def make_fui_for_company_no(company) -> Target:
+    return Target(kwargs={"fui": "005560169095.00002222222.FSPA.SE"})
+
+
+# The simulated network's own side: for simulator operators (and superusers) only, whatever the
+# company; every company user of either country gets 403.
+OPERATOR_URLS: dict[str, Callable[..., Target]] = {
+    "simulator:activation_complete": make_activation_request_for_company_no,
+    "simulator_consumers:onboarding": make_fui_for_company_no,
+}
 
 
 def _invoice_for_company_no(company, *, released: bool = False):
@@ -132,7 +158,7 @@ OBJECT_FACTORIES: dict[str, Callable[..., Target]] = {
     "customers:detail": make_customer_for_company_no,
     "customers:edit": make_customer_for_company_no,
     "companies:branch_altinn": make_branch_for_company_no,
-    "network:activation_complete": make_activation_request_for_company_no,
+    "simulator_consumers:bank": make_bank_link_for_company_no,
     "invoices:detail": make_draft_invoice_for_company_no,
     "invoices:edit": make_draft_invoice_for_company_no,
     "invoices:xml": make_draft_invoice_for_company_no,
@@ -173,7 +199,7 @@ def make_bulk_send_for_company_no(company) -> Target:
 
 
 def make_inbox_document_for_company_no(company) -> Target:
-    from b2cportal.network.models import InboxDocument
+    from simulator.models import InboxDocument
 
     item = InboxDocument.objects.create(
         document_uuid="0c8a7a3e-2a43-4a43-9d0c-5b8a8d3a1f01",
@@ -243,7 +269,9 @@ def urls_with_ids() -> list[str]:
 
 def test_every_url_with_an_id_is_registered():
     missing = [
-        name for name in urls_with_ids() if name not in OBJECT_FACTORIES and name not in PUBLIC_URLS
+        name
+        for name in urls_with_ids()
+        if name not in OBJECT_FACTORIES and name not in PUBLIC_URLS and name not in OPERATOR_URLS
     ]
     assert not missing, (
         f"URLs taking an object id without an OBJECT_FACTORIES entry in {__name__}: {missing}"
@@ -326,3 +354,37 @@ def test_accountant_and_support_cannot_change_settings(
         for name in ("companies:autoinvoice", "companies:ledger", "companies:operator"):
             assert client.get(reverse(name)).status_code == 200
             assert client.post(reverse(name), {}).status_code == 403, (name, user)
+
+
+def _operator():
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import make_user
+
+    user = make_user(username="network-operator")
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="simulator", codename="operate_network")
+    )
+    return user
+
+
+@pytest.mark.parametrize("name", sorted(OPERATOR_URLS))
+def test_the_networks_side_is_for_simulator_operators_only(
+    client, company_no, admin_no, accountant_no, support_no, admin_se, accountant_se, name
+):
+    target = OPERATOR_URLS[name](company_no)
+    url = reverse(name, kwargs=target.kwargs)
+    for method in (client.get, client.post):
+        response = method(url)
+        assert response.status_code == 302, (name, method)
+        assert response["Location"].startswith(reverse("login"))
+    # Company users of both countries, every role, the owner's administrator included.
+    for user in (admin_no, accountant_no, support_no, admin_se, accountant_se):
+        client.force_login(user)
+        for method in (client.get, client.post):
+            assert method(url).status_code == 403, (name, user, method)
+    client.force_login(_operator())
+    if target.method == "post":
+        assert client.post(url).status_code not in (403, 404, 405)
+    else:
+        assert client.get(url).status_code == 200

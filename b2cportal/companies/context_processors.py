@@ -8,7 +8,8 @@ def tenancy(request):
     """The current company/branch for the navbar, and the navigation the apps register.
 
     Apps declare `nav_items` on their AppConfig. An item with `"group": "simulator"` goes into the
-    labelled *Network simulator* menu instead of the main bar.
+    labelled *Network simulator* menu instead of the main bar; an item with a `"permission"` is
+    shown only to users holding it.
     """
     membership = getattr(request, "membership", None)
     items = []
@@ -18,6 +19,7 @@ def tenancy(request):
                 item
                 for item in getattr(config, "nav_items", ())
                 if membership.role in item["roles"]
+                and (not item.get("permission") or request.user.has_perm(item["permission"]))
             )
     items.sort(key=lambda item: item.get("order", DEFAULT_ORDER))
     return {

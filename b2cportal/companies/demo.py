@@ -22,8 +22,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.db import transaction
 
-from b2cportal.network.models import RegisterEntry
-
 from .models import (
     AutoInvoiceSettings,
     Branch,
@@ -151,13 +149,6 @@ def _seed_company(country: str, data: dict[str, Any]) -> Company:
             },
         )
     CustomerLedgerPreferences.objects.get_or_create(company=company)
-    # The simulated national register knows the company under exactly this name, so
-    # activation's name check passes for the demo.
-    RegisterEntry.objects.update_or_create(
-        country=country,
-        organisation_number=company.organisation_number,
-        defaults={"name": company.name},
-    )
     return company
 
 

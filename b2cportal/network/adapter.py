@@ -94,7 +94,7 @@ NetworkTransientError = TransientNetworkError
 
 # NETWORK_ADAPTER value -> dotted path of the Network subclass.
 ADAPTERS: dict[str, str] = {
-    "simulated": "b2cportal.network.simulated.SimulatedNetwork",
+    "simulated": "simulator.adapter.SimulatedNetwork",
     "maventa": "b2cportal.network.maventa.adapter.MaventaNetwork",
 }
 

@@ -140,6 +140,6 @@ class Receipt:
 
     external_id: str
     status: ReceiptStatus
-    detail: str = ""
+    detail: str = ""  # for failed/rejected: the network's reason
     network_id: str = ""
     channel_used: str = ""

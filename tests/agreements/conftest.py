@@ -6,7 +6,6 @@ import json
 import time
 
 import pytest
-from django.conf import settings
 
 from agreements.models import AgreementEvent, AgreementSource, ConsumerAgreement
 from b2cportal.companies.models import (
@@ -14,6 +13,7 @@ from b2cportal.companies.models import (
     NorwayB2CActivation,
     SwedenB2CActivation,
 )
+from b2cportal.network.adapter import get_network
 from b2cportal.network.signing import signed_headers
 from tests.factories import make_branch, make_customer
 
@@ -58,7 +58,7 @@ def post_event(client, payload, *, secret=None, now=None, raw: bytes | None = No
     """POST a signed event to the inbound endpoint (like the network does)."""
     body = raw if raw is not None else json.dumps(payload).encode()
     signed = signed_headers(
-        secret=secret or settings.NETWORK_WEBHOOK_SECRET, body=body, now=now or time.time()
+        secret=secret or get_network().inbound_secret(), body=body, now=now or time.time()
     )
     if headers is not None:
         signed = headers

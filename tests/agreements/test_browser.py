@@ -6,12 +6,25 @@ import pytest
 from playwright.sync_api import expect
 
 from agreements.models import ConsumerAgreement
-from b2cportal.network.models import OutboundMessage
+from simulator.models import OutboundMessage
 from tests.factories import make_customer
 
 from .conftest import CAPTURE_BBAN, activate_norway
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _operator(user=None):
+    """A simulator operator (the network's side of the demo); `user` gains the permission."""
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import make_user
+
+    user = user or make_user(username="network-operator")
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="simulator", codename="operate_network")
+    )
+    return user
 
 
 @pytest.fixture
@@ -73,10 +86,10 @@ def test_accountant_enables_einvoice_consumer_accepts_by_sms_link(
 
 def test_bad_inputs_are_refused_clearly(page, login, accountant_no, company_no, norwegian_setup):
     # A forged bank link is not a page.
+    login(accountant_no)
     response = page.goto("/simulator/consumers/bank/forged/")
     assert response.status == 404
     # A customer without mobile or email cannot be asked: clear message, nothing created.
-    login(accountant_no)
     nobody = make_customer(company=company_no, number="10002", name="Uten Kontakt")
     page.goto(f"/agreements/customer/{nobody.pk}/")
     page.get_by_test_id("send-request").click()
@@ -85,8 +98,9 @@ def test_bad_inputs_are_refused_clearly(page, login, accountant_no, company_no, 
 
 
 def test_capture_payment_with_bad_kid_then_good_kid(
-    page, live_server, settings, company_no, norwegian_setup
+    page, login, live_server, settings, company_no, norwegian_setup
 ):
+    login(_operator())
     # The invitation link is absolute (SITE_URL); point it at the test server.
     settings.SITE_URL = live_server.url
     activate_norway(
@@ -136,8 +150,10 @@ def test_support_searches_and_filters_the_agreement_list(
     expect(page.locator("#id_status").locator("..").locator(".invalid-feedback")).to_be_visible()
 
 
-def test_swedish_consumer_joins_and_cancels_on_the_onboarding_page(page, company_se):
+def test_swedish_consumer_joins_and_cancels_on_the_onboarding_page(page, login, company_se):
     from .conftest import FUI, activate_sweden
+
+    login(_operator())
 
     activate_sweden(company_se.branches.get())
     make_customer(company=company_se, number="20001", name="Sven", national_id="198112289874")
@@ -161,7 +177,7 @@ def test_swedish_consumer_joins_and_cancels_on_the_onboarding_page(page, company
 
 def test_jtta_directory_entry_then_check_now(page, login, accountant_no, norwegian_setup):
     customer = norwegian_setup
-    login(accountant_no)
+    login(_operator(accountant_no))
     page.goto("/simulator/consumers/efaktura/")
     page.fill("#id_national_id", "123")
     page.fill("#id_name", "Kari Nordmann")

@@ -6,7 +6,7 @@ import pytest
 
 from agreements.models import AgreementEvent, ConsumerAgreement
 from b2cportal.companies import demo
-from b2cportal.network.models import EFakturaReceiver
+from simulator.models import EFakturaReceiver
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,9 @@ from django.utils import translation
 from agreements import services
 from agreements.models import AgreementRequest
 from agreements.services.requests import OUTCOME_UNKNOWN, SEND_FAILED, SENDING_TIMED_OUT
+from tests.simulator.test_consumers import bank_link
 
 from .conftest import CAPTURE_BBAN, activate_norway, make_agreement
-from .test_simulator import bank_link
 
 pytestmark = pytest.mark.django_db
 
@@ -45,8 +45,9 @@ def test_capture_refusal_is_translated(customer_no, main_branch, language, expec
     [("nb", b"Ukjent kunde (referanse 424242)"), ("sv", b"Ok\xc3\xa4nd kund (referens 424242)")],
 )
 def test_bank_page_refusal_is_in_the_consumers_language(
-    client, customer_no, main_branch, language, expected
+    client, admin_no, customer_no, main_branch, language, expected
 ):
+    client.force_login(admin_no)
     response = client.post(
         bank_link(customer_reference="424242"),
         {"action": "accept"},

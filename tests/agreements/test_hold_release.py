@@ -10,10 +10,10 @@ from agreements.models import (
     AgreementStatus,
     ConsumerAgreement,
 )
-from b2cportal.network.models import EFakturaReceiver, InboxDocument
 from routing import services as routing_services
 from routing.decision import BillingAction
 from routing.models import Delivery, DeliveryStatus
+from simulator.models import EFakturaReceiver, InboxDocument
 from tests.routing.builders import NO_FNRS, activate, make_open_invoice
 
 from .conftest import post_event

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from agreements.models import AgreementEvent, ConsumerAgreement
+from b2cportal.network.adapter import get_network
 from b2cportal.network.signing import signed_headers
 
 from .conftest import FUI, make_agreement, post_event
@@ -64,9 +65,8 @@ def test_missing_signature_is_refused(client, customer_no, main_branch):
 
 def test_tampered_body_is_refused(client, customer_no, main_branch):
     body = json.dumps(event()).encode()
-    from django.conf import settings
 
-    headers = signed_headers(secret=settings.NETWORK_WEBHOOK_SECRET, body=body)
+    headers = signed_headers(secret=get_network().inbound_secret(), body=body)
     tampered = body.replace(b"accepted", b"rejected")
     response = post_event(client, None, raw=tampered, headers=headers)
     assert response.status_code == 401

@@ -5,7 +5,7 @@ import pytest
 from agreements import services, tasks
 from agreements.models import ConsumerAgreement
 from b2cportal.network.adapter import get_network
-from b2cportal.network.models import EFakturaReceiver
+from simulator.models import EFakturaReceiver
 from tests.factories import make_customer
 
 from .conftest import make_agreement

@@ -9,7 +9,7 @@ from django.utils import timezone
 from agreements import services
 from agreements.models import AgreementRequest, AgreementStatus, ConsumerAgreement
 from agreements.services.requests import OUTCOME_UNKNOWN, SEND_FAILED
-from b2cportal.network.models import OutboundMessage
+from simulator.models import OutboundMessage
 from tests.factories import make_customer
 
 from .conftest import make_agreement, set_prefs

@@ -14,10 +14,22 @@ from tests.factories import make_branch, make_company, make_member, make_registe
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def _also_simulator_operator(user):
+    """The demo plays the network side too: that takes the simulator operator permission."""
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="simulator", codename="operate_network")
+    )
+    return user
+
+
 def test_admin_activates_the_norwegian_service(page, login):
     company = make_company(country="NO", name="Fjordtech AS", organisation_number="923609016")
     make_branch(company=company, branch_id="MAIN", name="Oslo", is_main_office=True)
-    admin = make_member(company=company, role=Role.ADMINISTRATOR, username="admin_no")
+    admin = _also_simulator_operator(
+        make_member(company=company, role=Role.ADMINISTRATOR, username="admin_no")
+    )
     login(admin)
     page.get_by_role("link", name="Settings").first.click()
     expect(page.get_by_test_id("b2cno-status")).to_have_text("Not activated")
@@ -53,7 +65,7 @@ def test_admin_activates_the_norwegian_service(page, login):
     expect(page.get_by_test_id("b2cno-expected")).to_contain_text("one working day")
 
     # The simulated network confirms; the app learns it through its polling task.
-    page.get_by_test_id("nav-simulator").click()
+    page.goto("/simulator/activations/")
     page.get_by_test_id("complete-now").click()
     page.goto("/settings/")
     button = page.get_by_test_id("b2cno-active-button")
@@ -69,7 +81,9 @@ def test_admin_activates_the_swedish_service(page, login):
     company = make_company(country="SE", name="Svea Handel AB", organisation_number="5560169095")
     make_branch(company=company, branch_id="MAIN", name="Stockholm", is_main_office=True)
     make_register_entry(company=company, name="Svea Handel Aktiebolag")
-    admin = make_member(company=company, role=Role.ADMINISTRATOR, username="admin_se")
+    admin = _also_simulator_operator(
+        make_member(company=company, role=Role.ADMINISTRATOR, username="admin_se")
+    )
     login(admin)
     page.goto("/settings/")
     page.get_by_test_id("open-b2cse").click()
@@ -89,7 +103,7 @@ def test_admin_activates_the_swedish_service(page, login):
     )
 
     # Fix the (simulated) register entry, then activate.
-    page.get_by_test_id("nav-simulator").click()
+    page.goto("/simulator/activations/")
     page.fill("#id_name", "Svea Handel AB")
     page.get_by_role("button", name="Save register entry").click()
     expect(page.get_by_test_id("register-name")).to_have_text("Svea Handel AB")
@@ -101,7 +115,7 @@ def test_admin_activates_the_swedish_service(page, login):
     expect(page.get_by_test_id("b2cse-status")).to_have_text("Activation pending")
     expect(page.get_by_test_id("b2cse-pending")).to_contain_text("up to one week")
 
-    page.get_by_test_id("nav-simulator").click()
+    page.goto("/simulator/activations/")
     page.get_by_test_id("complete-now").click()
     # The view polled at once: the simulator already shows the request active, no Celery needed.
     expect(page.get_by_test_id("simulator-requests")).to_contain_text("Active")

@@ -17,7 +17,7 @@ from b2cportal.companies.models import (
     SettingsChange,
     SwedenB2CActivation,
 )
-from b2cportal.network.models import ActivationRequest
+from simulator.models import ActivationRequest
 from tests.conftest import requires_postgres
 from tests.factories import make_branch, make_company, make_member, make_register_entry
 
@@ -82,7 +82,7 @@ def test_simultaneous_norwegian_submits_send_one_email(monkeypatch):
 
 
 def test_simultaneous_swedish_submits_send_one_activation(settings, monkeypatch):
-    from b2cportal.network.simulated.activation import SimulatedActivation
+    from simulator.adapter.activation import SimulatedActivation
 
     monkeypatch.setattr(
         SimulatedActivation,
@@ -115,7 +115,7 @@ def _plusgiro(n: int) -> str:
 def test_two_simultaneous_adds_at_98_accounts_let_exactly_one_in(settings, monkeypatch):
     """The 99-per-FUI limit holds under concurrency: the activation's row lock serialises."""
     from b2cportal.companies.models import SwedenReceivingAccount
-    from b2cportal.network.simulated.activation import SimulatedActivation
+    from simulator.adapter.activation import SimulatedActivation
 
     settings.SIMULATED_B2CSE_ACTIVATION_DELAY_SECONDS = 0
     company = make_company(country="SE", organisation_number="5560169095")

@@ -14,7 +14,7 @@ from django.test import override_settings
 from b2cportal.companies import selectors, services
 from b2cportal.companies.models import NorwayActivationStatus, NorwayB2CActivation, SettingsChange
 from b2cportal.companies.services import CompanyError, TermsLinkError
-from b2cportal.network.models import ActivationRequest, ActivationRequestStatus
+from simulator.models import ActivationRequest, ActivationRequestStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -306,7 +306,7 @@ def test_network_failure_on_acceptance_leaves_the_request_open(
     branch, admin_no, django_capture_on_commit_callbacks, monkeypatch
 ):
     from b2cportal.network.adapter import NetworkError
-    from b2cportal.network.simulated.activation import SimulatedActivation
+    from simulator.adapter.activation import SimulatedActivation
 
     with django_capture_on_commit_callbacks(execute=True):
         _request(branch, admin_no)

@@ -18,7 +18,7 @@ from b2cportal.companies.models import (
     SwedenReceivingAccount,
 )
 from b2cportal.companies.services import CompanyError
-from b2cportal.network.models import ActivationRequest
+from simulator.models import ActivationRequest
 from tests.factories import make_branch, make_company, make_register_entry
 
 pytestmark = pytest.mark.django_db
@@ -225,7 +225,7 @@ def test_active_b2c_branches_lists_only_active_ones(company_se, admin_se, settin
 
 def test_network_refusal_leaves_the_previous_state_intact(branch, admin_se, monkeypatch):
     from b2cportal.network.adapter import NetworkError
-    from b2cportal.network.simulated.activation import SimulatedActivation
+    from simulator.adapter.activation import SimulatedActivation
 
     def refuse(self, **kwargs):
         raise NetworkError("InConx is not answering")

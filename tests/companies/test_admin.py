@@ -18,12 +18,12 @@ from b2cportal.companies.models import (
 )
 from b2cportal.companies.services import save_operator_connection
 from b2cportal.customers.models import Customer
-from b2cportal.network import models as network
+from simulator import models as network
 from tests.factories import make_customer, make_staff, make_user
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = {"companies", "customers", "network"}
+OUR_APPS = {"companies", "customers", "simulator"}
 MODELS = [m for m in admin.site._registry if m._meta.app_label in OUR_APPS]
 
 
@@ -56,6 +56,7 @@ def demo():
     network.DigitalMailboxAccount.objects.create(ssn="198112189876", provider="billo")
     network.Participant.objects.create(kind="peppol", scheme="0192", identifier="923609016")
     network.OutboundMessage.objects.create(channel="sms", recipient="+4791234567", body="Hi")
+    network.ConsumerLink.objects.create(issuer=no.organisation_number, offer={"ref": "1"})
     network.InboxDocument.objects.create(
         document_uuid="0c8a7a3e-2a43-4a43-9d0c-5b8a8d3a1f02",
         kind="peppol",
@@ -141,10 +142,10 @@ def test_staff_foreign_key_choices_are_scoped(client, demo):
 def test_network_admin_is_for_superusers_only(client, demo):
     client.force_login(demo.users["no-admin"])
     index = client.get(reverse("admin:index"))
-    assert b"Delivery network" not in index.content
+    assert b"Network simulator" not in index.content
     assert client.get(_changelist(network.RegisterEntry)).status_code == 403
     client.force_login(demo.users["admin"])
-    assert b"Delivery network" in client.get(reverse("admin:index")).content
+    assert b"Network simulator" in client.get(reverse("admin:index")).content
 
 
 def test_settings_changes_are_read_only(client, demo):
@@ -223,7 +224,7 @@ def test_staff_changelists_never_name_a_foreign_company(client, demo, model):
     client.force_login(demo.users["no-admin"])
     response = client.get(_changelist(model))
     if response.status_code == 403:  # the simulated network: superusers only
-        assert model._meta.app_label == "network"
+        assert model._meta.app_label == "simulator"
         return
     assert response.status_code == 200
     assert demo.companies["SE"].name.encode() not in response.content

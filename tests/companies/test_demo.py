@@ -18,7 +18,7 @@ from b2cportal.companies.models import (
 )
 from b2cportal.customers.models import Customer
 from b2cportal.customers.services import validate_customer
-from b2cportal.network.models import RegisterEntry
+from simulator.models import RegisterEntry
 
 pytestmark = pytest.mark.django_db
 

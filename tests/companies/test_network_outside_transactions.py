@@ -24,8 +24,8 @@ from b2cportal.companies.models import (
 from b2cportal.companies.services import CompanyError
 from b2cportal.network import adapter
 from b2cportal.network.adapter import NetworkError
-from b2cportal.network.models import ActivationRequest
-from b2cportal.network.simulated import SimulatedNetwork
+from simulator.adapter import SimulatedNetwork
+from simulator.models import ActivationRequest
 from tests.factories import make_register_entry
 
 pytestmark = pytest.mark.django_db

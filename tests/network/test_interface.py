@@ -249,3 +249,17 @@ def test_the_suite_fails_a_network_call_inside_a_transaction(network_call_guard,
     assert len(violations) == 1
     assert "lookup_participants() called inside a transaction" in violations[0]
     violations.clear()  # proven; let this test pass
+
+
+def test_nothing_outside_the_simulator_imports_it():
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    pattern = re.compile(r"^\s*(from|import)\s+simulator\b|network\.(models|simulated)\b", re.M)
+    offenders = []
+    for folder in ("b2cportal", "agreements", "invoices", "routing"):
+        for path in (root / folder).rglob("*.py"):
+            if pattern.search(path.read_text(encoding="utf-8")):
+                offenders.append(str(path.relative_to(root)))
+    assert not offenders

@@ -14,8 +14,8 @@ from b2cportal.companies.models import (
     NorwayB2CActivation,
     SwedenB2CActivation,
 )
-from b2cportal.network.models import DigitalMailboxAccount, FmiRegistration, Participant
 from invoices.models import Invoice, InvoiceStatus
+from simulator.models import DigitalMailboxAccount, FmiRegistration, Participant
 from tests.factories import make_customer
 
 _seq = itertools.count(1)

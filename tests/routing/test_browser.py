@@ -144,8 +144,8 @@ def test_print_spool_lists_the_printed_invoice_and_nothing_of_others(
 def test_simulator_document_page_shows_the_document_and_404_for_a_bad_id(
     page, login, company_no, accountant_no
 ):
-    from b2cportal.network.models import InboxDocument
     from routing import services
+    from simulator.models import InboxDocument
     from tests.factories import make_customer
 
     from .builders import peppol
@@ -206,7 +206,7 @@ def test_poll_invoice_status_reconciles_an_unknown_delivery(
 def test_failed_bank_delivery_moves_on_and_a_refused_one_shows_the_reason(
     page, login, company_se, accountant_se
 ):
-    from b2cportal.network.models import DeliveryFault, FmiRegistration
+    from simulator.models import DeliveryFault, FmiRegistration
     from tests.factories import make_customer
 
     from .builders import activate, peppol, se_consumer_with
@@ -230,7 +230,7 @@ def test_failed_bank_delivery_moves_on_and_a_refused_one_shows_the_reason(
 
     # A Peppol receiver that refuses: no fallback, the reason is shown, and it can be resent.
     peppol("5560169095")
-    from b2cportal.network.models import Participant
+    from simulator.models import Participant
 
     Participant.objects.update(delivery_fault=DeliveryFault.UNREACHABLE)
     business = make_customer(company=company_se, kind="business", organisation_number="5560169095")

@@ -10,12 +10,12 @@ from django.core import mail
 from django.utils import timezone
 
 from agreements.models import ConsumerAgreement
-from b2cportal.network.models import InboxDocument
 from invoices.models import DeliveryStatus as InvoiceDeliveryStatus
 from routing import services
 from routing.decision import BillingAction, Channel
 from routing.models import Delivery, DeliveryStatus
 from routing.selectors import billing_report, bulk_progress
+from simulator.models import InboxDocument
 
 from .builders import NO_FNRS, SE_SSNS, activate, make_open_invoice, se_consumer_with
 

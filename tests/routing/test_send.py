@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from b2cportal.network.models import InboxDocument
 from invoices.models import DeliveryStatus as InvoiceDeliveryStatus
 from routing import services
 from routing.decision import BillingAction, Channel
 from routing.models import Delivery, DeliveryStatus
 from routing.selectors import load_route_inputs
 from routing.services import RoutingError
+from simulator.models import InboxDocument
 from tests.factories import SE_SAMORDNINGSNUMMER_12, make_customer
 
 from .builders import activate, make_open_invoice, peppol, se_consumer_with

@@ -207,7 +207,7 @@ def _count_queries(client, url, **params):
 def _inbox_rows(company, n):
     import uuid
 
-    from b2cportal.network.models import InboxDocument
+    from simulator.models import InboxDocument
 
     InboxDocument.objects.bulk_create(
         InboxDocument(
@@ -307,7 +307,7 @@ def test_bulk_list_never_shows_another_companys_invoices(
 def test_simulator_document_page_is_scoped_to_the_issuer(
     client, company_no, company_se, accountant_no, accountant_se
 ):
-    from b2cportal.network.models import InboxDocument
+    from simulator.models import InboxDocument
 
     _inbox_rows(company_se, 1)
     theirs = InboxDocument.objects.get()
@@ -321,7 +321,7 @@ def test_simulator_document_page_is_scoped_to_the_issuer(
 
 
 def test_print_spool_entries_filter_by_issuer_and_limit(tmp_path):
-    from b2cportal.network.simulated.delivery import print_spool_entries
+    from simulator.adapter.delivery import print_spool_entries
 
     for day, lines in (("2026-03-01", 3), ("2026-03-02", 2)):
         folder = tmp_path / day

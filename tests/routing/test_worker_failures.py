@@ -17,11 +17,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.db import connection
 
-from b2cportal.network.models import DeliveryFault, FmiRegistration, InboxDocument
 from routing import services
 from routing.decision import BillingAction, Channel
 from routing.models import Delivery, DeliveryStatus, OutboundDocument
 from routing.transports import message_id
+from simulator.models import DeliveryFault, FmiRegistration, InboxDocument
 from tests.factories import make_customer
 
 from .builders import activate, make_open_invoice, peppol, se_consumer_with

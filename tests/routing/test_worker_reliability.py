@@ -14,13 +14,13 @@ import time
 import pytest
 from django.db import connection
 
-from b2cportal.network.models import InboxDocument
 from invoices.models import DeliveryStatus as InvoiceDeliveryStatus
 from invoices.models import Invoice
 from routing import services
 from routing.models import Delivery, DeliveryStatus
 from routing.services import RoutingError
 from routing.tasks import process_deliveries_task
+from simulator.models import InboxDocument
 from tests.factories import make_customer
 
 from .builders import SE_SSNS, activate, make_open_invoice, se_consumer_with

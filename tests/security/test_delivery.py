@@ -20,18 +20,18 @@ from django.utils import timezone, translation
 
 from agreements.models import AgreementRequest, ConsumerAgreement
 from b2cportal import queueing
-from b2cportal.network.models import (
-    DeliveryFault,
-    DigitalMailboxAccount,
-    FmiRegistration,
-    InboxDocument,
-)
-from b2cportal.network.simulated import SimulatedNetwork
 from invoices.models import Invoice
 from routing import services
 from routing.decision import BillingAction, Channel
 from routing.models import Delivery, DeliveryStatus, OutboundDocument
 from routing.transports import message_id
+from simulator.adapter import SimulatedNetwork
+from simulator.models import (
+    DeliveryFault,
+    DigitalMailboxAccount,
+    FmiRegistration,
+    InboxDocument,
+)
 from tests.conftest import requires_postgres
 from tests.factories import make_customer
 from tests.routing.builders import activate, make_open_invoice, peppol, se_consumer_with
@@ -564,7 +564,7 @@ def test_billo_and_kivra_failing_ends_in_email(
 def test_failed_efaktura_delivery_goes_to_print_without_email(
     company_no, accountant_no, django_capture_on_commit_callbacks
 ):
-    from b2cportal.network.models import EFakturaReceiver
+    from simulator.models import EFakturaReceiver
     from tests.agreements.conftest import make_agreement
 
     activate(company_no, no=True)
