@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 # Set up, migrate, load demo data, and start web + worker + beat on the embedded defaults.
+# Development only: debug on (production leaves DJANGO_DEBUG unset or 0, see README).
+run: export DJANGO_DEBUG ?= 1
 run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
@@ -39,6 +41,7 @@ test: export CELERY_BROKER_URL ?= $(TEST_BROKER_URL)
 test: setup browser
 	$(VENV)/bin/pytest
 
+check: export DJANGO_DEBUG ?= 1
 check: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -47,6 +50,7 @@ check: setup
 # Benchmarks measure against the real services: PostgreSQL and (for sending) Redis.
 bench: export DATABASE_URL ?= $(TEST_DATABASE_URL)
 bench: export CELERY_BROKER_URL ?= $(TEST_BROKER_URL)
+bench: export DJANGO_DEBUG ?= 1
 bench: setup
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
 

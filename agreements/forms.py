@@ -38,8 +38,8 @@ class SupportFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = Branch.objects.filter(company=company)
         self.helper = FormHelper()
-        self.helper.form_method = "get"
-        self.helper.disable_csrf = True
+        # POST-redirect-GET: a national ID searched for never lands in a URL.
+        self.helper.form_method = "post"
         self.helper.attrs = {"data-testid": "agreement-filters"}
         self.helper.layout = Layout(
             Row(

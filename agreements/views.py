@@ -26,7 +26,9 @@ from b2cportal.companies.permissions import (
 )
 from b2cportal.csv_export import csv_cell
 from b2cportal.customers.models import Customer
+from b2cportal.identifiers import mask_agreement_reference
 from b2cportal.network.adapter import InboundError, NotSupportedByNetwork, get_network
+from b2cportal.search_stash import search_params, stash_search
 from routing.models import DeliveryStatus
 from routing.selectors import deliveries_of
 from routing.services import settle_holds_for_customer
@@ -115,7 +117,11 @@ def inbound(request):
 
 @company_member_required(roles=ANY_ROLE)
 def agreement_list(request):
-    form = SupportFilterForm(request.GET or None, company=request.company)
+    if request.method == "POST":
+        # The search may be a national ID: keep it out of the URL (b2cportal.search_stash).
+        return stash_search(request, "agreements")
+    params, querystring = search_params(request, "agreements")
+    form = SupportFilterForm(params or None, company=request.company)
     filters = form.to_filters()
     # The status counts cover every status, so the status filter goes on after them.
     base = agreements_for_support(company=request.company, filters=replace(filters, status=""))
@@ -130,8 +136,6 @@ def agreement_list(request):
         if filters.wanted_without_active
         else 0
     )
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(
         request,
         "agreements/list.html",
@@ -139,7 +143,7 @@ def agreement_list(request):
             "form": form,
             "page": page,
             "counts": [(s, s.label, counts[s]) for s in AgreementStatus],
-            "querystring": params.urlencode(),
+            "querystring": querystring,
             "without_agreement": without_agreement,
         },
     )
@@ -152,12 +156,13 @@ class _Echo:
 
 @company_member_required(roles=ANY_ROLE)
 def agreement_export(request):
-    form = SupportFilterForm(request.GET or None, company=request.company)
+    params, querystring = search_params(request, "agreements")
+    form = SupportFilterForm(params or None, company=request.company)
     if form.is_bound and not form.is_valid():
         # Never export everything in place of a filter the user got wrong: show the list with
         # the field errors instead.
         messages.error(request, _("Correct the filter before exporting."))
-        return redirect(f"{reverse('agreements:list')}?{request.GET.urlencode()}")
+        return redirect(f"{reverse('agreements:list')}?{querystring}")
     queryset = agreements_for_support(company=request.company, filters=form.to_filters())
     # Same order as the on-screen list, so a support agent finds row N of the page at row N.
     rows = (
@@ -201,7 +206,7 @@ def agreement_export(request):
                 branch,
                 networks.get(network, network),
                 statuses.get(status, status),
-                reference,
+                mask_agreement_reference(reference),
                 sources.get(source, source),
                 date_format(timezone.localtime(updated), "SHORT_DATETIME_FORMAT"),
                 status,

@@ -4,10 +4,13 @@ See `.env.example` for the full list. With nothing set, the app runs on an SQLit
 Celery broker that needs no server (SQLAlchemy over SQLite), so a fresh clone works offline.
 """
 
+import datetime
 import secrets
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -19,22 +22,38 @@ env = environ.Env()
 if env.bool("DJANGO_READ_ENV_FILE", default=True):
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
-# Debug runs get a fixed development key; production must set one (startup fails otherwise).
-SECRET_KEY = (
-    env("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me")
-    if DEBUG
-    else env("DJANGO_SECRET_KEY")
-)
+# Off unless switched on: `make run` (the development command) and the test settings set it.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# The committed development secrets: usable only with DEBUG on, refused in production.
+DEVELOPMENT_SECRETS = frozenset({"dev-only-insecure-key-change-me", "dev-only-network-secret"})
+# Shortest production secret accepted (Django's deploy check wants 50 characters for the key).
+MIN_PRODUCTION_SECRET_LENGTH = 32
+
+
+def _secret(name: str, development_value: str) -> str:
+    """A secret from the environment; production refuses a missing, committed or short one."""
+    if DEBUG:
+        return env(name, default=development_value)
+    value = env(name, default="")
+    if not value:
+        raise ImproperlyConfigured(
+            f"Set the {name} environment variable: DJANGO_DEBUG is off (production). For "
+            "development set DJANGO_DEBUG=1, as `make run` does."
+        )
+    if value in DEVELOPMENT_SECRETS or len(value) < MIN_PRODUCTION_SECRET_LENGTH:
+        raise ImproperlyConfigured(
+            f"{name} must be a real secret in production (DJANGO_DEBUG=0): at least "
+            f"{MIN_PRODUCTION_SECRET_LENGTH} characters and not a committed development value."
+        )
+    return value
+
+
+SECRET_KEY = _secret("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Shared secret of the signed inbound agreement endpoint for a real network (never the simulator's).
-NETWORK_WEBHOOK_SECRET = (
-    env("NETWORK_WEBHOOK_SECRET", default="dev-only-network-secret")
-    if DEBUG
-    else env("NETWORK_WEBHOOK_SECRET")
-)
+NETWORK_WEBHOOK_SECRET = _secret("NETWORK_WEBHOOK_SECRET", "dev-only-network-secret")
 # Which delivery network adapter to use; `simulated` is the local, database-backed network of the
 # `simulator` app, which is installed and routed only then (DESIGN §2).
 NETWORK_ADAPTER = env("NETWORK_ADAPTER", default="simulated")
@@ -80,6 +99,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "csp",
     "b2cportal.network",
     "b2cportal.companies",
     "b2cportal.customers",
@@ -92,6 +112,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "b2cportal.middleware.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -100,6 +121,7 @@ MIDDLEWARE = [
     "b2cportal.companies.middleware.CurrentCompanyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -147,10 +169,19 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lock an account on one address after repeated failures, not the whole account everywhere.
+# Failed logins lock the username (whatever address the attempts come from) and, separately,
+# the client address (whatever usernames it tries), each for a short cool-off only: a locked
+# account unlocks by itself, so nobody can lock someone out for good.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The client address: REMOTE_ADDR unless a reverse proxy in front sets a forwarding header.
+# Behind N proxies set AXES_PROXY_COUNT=N and AXES_META_PRECEDENCE_ORDER=HTTP_X_FORWARDED_FOR
+# (django-ipware reads the header from the right, skipping the proxies). See README.
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = tuple(
+    env.list("AXES_META_PRECEDENCE_ORDER", default=["REMOTE_ADDR"])
+)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
@@ -164,7 +195,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic writes here; gunicorn + whitenoise serve it (README: Production).
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -252,13 +284,32 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 315
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images only from our own
+# static files; no inline scripts, event handlers or style attributes (templates use
+# static/js/app.js and CSS classes instead), no framing, forms post only to us.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # National identity numbers are masked in every line (b2cportal.log_masking).
+    "formatters": {"masked": {"()": "b2cportal.log_masking.MaskingFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "masked"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 CELERY_BEAT_SCHEDULE["routing-sweep-deliveries"] = {

@@ -1,5 +1,11 @@
 """Test settings: the real settings plus speed-ups only."""
 
+import os
+
+# The suite runs the development configuration (debug secrets); production is tested in
+# subprocesses with their own environment (tests/test_settings.py, tests/security/).
+os.environ.setdefault("DJANGO_DEBUG", "1")
+
 from .settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
 from b2cportal.companies.admin_mixins import TenantScopedAdmin
+from b2cportal.companies.forms import XmlTextMixin
 
+from .calc import totals_problem
 from .models import Invoice, InvoiceEvent, InvoiceLine, InvoiceNumberSequence
+from .services import LineInput
 
 _FROZEN_DOCUMENT = ("document_snapshot", "document_xml")
 
@@ -15,8 +19,51 @@ def _released(obj) -> bool:
     return obj is not None and obj.is_released
 
 
+class InvoiceLineAdminForm(XmlTextMixin, forms.ModelForm):
+    class Meta:
+        model = InvoiceLine
+        fields = [
+            "position",
+            "description",
+            "quantity",
+            "unit",
+            "unit_price",
+            "vat_category",
+            "vat_rate",
+            "exemption_reason",
+        ]
+
+
+class InvoiceLineAdminFormSet(forms.BaseInlineFormSet):
+    """As on the invoice screen: no line amount or total beyond what the database holds."""
+
+    def clean(self):
+        super().clean()
+        if any(form.errors for form in self.forms):
+            return
+        lines = [
+            LineInput(
+                description=form.cleaned_data.get("description", ""),
+                quantity=form.cleaned_data["quantity"],
+                unit_price=form.cleaned_data["unit_price"],
+                vat_category=form.cleaned_data.get("vat_category", "S"),
+                vat_rate=form.cleaned_data.get("vat_rate") or 0,
+            )
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("quantity") is not None
+            and form.cleaned_data.get("unit_price") is not None
+        ]
+        problem = totals_problem(lines)
+        if problem:
+            raise forms.ValidationError(problem)
+
+
 class InvoiceLineInline(admin.TabularInline):
     model = InvoiceLine
+    form = InvoiceLineAdminForm
+    formset = InvoiceLineAdminFormSet
     extra = 0
     fields = (
         "position",
@@ -41,8 +88,28 @@ class InvoiceLineInline(admin.TabularInline):
         return not _released(obj) and super().has_delete_permission(request, obj)
 
 
+class InvoiceAdminForm(XmlTextMixin, forms.ModelForm):
+    """Header texts end up in the UBL document: XML-illegal characters are refused."""
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "company",
+            "branch",
+            "customer",
+            "kind",
+            "credited_invoice",
+            "issue_date",
+            "due_date",
+            "currency",
+            "buyer_reference",
+            "note",
+        ]
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(TenantScopedAdmin):
+    form = InvoiceAdminForm
     company_path = "company"
     list_display = (
         "number",

@@ -23,3 +23,19 @@ class InvoicesConfig(AppConfig):
 
         if seed_invoices not in DEMO_SEEDERS:
             DEMO_SEEDERS.append(seed_invoices)
+
+        from b2cportal.companies.services.company import ORGANISATION_NUMBER_LOCKS
+
+        if released_invoice_lock not in ORGANISATION_NUMBER_LOCKS:
+            ORGANISATION_NUMBER_LOCKS.append(released_invoice_lock)
+
+
+def released_invoice_lock(company) -> str | None:
+    """A released document carries the seller's organisation number: it is fixed from then on."""
+    from django.utils.translation import gettext
+
+    from .models import Invoice
+
+    if Invoice.objects.filter(company=company, released_at__isnull=False).exists():
+        return gettext("the company has released an invoice")
+    return None

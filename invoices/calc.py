@@ -12,8 +12,29 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 
+from django.utils.translation import gettext as _
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+# The largest amount the database holds (DecimalField max_digits=14, decimal_places=2): every
+# line amount and document total must stay within it (services and forms refuse more).
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+def totals_problem(lines: Iterable[LineLike]) -> str | None:
+    """Why these lines cannot be stored (a line or total beyond MAX_AMOUNT), or None."""
+    lines = list(lines)
+    limit = f"{MAX_AMOUNT:,}".replace(",", " ")
+    for index, line in enumerate(lines, start=1):
+        if line_amount(line.quantity, line.unit_price) > MAX_AMOUNT:
+            return _("Line %(n)s: the amount (quantity times price) must not exceed %(max)s.") % {
+                "n": index,
+                "max": limit,
+            }
+    if compute_totals(lines).incl_vat > MAX_AMOUNT:
+        return _("The invoice total including VAT must not exceed %(max)s.") % {"max": limit}
+    return None
+
 
 # VAT rates a user may choose per country for the standard-rated category (S).
 STANDARD_RATES = {

@@ -14,7 +14,7 @@ from b2cportal.companies.models import Branch, Company
 from b2cportal.customers.models import Customer
 from b2cportal.validators import validate_xml_text
 
-from .calc import STANDARD_RATES
+from .calc import MAX_AMOUNT, STANDARD_RATES, line_amount, totals_problem
 from .models import DeliveryStatus, InvoiceKind, InvoiceStatus, Unit, VatCategory
 from .services import LineInput, vat_problem
 
@@ -175,6 +175,13 @@ class InvoiceLineForm(forms.Form):
             if problem:
                 field = "exemption_reason" if data["vat_category"] == "E" else "vat_rate"
                 self.add_error(field, problem)
+        quantity, price = data.get("quantity"), data.get("unit_price")
+        if quantity is not None and price is not None and line_amount(quantity, price) > MAX_AMOUNT:
+            self.add_error(
+                "unit_price",
+                _("Quantity times price must not exceed %(max)s.")
+                % {"max": f"{MAX_AMOUNT:,}".replace(",", " ")},
+            )
         return data
 
     def to_input(self) -> LineInput:
@@ -211,6 +218,14 @@ class BaseLineFormSet(forms.BaseFormSet):
         )
         self.add_fields(form, None)
         return form
+
+    def clean(self):
+        super().clean()
+        if any(form.errors for form in self.forms):
+            return
+        problem = totals_problem(self.line_inputs())
+        if problem:
+            raise forms.ValidationError(problem)
 
     def line_inputs(self) -> list[LineInput]:
         return [

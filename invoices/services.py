@@ -15,7 +15,7 @@ from b2cportal.companies.selectors import ledger_preferences_of
 from b2cportal.customers.models import Customer
 from b2cportal.validators import first_xml_illegal
 
-from .calc import STANDARD_RATES, ZERO, compute_totals, line_amount
+from .calc import STANDARD_RATES, ZERO, compute_totals, line_amount, totals_problem
 from .models import (
     Invoice,
     InvoiceEvent,
@@ -95,6 +95,9 @@ def _check_lines(company: Company, lines: list[LineInput]) -> None:
                 _("Line %(n)s: quantity must be positive and the price not negative.")
                 % {"n": index}
             )
+    problem = totals_problem(lines)
+    if problem:
+        raise InvoiceError(problem)
 
 
 def _write_lines(invoice: Invoice, lines: list[LineInput]) -> None:

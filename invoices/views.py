@@ -189,7 +189,7 @@ def _render_detail(request, invoice: Invoice, report):
 
 
 @require_POST
-@company_member_required(roles=ANY_ROLE)
+@company_member_required(roles=EDITORS)  # records a validation event: a write, not for support
 def invoice_validate(request, pk: int):
     invoice = _invoice(request, pk)
     report = selectors.validation_report(invoice=invoice)

@@ -91,6 +91,7 @@ def test_without_email_url_mail_is_written_under_var_mail():
         "--no-imports",
         "-c",
         "from django.conf import settings; print(settings.EMAIL_FILE_PATH)",
+        DJANGO_DEBUG="1",
     )
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()) == ROOT / "var" / "mail"
@@ -103,6 +104,7 @@ def test_email_url_switches_to_smtp():
         "-c",
         "from django.conf import settings; print(settings.EMAIL_BACKEND, settings.EMAIL_HOST)",
         EMAIL_URL="smtp+tls://user:pw@mail.example.com:587",
+        DJANGO_DEBUG="1",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [

@@ -10,9 +10,11 @@ cannot ship without being checked here. To register yours, add a factory:
 
     OBJECT_FACTORIES["invoices:detail"] = make_invoice_for_company_no
 
-`company` is the Norwegian company; the object must belong to it. `secrets` are strings that
-must never appear in a response to someone else (names, numbers, identifiers).
-Django's own admin is left out: it has its own scoping (tests/companies/test_admin.py).
+`company` is the owner, Norwegian or Swedish (the walk runs in both directions: NO users against
+SE objects and the reverse), and the object must belong to it. `secrets` are strings that must
+never appear in a response to someone else (names, numbers, identifiers). Foreign users POST
+the screen's own realistic body (tests/security/post_bodies.py), so a view that processed its
+form before its lookup would be caught. The admin's change pages are walked below too.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from tests.factories import NO_FODSELSNUMMER, make_customer
+from tests.factories import NO_FODSELSNUMMER, SE_PERSONNUMMER_12, make_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -53,13 +55,17 @@ class Target:
     method: str = "get"
 
 
+def _national_id(company) -> str:
+    return NO_FODSELSNUMMER if company.country == "NO" else SE_PERSONNUMMER_12
+
+
 def make_customer_for_company_no(company) -> Target:
     customer = make_customer(
         company=company,
         number="31337",
         name="Hemmelig Kunde",
         email="hemmelig@kunde.example",
-        national_id=NO_FODSELSNUMMER,
+        national_id=_national_id(company),
     )
     return Target(kwargs={"pk": customer.pk}, secrets=["Hemmelig Kunde", "hemmelig@kunde.example"])
 
@@ -75,7 +81,7 @@ def make_activation_request_for_company_no(company) -> Target:
     from simulator.models import ActivationRequest
 
     request = ActivationRequest.objects.create(
-        service="b2cno",
+        service="b2cno" if company.country == "NO" else "b2cse",
         organisation_number=company.organisation_number,
         completes_at=timezone.now() + timedelta(hours=1),
     )
@@ -113,9 +119,7 @@ def _invoice_for_company_no(company, *, released: bool = False):
     from tests.factories import invoice_ready_company, make_invoice
 
     invoice_ready_company(company)
-    customer = make_customer(
-        company=company, number="31338", name="Hemmelig Fakturakunde", postcode="0155"
-    )
+    customer = make_customer(company=company, number="31338", name="Hemmelig Fakturakunde")
     invoice = make_invoice(company=company, customer=customer)
     if released:
         invoice = release_invoice(invoice=invoice, released_by=None)
@@ -138,18 +142,20 @@ def make_draft_invoice_for_post(company) -> Target:
 
 def make_agreement_for_company_no(company) -> Target:
     from agreements.models import ConsumerAgreement
-    from b2cportal.companies.models import NorwayB2CActivation
+    from b2cportal.companies.models import NorwayB2CActivation, SwedenB2CActivation
 
     target = make_customer_for_company_no(company)
     branch = company.branches.get(is_main_office=True)
-    NorwayB2CActivation.objects.update_or_create(branch=branch, defaults={"status": "active"})
+    norwegian = company.country == "NO"
+    activation = NorwayB2CActivation if norwegian else SwedenB2CActivation
+    activation.objects.update_or_create(branch=branch, defaults={"status": "active"})
     agreement = ConsumerAgreement.objects.create(
         customer_id=target.kwargs["pk"],
         branch=branch,
-        network="NO_EFAKTURA",
-        status="REQUEST_SENT",
-        reference="31337",
-        source="request_email",
+        network="NO_EFAKTURA" if norwegian else "SE_BANK",
+        status="REQUEST_SENT" if norwegian else "ACTIVE",
+        reference="31337" if norwegian else f"{SE_PERSONNUMMER_12}.NB.SE",
+        source="request_email" if norwegian else "fmi",
     )
     return Target(kwargs={"pk": agreement.pk}, secrets=target.secrets)
 
@@ -203,8 +209,8 @@ def make_inbox_document_for_company_no(company) -> Target:
 
     item = InboxDocument.objects.create(
         document_uuid="0c8a7a3e-2a43-4a43-9d0c-5b8a8d3a1f01",
-        kind="efaktura",
-        recipient=NO_FODSELSNUMMER,
+        kind="efaktura" if company.country == "NO" else "bank_se",
+        recipient=_national_id(company),
         recipient_name="Hemmelig Kunde",
         issuer_identifier=company.organisation_number,
         document_number="31337",
@@ -230,7 +236,8 @@ def make_print_spool_pdf_for_company_no(company) -> Target:
     day.mkdir(parents=True, exist_ok=True)
     (day / f"{document}.pdf").write_bytes(b"%PDF-1.4 Hemmelig Kunde")
     (day / "manifest.csv").write_text(
-        f"{document}.pdf,{company.organisation_number},31337,Hemmelig Kunde,Gate 1,0155,Oslo,NO\n"
+        f"{document}.pdf,{company.organisation_number},31337,Hemmelig Kunde,Gate 1,0155,Oslo,"
+        f"{company.country}\n"
     )
     return Target(kwargs={"document": document}, secrets=["Hemmelig Kunde"])
 
@@ -283,15 +290,33 @@ def test_the_walk_finds_the_customer_urls():
     assert "customers:list" not in urls_with_ids()
 
 
+# Both directions: the owner's object, the other country's users.
+DIRECTIONS = {
+    "NO-object-SE-users": ("company_no", ("accountant_se", "admin_se", "support_se")),
+    "SE-object-NO-users": ("company_se", ("accountant_no", "admin_no", "support_no")),
+}
+OWNER_ADMIN = {"company_no": "admin_no", "company_se": "admin_se"}
+# Screens of Norway-only concepts (RF-1301 is a Norwegian form): 404 for a Swedish company.
+NORWAY_ONLY = {"companies:branch_altinn"}
+
+
+@pytest.mark.parametrize("direction", sorted(DIRECTIONS))
 @pytest.mark.parametrize("name", sorted(OBJECT_FACTORIES))
-def test_other_company_gets_404(client, company_no, accountant_se, admin_se, name):
-    target = OBJECT_FACTORIES[name](company_no)
+def test_other_company_gets_404(client, request, name, direction):
+    from tests.security.post_bodies import realistic_post
+
+    owner_fixture, user_fixtures = DIRECTIONS[direction]
+    owner = request.getfixturevalue(owner_fixture)
+    target = OBJECT_FACTORIES[name](owner)
     url = reverse(name, kwargs=target.kwargs)
-    for user in (accountant_se, admin_se):
+    body = realistic_post(name, owner, target.kwargs)
+    for user in [request.getfixturevalue(f) for f in user_fixtures]:
         client.force_login(user)
-        for method in (client.get, client.post):
-            response = method(url)
-            allowed = {404, 405} if target.method == "post" and method == client.get else {404}
+        for method in ("get", "post"):
+            response = client.get(url) if method == "get" else client.post(url, body)
+            allowed = {404, 405} if target.method == "post" and method == "get" else {404}
+            if user.memberships.get().role == "support":
+                allowed |= {403}  # refused by role for every id alike: tells nothing
             assert response.status_code in allowed, (name, user, method)
             for secret in target.secrets:
                 assert secret.encode() not in response.content
@@ -310,16 +335,84 @@ def test_anonymous_is_sent_to_login(client, company_no, name):
             assert secret.encode() not in response.content
 
 
+@pytest.mark.parametrize("owner_fixture", sorted(OWNER_ADMIN))
 @pytest.mark.parametrize("name", sorted(OBJECT_FACTORIES))
-def test_own_company_can_open_it(client, company_no, admin_no, name):
+def test_own_company_can_open_it(client, request, name, owner_fixture):
     """The positive control: the same URL works for the owner, so a 404 above means scoping."""
-    target = OBJECT_FACTORIES[name](company_no)
-    client.force_login(admin_no)
+    owner = request.getfixturevalue(owner_fixture)
+    target = OBJECT_FACTORIES[name](owner)
+    client.force_login(request.getfixturevalue(OWNER_ADMIN[owner_fixture]))
     url = reverse(name, kwargs=target.kwargs)
-    if target.method == "post":
+    if owner.country != "NO" and name in NORWAY_ONLY:
+        # A Swedish company never sees Norway-only screens.
+        assert client.get(url).status_code == 404
+    elif target.method == "post":
         assert client.post(url).status_code not in (403, 404, 405)
     else:
         assert client.get(url).status_code == 200
+
+
+# --- The Django admin: change pages of the other company's rows --------------------------------
+
+
+def _admin_objects(company):
+    """One row per tenant-scoped admin model, with the strings that must not leak."""
+    from agreements.models import ConsumerAgreement
+    from b2cportal.companies.models import (
+        AutoInvoiceSettings,
+        Branch,
+        Company,
+        CustomerLedgerPreferences,
+        Membership,
+    )
+    from b2cportal.customers.models import Customer
+    from invoices.models import Invoice
+
+    agreement = ConsumerAgreement.objects.get(
+        pk=make_agreement_for_company_no(company).kwargs["pk"]
+    )
+    customer = Customer.objects.get(pk=agreement.customer_id)
+    invoice = Invoice.objects.get(pk=make_draft_invoice_for_company_no(company).kwargs["pk"])
+    branch = Branch.objects.get(pk=make_branch_for_company_no(company).kwargs["pk"])
+    settings_row, _ = AutoInvoiceSettings.objects.get_or_create(
+        branch=branch, defaults={"contact_person": "Hemmelig Kontakt"}
+    )
+    prefs, _ = CustomerLedgerPreferences.objects.get_or_create(company=company)
+    membership = Membership.objects.filter(company=company).first()
+    return [
+        (Company, company, [company.organisation_number]),
+        (Customer, customer, ["Hemmelig Kunde"]),
+        (Branch, branch, ["Hemmelig Kontakt"]),
+        (Invoice, invoice, ["Hemmelig Fakturakunde"]),
+        (ConsumerAgreement, agreement, ["Hemmelig Kunde"]),
+        (AutoInvoiceSettings, settings_row, []),
+        (CustomerLedgerPreferences, prefs, []),
+        (Membership, membership, [membership.user.username]),
+    ]
+
+
+@pytest.mark.parametrize("direction", sorted(DIRECTIONS))
+def test_admin_change_pages_of_the_other_company_are_closed(client, request, direction):
+    from django.contrib.auth.models import Permission
+
+    owner_fixture, user_fixtures = DIRECTIONS[direction]
+    owner = request.getfixturevalue(owner_fixture)
+    request.getfixturevalue(OWNER_ADMIN[owner_fixture])  # the owner has a member to hide
+    staff = request.getfixturevalue(user_fixtures[1])  # the other company's administrator
+    staff.is_staff = True
+    staff.save()
+    staff.user_permissions.set(Permission.objects.all())
+    client.force_login(staff)
+    for model, obj, secrets in _admin_objects(owner):
+        meta = model._meta
+        url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
+        before = repr(model.objects.filter(pk=obj.pk).values().first())
+        for method in ("get", "post"):
+            response = client.get(url) if method == "get" else client.post(url, {"name": "x"})
+            assert response.status_code in (302, 403, 404), (meta.label, method)
+            for secret in secrets:
+                assert secret.encode() not in response.content, (meta.label, method)
+        assert repr(model.objects.filter(pk=obj.pk).values().first()) == before, meta.label
 
 
 def test_list_pages_show_no_foreign_rows(client, company_no, accountant_se):

@@ -102,6 +102,7 @@ def test_makemessages_finds_nothing_new(tmp_path):
         "HOME": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "b2cportal.settings",
         "DJANGO_READ_ENV_FILE": "0",
+        "DJANGO_DEBUG": "1",
         "DATABASE_URL": "sqlite:///:memory:",
     }
     result = subprocess.run(

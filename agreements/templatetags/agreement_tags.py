@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from agreements.selectors import agreement_warning as warning_for
 from agreements.selectors import customer_agreement_rows as rows_for
 from b2cportal.companies.permissions import ADMINISTRATORS, EDITORS
+from b2cportal.identifiers import mask_agreement_reference
 
 register = template.Library()
 
@@ -48,3 +49,9 @@ def agreement_permissions(context) -> dict[str, bool]:
     views enforce (the tab is also rendered on the customers app's page)."""
     role = getattr(context.get("current_membership"), "role", None)
     return {"can_edit": role in EDITORS, "can_administer": role in ADMINISTRATORS}
+
+
+@register.filter
+def masked_reference(value: str) -> str:
+    """Lists show an FMI reference with its personal number masked, like national IDs."""
+    return mask_agreement_reference(value)

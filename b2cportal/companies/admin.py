@@ -1,14 +1,26 @@
 """Django admin for companies, branches, memberships and the per-company/branch settings.
 
-Staff see only rows of companies they are members of (TenantScopedAdmin); superusers see all.
+Staff see only rows of companies they are members of, as their role allows (TenantScopedAdmin);
+superusers see all. The forms are the screens' forms, so the admin validates as they do.
 """
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from b2cportal import identifiers
+
+from . import rules
 from .admin_mixins import TenantScopedAdmin
+from .forms import (
+    AutoInvoiceSettingsForm,
+    CompanyForm,
+    LedgerPreferencesForm,
+    XmlTextMixin,
+)
 from .models import (
     AutoInvoiceSettings,
     Branch,
@@ -17,14 +29,51 @@ from .models import (
     Membership,
     NorwayB2CActivation,
     OperatorConnection,
+    Role,
     SettingsChange,
     SwedenB2CActivation,
     SwedenReceivingAccount,
 )
 
 
+class BranchAdminForm(XmlTextMixin, forms.ModelForm):
+    """As the Altinn settings screen: the RF-1301 phone and the postcode per the country."""
+
+    class Meta:
+        model = Branch
+        fields = [
+            "company",
+            "branch_id",
+            "name",
+            "is_main_office",
+            "address_line1",
+            "postcode",
+            "city",
+            "rf1301_contact_name",
+            "rf1301_contact_phone",
+            "rf1301_contact_email",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        company = cleaned.get("company") or getattr(self.instance, "company", None)
+        if company is None:
+            return cleaned
+        for name, clean in (
+            ("postcode", identifiers.clean_postcode),
+            ("rf1301_contact_phone", identifiers.clean_phone_number),
+        ):
+            if cleaned.get(name):
+                try:
+                    cleaned[name] = clean(cleaned[name], company.country)
+                except ValidationError as exc:
+                    self.add_error(name, exc)
+        return cleaned
+
+
 class BranchInline(admin.TabularInline):
     model = Branch
+    form = BranchAdminForm
     extra = 0
     fields = ["branch_id", "name", "is_main_office", "city"]
     show_change_link = True
@@ -32,6 +81,8 @@ class BranchInline(admin.TabularInline):
 
 @admin.register(Company)
 class CompanyAdmin(TenantScopedAdmin):
+    form = CompanyForm
+    company_path = "pk"
     list_display = ["name", "country", "organisation_number", "currency", "city", "updated_at"]
     list_filter = ["country", "currency", "f_tax_approved"]
     search_fields = ["name", "=organisation_number", "=vat_number"]
@@ -45,16 +96,10 @@ class CompanyAdmin(TenantScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
 
-    def get_queryset(self, request):
-        # The company is the tenant itself: scope by its own memberships.
-        queryset = admin.ModelAdmin.get_queryset(self, request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(memberships__user=request.user)
-
 
 @admin.register(Branch)
 class BranchAdmin(TenantScopedAdmin):
+    form = BranchAdminForm
     list_display = ["branch_id", "name", "company", "is_main_office", "city", "rf1301_contact_name"]
     list_filter = ["is_main_office", "company__country"]
     list_select_related = ["company"]
@@ -69,13 +114,47 @@ class BranchAdmin(TenantScopedAdmin):
     ]
 
 
+ROLE_RANK = {Role.SUPPORT: 1, Role.ACCOUNTANT: 2, Role.ADMINISTRATOR: 3}
+
+
+class MembershipAdminForm(forms.ModelForm):
+    """Nobody grants a role above their own in that company (superusers grant any)."""
+
+    acting_user = None
+
+    class Meta:
+        model = Membership
+        fields = ["user", "company", "role"]
+
+    def clean(self):
+        cleaned = super().clean()
+        user, company, role = cleaned.get("user"), cleaned.get("company"), cleaned.get("role")
+        acting = self.acting_user
+        if acting is None or acting.is_superuser or company is None or role is None:
+            return cleaned
+        own = Membership.objects.filter(user=acting, company=company).first()
+        own_rank = ROLE_RANK.get(own.role, 0) if own else 0
+        if ROLE_RANK.get(role, 0) > own_rank:
+            self.add_error("role", _("You cannot grant a role above your own in this company."))
+        if self.instance.pk and ROLE_RANK.get(self.instance.role, 0) > own_rank:
+            self.add_error(None, _("You cannot change a membership with a role above your own."))
+        if user is not None and user.is_superuser:
+            self.add_error("user", _("Only a superuser can change a superuser's memberships."))
+        return cleaned
+
+
 @admin.register(Membership)
 class MembershipAdmin(TenantScopedAdmin):
+    form = MembershipAdminForm
     list_display = ["user", "company", "role"]
     list_filter = ["role", "company__country"]
     list_select_related = ["user", "company"]
     search_fields = ["user__username", "user__email", "company__name"]
     raw_id_fields = ["user"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"acting_user": request.user})
 
 
 @admin.register(AutoInvoiceSettings)
@@ -95,9 +174,116 @@ class AutoInvoiceSettingsAdmin(TenantScopedAdmin):
     search_fields = ["branch__name", "branch__branch_id", "branch__company__name"]
     readonly_fields = ["updated_at"]
 
+    def has_add_permission(self, request):
+        # One row per branch, created with the branch; the screen and the admin edit it.
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            return super().get_form(request, obj, change=change, **kwargs)
+        kwargs["form"] = _bind_form(AutoInvoiceSettingsForm, company=obj.branch.company)
+        kwargs["fields"] = None
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return super().get_fields(request, obj)
+        form = self.get_form(request, obj)(instance=obj)
+        return [*form.fields, *self.get_readonly_fields(request, obj)]
+
     @admin.display(description=_("company"), ordering="branch__company__name")
     def company_name(self, obj):
         return obj.branch.company.name
+
+
+def _bind_form(form_class, **bound_kwargs):
+    """The screen's form class with its extra constructor arguments fixed, for the admin."""
+
+    def __init__(self, *args, **kwargs):
+        form_class.__init__(self, *args, **bound_kwargs, **kwargs)
+
+    return type(form_class.__name__, (form_class,), {"__init__": __init__})
+
+
+class NorwayActivationAdminForm(XmlTextMixin, forms.ModelForm):
+    """Superusers switch on agreement capture here: the same BBAN and KID rules as the screen."""
+
+    class Meta:
+        model = NorwayB2CActivation
+        fields = [
+            "branch",
+            "status",
+            "signer_name",
+            "signer_email",
+            "use_agreement_capture",
+            "capture_bban",
+            "capture_kid_length",
+            "capture_customer_number_start",
+            "capture_customer_number_end",
+            "pending_submission",
+            "error",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        bban = cleaned.get("capture_bban")
+        if bban:
+            try:
+                cleaned["capture_bban"] = identifiers.clean_bban(bban)
+            except ValidationError as exc:
+                self.add_error("capture_bban", exc)
+        elif cleaned.get("use_agreement_capture"):
+            self.add_error(
+                "capture_bban", _("Enter the bank account number used for agreement capture.")
+            )
+        if cleaned.get("use_agreement_capture"):
+            for field, message in rules.kid_position_errors(
+                length=cleaned.get("capture_kid_length"),
+                start=cleaned.get("capture_customer_number_start"),
+                end=cleaned.get("capture_customer_number_end"),
+                fields=(
+                    "capture_kid_length",
+                    "capture_customer_number_start",
+                    "capture_customer_number_end",
+                ),
+            ).items():
+                self.add_error(field, message)
+        return cleaned
+
+
+class SwedenActivationAdminForm(XmlTextMixin, forms.ModelForm):
+    """The same Bankgiro/PlusGiro and FUI rules as the B2CSE screen."""
+
+    class Meta:
+        model = SwedenB2CActivation
+        fields = [
+            "branch",
+            "status",
+            "account_type",
+            "account_number",
+            "fui",
+            "agreement_id",
+            "pending_submission",
+            "error",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        number, account_type = cleaned.get("account_number"), cleaned.get("account_type")
+        if number:
+            try:
+                cleaned["account_number"] = rules.clean_giro_account(account_type, number)
+            except ValidationError as exc:
+                self.add_error("account_number", exc)
+        branch = cleaned.get("branch") or getattr(self.instance, "branch", None)
+        if branch is not None:
+            for field, message in rules.fui_errors(
+                fui=(cleaned.get("fui") or "").strip().upper(),
+                agreement_id=(cleaned.get("agreement_id") or "").strip(),
+                organisation_number=branch.company.organisation_number,
+            ).items():
+                self.add_error(field, message)
+        return cleaned
 
 
 class _ActivationAdmin(TenantScopedAdmin):
@@ -129,6 +315,7 @@ class _ActivationAdmin(TenantScopedAdmin):
 
 @admin.register(NorwayB2CActivation)
 class NorwayB2CActivationAdmin(_ActivationAdmin):
+    form = NorwayActivationAdminForm
     list_display = [
         "branch",
         "company_name",
@@ -167,6 +354,7 @@ class ReceivingAccountInline(admin.TabularInline):
 
 @admin.register(SwedenB2CActivation)
 class SwedenB2CActivationAdmin(_ActivationAdmin):
+    form = SwedenActivationAdminForm
     list_display = [
         "branch",
         "company_name",
@@ -234,6 +422,24 @@ class CustomerLedgerPreferencesAdmin(TenantScopedAdmin):
     list_select_related = ["company"]
     search_fields = ["company__name"]
     readonly_fields = ["updated_at"]
+
+    def has_add_permission(self, request):
+        # One row per company, created with it; the screen and the admin edit it.
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            return super().get_form(request, obj, change=change, **kwargs)
+        multi_branch = obj.company.branches.count() > 1
+        kwargs["form"] = _bind_form(LedgerPreferencesForm, multi_branch=multi_branch)
+        kwargs["fields"] = None
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return super().get_fields(request, obj)
+        form = self.get_form(request, obj)(instance=obj)
+        return [*form.fields, *self.get_readonly_fields(request, obj)]
 
 
 @admin.register(SettingsChange)

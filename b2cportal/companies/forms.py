@@ -359,3 +359,95 @@ class OperatorConnectionForm(forms.Form):
         if value and any(ch.isspace() for ch in value):
             raise ValidationError(_("An API key has no spaces."))
         return value
+
+
+def clean_company_bank_account(value: str, country: str) -> str:
+    """The company's own account: a BBAN in Norway; a Bankgiro or PlusGiro number in Sweden.
+
+    Swedish numbers are stored in their display form, which tells the two apart later
+    (`NNNNNN-N` is PlusGiro, `NNN-NNNN`/`NNNN-NNNN` Bankgiro): written `NNNNNN-N`, the number
+    is read as PlusGiro, otherwise as Bankgiro and then PlusGiro.
+    """
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if country != "SE":
+        return identifiers.clean_bban(value)
+    plusgiro_form = "-" in value and len(value.rsplit("-", 1)[1].strip()) == 1
+    order = (GiroType.PLUSGIRO, GiroType.BANKGIRO) if plusgiro_form else GiroType.values
+    for giro_type in order:
+        try:
+            number = rules.clean_giro_account(giro_type, value)
+        except ValidationError:
+            continue
+        if giro_type == GiroType.PLUSGIRO:
+            return identifiers.format_plusgiro(number)
+        return identifiers.format_bankgiro(number)
+    raise ValidationError(_("This is neither a valid Bankgiro nor a valid PlusGiro number."))
+
+
+class CompanyForm(XmlTextMixin, forms.ModelForm):
+    """The company record (the Django admin is its screen): identifiers checked per country.
+
+    The organisation number and the country are fixed once the networks know the company by
+    them (`services.company.organisation_number_lock_reason`).
+    """
+
+    class Meta:
+        model = Company
+        fields = [
+            "name",
+            "country",
+            "organisation_number",
+            "vat_number",
+            "address_line1",
+            "address_line2",
+            "postcode",
+            "city",
+            "currency",
+            "email",
+            "phone",
+            "bank_account",
+            "f_tax_approved",
+        ]
+
+    def clean(self):
+        from .services.company import organisation_number_lock_reason
+
+        cleaned = super().clean()
+        country = cleaned.get("country")
+        if not country:
+            return cleaned
+        for name, clean in (
+            ("organisation_number", identifiers.clean_organisation_number),
+            ("postcode", identifiers.clean_postcode),
+            ("phone", identifiers.clean_phone_number),
+            ("bank_account", clean_company_bank_account),
+        ):
+            value = cleaned.get(name)
+            if not value:
+                continue
+            try:
+                cleaned[name] = clean(value, country)
+            except ValidationError as exc:
+                self.add_error(name, exc)
+        number = cleaned.get("organisation_number")
+        if (
+            number
+            and "organisation_number" not in self.errors
+            and Company.objects.filter(country=country, organisation_number=number)
+            .exclude(pk=self.instance.pk)
+            .exists()
+        ):
+            self.add_error(
+                "organisation_number", _("Another company already has this organisation number.")
+            )
+        if self.instance.pk is not None and (
+            cleaned.get("organisation_number", self.instance.organisation_number)
+            != self.instance.organisation_number
+            or country != self.instance.country
+        ):
+            reason = organisation_number_lock_reason(self.instance)
+            if reason:
+                self.add_error("organisation_number", reason)
+        return cleaned

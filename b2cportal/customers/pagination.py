@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
 
 PER_PAGE = 50
 COUNT_CAP = 1_000
+# Pages beyond this answer 404 (1,000,000 pages of 50 is far more than any company has).
+MAX_PAGE = 1_000_000
 
 
 @dataclass
@@ -69,6 +72,9 @@ def capped_page(
         number = max(int(page or 1), 1)
     except (TypeError, ValueError):
         number = 1
+    if number > MAX_PAGE:
+        # Beyond any list we hold; a huge number would overflow the database's OFFSET.
+        raise Http404
     offset = (number - 1) * per_page
     rows = list(queryset[offset : offset + per_page + 1])
     # COUNT(*) over a LIMITed subquery: stops after count_cap + 1 rows.

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from agreements.services import handle_customer_saved
 from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_required, has_role
+from b2cportal.search_stash import search_params, stash_search
 
 from .forms import CustomerFilterForm, CustomerForm
 from .pagination import capped_page
@@ -20,18 +21,20 @@ PAGE_SIZE = 50
 
 @company_member_required(roles=ANY_ROLE)
 def customer_list(request):
-    filter_form = CustomerFilterForm(request.GET or None)
+    if request.method == "POST":
+        # The search may be a national ID: keep it out of the URL (b2cportal.search_stash).
+        return stash_search(request, "customers")
+    params, query_string = search_params(request, "customers")
+    filter_form = CustomerFilterForm(params or None)
     customers = search_customers(company=request.company, **filter_form.filters())
     page = capped_page(customers, request.GET.get("page"), per_page=PAGE_SIZE)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "customers/customer_list.html",
         {
             "filter_form": filter_form,
             "page": page,
-            "query_string": query.urlencode(),
+            "query_string": query_string,
             "can_edit": has_role(request, EDITORS),
         },
     )

@@ -25,7 +25,15 @@ from .accounts import (
     format_plusgiro,
 )
 from .contact import clean_phone_number, clean_postcode, format_postcode, is_mobile_number
-from .fui_fmi import Fmi, Fui, make_fmi, make_fui, parse_fmi, parse_fui
+from .fui_fmi import (
+    Fmi,
+    Fui,
+    make_fmi,
+    make_fui,
+    mask_agreement_reference,
+    parse_fmi,
+    parse_fui,
+)
 from .organisations import clean_organisation_number, organisation_number_12
 from .people import (
     clean_national_id,
@@ -74,6 +82,7 @@ __all__ = [
     "make_fui",
     "make_kid",
     "make_ocr",
+    "mask_agreement_reference",
     "mask_national_id",
     "organisation_number_12",
     "parse_fmi",

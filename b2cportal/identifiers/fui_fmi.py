@@ -172,3 +172,18 @@ def parse_fmi(value: str) -> Fmi:
 def make_fmi(ssn: str, bank_id: str) -> str:
     """Build an FMI string from a 12-digit SSN (or org number) and the receiver's bank ID."""
     return str(parse_fmi(f"{_strip_whitespace(ssn)}.{_strip_whitespace(bank_id)}.SE"))
+
+
+def mask_agreement_reference(value: str) -> str:
+    """An agreement reference for lists and exports: an FMI's SSN is masked like a national ID.
+
+    ``198112189876.NB.SE`` -> ``19811218-****.NB.SE``; other references come back as they are.
+    """
+    from .people import mask_national_id
+
+    value = (value or "").strip()
+    if not value.upper().endswith(".SE") or value.count(".") != 2:
+        return value
+    ssn, bank_id, country = value.split(".")
+    digits = "".join(ch for ch in ssn if ch.isdigit())
+    return f"{mask_national_id(digits)}.{bank_id}.{country}"

@@ -101,8 +101,12 @@ def test_changelist_search_filters_and_change_page(client, demo, model):
 def test_customer_search_in_admin(client, demo):
     client.force_login(demo.users["admin"])
     target = Customer.objects.filter(company=demo.companies["SE"]).first()
-    response = client.get(_changelist(Customer), {"q": target.national_id or target.number})
-    assert [c.pk for c in response.context["cl"].result_list] == [target.pk]
+    response = client.get(_changelist(Customer), {"q": target.number})
+    assert target.pk in [c.pk for c in response.context["cl"].result_list]
+    # National IDs are not searched through the admin's GET query string (access logs).
+    if target.national_id:
+        response = client.get(_changelist(Customer), {"q": target.national_id})
+        assert list(response.context["cl"].result_list) == []
 
 
 @pytest.mark.parametrize(
@@ -214,9 +218,9 @@ def test_changelist_query_count_does_not_grow_with_rows(client, demo, model):
 def test_staff_without_membership_sees_nothing(client, demo):
     staff = make_staff()
     client.force_login(staff)
+    # The admin follows the membership's role: no membership, no admin at all.
     response = client.get(_changelist(Customer))
-    assert response.status_code == 200
-    assert list(response.context["cl"].queryset) == []
+    assert response.status_code == 403
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.label)
