@@ -12,6 +12,7 @@ urlpatterns = [
     path("switch/branch/", company_views.switch_branch, name="switch_branch"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("settings/api-keys/", include("api.settings_urls")),
     path("settings/", include("b2cportal.companies.urls")),
     path("customers/", include("b2cportal.customers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -22,6 +23,7 @@ urlpatterns = [
         routing_webhooks.operator_webhook,
         name="operator-webhook",
     ),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
     path("agreements/", include("agreements.urls")),
 ]
@@ -29,3 +31,6 @@ urlpatterns = [
 if apps.is_installed("simulator"):
     # The simulated network's pages exist only when it is the configured network.
     urlpatterns.append(path("simulator/", include("simulator.urls")))
+
+# Requests refused before any view answer in the API's JSON format under /api/.
+handler400 = "api.errors.bad_request"

@@ -34,7 +34,9 @@ pytestmark = pytest.mark.django_db
 
 # simulator_consumers: the simulated network's consumer-side pages (online bank, FMI onboarding)
 # are public like a bank's; a signed token or the sender's FUI addresses them, never our ids.
-EXCLUDED_NAMESPACES = {"admin"}
+# api: the REST API authenticates with API keys, not sessions; tests/api/test_tenant_isolation.py
+# walks every API URL the same way (another company's ids and keys → 404, with its own meta-test).
+EXCLUDED_NAMESPACES = {"admin", "api"}
 
 
 # Public on purpose: reached from an email or a consumer's browser without a login, addressed by
@@ -252,6 +254,23 @@ OBJECT_FACTORIES.update(
         "simulator_deliveries:document": make_inbox_document_for_company_no,
     }
 )
+
+
+# --- API keys (owned by the api helper) -------------------------------------------------------
+
+
+def make_api_key_for_company_no(company) -> Target:
+    from api.services import create_api_key
+    from tests.factories import make_member
+
+    creator = make_member(company=company, role="administrator", username="key-creator")
+    api_key, _raw = create_api_key(
+        company=company, acting_user=creator, name="Hemmelig ERP", scopes=["read"]
+    )
+    return Target(kwargs={"pk": api_key.pk}, secrets=["Hemmelig ERP"], method="post")
+
+
+OBJECT_FACTORIES["api_keys:revoke"] = make_api_key_for_company_no
 
 
 def _walk(

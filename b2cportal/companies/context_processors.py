@@ -9,10 +9,11 @@ def tenancy(request):
 
     Apps declare `nav_items` on their AppConfig. An item with `"group": "simulator"` goes into the
     labelled *Network simulator* menu instead of the main bar; an item with a `"permission"` is
-    shown only to users holding it.
+    shown only to users holding it. `settings_nav_items` add tabs to the Settings screens.
     """
     membership = getattr(request, "membership", None)
     items = []
+    settings_items = []
     if membership is not None:
         for config in apps.get_app_configs():
             items.extend(
@@ -21,6 +22,12 @@ def tenancy(request):
                 if membership.role in item["roles"]
                 and (not item.get("permission") or request.user.has_perm(item["permission"]))
             )
+            # Extra tabs on the Settings screens: {"url", "label", "active", "roles"}.
+            settings_items.extend(
+                item
+                for item in getattr(config, "settings_nav_items", ())
+                if membership.role in item["roles"]
+            )
     items.sort(key=lambda item: item.get("order", DEFAULT_ORDER))
     return {
         "current_membership": membership,
@@ -28,4 +35,5 @@ def tenancy(request):
         "current_branch": getattr(request, "branch", None),
         "nav_items": [item for item in items if not item.get("group")],
         "simulator_nav_items": [item for item in items if item.get("group") == "simulator"],
+        "settings_nav_items": settings_items,
     }

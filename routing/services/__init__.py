@@ -1,19 +1,19 @@
 """Every write of routing: sending, processing the outbox, holds, reconciliation.
 
-The flow (DESIGN §5): `send_invoice` / `send_invoices` write `queued` rows in the caller's
-transaction and queue `process_deliveries` on commit, in chunks. The task claims rows with
-`select_for_update(skip_locked=True)`, decides the route, commits the claim, and only then calls
-the transport, outside any transaction, with the document UUID as the idempotency key. A
-timeout becomes `unknown` and is reconciled through `status()`; the sweeper re-queues rows the
-broker lost and reconciles rows a dead worker left `claimed`.
+The flow (DESIGN §5): `send_invoice` / `send_invoices` lock the invoices in id order, write
+`queued` rows in the caller's transaction and queue `process_deliveries` on commit, in chunks,
+through `b2cportal.queueing` (a broker outage never fails the request). The task looks the
+routes up (no transaction open), claims rows with `select_for_update(skip_locked=True)` in a
+short transaction, and only then calls the transport, outside any transaction, with the document
+UUID as the idempotency key. Transient failures are queued again with a backoff, a rejected or
+failed consumer channel moves on to the next channel the rules allow, a timeout becomes
+`unknown` and is reconciled through `status()`; the sweeper re-queues rows the broker lost,
+reconciles rows a dead worker left `claimed` and polls `sent` rows.
 
-Holds (Norway, *consumer route anyway*) and the agreements app: agreements must not import
-routing, so nothing there calls us. The beat task `routing.tasks.release_active_holds` (every
-60 s) settles held deliveries whose customer's NO_EFAKTURA agreement changed: ACTIVE releases
-to the bank, REJECTED/DELETED/ERROR re-routes to email or print at once. A caller that may
-import routing (a view composing both apps) can release at once with
-`settle_holds_for_customer(customer=..., acting_user=...)`. `expire_holds` (beat, 5 min)
-re-routes holds past three days to email or print.
+Holds (Norway, *consumer route anyway*): `settle_holds_for_customer` (called by the agreements
+views) and the beat task `release_active_holds` end holds whose agreement is settled;
+`expire_holds` ends those past three days from the send. Every ended hold is decided again from
+the data as it is then.
 
 Modules: `sending` (decide_route, preview_route, send_invoice, send_invoices), `processing`
 (process_deliveries), `reconciling` (reconcile, sweep, poll_invoice_status), `holds`,
