@@ -61,6 +61,16 @@ SIMULATOR_INSTALLED = NETWORK_ADAPTER == "simulated"
 # The simulator signs the agreement events it sends us with its own secret; by default a fresh
 # one per process (it delivers in-process, so signer and verifier share it).
 SIMULATOR_WEBHOOK_SECRET = env("SIMULATOR_WEBHOOK_SECRET", default="") or secrets.token_hex(32)
+# The operator (AutoInvoice / Maventa AutoXChange REST API), NETWORK_ADAPTER=maventa. Each
+# company's account (company UUID, user API key) is saved on Settings -> Operator connection;
+# the user API key is encrypted at rest with OPERATOR_CREDENTIALS_KEY (Fernet keys, comma
+# separated, newest first, for rotation), required in production.
+MAVENTA_VENDOR_API_KEY = env("MAVENTA_VENDOR_API_KEY", default="")
+MAVENTA_BASE_URL = env("MAVENTA_BASE_URL", default="")  # overrides the environment's host
+MAVENTA_TIMEOUT_SECONDS = env.float("MAVENTA_TIMEOUT_SECONDS", default=20.0)
+OPERATOR_CREDENTIALS_KEY = (
+    env("OPERATOR_CREDENTIALS_KEY", default="") if DEBUG else env("OPERATOR_CREDENTIALS_KEY")
+)
 # Agreement-request SMS: through the (simulated) network by default; console/file in development.
 SMS_BACKEND = env("SMS_BACKEND", default="agreements.sms.NetworkSmsBackend")
 SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=VAR_DIR / "sms")
@@ -397,4 +407,14 @@ CELERY_BEAT_SCHEDULE["api-purge-idempotency-records"] = {
 CELERY_BEAT_SCHEDULE["routing-expire-holds"] = {
     "task": "routing.tasks.expire_holds",
     "schedule": 300.0,
+}
+# Operator-routed mode (NETWORK_ADAPTER=maventa): poll PENDING invoices at the operator, and a
+# daily list of its SENT invoices as the backstop the operator advises. No-ops otherwise.
+CELERY_BEAT_SCHEDULE["routing-poll-operator"] = {
+    "task": "routing.tasks.poll_operator_deliveries_task",
+    "schedule": env.float("OPERATOR_POLL_SECONDS", default=60.0),
+}
+CELERY_BEAT_SCHEDULE["routing-reconcile-operator-daily"] = {
+    "task": "routing.tasks.reconcile_operator_invoices_task",
+    "schedule": 24 * 3600.0,
 }

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from b2cportal.companies import views as company_views
+from routing import webhooks as routing_webhooks
 
 urlpatterns = [
     path("", company_views.home, name="home"),
@@ -19,6 +20,11 @@ urlpatterns = [
     path("invoices/import/", include("billing.urls")),
     path("invoices/", include("invoices.urls")),
     path("routing/", include("routing.urls")),
+    path(
+        "hooks/operator/<str:token>/",
+        routing_webhooks.operator_webhook,
+        name="operator-webhook",
+    ),
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
     path("agreements/", include("agreements.urls")),

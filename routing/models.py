@@ -93,6 +93,25 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     # The invoice's document UUID: the idempotency key on every transport call.
     external_id = models.UUIDField(_("external id"), db_index=True)
+    # Operator-routed mode: `channel`/`billing_action` are our prediction; these are what the
+    # operator reports it actually used (read back from its invoice actions).
+    # db_default: the bulk send inserts rows with raw SQL that lists only its own columns.
+    operator_channel = models.CharField(
+        _("channel used by the operator"),
+        max_length=12,
+        choices=Channel.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    operator_billing_action = models.CharField(
+        _("billing action reported by the operator"),
+        max_length=30,
+        choices=BillingAction.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
     receipt = models.JSONField(_("receipt"), default=dict, blank=True)
     # A catalogued message id (shown translated); the other side's own words in error_detail.
     error = models.TextField(_("error"), blank=True)

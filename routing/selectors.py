@@ -6,7 +6,8 @@ import datetime
 from collections.abc import Iterable
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from agreements.models import AgreementNetwork, AgreementStatus, ConsumerAgreement
@@ -21,6 +22,7 @@ from invoices.models import Invoice, InvoiceStatus
 
 from .decision import RouteInputs
 from .models import DONE_STATUSES, LIVE_STATUSES, BulkSend, Delivery
+from .operator_mode import UnknownDirectory, operator_routed
 
 
 def _related(obj, name: str):
@@ -95,7 +97,7 @@ def load_route_inputs_bulk(
 ) -> dict[int, RouteInputs]:
     """Route inputs for many invoices in a constant number of queries (directories batched)."""
     today = today or timezone.localdate()
-    network = get_network()
+    network = UnknownDirectory() if operator_routed() else get_network()
     ssns = {i.pk: _ssn(i.customer) for i in invoices}
     endpoints = {i.pk: _endpoint(i.customer, ssns[i.pk]) for i in invoices}
     sole_traders = {i.pk for i in invoices if _sole_trader_ssn(i.customer)}
@@ -246,8 +248,20 @@ def billing_report(
     )
     if branch_id:
         rows = rows.filter(branch_id=branch_id)
-    return list(
-        rows.values("branch__branch_id", "branch__name", "billing_action")
+    # Operator-routed mode: the operator bills what it actually did, not what we predicted.
+    billed = Coalesce(NullIf("operator_billing_action", Value("")), "billing_action")
+    grouped = (
+        rows.annotate(billed=billed)
+        .values("branch__branch_id", "branch__name", "billed")
         .annotate(count=Count("id"))
-        .order_by("branch__branch_id", "billing_action")
+        .order_by("branch__branch_id", "billed")
     )
+    return [
+        {
+            "branch__branch_id": row["branch__branch_id"],
+            "branch__name": row["branch__name"],
+            "billing_action": row["billed"],
+            "count": row["count"],
+        }
+        for row in grouped
+    ]

@@ -40,3 +40,17 @@ def release_active_holds() -> int:
 def expire_holds() -> int:
     """Re-route holds older than three days to email or print."""
     return services.expire_holds()
+
+
+@shared_task(ignore_result=True)
+def poll_operator_deliveries_task(
+    company_id: int | None = None, operator_ids: list[str] | None = None
+) -> dict:
+    """Operator-routed mode: read the operator's outcome of SENT deliveries (beat or webhook)."""
+    return services.poll_operator_deliveries(company_id=company_id, operator_ids=operator_ids)
+
+
+@shared_task(ignore_result=True)
+def reconcile_operator_invoices_task() -> dict:
+    """Operator-routed mode, daily: list the operator's SENT invoices as a backstop."""
+    return services.reconcile_operator_invoices()

@@ -44,6 +44,7 @@ from invoices.ubl import build_ubl
 
 from .decision import Channel, DocumentFormat
 from .models import Delivery, OutboundDocument
+from .operator_mode import operator_routed
 
 # Reasons stored on a delivery are message ids, translated when shown (never in the worker's
 # language); the network's own words go to `Delivery.error_detail`.
@@ -76,9 +77,16 @@ class TransportError(Exception):
 
 
 class TransientTransportError(TransportError):
-    """Not taken this time (429, 5xx, connection refused, database gone): retry, same UUID."""
+    """Not taken this time (429, 5xx, connection refused, database gone): retry, same UUID.
+
+    `retry_after`: seconds the network asked us to wait (its `Retry-After`), when it said so.
+    """
 
     transient = True
+
+    def __init__(self, message: str, detail: str = "", *, retry_after: float | None = None):
+        super().__init__(message, detail)
+        self.retry_after = retry_after
 
 
 class TransportTimeout(TransportError):
@@ -134,7 +142,9 @@ def _as_transport_error(exc: NetworkError) -> TransportError:
     if isinstance(exc, NetworkTimeout):
         return TransportTimeout(NETWORK_TIMEOUT, str(exc))
     if getattr(exc, "transient", False):
-        return TransientTransportError(NETWORK_UNAVAILABLE, str(exc))
+        return TransientTransportError(
+            NETWORK_UNAVAILABLE, str(exc), retry_after=getattr(exc, "retry_after", None)
+        )
     return TransportError(NETWORK_REFUSED, str(exc))
 
 
@@ -404,6 +414,11 @@ class PrintTransport(_RecordedTransport):
 
 
 def transport_for(channel: str):
+    if operator_routed():
+        # The operator routes: every predicted channel, email and print included, goes to it.
+        from .services.operator import OperatorTransport
+
+        return OperatorTransport()
     if channel == Channel.EMAIL:
         return EmailTransport()
     if channel == Channel.PRINT:

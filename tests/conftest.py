@@ -17,6 +17,9 @@ from b2cportal.companies.models import Role
 
 from .factories import make_branch, make_company, make_member
 
+# The fake operator and the operator-mode fixtures, for every test directory.
+pytest_plugins = ["tests.network.operator_fixtures"]
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 

@@ -40,6 +40,7 @@ PRODUCTION = {
     "DJANGO_SECRET_KEY": "x9$k2!" * 10 + "production-grade-secret-key-for-the-check",
     "NETWORK_WEBHOOK_SECRET": "another-long-secret-for-the-network-webhook",
     "ALLOWED_HOSTS": "b2cportal.example.com",
+    "OPERATOR_CREDENTIALS_KEY": "FJgvNl3_ZvwIigsQi5P-VEFxiL_1GKX_a0H2QLpcGkk=",
 }
 
 
@@ -70,6 +71,13 @@ def test_startup_fails_without_the_network_secret_in_production():
     result = _manage("check", **env)
     assert result.returncode != 0
     assert "NETWORK_WEBHOOK_SECRET" in result.stderr
+
+
+def test_startup_fails_without_the_operator_credentials_key_in_production():
+    env = {k: v for k, v in PRODUCTION.items() if k != "OPERATOR_CREDENTIALS_KEY"}
+    result = _manage("check", **env)
+    assert result.returncode != 0
+    assert "OPERATOR_CREDENTIALS_KEY" in result.stderr
 
 
 def test_debug_runs_without_any_secrets():

@@ -43,6 +43,8 @@ EXCLUDED_NAMESPACES = {"admin", "api"}
 # a signed one-time token or a random reference, never by one of our sequential ids.
 PUBLIC_URLS = {
     "companies:terms": "signed, expiring one-time link to accept the terms of service",
+    "operator-webhook": "the operator's notification hook, addressed by a random per-company "
+    "token; it only triggers a poll of that company's deliveries",
 }
 
 
@@ -461,7 +463,7 @@ def test_accountant_and_support_cannot_change_settings(
     """Settings screens are read-only for everyone but administrators (a POST is refused)."""
     for user in (accountant_no, support_no):
         client.force_login(user)
-        for name in ("companies:autoinvoice", "companies:ledger"):
+        for name in ("companies:autoinvoice", "companies:ledger", "companies:operator"):
             assert client.get(reverse(name)).status_code == 200
             assert client.post(reverse(name), {}).status_code == 403, (name, user)
 

@@ -28,6 +28,7 @@ from .models import (
     CustomerLedgerPreferences,
     Membership,
     NorwayB2CActivation,
+    OperatorConnection,
     Role,
     SettingsChange,
     SwedenB2CActivation,
@@ -460,4 +461,30 @@ class SettingsChangeAdmin(TenantScopedAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OperatorConnection)
+class OperatorConnectionAdmin(TenantScopedAdmin):
+    """Read-only: the key is set on Settings -> Operator connection (encrypted, never shown)."""
+
+    list_display = ["company", "environment", "company_uuid", "last_test_ok", "last_tested_at"]
+    list_filter = ["environment", "company__country"]
+    list_select_related = ["company"]
+    search_fields = ["company__name", "company_uuid"]
+    fields = [
+        "company",
+        "environment",
+        "company_uuid",
+        "last_tested_at",
+        "last_test_ok",
+        "last_test_message",
+        "updated_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -30,3 +30,9 @@ class CompaniesConfig(AppConfig):
         register_status_poller(partial(publish, poll_activations))
         # *Complete now* polls its one activation synchronously so the redirect shows the result.
         register_reference_poller(poll_activation_by_reference)
+        # The operator adapter asks for a company's credentials without knowing our models.
+        from b2cportal.network.maventa.adapter import set_credentials_provider
+
+        from .services.operator import credentials_of_company
+
+        set_credentials_provider(credentials_of_company)

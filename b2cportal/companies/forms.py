@@ -17,6 +17,7 @@ from .models import (
     ConsumerEInvoiceService,
     CustomerLedgerPreferences,
     GiroType,
+    OperatorEnvironment,
 )
 
 
@@ -356,6 +357,46 @@ class AltinnSettingsForm(XmlTextMixin, forms.ModelForm):
         if not value:
             return ""
         return identifiers.clean_phone_number(value, self.instance.company.country)
+
+
+class OperatorConnectionForm(forms.Form):
+    """Settings -> Operator connection. The API key is write-only: blank keeps the stored one."""
+
+    environment = forms.ChoiceField(label=_("Environment"), choices=OperatorEnvironment.choices)
+    company_uuid = forms.UUIDField(
+        label=_("Company UUID"),
+        help_text=_("The company's ID at the operator (Maventa / AutoInvoice), a UUID."),
+        error_messages={
+            "invalid": _(
+                "Enter the company UUID the operator gave you, "
+                "e.g. 1b4e28ba-2fa1-41d2-883f-0016d3cca427."
+            )
+        },
+    )
+    api_key = forms.CharField(
+        label=_("User API key"),
+        required=False,
+        max_length=200,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, has_key: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.has_key = has_key
+        self.fields["api_key"].help_text = (
+            _("A key is stored. Leave blank to keep it; it is never shown again.")
+            if has_key
+            else _("The personal user API key from the operator's portal. Stored encrypted.")
+        )
+
+    def clean_api_key(self):
+        value = self.cleaned_data["api_key"]
+        if not value and not self.has_key:
+            raise ValidationError(_("Enter the user API key."))
+        if value and any(ch.isspace() for ch in value):
+            raise ValidationError(_("An API key has no spaces."))
+        return value
 
 
 class CompanyDetailsForm(XmlTextMixin, forms.ModelForm):

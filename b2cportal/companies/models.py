@@ -482,6 +482,9 @@ class SettingsAction(models.TextChoices):
     B2CSE_ACTIVE = "b2cse.active", _("Network completed the activation")
     B2CSE_REJECTED = "b2cse.rejected", _("Network rejected the activation")
     B2CSE_ACCOUNT_ADDED = "b2cse.account_added", _("Receiving account added")
+    OPERATOR_CONNECTION_SAVED = "operator.saved", _("Operator connection saved")
+    OPERATOR_CONNECTION_TESTED = "operator.tested", _("Operator connection tested")
+    NETWORK_STATUS_REPORTED = "b2cse.network_status", _("Network reported a status")
 
 
 class SettingsChange(models.Model):
@@ -505,3 +508,44 @@ class SettingsChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class OperatorEnvironment(models.TextChoices):
+    TESTING = "testing", _("Testing")
+    PRODUCTION = "production", _("Production")
+
+
+class OperatorConnection(models.Model):
+    """The company's account at the operator (AutoInvoice / Maventa AutoXChange).
+
+    The user API key is stored encrypted (`b2cportal.companies.credentials`) and never shown
+    again after saving. `webhook_token` makes the company's notification URL unguessable.
+    """
+
+    company = models.OneToOneField(
+        Company,
+        on_delete=models.CASCADE,
+        related_name="operator_connection",
+        verbose_name=_("company"),
+    )
+    environment = models.CharField(
+        _("environment"),
+        max_length=20,
+        choices=OperatorEnvironment.choices,
+        default=OperatorEnvironment.TESTING,
+    )
+    company_uuid = models.UUIDField(_("company UUID at the operator"))
+    api_key_encrypted = models.TextField(_("user API key (encrypted)"), editable=False)
+    webhook_token = models.CharField(max_length=64, unique=True, editable=False)
+    webhook_subscription_id = models.CharField(max_length=64, blank=True, editable=False)
+    last_tested_at = models.DateTimeField(_("last tested"), null=True, blank=True)
+    last_test_ok = models.BooleanField(_("last test succeeded"), null=True, blank=True)
+    last_test_message = models.TextField(_("last test result"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("operator connection")
+        verbose_name_plural = _("operator connections")
+
+    def __str__(self) -> str:
+        return f"{self.company} @ {self.environment}"

@@ -21,6 +21,7 @@ from .models import (
     Membership,
     NorwayActivationStatus,
     NorwayB2CActivation,
+    OperatorConnection,
     SettingsAction,
     SettingsChange,
     SwedenActivationStatus,
@@ -64,6 +65,10 @@ def sweden_activation_of(*, branch: Branch) -> SwedenB2CActivation:
     """The branch's B2CSE activation, or an unsaved *not activated* one."""
     found = SwedenB2CActivation.objects.filter(branch=branch).first()
     return found or SwedenB2CActivation(branch=branch)
+
+
+def operator_connection_of(*, company: Company) -> OperatorConnection | None:
+    return OperatorConnection.objects.filter(company=company).first()
 
 
 def is_b2c_active(*, branch: Branch) -> bool:
@@ -118,6 +123,7 @@ _HISTORY_MODELS = {
     "company": Company,
     "b2cno": NorwayB2CActivation,
     "b2cse": SwedenB2CActivation,
+    "operator": OperatorConnection,
 }
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -23,6 +24,7 @@ from .forms import (
     CompanySettingsForm,
     LedgerPreferencesForm,
     NorwayActivationForm,
+    OperatorConnectionForm,
     ReceivingAccountForm,
     SwedenActivationForm,
 )
@@ -533,3 +535,66 @@ def accept_terms(request, token: str):
             )
         return render(request, "companies/terms_accepted.html", {"activation": activation})
     return render(request, "companies/terms.html", {"activation": activation})
+
+
+# --- Operator connection (AutoInvoice / Maventa AutoXChange REST API) ---------------------------
+
+
+def _operator_page(request, *, form=None, status=200):
+    connection = selectors.operator_connection_of(company=request.company)
+    can_edit = request.membership.role in ADMINISTRATORS
+    if form is None and can_edit:
+        initial = {}
+        if connection is not None:
+            initial = {
+                "environment": connection.environment,
+                "company_uuid": connection.company_uuid,
+            }
+        form = OperatorConnectionForm(initial=initial, has_key=connection is not None)
+    context = {
+        "form": form if can_edit else None,
+        "can_edit": can_edit,
+        "connection": connection,
+        "adapter_is_operator": settings.NETWORK_ADAPTER == "maventa",
+        "history": selectors.settings_history(company=request.company, prefixes=("operator",)),
+    }
+    return render(request, "companies/operator_connection.html", context, status=status)
+
+
+@company_member_required()
+def operator_connection(request):
+    """Settings -> Operator connection: administrators edit; everyone else reads (POST: 403)."""
+    if request.method != "POST":
+        return _operator_page(request)
+    if request.membership.role not in ADMINISTRATORS:
+        raise PermissionDenied
+    connection = selectors.operator_connection_of(company=request.company)
+    form = OperatorConnectionForm(request.POST, has_key=connection is not None)
+    if form.is_valid():
+        try:
+            services.save_operator_connection(
+                company=request.company, acting_user=request.user, **form.cleaned_data
+            )
+        except CompanyError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(
+                request, _("The operator connection was saved. Test it to check the key.")
+            )
+            return redirect("companies:operator")
+    return _operator_page(request, form=form, status=400)
+
+
+@require_POST
+@company_member_required(roles=ADMINISTRATORS)
+def operator_connection_test(request):
+    """Ask the operator for a token and who we are; show its answer in words."""
+    try:
+        result = services.check_operator_connection(
+            company=request.company, acting_user=request.user
+        )
+    except CompanyError as exc:
+        messages.error(request, exc.message)
+    else:
+        (messages.success if result.ok else messages.error)(request, result.message)
+    return redirect("companies:operator")

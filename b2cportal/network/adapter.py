@@ -76,6 +76,7 @@ __all__ = [
     "Network",
     "NetworkError",
     "NetworkTimeout",
+    "NetworkTransientError",
     "NotSupportedByNetwork",
     "OutgoingDocument",
     "ParticipantKind",
@@ -88,9 +89,13 @@ __all__ = [
     "get_network",
 ]
 
+# The outbox's name for a transient refusal (nothing taken: retry with the same UUID).
+NetworkTransientError = TransientNetworkError
+
 # NETWORK_ADAPTER value -> dotted path of the Network subclass.
 ADAPTERS: dict[str, str] = {
     "simulated": "simulator.adapter.SimulatedNetwork",
+    "maventa": "b2cportal.network.maventa.adapter.MaventaNetwork",
 }
 
 

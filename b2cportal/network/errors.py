@@ -20,6 +20,8 @@ from __future__ import annotations
 class NetworkError(Exception):
     """The network could not serve a request; the message says why (in the network's words)."""
 
+    transient = False  # True: nothing was taken, retry with the same idempotency key
+
     def __init__(self, message: str = "", *, code: str = "") -> None:
         super().__init__(message)
         self.code = code

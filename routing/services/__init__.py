@@ -16,7 +16,9 @@ views) and the beat task `release_active_holds` end holds whose agreement is set
 the data as it is then.
 
 Modules: `sending` (decide_route, preview_route, send_invoice, send_invoices), `processing`
-(process_deliveries), `reconciling` (reconcile, sweep, poll_invoice_status), `holds`.
+(process_deliveries), `reconciling` (reconcile, sweep, poll_invoice_status), `holds`,
+`operator` (operator-routed mode: the operator transport, polling its outcomes, the webhook
+hint, the daily reconciliation).
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ from __future__ import annotations
 from ..decision import TraceStep
 from ._common import CHUNK_SIZE, RoutingError
 from .holds import expire_holds, release_active_holds, settle_holds_for_customer
+from .operator import (
+    operator_webhook_hint,
+    poll_operator_deliveries,
+    reconcile_operator_invoices,
+)
 from .processing import process_deliveries
 from .reconciling import poll_invoice_status, reconcile, sweep
 from .sending import decide_route, preview_route, send_invoice, send_invoices
@@ -34,10 +41,13 @@ __all__ = [
     "TraceStep",
     "decide_route",
     "expire_holds",
+    "operator_webhook_hint",
     "poll_invoice_status",
+    "poll_operator_deliveries",
     "preview_route",
     "process_deliveries",
     "reconcile",
+    "reconcile_operator_invoices",
     "release_active_holds",
     "send_invoice",
     "send_invoices",

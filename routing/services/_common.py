@@ -17,6 +17,7 @@ from invoices.models import DeliveryStatus as InvoiceDeliveryStatus
 
 from ..decision import RouteDecision
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
+from ..operator_mode import operator_routed
 
 logger = logging.getLogger("routing.services")
 
@@ -171,7 +172,7 @@ def _apply_decision(delivery: Delivery, decision: RouteDecision, now) -> None:
     delivery.channel = decision.channel
     delivery.billing_action = decision.billing_action
     delivery.document_format = decision.document_format
-    if decision.hold:
+    if decision.hold and not operator_routed():  # the operator holds in operator-routed mode
         # The three days count from the send (the row's creation), not from the claim.
         delivery.status = DeliveryStatus.HELD
         delivery.hold_until = (delivery.created_at or now) + datetime.timedelta(

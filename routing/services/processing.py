@@ -16,6 +16,7 @@ transaction. Outcomes:
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from collections import defaultdict
 
 from django.db import InterfaceError, OperationalError, connection, transaction
@@ -26,6 +27,7 @@ from invoices.models import Invoice
 
 from ..decision import Channel, Outcome, RouteDecision, decide
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
+from ..operator_mode import operator_routed
 from ..selectors import invoices_for_routing, load_route_inputs_bulk
 from ..transports import (
     DATABASE_UNAVAILABLE,
@@ -248,7 +250,12 @@ def _record(d: Delivery, result, now, fallback: RouteDecision | None) -> str:
             return GAVE_UP
         d.status = DeliveryStatus.QUEUED
         d.error, d.error_detail = failure.message, failure.detail
-        d.retry_at = now + backoff(d.attempts)
+        # Never sooner than the network asked (Retry-After), whatever our own backoff says.
+        wait = max(
+            backoff(d.attempts),
+            datetime.timedelta(seconds=getattr(failure, "retry_after", None) or 0),
+        )
+        d.retry_at = now + wait
         return RETRYING
     if failure is not None:
         return record_failure(d, failure, now, fallback)
@@ -277,6 +284,7 @@ def _transmit(claimed: list[Delivery]) -> None:
         if d.channel in FALLBACK_FROM
         and (f := _failure_of(results[d.pk])) is not None
         and not f.transient
+        and not operator_routed()  # the operator's fallbacks, not ours (DESIGN §5)
     ]
     fallbacks = fallback_decisions(failing)
     now = timezone.now()

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_noop
 from invoices.models import Invoice
 
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
+from ..operator_mode import operator_routed
 from ..selectors import latest_delivery
 from ..transports import NETWORK_REJECTED, TransportError, transport_for
 from ._common import (
@@ -49,7 +50,10 @@ def reconcile(*, delivery: Delivery, acting_user=None) -> Delivery:
         return d
     seen = (d.status, d.updated_at)
     # The network call: outside any transaction.
-    receipt = transport_for(d.channel).status(str(d.external_id)) if d.channel else None
+    try:
+        receipt = transport_for(d.channel).status(str(d.external_id)) if d.channel else None
+    except TransportError:
+        return d  # the network cannot answer now: the next sweep asks again
     fallback = None
     if receipt is not None and receipt.status == "rejected" and d.channel in FALLBACK_FROM:
         fallback = fallback_decisions([d]).get(d.pk)
@@ -126,13 +130,12 @@ def sweep(
         # Touch them so the next sweep does not queue them again while they wait in the broker.
         Delivery.objects.filter(pk__in=stuck).update(updated_at=now)
         _queue(stuck)
-    doubtful = list(
-        Delivery.objects.filter(
-            Q(status=DeliveryStatus.UNKNOWN)
-            | Q(status=DeliveryStatus.CLAIMED, claimed_at__lt=now - stale_after)
-            | Q(status=DeliveryStatus.SENT, updated_at__lt=now - sent_after)
-        ).order_by("updated_at")[:1000]
+    doubtful_rows = Q(status=DeliveryStatus.UNKNOWN) | Q(
+        status=DeliveryStatus.CLAIMED, claimed_at__lt=now - stale_after
     )
+    if not operator_routed():  # the operator's SENT rows are polled by routing.services.operator
+        doubtful_rows |= Q(status=DeliveryStatus.SENT, updated_at__lt=now - sent_after)
+    doubtful = list(Delivery.objects.filter(doubtful_rows).order_by("updated_at")[:1000])
     errors = 0
     for d in doubtful:
         try:
@@ -152,6 +155,12 @@ def poll_invoice_status(*, invoice: Invoice, acting_user) -> Delivery | None:
     d = latest_delivery(invoice=invoice)
     if d is None:
         return None
+    if d.status == DeliveryStatus.SENT and operator_routed():
+        # The operator routes: ask it for the outcome (channel used, delivered or failed).
+        from .operator import poll_delivery
+
+        poll_delivery(d)
+        return Delivery.objects.get(pk=d.pk)
     stale = d.claimed_at is not None and d.claimed_at < timezone.now() - CLAIM_STALE
     if d.status in (DeliveryStatus.UNKNOWN, DeliveryStatus.SENT) or (
         d.status == DeliveryStatus.CLAIMED and stale

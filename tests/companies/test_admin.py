@@ -16,6 +16,7 @@ from b2cportal.companies.models import (
     SwedenB2CActivation,
     SwedenReceivingAccount,
 )
+from b2cportal.companies.services import save_operator_connection
 from b2cportal.customers.models import Customer
 from simulator import models as network
 from tests.factories import make_customer, make_staff, make_user
@@ -40,6 +41,13 @@ def demo():
         activation=activation, account_type="bankgiro", account_number="50501055"
     )
     SettingsChange.objects.create(company=no, action="test.change", actor=context.users["admin"])
+    save_operator_connection(
+        company=se,
+        acting_user=None,
+        environment="testing",
+        company_uuid="1b4e28ba-2fa1-41d2-883f-0016d3cca427",
+        api_key="k",
+    )
     network.ActivationRequest.objects.create(
         service="b2cno",
         organisation_number=no.organisation_number,

@@ -13,6 +13,7 @@ from ..models import (
     ConsumerEInvoiceService,
     NorwayActivationStatus,
     NorwayB2CActivation,
+    SettingsChange,
     SwedenActivationStatus,
     SwedenB2CActivation,
 )
@@ -110,6 +111,7 @@ def poll_activation_status(
     reference = current.network_reference
     state = get_network(current.branch.company).activation_status(reference)
     if state.status not in (ActivationStatus.ACTIVE, ActivationStatus.REJECTED):
+        _note_network_status(current, state)
         return current
     with transaction.atomic():
         # skip_locked: a second poller (beat and a manual refresh) leaves a busy row alone.
@@ -126,6 +128,37 @@ def poll_activation_status(
         else:
             _record_sweden(locked, state)
         return locked
+
+
+def _note_network_status(activation, state: ActivationState) -> None:
+    """A status word the network sent that we cannot read as an outcome (the operator's B2CSE
+    statuses are not public): shown as it came, in the history, once per change."""
+    if state.status != ActivationStatus.UNKNOWN or not state.raw_status:
+        return
+    company = activation.branch.company
+    last = (
+        SettingsChange.objects.filter(
+            company=company, branch=activation.branch, action=Action.NETWORK_STATUS_REPORTED
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if last is not None and last.data.get("changes", [{}])[0].get("new") == state.raw_status:
+        return
+    with transaction.atomic():
+        _record(
+            company=company,
+            branch=activation.branch,
+            actor=None,
+            action=Action.NETWORK_STATUS_REPORTED,
+            changes=[
+                {
+                    "field": "status",
+                    "old": last.data["changes"][0]["new"] if last else "",
+                    "new": state.raw_status,
+                }
+            ],
+        )
 
 
 def poll_pending_activations() -> int:
