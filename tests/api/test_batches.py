@@ -11,7 +11,7 @@ from billing.models import InvoiceBatch, InvoiceBatchRow, RowStatus
 from invoices.models import Invoice, InvoiceStatus
 from invoices.services import release_invoice
 from tests.conftest import requires_postgres
-from tests.factories import make_customer, make_invoice
+from tests.factories import invoice_ready_company, make_customer, make_invoice
 
 from .conftest import api_client
 
@@ -185,7 +185,7 @@ def test_import_refusal_is_422_with_every_reason(no_api, company_no):
 
 
 def test_import_as_multipart_and_scope(keyed, company_no, admin_no):
-    source = make_invoice(company=company_no)
+    source = make_invoice(company=invoice_ready_company(company_no))
     release_invoice(invoice=source, released_by=admin_no)
     upload = SimpleUploadedFile("x.xml", bytes(source.document_xml), content_type="text/xml")
     assert keyed(["read"]).post("/api/v1/invoices/import/", {"file": upload}).status_code == 403
