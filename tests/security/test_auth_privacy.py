@@ -259,6 +259,7 @@ SUPPORT_MAY_POST = {
     "agreements:resend": "README: support may resend an agreement request",
     "agreements:inbound": "the network's signed endpoint: no login, refused unsigned",
     "companies:terms": "the signer's one-time link (no login)",
+    "operator-webhook": "the operator's hint to poll: no login, an unknown token is refused",
 }
 # The simulated network's own pages are fenced by the simulator app (issue 9 part 2).
 SIMULATOR_NAMESPACES = ("simulator:", "simulator_")

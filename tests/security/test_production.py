@@ -32,6 +32,7 @@ PRODUCTION = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "pr0d-" + "k3y!x9$q" * 8,
     "NETWORK_WEBHOOK_SECRET": "network-webhook-secret-for-the-production-test",
+    "OPERATOR_CREDENTIALS_KEY": "cHJvZHVjdGlvbi10ZXN0LWZlcm5ldC1rZXktMzJieXQ=",
     "ALLOWED_HOSTS": "127.0.0.1",
     "TRUST_X_FORWARDED_PROTO": "1",
 }
