@@ -133,21 +133,7 @@ def _check_lines(company: Company, lines: list[LineInput]) -> None:
 def _write_lines(invoice: Invoice, lines: list[LineInput]) -> None:
     invoice.lines.all().delete()
     InvoiceLine.objects.bulk_create(
-        [
-            InvoiceLine(
-                invoice=invoice,
-                position=position,
-                description=line.description,
-                quantity=line.quantity,
-                unit=line.unit,
-                unit_price=line.unit_price,
-                vat_category=line.vat_category,
-                vat_rate=Decimal(line.vat_rate) if line.vat_category == "S" else ZERO,
-                exemption_reason=_exemption_reason(invoice.company, line),
-                line_total=line_amount(line.quantity, line.unit_price),
-            )
-            for position, line in enumerate(lines, start=1)
-        ]
+        [_line_row(invoice, position, line) for position, line in enumerate(lines, start=1)]
     )
     _store_totals(invoice)
 
@@ -158,6 +144,23 @@ NOT_VAT_REGISTERED_REASON = {
     "NO": "Selger er ikke registrert i Merverdiavgiftsregisteret",
     "SE": "Säljaren är inte registrerad för mervärdesskatt",
 }
+
+
+def _line_row(invoice: Invoice, position: int, line: LineInput) -> InvoiceLine:
+    """One unsaved invoice line: the single place drafts from forms, the API and batches are
+    turned into rows, so every path words exemption reasons the same way."""
+    return InvoiceLine(
+        invoice=invoice,
+        position=position,
+        description=line.description,
+        quantity=line.quantity,
+        unit=line.unit,
+        unit_price=line.unit_price,
+        vat_category=line.vat_category,
+        vat_rate=Decimal(line.vat_rate) if line.vat_category == "S" else ZERO,
+        exemption_reason=_exemption_reason(invoice.company, line),
+        line_total=line_amount(line.quantity, line.unit_price),
+    )
 
 
 def _exemption_reason(company: Company, line: LineInput) -> str:
@@ -282,18 +285,7 @@ def create_drafts(
     Invoice.objects.bulk_create(invoices)
     InvoiceLine.objects.bulk_create(
         [
-            InvoiceLine(
-                invoice=invoice,
-                position=position,
-                description=line.description,
-                quantity=line.quantity,
-                unit=line.unit,
-                unit_price=line.unit_price,
-                vat_category=line.vat_category,
-                vat_rate=Decimal(line.vat_rate) if line.vat_category == "S" else ZERO,
-                exemption_reason=line.exemption_reason if line.vat_category == "E" else "",
-                line_total=line_amount(line.quantity, line.unit_price),
-            )
+            _line_row(invoice, position, line)
             for invoice, draft in zip(invoices, drafts, strict=True)
             for position, line in enumerate(draft.lines, start=1)
         ]
