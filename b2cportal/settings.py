@@ -320,8 +320,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.2,
-    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
 }
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Redis only: the embedded SQLAlchemy broker hands these options to create_engine(), which
+    # refuses unknown keywords (beat could then publish nothing under `make run`).
+    CELERY_BROKER_TRANSPORT_OPTIONS["socket_connect_timeout"] = CELERY_BROKER_CONNECTION_TIMEOUT
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic tasks; each app adds its own entries here by name.

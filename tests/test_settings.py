@@ -111,3 +111,17 @@ def test_email_url_switches_to_smtp():
         "django.core.mail.backends.smtp.EmailBackend",
         "mail.example.com",
     ]
+
+
+def test_the_embedded_broker_accepts_a_published_task(tmp_path):
+    """`make run` uses SQLAlchemy over SQLite as the broker: the short-connect options meant for
+    Redis must not reach SQLAlchemy's create_engine(), or beat and every send publish nothing."""
+    result = _manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from b2cportal.celery import app; app.send_task('routing.tasks.sweep_deliveries')",
+        DJANGO_DEBUG="1",
+        CELERY_BROKER_URL=f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}",
+    )
+    assert result.returncode == 0, result.stderr
