@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import connection, models
+from django.db.models.functions import Upper
 
 
 def update_rows(rows: Sequence[models.Model], fields: list[str]) -> None:
@@ -29,3 +31,28 @@ def update_rows(rows: Sequence[models.Model], fields: list[str]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
+
+
+class TrigramIndex(GinIndex):
+    """A trigram index serving `icontains` search on one text column.
+
+    On PostgreSQL Django's `icontains` is `UPPER(col) LIKE UPPER('%term%')`, which a GIN index
+    on `UPPER(col) gin_trgm_ops` serves (the `pg_trgm` extension is created by the migration).
+    SQLite, the embedded demo database, has neither GIN nor trigrams: there the same expression
+    gets an ordinary index, so the model state and the migrations are one for both databases.
+    """
+
+    def __init__(self, *expressions, **kwargs):
+        if len(expressions) == 1 and isinstance(expressions[0], str):
+            expressions = (OpClass(Upper(expressions[0]), name="gin_trgm_ops"),)
+        super().__init__(*expressions, **kwargs)
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().create_sql(model, schema_editor, using=using, **kwargs)
+        plain = [
+            # OpClass wraps the indexed expression; SQLite indexes the expression itself.
+            part.get_source_expressions()[0] if isinstance(part, OpClass) else part
+            for part in self.expressions
+        ]
+        return models.Index(*plain, name=self.name).create_sql(model, schema_editor, **kwargs)

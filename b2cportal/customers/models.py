@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from b2cportal.companies.models import Company
+from b2cportal.db import TrigramIndex
 
 
 class CustomerKind(models.TextChoices):
@@ -99,6 +100,10 @@ class Customer(models.Model):
             models.Index(fields=["company", "organisation_number"], name="customer_orgnr_idx"),
             models.Index(fields=["company", "phone_1"], name="customer_phone_1_idx"),
             models.Index(fields=["company", "phone_2"], name="customer_phone_2_idx"),
+            # Substring search by number, name and email (PostgreSQL trigrams).
+            TrigramIndex("number", name="customer_number_trgm"),
+            TrigramIndex("name", name="customer_name_trgm"),
+            TrigramIndex("email", name="customer_email_trgm"),
         ]
 
     def __str__(self) -> str:
