@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from b2cportal.audit import context as audit_context
 from b2cportal.companies.models import Membership
 
 from . import services
@@ -42,6 +43,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
                 _("The person who created this API key no longer has access to the company.")
             )
         services.touch_api_key(api_key=api_key)
+        # What this request changes is recorded as done through the key (source: API).
+        audit_context.use_api_key(api_key_id=api_key.pk, name=api_key.name)
         # The screens read the tenant from the request; the API's tenant is the key's company.
         request._request.company = api_key.company
         return user, api_key

@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework_api_key.crypto import KeyGenerator
 
+from b2cportal.audit import services as audit
+from b2cportal.audit.models import AuditAction
 from b2cportal.companies.models import Company, Membership, Role
 from b2cportal.validators import first_xml_illegal
 
@@ -65,6 +67,12 @@ def create_api_key(
         scopes=chosen,
         created_by=acting_user,
     )
+    audit.record(
+        actor=acting_user,
+        obj=api_key,
+        action=AuditAction.API_KEY_CREATED,
+        changes=[audit.Change("name", None, name), audit.Change("scopes", None, chosen)],
+    )
     return api_key, key
 
 
@@ -77,6 +85,7 @@ def revoke_api_key(*, api_key: ApiKey, acting_user: AbstractBaseUser) -> ApiKey:
         locked.revoked_at = timezone.now()
         locked.revoked_by = acting_user
         locked.save(update_fields=["revoked_at", "revoked_by"])
+        audit.record(actor=acting_user, obj=locked, action=AuditAction.API_KEY_REVOKED)
     return locked
 
 

@@ -34,7 +34,7 @@ ADMIN_LISTS = [
     "invoices/invoice",
     "agreements/consumeragreement",
     "routing/delivery",
-    "companies/settingschange",
+    "audit/auditentry",
 ]
 
 

@@ -9,7 +9,7 @@ from b2cportal.companies.admin_mixins import TenantScopedAdmin
 from b2cportal.companies.forms import XmlTextMixin
 
 from .calc import totals_problem
-from .models import Invoice, InvoiceEvent, InvoiceLine, InvoiceNumberSequence
+from .models import Invoice, InvoiceLine, InvoiceNumberSequence
 from .services import LineInput
 
 _FROZEN_DOCUMENT = ("document_snapshot", "document_xml")
@@ -176,22 +176,6 @@ class InvoiceNumberSequenceAdmin(TenantScopedAdmin):
     company_path = "company"
     list_display = ("company", "prefix", "next_number")
     readonly_fields = ("next_number",)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(InvoiceEvent)
-class InvoiceEventAdmin(TenantScopedAdmin):
-    company_path = "invoice__company"
-    list_display = ("invoice", "action", "actor", "created_at")
-    readonly_fields = ("invoice", "action", "actor", "data", "created_at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

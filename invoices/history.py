@@ -1,6 +1,7 @@
 """The invoice's *History* tab: one timeline of everything that happened to the document.
 
-Invoices records creation, changes, release and validation itself; apps above it (routing:
+Creation, changes, release and validation come from the audit trail (`b2cportal.audit`); apps
+above it (routing:
 sending, routing decisions, delivery) add their events through `HISTORY_SOURCES`, registered in
 their AppConfig.ready(), because invoices cannot import them (DESIGN §2).
 """
@@ -12,11 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from b2cportal.audit.selectors import action_label, entries_of, who
+
 
 @dataclass(frozen=True)
 class HistoryEntry:
     when: datetime.datetime
-    actor: Any  # a user or None (the system)
+    actor: Any  # who acted, as shown (a user, an API key, a task), or None (the system)
     text: str
     kind: str  # "invoice", "sending", "routing", "delivery"
 
@@ -28,10 +31,10 @@ TIMELINE_LIMIT = 50
 
 
 def invoice_timeline(invoice) -> list[HistoryEntry]:
-    """Newest first: the invoice's own events and every registered source's."""
+    """Newest first: the invoice's audit trail and every registered source's events."""
     entries = [
-        HistoryEntry(e.created_at, e.actor, str(e.get_action_display()), "invoice")
-        for e in invoice.events.select_related("actor")[:TIMELINE_LIMIT]
+        HistoryEntry(e.created_at, who(e), action_label(e.action), "invoice")
+        for e in entries_of(company_id=invoice.company_id, obj=invoice)[:TIMELINE_LIMIT]
     ]
     for source in HISTORY_SOURCES:
         entries.extend(source(invoice))

@@ -51,15 +51,6 @@ DELIVERY_CHANNEL_LABELS: dict[str, Any] = {}
 DELIVERY_CHANNEL_CODES_BY_ENGLISH_LABEL: dict[str, str] = {}
 
 
-class InvoiceAction(models.TextChoices):
-    """What an `InvoiceEvent` records; the stored code stays, the label is translated."""
-
-    CREATED = "created", _("Created")
-    UPDATED = "updated", _("Changed")
-    RELEASED = "released", _("Released")
-    VALIDATED = "validated", _("Validated")
-
-
 class VatCategory(models.TextChoices):
     """UNCL5305 subset used by EN 16931."""
 
@@ -304,23 +295,3 @@ class InvoiceNumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company}: {self.prefix}{self.next_number}"
-
-
-class InvoiceEvent(models.Model):
-    """Audit trail: who created, changed, released, validated or credited an invoice, and when."""
-
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    action = models.CharField(_("action"), max_length=40, choices=InvoiceAction.choices)
-    data = models.JSONField(_("details"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("when"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("invoice event")
-        verbose_name_plural = _("invoice events")
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.created_at:%Y-%m-%d %H:%M}"

@@ -11,6 +11,9 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from b2cportal.audit import services as audit
+from b2cportal.audit.models import AuditAction
+from b2cportal.audit.services import Change
 from b2cportal.companies.models import Branch, Company
 from b2cportal.companies.selectors import ledger_preferences_of
 from b2cportal.customers.models import Customer
@@ -29,7 +32,6 @@ from .calc import (
 )
 from .models import (
     Invoice,
-    InvoiceEvent,
     InvoiceKind,
     InvoiceLine,
     InvoiceNumberSequence,
@@ -89,8 +91,10 @@ def vat_problem(
     return None
 
 
-def _log(invoice: Invoice, actor, action: str, **data) -> None:
-    InvoiceEvent.objects.create(invoice=invoice, actor=actor, action=action, data=data)
+def _log(
+    invoice: Invoice, actor, action: AuditAction, changes: list[Change] | None = None, **data
+) -> None:
+    audit.record(actor=actor, obj=invoice, action=action, changes=changes or (), data=data)
 
 
 def _refuse_released(invoice: Invoice) -> None:
@@ -221,7 +225,7 @@ def create_draft(
         created_by=acting_user,
     )
     _write_lines(invoice, lines)
-    _log(invoice, acting_user, "created")
+    _log(invoice, acting_user, AuditAction.INVOICE_CREATED)
     return invoice
 
 
@@ -290,9 +294,7 @@ def create_drafts(
             for position, line in enumerate(draft.lines, start=1)
         ]
     )
-    InvoiceEvent.objects.bulk_create(
-        [InvoiceEvent(invoice=invoice, actor=acting_user, action="created") for invoice in invoices]
-    )
+    audit.record_many(actor=acting_user, objs=invoices, action=AuditAction.INVOICE_CREATED)
     return invoices
 
 
@@ -321,15 +323,20 @@ def update_draft(
         if locked.is_credit_note:
             raise InvoiceError(_("Credit note lines come from the credited invoice."))
         _check_lines(locked.company, lines)
-    locked.customer = customer
-    locked.issue_date = issue_date
-    locked.due_date = due_date
-    locked.buyer_reference = buyer_reference
-    locked.note = note
+    header = {
+        "customer": customer,
+        "issue_date": issue_date,
+        "due_date": due_date,
+        "buyer_reference": buyer_reference,
+        "note": note,
+    }
+    changes = audit.diff(locked, header)
+    for name, value in header.items():
+        setattr(locked, name, value)
     locked.save()
     if lines is not None:
         _write_lines(locked, lines)
-    _log(locked, acting_user, "updated")
+    _log(locked, acting_user, AuditAction.INVOICE_UPDATED, changes, lines=lines is not None)
     return locked
 
 
@@ -339,7 +346,7 @@ def recompute_totals(*, invoice: Invoice, acting_user) -> Invoice:
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     _refuse_released(locked)
     _store_totals(locked)
-    _log(locked, acting_user, "updated", source="admin")
+    _log(locked, acting_user, AuditAction.INVOICE_UPDATED, totals_recomputed=True)
     return locked
 
 
@@ -348,6 +355,14 @@ def delete_draft(*, invoice: Invoice, acting_user) -> None:
     """Delete a draft; released invoices and credit notes are never deleted."""
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     _refuse_released(locked)
+    # Recorded before the row goes: the trail keeps its id, customer and total.
+    _log(
+        locked,
+        acting_user,
+        AuditAction.INVOICE_DELETED,
+        customer=locked.customer_id,
+        total=locked.total_incl_vat,
+    )
     locked.delete()
 
 
@@ -511,16 +526,10 @@ def release_invoices(
         for invoice in released:
             invoice.updated_at = now
         update_rows(released, _RELEASE_FIELDS)
-        InvoiceEvent.objects.bulk_create(
-            [
-                InvoiceEvent(
-                    invoice=invoice,
-                    actor=released_by,
-                    action="released",
-                    data={"number": invoice.number},
-                )
-                for invoice in released
-            ]
+        audit.record_many(
+            actor=released_by,
+            objs=[audit.Target(i, extra={"number": i.number}) for i in released],
+            action=AuditAction.INVOICE_RELEASED,
         )
         sequence.save(update_fields=["next_number"])
     return results
@@ -629,7 +638,7 @@ def _release_locked(locked: Invoice, sequence, released_by, release_date: date |
     locked.save()
     if locked.is_credit_note:
         _close_if_fully_credited(locked.credited_invoice)
-    _log(locked, released_by, "released", number=locked.number)
+    _log(locked, released_by, AuditAction.INVOICE_RELEASED, number=locked.number)
 
 
 def _copy_release(locked: Invoice, invoice: Invoice) -> None:
@@ -722,7 +731,7 @@ def create_credit_note(
     InvoiceLine.objects.bulk_create(lines)
     _settle_closing_credit(credit, original)
     _store_totals(credit)
-    _log(credit, acting_user, "created", credited_invoice=original.number)
+    _log(credit, acting_user, AuditAction.INVOICE_CREATED, credited_invoice=original.number)
     return credit
 
 
@@ -797,7 +806,7 @@ def _settle_closing_credit(credit: Invoice, original: Invoice) -> None:
 
 def record_validation(*, invoice: Invoice, acting_user, fatal: int, warnings: int) -> None:
     """Remember that someone ran Validate on the invoice, with the outcome."""
-    _log(invoice, acting_user, "validated", fatal=fatal, warnings=warnings)
+    _log(invoice, acting_user, AuditAction.INVOICE_VALIDATED, fatal=fatal, warnings=warnings)
 
 
 # Document import lives in its own module (it is long); it is part of this app's services.

@@ -135,6 +135,7 @@ def seed_active_services(context: DemoContext) -> None:
     """
     from django.utils import timezone
 
+    from b2cportal.audit.models import AuditAction as Action
     from b2cportal.companies.models import (
         AutoInvoiceSettings,
         ConsumerEInvoiceService,
@@ -142,11 +143,10 @@ def seed_active_services(context: DemoContext) -> None:
         GiroType,
         NorwayActivationStatus,
         NorwayB2CActivation,
-        SettingsChange,
         SwedenActivationStatus,
         SwedenB2CActivation,
     )
-    from b2cportal.companies.models import SettingsAction as Action
+    from b2cportal.companies.services.history import record
 
     from .adapter.activation import _complete
     from .models import ActivationRequest, ActivationRequestStatus, ServiceKind
@@ -204,11 +204,5 @@ def seed_active_services(context: DemoContext) -> None:
             service, action = ConsumerEInvoiceService.B2CSE, Action.B2CSE_ACTIVE
             status_change = {"field": "status", "old": "not_activated", "new": "active"}
         AutoInvoiceSettings.objects.filter(branch=branch).update(consumer_einvoice_service=service)
-        SettingsChange.objects.create(
-            company=company,
-            branch=branch,
-            actor=None,
-            action=action,
-            data={"changes": [status_change], "demo": True},
-        )
+        record(company=company, branch=branch, actor=None, action=action, changes=[status_change])
         context.log(f"{company.name}: B2C service active on {branch.branch_id} {branch.name}")

@@ -161,7 +161,9 @@ def make_staff(*, company: Company | None = None, role: str = Role.ADMINISTRATOR
 
     user = make_user(is_staff=True, **overrides)
     user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label__in=["companies", "customers", "network"])
+        Permission.objects.filter(
+            content_type__app_label__in=["companies", "customers", "network", "audit"]
+        )
     )
     if company is not None:
         Membership.objects.create(user=user, company=company, role=role)

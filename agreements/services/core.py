@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext as _
 
+from b2cportal.audit import services as audit
+from b2cportal.audit.models import AuditAction
 from b2cportal.companies.models import (
     Branch,
     Company,
@@ -87,8 +89,34 @@ def _live_or_new(
         source=source,
         actor=actor,
     )
+    _audit(agreement, actor, AuditAction.AGREEMENT_CREATED, "", AgreementStatus.NEW)
     _emit_status(agreement, "")
     return agreement, True
+
+
+def _audit(
+    agreement: ConsumerAgreement,
+    actor: AbstractBaseUser | None,
+    action: AuditAction,
+    from_status: str,
+    to_status: str,
+) -> None:
+    """What a person did to an agreement joins the audit trail (and the customer's history).
+
+    Changes the network reports (no actor) are kept only as the agreement's own events: they
+    drive the state machine and are shown on the agreements tab, and the inbound path stays
+    one INSERT lighter.
+    """
+    if actor is None:
+        return
+    audit.record(
+        actor=actor,
+        obj=audit.Target(
+            agreement, company_id=agreement.branch.company_id, parent=agreement.customer
+        ),
+        action=action,
+        changes=[audit.Change("status", from_status, to_status)],
+    )
 
 
 def _emit_status(agreement: ConsumerAgreement, from_status: str) -> None:
@@ -143,6 +171,7 @@ def _transition(
     else:
         agreement.status = to_status
         agreement.save(update_fields=["status", "source", "reference", "last_updated"])
+        _audit(agreement, actor, AuditAction.AGREEMENT_STATUS_CHANGED, from_status, to_status)
         _emit_status(agreement, from_status)
     return AgreementEvent.objects.create(
         agreement=agreement,

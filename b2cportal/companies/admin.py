@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from b2cportal import identifiers
+from b2cportal.audit.models import AuditEntry
 
 from . import rules
 from .admin_mixins import TenantScopedAdmin
@@ -30,7 +31,6 @@ from .models import (
     NorwayB2CActivation,
     OperatorConnection,
     Role,
-    SettingsChange,
     SwedenB2CActivation,
     SwedenReceivingAccount,
 )
@@ -443,16 +443,19 @@ class CustomerLedgerPreferencesAdmin(TenantScopedAdmin):
         return [*form.fields, *self.get_readonly_fields(request, obj)]
 
 
-@admin.register(SettingsChange)
-class SettingsChangeAdmin(TenantScopedAdmin):
-    """The audit trail: readable, never editable."""
+@admin.register(AuditEntry)
+class AuditEntryAdmin(TenantScopedAdmin):
+    """The audit trail of every app: readable within the user's companies, never editable.
 
-    list_display = ["created_at", "company", "branch", "actor", "action"]
-    list_filter = ["action", "company__country"]
-    list_select_related = ["company", "branch", "actor"]
-    search_fields = ["action", "company__name", "actor__username"]
+    Registered here, not in the audit app, because tenant scoping lives in companies and the
+    audit app sits below it."""
+
+    list_display = ["created_at", "company", "action", "object_repr", "actor_user", "source"]
+    list_filter = ["source", "action", "content_type", "company__country"]
+    list_select_related = ["company", "actor_user"]
+    search_fields = ["=object_id", "object_repr", "actor_user__username", "actor_label"]
     date_hierarchy = "created_at"
-    readonly_fields = ["company", "branch", "actor", "action", "data", "created_at"]
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]
 
     def has_add_permission(self, request):
         return False

@@ -15,6 +15,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from b2cportal.audit.admin_mixins import AuditedAdminMixin
+
 from .models import Membership, Role
 
 # Roles that may open the admin at all, and the one that may write there.
@@ -51,8 +53,9 @@ class ScopedRawIdWidget(ForeignKeyRawIdWidget):
         return super().label_and_url_for_value(value)
 
 
-class TenantScopedAdmin(admin.ModelAdmin):
-    """Scope rows by `company_path`: the lookup from the model to its Company."""
+class TenantScopedAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Scope rows by `company_path`: the lookup from the model to its Company. Every save and
+    delete made through it is recorded in the audit trail."""
 
     company_path = "company"
     show_full_result_count = False

@@ -158,7 +158,9 @@ def _seed_company(country: str, data: dict[str, Any]) -> Company:
 
 
 def _staff_permissions() -> list[Permission]:
-    return list(Permission.objects.filter(content_type__app_label__in=["companies", "customers"]))
+    return list(
+        Permission.objects.filter(content_type__app_label__in=["companies", "customers", "audit"])
+    )
 
 
 def _seed_user(username: str, *, superuser: bool = False, staff: bool = False):

@@ -466,50 +466,6 @@ class CustomerLedgerPreferences(models.Model):
         return str(self.company)
 
 
-class SettingsAction(models.TextChoices):
-    """What a SettingsChange row records (shown, translated, in the screens' history)."""
-
-    AUTOINVOICE_UPDATED = "autoinvoice.updated", _("AutoInvoice settings changed")
-    LEDGER_UPDATED = "ledger.updated", _("Customer ledger preferences changed")
-    ALTINN_UPDATED = "altinn.updated", _("Altinn settings changed")
-    COMPANY_UPDATED = "company.updated", _("Company details changed")
-    B2CNO_TERMS_SENT = "b2cno.terms_sent", _("Terms of service sent")
-    B2CNO_TERMS_ACCEPTED = "b2cno.terms_accepted", _("Terms of service accepted")
-    B2CNO_ACTIVE = "b2cno.active", _("Network confirmed the service")
-    B2CNO_REJECTED = "b2cno.rejected", _("Network rejected the activation")
-    B2CNO_DEACTIVATED = "b2cno.deactivated", _("Service deactivated")
-    B2CSE_SUBMITTED = "b2cse.submitted", _("Activation sent to the network")
-    B2CSE_ACTIVE = "b2cse.active", _("Network completed the activation")
-    B2CSE_REJECTED = "b2cse.rejected", _("Network rejected the activation")
-    B2CSE_ACCOUNT_ADDED = "b2cse.account_added", _("Receiving account added")
-    OPERATOR_CONNECTION_SAVED = "operator.saved", _("Operator connection saved")
-    OPERATOR_CONNECTION_TESTED = "operator.tested", _("Operator connection tested")
-    NETWORK_STATUS_REPORTED = "b2cse.network_status", _("Network reported a status")
-
-
-class SettingsChange(models.Model):
-    """Who changed which setting or took which activation step, and when."""
-
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="settings_changes")
-    branch = models.ForeignKey(
-        Branch, on_delete=models.CASCADE, null=True, blank=True, related_name="settings_changes"
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
-    )
-    action = models.CharField(_("action"), max_length=60)
-    data = models.JSONField(_("details"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
-
-    class Meta:
-        verbose_name = _("settings change")
-        verbose_name_plural = _("settings changes")
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.action} by {self.actor} at {self.created_at:%Y-%m-%d %H:%M}"
-
-
 class OperatorEnvironment(models.TextChoices):
     TESTING = "testing", _("Testing")
     PRODUCTION = "production", _("Production")

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q, QuerySet
-from django.utils.translation import gettext as _
+
+from b2cportal.audit.models import AuditEntry, Source
+from b2cportal.audit.selectors import (
+    HistoryChange,
+    HistoryRow,
+    action_label,
+    display_value,
+    field_label,
+    who,
+)
 
 from .models import (
     AutoInvoiceSettings,
@@ -22,8 +28,6 @@ from .models import (
     NorwayActivationStatus,
     NorwayB2CActivation,
     OperatorConnection,
-    SettingsAction,
-    SettingsChange,
     SwedenActivationStatus,
     SwedenB2CActivation,
     format_giro_account,
@@ -100,22 +104,6 @@ def b2cse_fui(*, branch: Branch) -> str | None:
     )
 
 
-@dataclass(frozen=True)
-class HistoryChange:
-    label: str
-    old: str
-    new: str
-
-
-@dataclass(frozen=True)
-class HistoryRow:
-    when: datetime
-    who: str
-    action: str
-    branch: str
-    changes: list[HistoryChange]
-
-
 _HISTORY_MODELS = {
     "autoinvoice": AutoInvoiceSettings,
     "ledger": CustomerLedgerPreferences,
@@ -127,27 +115,13 @@ _HISTORY_MODELS = {
 }
 
 
-def _display(model: type[models.Model], name: str, value: Any) -> str:
-    if value in (None, ""):
-        return "-"
-    try:
-        field = model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return str(value)
-    if isinstance(value, bool):
-        return str(_("Yes") if value else _("No"))
-    if field.choices:
-        return str(dict(field.flatchoices).get(value, value))
-    return str(value)
-
-
 def _display_change(
     model: type[models.Model], change: dict[str, Any], changes: list[dict[str, Any]], side: str
 ) -> str:
     """One side of a recorded change; Bankgiro/PlusGiro numbers in their display form."""
     value = change.get(side)
     if change.get("field") != "account_number" or not isinstance(value, str) or not value:
-        return _display(model, change.get("field", ""), value)
+        return display_value(model, change.get("field", ""), value)
     # An added receiving account is recorded as "<type> <number>"; an activation's account
     # number next to the account type change in the same row (else the number is shown as is).
     account_type, _sep, number = value.partition(" ")
@@ -163,14 +137,6 @@ def _display_change(
     return formatted
 
 
-def _label(model: type[models.Model], name: str) -> str:
-    try:
-        label = str(model._meta.get_field(name).verbose_name)
-        return label[:1].upper() + label[1:]
-    except FieldDoesNotExist:
-        return name
-
-
 def settings_history(
     *,
     company: Company,
@@ -179,7 +145,7 @@ def settings_history(
     limit: int = 50,
 ) -> list[HistoryRow]:
     """Recorded settings changes and activation steps, newest first, ready to show."""
-    rows = SettingsChange.objects.filter(company=company).select_related("actor", "branch")
+    rows = AuditEntry.objects.filter(company=company).select_related("actor_user", "branch")
     if branch is not None:
         rows = rows.filter(branch=branch)
     if prefixes:
@@ -187,14 +153,14 @@ def settings_history(
         for prefix in prefixes:
             condition |= Q(action__startswith=f"{prefix}.")
         rows = rows.filter(condition)
-    actions = dict(SettingsAction.choices)
+    sources = dict(Source.choices)
     result = []
-    for row in rows[:limit]:
+    for row in rows.order_by("-created_at", "-id")[:limit]:
         model = _HISTORY_MODELS.get(row.action.split(".")[0], AutoInvoiceSettings)
-        raw_changes = row.data.get("changes", [])
+        raw_changes = row.changes
         changes = [
             HistoryChange(
-                label=_label(model, change.get("field", "")),
+                label=field_label(model, change.get("field", "")),
                 old=_display_change(model, change, raw_changes, "old"),
                 new=_display_change(model, change, raw_changes, "new"),
             )
@@ -203,14 +169,12 @@ def settings_history(
         result.append(
             HistoryRow(
                 when=row.created_at,
-                who=(
-                    row.actor.get_username()
-                    if row.actor
-                    else row.data.get("by") or str(_("the network"))
-                ),
-                action=str(actions.get(row.action, row.action)),
+                who=who(row),
+                action=action_label(row.action),
+                source=str(sources.get(row.source, row.source)),
                 branch=str(row.branch) if row.branch else "",
                 changes=changes,
+                code=row.action,
             )
         )
     return result

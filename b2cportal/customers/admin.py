@@ -43,6 +43,8 @@ class CustomerAdminForm(XmlTextMixin, forms.ModelForm):
 class CustomerAdmin(TenantScopedAdmin):
     form = CustomerAdminForm
     company_path = "company"
+    # Saves go through create_customer/update_customer, which record the change themselves.
+    audited_by_service = True
     list_display = [
         "number",
         "name",

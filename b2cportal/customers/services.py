@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from b2cportal import identifiers
+from b2cportal.audit import services as audit
+from b2cportal.audit.models import AuditAction
 from b2cportal.companies.models import Company, Country
 from b2cportal.companies.selectors import ledger_preferences_of
 
@@ -200,7 +202,18 @@ def create_customer(
     customer.updated_by = acting_user
     _canonicalise(customer)
     _check_rules(customer)
-    return _save(customer)
+    _save(customer)
+    audit.record(
+        actor=acting_user,
+        obj=customer,
+        action=AuditAction.CUSTOMER_CREATED,
+        changes=[
+            audit.Change(name, None, value)
+            for name, value in audit.snapshot(customer, EDITABLE_FIELDS).items()
+            if value not in (None, "", False)
+        ],
+    )
+    return customer
 
 
 @transaction.atomic
@@ -210,8 +223,17 @@ def update_customer(
     """Change a customer's data, re-checking every rule on the result."""
     # Lock the row so two editors cannot both pass the checks on stale data.
     locked = Customer.objects.select_for_update().select_related("company").get(pk=customer.pk)
+    before = audit.snapshot(locked, EDITABLE_FIELDS)
     _apply(locked, data)
     locked.updated_by = acting_user
     _canonicalise(locked)
     _check_rules(locked)
-    return _save(locked)
+    _save(locked)
+    # Support must see who changed what, the national identity number above all (it is the key
+    # inbound agreement events and FMI matching find the customer by).
+    changes = audit.changes_since(before, locked)
+    if changes:
+        audit.record(
+            actor=acting_user, obj=locked, action=AuditAction.CUSTOMER_UPDATED, changes=changes
+        )
+    return locked

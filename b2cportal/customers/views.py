@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from agreements.services import handle_customer_saved
+from b2cportal.audit.selectors import history_of
 from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_required, has_role
 from b2cportal.search_stash import search_params, stash_search
 
@@ -49,6 +50,7 @@ def customer_detail(request, pk: int):
         {
             "customer": customer,
             "customer_tabs": CUSTOMER_DETAIL_TABS,
+            "history": history_of(company_id=request.company.pk, obj=customer, with_children=True),
             "can_edit": has_role(request, EDITORS),
             "mobile_field": mobile_phone_field_for(company=request.company),
         },

@@ -24,6 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as KombuOperationalError
 
+from b2cportal.audit import services as audit
+from b2cportal.audit.models import AuditAction
 from b2cportal.companies.models import Company
 
 from . import signing
@@ -59,20 +61,35 @@ def create_endpoint(
     *, company: Company, url: str, description: str = "", acting_user
 ) -> WebhookEndpoint:
     """Register a URL that receives the company's events, with a new signing secret."""
-    return WebhookEndpoint.objects.create(
+    endpoint = WebhookEndpoint.objects.create(
         company=company,
         url=url,
         description=description,
         secret=signing.new_secret(),
         created_by=acting_user,
     )
+    audit.record(
+        actor=acting_user,
+        obj=endpoint,
+        action=AuditAction.WEBHOOK_CREATED,
+        changes=[audit.Change("url", None, url)],
+    )
+    return endpoint
 
 
 @transaction.atomic
 def set_endpoint_active(*, endpoint: WebhookEndpoint, active: bool, acting_user) -> WebhookEndpoint:
     """Pause or resume an endpoint; a paused endpoint gets no new messages."""
+    changes = audit.diff(endpoint, {"is_active": active})
     endpoint.is_active = active
     endpoint.save(update_fields=["is_active"])
+    if changes:
+        audit.record(
+            actor=acting_user,
+            obj=endpoint,
+            action=AuditAction.WEBHOOK_RESUMED if active else AuditAction.WEBHOOK_PAUSED,
+            changes=changes,
+        )
     return endpoint
 
 
@@ -81,6 +98,8 @@ def rotate_secret(*, endpoint: WebhookEndpoint, acting_user) -> WebhookEndpoint:
     """Give the endpoint a new signing secret (the old one stops verifying)."""
     endpoint.secret = signing.new_secret()
     endpoint.save(update_fields=["secret"])
+    # That it changed, never the secret itself.
+    audit.record(actor=acting_user, obj=endpoint, action=AuditAction.WEBHOOK_SECRET_ROTATED)
     return endpoint
 
 
@@ -248,6 +267,11 @@ def resend_message(*, message: WebhookMessage, acting_user) -> WebhookMessage:
     locked.next_attempt_at = timezone.now()
     locked.resend_by = acting_user
     locked.save(update_fields=["status", "next_attempt_at", "resend_by"])
+    audit.record(
+        actor=acting_user,
+        obj=audit.Target(locked, company_id=locked.endpoint.company_id),
+        action=AuditAction.WEBHOOK_RESENT,
+    )
     transaction.on_commit(lambda: _dispatch([locked.pk]))
     return locked
 

@@ -9,7 +9,8 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from invoices.models import Invoice, InvoiceEvent
+from b2cportal.audit.models import AuditEntry
+from invoices.models import Invoice
 from routing.models import Delivery
 from tests.factories import make_customer
 
@@ -74,7 +75,14 @@ def test_create_a_draft_from_json_lines(no_api, customer_no, admin_no):
     )
     invoice = Invoice.objects.get(pk=body["id"])
     assert invoice.created_by == admin_no
-    assert InvoiceEvent.objects.filter(invoice=invoice, action="created", actor=admin_no).exists()
+    entry = AuditEntry.objects.get(object_id=invoice.pk, action="invoice.created")
+    # Who: the key's creator, through the key; from where: the API.
+    assert (entry.actor_user, entry.source, entry.company_id) == (
+        admin_no,
+        "api",
+        invoice.company_id,
+    )
+    assert entry.actor_api_key_id is not None
 
 
 @pytest.mark.parametrize(
@@ -335,11 +343,15 @@ def test_validate_and_delete_a_draft(no_api, customer_no, admin_no):
     assert body["is_valid"] is True
     assert body["rules_run"] is True  # EINVOICE_RULES_DIR: XSD, CEN and Peppol ran
     assert body["fatal"] == []
-    assert InvoiceEvent.objects.filter(
-        invoice_id=draft["id"], action="validated", actor=admin_no
+    assert AuditEntry.objects.filter(
+        object_id=draft["id"], action="invoice.validated", actor_user=admin_no
     ).exists()
     assert no_api.delete(url).status_code == 204
     assert not Invoice.objects.filter(pk=draft["id"]).exists()
+    # The deleted draft stays in the audit trail.
+    assert AuditEntry.objects.filter(
+        object_id=draft["id"], action="invoice.deleted", source="api"
+    ).exists()
 
 
 def test_a_released_invoice_cannot_be_deleted(no_api, customer_no):

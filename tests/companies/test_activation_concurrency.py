@@ -10,11 +10,11 @@ import pytest
 from django.core import mail
 from django.db import OperationalError, connection
 
+from b2cportal.audit.models import AuditEntry
 from b2cportal.companies import services
 from b2cportal.companies.models import (
     NorwayB2CActivation,
     Role,
-    SettingsChange,
     SwedenB2CActivation,
 )
 from simulator.models import ActivationRequest
@@ -77,7 +77,7 @@ def test_simultaneous_norwegian_submits_send_one_email(monkeypatch):
         )
     )
     _assert_no_errors(errors)
-    assert SettingsChange.objects.filter(action="b2cno.terms_sent").count() == 1
+    assert AuditEntry.objects.filter(action="b2cno.terms_sent").count() == 1
     assert len(mail.outbox) == 1
 
 
@@ -103,7 +103,7 @@ def test_simultaneous_swedish_submits_send_one_activation(settings, monkeypatch)
     )
     _assert_no_errors(errors)
     assert ActivationRequest.objects.count() == 1
-    assert SettingsChange.objects.filter(action="b2cse.submitted").count() == 1
+    assert AuditEntry.objects.filter(action="b2cse.submitted").count() == 1
 
 
 def _plusgiro(n: int) -> str:
@@ -167,7 +167,7 @@ def test_two_simultaneous_adds_at_98_accounts_let_exactly_one_in(settings, monke
     errors = _run_twice(add)
     assert services.accounts_under_fui(activation.fui) == 99
     assert len(added) == 1
-    assert SettingsChange.objects.filter(action="b2cse.account_added").count() == 1
+    assert AuditEntry.objects.filter(action="b2cse.account_added").count() == 1
     if connection.vendor == "postgresql":
         assert len(errors) == 1
         assert isinstance(errors[0], services.CompanyError)

@@ -11,8 +11,9 @@ import time_machine
 from django.core import mail
 from django.test import override_settings
 
+from b2cportal.audit.models import AuditEntry
 from b2cportal.companies import selectors, services
-from b2cportal.companies.models import NorwayActivationStatus, NorwayB2CActivation, SettingsChange
+from b2cportal.companies.models import NorwayActivationStatus, NorwayB2CActivation
 from b2cportal.companies.services import CompanyError, TermsLinkError
 from simulator.models import ActivationRequest, ActivationRequestStatus
 
@@ -58,11 +59,9 @@ def test_activate_sends_one_terms_email_with_a_one_time_link(
     assert message.alternatives
     assert "text/html" in message.alternatives[0][1]
     assert services.read_terms_link(_token_from_mail(message)).pk == activation.pk
-    change = SettingsChange.objects.get(action="b2cno.terms_sent")
-    assert change.actor == admin_no
-    assert {"field": "status", "old": "not_activated", "new": "awaiting_terms"} in change.data[
-        "changes"
-    ]
+    change = AuditEntry.objects.get(action="b2cno.terms_sent")
+    assert change.actor_user == admin_no
+    assert {"field": "status", "old": "not_activated", "new": "awaiting_terms"} in change.changes
 
 
 def test_terms_email_is_written_in_the_admins_language(
@@ -82,7 +81,7 @@ def test_double_submit_creates_one_activation_and_one_email(
     assert first.pk == second.pk
     assert NorwayB2CActivation.objects.count() == 1
     assert len(mail.outbox) == 1
-    assert SettingsChange.objects.filter(action="b2cno.terms_sent").count() == 1
+    assert AuditEntry.objects.filter(action="b2cno.terms_sent").count() == 1
 
 
 def test_new_details_replace_the_open_request_and_the_old_link(
@@ -111,8 +110,8 @@ def test_accepting_the_terms_makes_the_service_activating_with_expected_date(
     request = ActivationRequest.objects.get(reference=activation.network_reference)
     assert request.service == "b2cno"
     assert request.organisation_number == branch.company.organisation_number
-    accepted = SettingsChange.objects.get(action="b2cno.terms_accepted")
-    assert accepted.actor is None
+    accepted = AuditEntry.objects.get(action="b2cno.terms_accepted")
+    assert accepted.actor_user is None
 
 
 @pytest.mark.parametrize(
@@ -188,7 +187,7 @@ def test_poll_keeps_activating_until_the_network_confirms(
     assert activation.activated_at is not None
     assert selectors.is_b2c_active(branch=branch)
     assert list(selectors.active_b2c_branches(company=branch.company)) == [branch]
-    assert SettingsChange.objects.filter(action="b2cno.active").count() == 1
+    assert AuditEntry.objects.filter(action="b2cno.active").count() == 1
     # A second poll has nothing left to ask.
     assert services.poll_pending_activations() == 0
 
@@ -225,7 +224,7 @@ def test_deactivate_an_active_service(
         == ActivationRequestStatus.DEACTIVATED
     )
     assert not selectors.is_b2c_active(branch=branch)
-    assert SettingsChange.objects.get(action="b2cno.deactivated").actor == admin_no
+    assert AuditEntry.objects.get(action="b2cno.deactivated").actor_user == admin_no
 
 
 def test_only_an_active_service_can_be_deactivated(branch, admin_no):
@@ -299,7 +298,7 @@ def test_bad_agreement_capture_is_refused_and_nothing_is_saved(
     assert not NorwayB2CActivation.objects.exclude(
         status=NorwayActivationStatus.NOT_ACTIVATED
     ).exists()
-    assert not SettingsChange.objects.exists()
+    assert not AuditEntry.objects.exists()
 
 
 def test_network_failure_on_acceptance_leaves_the_request_open(
@@ -361,14 +360,14 @@ def test_active_service_is_set_as_the_consumer_einvoice_service_and_cleared_on_d
     _make_active(branch, admin_no, django_capture_on_commit_callbacks, settings)
     row = AutoInvoiceSettings.objects.get(branch=branch)
     assert row.consumer_einvoice_service == "autoinvoice_b2c"
-    change = SettingsChange.objects.get(action="autoinvoice.updated")
-    assert change.actor is None  # the poll set it
-    assert change.data["changes"] == [
+    change = AuditEntry.objects.get(action="autoinvoice.updated")
+    assert change.actor_user is None  # the poll set it
+    assert change.changes == [
         {"field": "consumer_einvoice_service", "old": "none", "new": "autoinvoice_b2c"}
     ]
     services.deactivate_norway_service(branch=branch, acting_user=admin_no)
     row.refresh_from_db()
     assert row.consumer_einvoice_service == "none"
-    last = SettingsChange.objects.filter(action="autoinvoice.updated").order_by("-id").first()
-    assert last.actor == admin_no
-    assert last.data["changes"][0]["new"] == "none"
+    last = AuditEntry.objects.filter(action="autoinvoice.updated").order_by("-id").first()
+    assert last.actor_user == admin_no
+    assert last.changes[0]["new"] == "none"

@@ -9,10 +9,10 @@ import pytest
 import time_machine
 from django.urls import resolve
 
+from b2cportal.audit.models import AuditEntry
 from b2cportal.companies import selectors, services
 from b2cportal.companies.forms import ReceivingAccountForm, SwedenActivationForm
 from b2cportal.companies.models import (
-    SettingsChange,
     SwedenActivationStatus,
     SwedenB2CActivation,
     SwedenReceivingAccount,
@@ -59,7 +59,7 @@ def test_submit_sends_the_activation_and_waits_for_the_network(branch, admin_se,
         services.poll_pending_activations()
     activation.refresh_from_db()
     assert activation.status == SwedenActivationStatus.ACTIVE
-    assert SettingsChange.objects.filter(action="b2cse.active").count() == 1
+    assert AuditEntry.objects.filter(action="b2cse.active").count() == 1
 
 
 def test_network_generates_fui_and_agreement_id_when_not_given(branch, admin_se, settings):
@@ -154,7 +154,7 @@ def test_double_submit_sends_one_activation(branch, admin_se, settings):
     second = _submit(branch, admin_se, account_number="50501055")
     assert first.pk == second.pk
     assert ActivationRequest.objects.count() == 1
-    assert SettingsChange.objects.filter(action="b2cse.submitted").count() == 1
+    assert AuditEntry.objects.filter(action="b2cse.submitted").count() == 1
     with pytest.raises(CompanyError, match="already in status “Activation pending”"):
         _submit(branch, admin_se, account_number="1234-5674")
 
@@ -178,7 +178,7 @@ def test_receiving_accounts_up_to_99_per_fui(branch, admin_se, settings):
         branch=branch, acting_user=admin_se, account_type="plusgiro", account_number="44985-0"
     )
     assert added.account_number == "449850"
-    assert SettingsChange.objects.filter(action="b2cse.account_added").count() == 1
+    assert AuditEntry.objects.filter(action="b2cse.account_added").count() == 1
     # Fill the FUI up to 99 (the activation's own account + 98 extra).
     SwedenReceivingAccount.objects.bulk_create(
         SwedenReceivingAccount(activation=activation, account_type="bankgiro", account_number=n)
@@ -236,7 +236,7 @@ def test_network_refusal_leaves_the_previous_state_intact(branch, admin_se, monk
     activation = selectors.sweden_activation_of(branch=branch)
     assert activation.status == SwedenActivationStatus.NOT_ACTIVATED
     assert activation.account_number == ""
-    assert not SettingsChange.objects.exists()
+    assert not AuditEntry.objects.exists()
 
 
 def test_poll_survives_an_unknown_reference(branch, admin_se, settings):
@@ -260,10 +260,8 @@ def test_active_b2cse_is_set_as_the_consumer_einvoice_service(branch, admin_se, 
     with time_machine.travel(timedelta(days=8)):
         services.poll_activation_status(activation=activation)
     assert AutoInvoiceSettings.objects.get(branch=branch).consumer_einvoice_service == "b2cse"
-    change = SettingsChange.objects.get(action="autoinvoice.updated")
-    assert change.data["changes"] == [
-        {"field": "consumer_einvoice_service", "old": "none", "new": "b2cse"}
-    ]
+    change = AuditEntry.objects.get(action="autoinvoice.updated")
+    assert change.changes == [{"field": "consumer_einvoice_service", "old": "none", "new": "b2cse"}]
 
 
 def test_rejected_b2cse_leaves_the_consumer_einvoice_service_alone(company_se, admin_se, settings):

@@ -7,12 +7,13 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
+from b2cportal.audit import services as audit
+from b2cportal.audit.models import AuditEntry
 from b2cportal.companies.demo import seed_demo
 from b2cportal.companies.models import (
     Branch,
     Company,
     NorwayB2CActivation,
-    SettingsChange,
     SwedenB2CActivation,
     SwedenReceivingAccount,
 )
@@ -40,7 +41,7 @@ def demo():
     SwedenReceivingAccount.objects.create(
         activation=activation, account_type="bankgiro", account_number="50501055"
     )
-    SettingsChange.objects.create(company=no, action="test.change", actor=context.users["admin"])
+    audit.record(actor=context.users["admin"], obj=no, action="test.change")
     save_operator_connection(
         company=se,
         acting_user=None,
@@ -112,7 +113,7 @@ def test_customer_search_in_admin(client, demo):
 
 
 @pytest.mark.parametrize(
-    "model", [Company, Branch, Customer, SettingsChange], ids=lambda m: m._meta.label
+    "model", [Company, Branch, Customer, AuditEntry], ids=lambda m: m._meta.label
 )
 def test_staff_see_only_their_companies_rows(client, demo, model):
     staff = demo.users["no-admin"]
@@ -125,7 +126,7 @@ def test_staff_see_only_their_companies_rows(client, demo, model):
         Company: lambda r: r,
         Branch: lambda r: r.company,
         Customer: lambda r: r.company,
-        SettingsChange: lambda r: r.company,
+        AuditEntry: lambda r: r.company,
     }[model]
     assert {company_of(r) for r in rows} == {demo.companies["NO"]}
 
@@ -156,13 +157,13 @@ def test_network_admin_is_for_superusers_only(client, demo):
 
 def test_settings_changes_are_read_only(client, demo):
     client.force_login(demo.users["admin"])
-    change = SettingsChange.objects.first()
-    assert client.get(reverse("admin:companies_settingschange_add")).status_code == 403
+    change = AuditEntry.objects.first()
+    assert client.get(reverse("admin:audit_auditentry_add")).status_code == 403
     response = client.post(
-        reverse("admin:companies_settingschange_delete", args=[change.pk]), {"post": "yes"}
+        reverse("admin:audit_auditentry_delete", args=[change.pk]), {"post": "yes"}
     )
     assert response.status_code == 403
-    assert SettingsChange.objects.filter(pk=change.pk).exists()
+    assert AuditEntry.objects.filter(pk=change.pk).exists()
 
 
 def test_admin_customer_save_goes_through_the_rules(client, demo):
@@ -190,9 +191,17 @@ def test_admin_customer_save_goes_through_the_rules(client, demo):
     saved = Customer.objects.get(company=company, number="77777")
     assert saved.national_id == "15076500565"
     assert saved.updated_by == demo.users["admin"]
+    # Recorded once, by the service, as an admin change (the mixin leaves it to the service).
+    (entry,) = AuditEntry.objects.filter(object_id=saved.pk, action="customer.created")
+    assert (entry.source, entry.actor_user, entry.company) == (
+        "admin",
+        demo.users["admin"],
+        company,
+    )
+    assert not AuditEntry.objects.filter(object_id=saved.pk, action__startswith="admin.").exists()
 
 
-@pytest.mark.parametrize("model", [Customer, Branch, SettingsChange], ids=lambda m: m._meta.label)
+@pytest.mark.parametrize("model", [Customer, Branch, AuditEntry], ids=lambda m: m._meta.label)
 def test_changelist_query_count_does_not_grow_with_rows(client, demo, model):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -209,8 +218,11 @@ def test_changelist_query_count_does_not_grow_with_rows(client, demo, model):
         elif model is Branch:
             Branch.objects.create(company=no, branch_id=f"X{n}", name=f"Extra {n}")
         else:
-            SettingsChange.objects.create(
-                company=no, branch=no.branches.first(), actor=make_user(), action=f"a{n}"
+            branch = no.branches.first()
+            audit.record(
+                actor=make_user(),
+                obj=audit.Target(branch, company_id=no.pk, branch_id=branch.pk),
+                action=f"a{n}",
             )
     with CaptureQueriesContext(connection) as after:
         client.get(url)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.forms.models import model_to_dict
 
+from b2cportal.audit.models import AuditEntry
 from b2cportal.companies.forms import CompanyForm
-from b2cportal.companies.models import SettingsChange
 from b2cportal.companies.services import CompanyError, update_company_facts
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def test_the_service_refuses_wrong_facts_naming_the_field(
     assert raised.value.field == field
     company.refresh_from_db()
     assert company.bank_account == ""
-    assert not SettingsChange.objects.exists()
+    assert not AuditEntry.objects.exists()
 
 
 def test_the_service_records_what_changed_and_keeps_each_countrys_statement(
@@ -54,9 +54,9 @@ def test_the_service_records_what_changed_and_keeps_each_countrys_statement(
     assert company_no.registered_in_foretaksregisteret is True
     assert company_no.f_tax_approved is False
     assert company_no.vat_registered is False
-    change = SettingsChange.objects.get()
+    change = AuditEntry.objects.get()
     assert change.action == "company.updated"
-    assert change.actor == user
+    assert change.actor_user == user
 
 
 @pytest.mark.parametrize(

@@ -12,11 +12,11 @@ import pytest
 from django.core import mail
 from django.db import connection
 
+from b2cportal.audit.models import AuditEntry
 from b2cportal.companies import services
 from b2cportal.companies.models import (
     NorwayActivationStatus,
     NorwayB2CActivation,
-    SettingsChange,
     SwedenActivationStatus,
     SwedenB2CActivation,
     SwedenReceivingAccount,
@@ -122,7 +122,7 @@ def test_crash_after_accepting_then_retry_creates_one_network_activation(
     # Consistent: still waiting for the terms, the link still works, nothing recorded.
     activation = NorwayB2CActivation.objects.get(branch=branch_no)
     assert activation.status == NorwayActivationStatus.AWAITING_TERMS
-    assert not SettingsChange.objects.filter(action="b2cno.terms_accepted").exists()
+    assert not AuditEntry.objects.filter(action="b2cno.terms_accepted").exists()
     services.read_terms_link(token)
 
     monkeypatch.undo()
@@ -133,7 +133,7 @@ def test_crash_after_accepting_then_retry_creates_one_network_activation(
     assert ActivationRequest.objects.count() == 1
     assert activation.status == NorwayActivationStatus.ACTIVATING
     assert activation.network_reference == keys.pop()
-    assert SettingsChange.objects.filter(action="b2cno.terms_accepted").count() == 1
+    assert AuditEntry.objects.filter(action="b2cno.terms_accepted").count() == 1
 
 
 def test_network_refusing_the_acceptance_leaves_the_link_usable(
@@ -147,7 +147,7 @@ def test_network_refusing_the_acceptance_leaves_the_link_usable(
     assert activation.status == NorwayActivationStatus.AWAITING_TERMS
     assert activation.network_reference == ""
     assert activation.terms_accepted_at is None
-    assert not SettingsChange.objects.filter(action="b2cno.terms_accepted").exists()
+    assert not AuditEntry.objects.filter(action="b2cno.terms_accepted").exists()
     network.refuse = set()
     assert services.accept_terms(token=token).status == NorwayActivationStatus.ACTIVATING
 
@@ -167,7 +167,7 @@ def test_crash_after_deactivating_then_retry_deactivates(
     activation = services.deactivate_norway_service(branch=branch_no, acting_user=admin_no)
     assert activation.status == NorwayActivationStatus.DEACTIVATED
     _outside_our_transactions(network)
-    assert SettingsChange.objects.filter(action="b2cno.deactivated").count() == 1
+    assert AuditEntry.objects.filter(action="b2cno.deactivated").count() == 1
 
 
 def test_terms_email_leaves_only_after_the_commit(
@@ -261,7 +261,7 @@ def test_network_refusing_the_submit_saves_nothing(network, branch_se, admin_se)
         "",
         "",
     )
-    assert not SettingsChange.objects.filter(action="b2cse.submitted").exists()
+    assert not AuditEntry.objects.filter(action="b2cse.submitted").exists()
 
 
 @pytest.fixture
@@ -288,7 +288,7 @@ def test_crash_after_adding_an_account_then_retry_adds_it_once(
     assert SwedenReceivingAccount.objects.filter(activation=active_se).count() == 1
     request = ActivationRequest.objects.get(reference=active_se.network_reference)
     assert request.result["accounts"].count("plusgiro:42") == 1
-    assert SettingsChange.objects.filter(action="b2cse.account_added").count() == 1
+    assert AuditEntry.objects.filter(action="b2cse.account_added").count() == 1
     _outside_our_transactions(network)
 
 
@@ -300,4 +300,4 @@ def test_network_refusing_an_account_frees_its_place(network, active_se, branch_
         )
     assert excinfo.value.field == "account_number"
     assert not SwedenReceivingAccount.objects.exists()
-    assert not SettingsChange.objects.filter(action="b2cse.account_added").exists()
+    assert not AuditEntry.objects.filter(action="b2cse.account_added").exists()

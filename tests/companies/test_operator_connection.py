@@ -8,8 +8,9 @@ from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from b2cportal.audit.models import AuditEntry
 from b2cportal.companies import credentials, services
-from b2cportal.companies.models import OperatorConnection, SettingsChange
+from b2cportal.companies.models import OperatorConnection
 from b2cportal.network.adapter import ActivationStatus, NotSupportedByNetwork, Service, get_network
 from b2cportal.network.maventa.adapter import MaventaNetwork
 from tests.network.operator_fixtures import connect
@@ -37,8 +38,8 @@ def test_admin_saves_the_connection_key_encrypted_and_never_shown(client, admin_
     assert "s3cret-key" not in page
     assert row.api_key_encrypted not in page
     assert "A key is stored" in page
-    change = SettingsChange.objects.get(action="operator.saved")
-    assert "s3cret-key" not in str(change.data)
+    change = AuditEntry.objects.get(action="operator.saved")
+    assert "s3cret-key" not in str(change.changes)
 
 
 def test_blank_key_keeps_the_stored_one(client, admin_no, company_no):
@@ -302,8 +303,8 @@ def test_swedish_activation_through_the_operator_end_to_end(company_se, admin_se
     activation.refresh_from_db()
     assert activation.status == SwedenActivationStatus.PENDING
     # ... and shown as it came, once, in the activation's history.
-    (reported,) = SettingsChange.objects.filter(action="b2cse.network_status")
-    assert reported.data["changes"][0]["new"] == "SOMETHING_THE_DOCS_NEVER_NAMED"
+    (reported,) = AuditEntry.objects.filter(action="b2cse.network_status")
+    assert reported.changes[0]["new"] == "SOMETHING_THE_DOCS_NEVER_NAMED"
     operator_company.b2cse_status = "ACTIVE"
     operator_company.b2cse_agreement.update(fui="005560169095.00002222222.FSPA.SE")
     operator_company.b2cse_agreement.update(agreement_id="00002222222")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from b2cportal.audit.models import AuditEntry
 from b2cportal.companies.forms import AutoInvoiceSettingsForm, LedgerPreferencesForm
 from b2cportal.companies.models import (
     AutoInvoiceSettings,
     CustomerLedgerPreferences,
-    SettingsChange,
 )
 from tests.factories import make_branch
 
@@ -67,7 +67,7 @@ def test_every_role_can_read(client, request, role, name):
 def test_only_administrators_change_anything(client, request, role, name, data):
     client.force_login(request.getfixturevalue(role))
     assert client.post(reverse(name), data).status_code == 403
-    assert not SettingsChange.objects.exists()
+    assert not AuditEntry.objects.exists()
 
 
 @pytest.mark.parametrize("role", ["accountant_no", "support_no"])
@@ -91,10 +91,10 @@ def test_administrator_saves_settings_and_history_shows_old_and_new(client, admi
     assert saved.fallback_order == "print_only"
     assert saved.contact_phone == "+4791234567"
     assert saved.endpoint == "test"
-    change = SettingsChange.objects.get(action="autoinvoice.updated")
-    assert change.actor == admin_no
+    change = AuditEntry.objects.get(action="autoinvoice.updated")
+    assert change.actor_user == admin_no
     assert {"field": "fallback_order", "old": "email_then_print", "new": "print_only"} in (
-        change.data["changes"]
+        change.changes
     )
     page = client.get(reverse("companies:autoinvoice")).content.decode()
     assert "Fallback order: Email, then print → Print only" in page
@@ -105,7 +105,7 @@ def test_saving_unchanged_settings_records_nothing(client, admin_no):
     client.force_login(admin_no)
     client.post(reverse("companies:autoinvoice"), SETTINGS_POST)
     client.post(reverse("companies:autoinvoice"), SETTINGS_POST)
-    assert SettingsChange.objects.filter(action="autoinvoice.updated").count() == 1
+    assert AuditEntry.objects.filter(action="autoinvoice.updated").count() == 1
 
 
 def test_service_choice_is_limited_to_the_companys_country(company_no, company_se):
@@ -187,7 +187,7 @@ def test_ledger_preferences_saved_by_administrator(client, admin_no):
     assert prefs.consumer_route_anyway is True
     assert prefs.display_warning_message is False  # unchecked box
     assert (prefs.kid_algorithm, prefs.kid_length) == ("mod11", 10)
-    assert SettingsChange.objects.get(action="ledger.updated").branch is None
+    assert AuditEntry.objects.get(action="ledger.updated").branch is None
 
 
 @pytest.mark.parametrize(
@@ -240,7 +240,7 @@ def test_altinn_settings_saved_by_administrator(client, admin_no, company_no):
     assert response.status_code == 302
     branch.refresh_from_db()
     assert branch.rf1301_contact_phone == "+4722123456"
-    assert SettingsChange.objects.get(action="altinn.updated").branch == branch
+    assert AuditEntry.objects.get(action="altinn.updated").branch == branch
     assert "Ola Nordmann" in client.get(url).content.decode()
 
 
@@ -333,10 +333,8 @@ def test_administrator_corrects_the_company_name_and_history_records_it(
     company_se.refresh_from_db()
     assert company_no.name == "Fjordtech Norge AS"
     assert company_se.name == "Svea Handel AB"  # only the user's own company
-    change = SettingsChange.objects.get(action="company.updated")
-    assert {"field": "name", "old": "Fjordtech AS", "new": "Fjordtech Norge AS"} in (
-        change.data["changes"]
-    )
+    change = AuditEntry.objects.get(action="company.updated")
+    assert {"field": "name", "old": "Fjordtech AS", "new": "Fjordtech Norge AS"} in (change.changes)
     page = client.get(reverse("companies:company")).content.decode()
     assert "Fjordtech AS → Fjordtech Norge AS" in page
 

@@ -68,6 +68,15 @@ def test_create_customer_fix_the_national_id_and_try_einvoice(page, login, accou
     assert customer.einvoice_norway is True
     assert customer.phone_2 == "+4791234567"
 
+    # The History tab: the creation (national ID masked) and the accepted change only.
+    page.click("[data-testid=tab-history]")
+    history = page.locator("#tab-history [data-testid=history]")
+    expect(history).to_be_visible()
+    expect(history.locator("tr[data-action='customer.updated']")).to_have_count(1)
+    created = history.locator("tr[data-action='customer.created']")
+    expect(created).to_contain_text("National identity number: - → 150765*****")
+    assert NO_FODSELSNUMMER not in history.inner_text()
+
 
 def test_search_and_filter_the_list(page, login, accountant_no, company_no):
     from tests.factories import make_customer

@@ -361,3 +361,27 @@ def test_duplicate_national_id_is_refused_on_its_field(client, accountant_no, co
         "Customer 10001 already has this national identity number."
     ]
     assert not Customer.objects.filter(number="900").exists()
+
+
+def test_history_tab_shows_who_changed_the_national_id_masked(
+    client, accountant_no, support_no, company_no
+):
+    customer = make_customer(company=company_no, number="900", national_id=NO_FODSELSNUMMER)
+    client.force_login(accountant_no)
+    edit = reverse("customers:edit", args=[customer.pk])
+    response = client.post(edit, _form(national_id="01010012356", name="Kari Nordmann"))
+    assert response.status_code == 302
+    # A refused edit changes nothing and records nothing.
+    assert client.post(edit, _form(national_id="01010012357")).status_code == 200
+    client.force_login(support_no)
+    page = client.get(customer.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    rows = page.split('data-testid="history-row"')[1:]
+    assert [row.split('"', 2)[1] for row in rows].count("customer.updated") == 1
+    changed = rows[0]
+    assert changed.startswith(' data-action="customer.updated"')
+    assert accountant_no.get_username() in changed
+    assert "Screen" in changed
+    # Masked both sides: support sees that it changed, and by whom, not the numbers.
+    assert "National identity number: 150765***** → 010100*****" in changed
+    assert NO_FODSELSNUMMER not in page.split('data-testid="history"')[1]
+    assert "01010012356" not in page.split('data-testid="history"')[1]

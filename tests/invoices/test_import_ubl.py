@@ -13,6 +13,7 @@ import pytest
 from django.utils import translation
 from lxml import etree
 
+from b2cportal.audit.models import AuditEntry
 from b2cportal.companies.models import Company
 from invoices.models import Invoice, InvoiceKind, InvoiceStatus
 from invoices.services import (
@@ -97,7 +98,7 @@ def test_own_documents_import_as_equal_drafts(country, business, request):
         for ln in original.lines.all()
     ]
     assert got == want
-    assert draft.events.filter(action="created").exists()
+    assert AuditEntry.objects.filter(object_id=draft.pk, action="invoice.created").exists()
 
 
 def test_buyer_matched_by_organisation_number_when_reference_is_not_a_customer(inv_no, admin_no):

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from b2cportal.audit.models import AuditEntry
 from b2cportal.companies.models import CustomerLedgerPreferences
 from b2cportal.identifiers import is_valid_kid, is_valid_ocr
 from invoices.models import Invoice, InvoiceNumberSequence, InvoiceStatus
@@ -46,7 +47,7 @@ def test_release_numbers_sequentially_and_sets_open(inv_no, admin_no):
     assert first.status == second.status == InvoiceStatus.OPEN
     assert first.released_by == admin_no
     assert first.released_at is not None
-    assert first.events.filter(action="released").exists()
+    assert AuditEntry.objects.filter(object_id=first.pk, action="invoice.released").exists()
 
 
 def test_numbering_is_per_company(inv_no, inv_se, admin_no, admin_se):

@@ -374,12 +374,12 @@ def test_invoice_screen_has_no_warning_with_an_active_agreement_or_when_switched
 
 
 def test_history_tab_shows_translated_event_names(client, company_no, admin_no):
-    from invoices.models import InvoiceEvent
+    from b2cportal.audit import services as audit
     from tests.factories import make_invoice
 
     invoice = make_invoice(company=company_no)
-    for action in ("created", "validated", "released"):
-        InvoiceEvent.objects.create(invoice=invoice, actor=admin_no, action=action)
+    for action in ("validated", "released"):
+        audit.record(actor=admin_no, obj=invoice, action=f"invoice.{action}")
     client.force_login(admin_no)
     page = client.get(
         reverse("invoices:detail", args=[invoice.pk]), HTTP_ACCEPT_LANGUAGE="nb"

@@ -9,8 +9,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from b2cportal.audit.models import AuditEntry
 from b2cportal.companies import services
-from b2cportal.companies.models import SettingsChange
 from b2cportal.network.adapter import NetworkError, get_network
 from simulator.models import ActivationRequest, RegisterEntry
 from tests.factories import make_register_entry
@@ -120,7 +120,7 @@ def test_complete_now_polls_synchronously_so_the_redirect_shows_active(
     assert ActivationRequest.objects.get().status == "active"
     page = response.content.decode()
     assert "the app polled it: active." in page
-    assert SettingsChange.objects.filter(company=company_se, action="b2cse.active").exists()
+    assert AuditEntry.objects.filter(company=company_se, action="b2cse.active").exists()
 
 
 @pytest.mark.parametrize("role", ["admin_se", "accountant_se", "support_se"])

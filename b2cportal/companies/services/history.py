@@ -9,7 +9,10 @@ from typing import Any, TypeVar
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
 
-from ..models import Branch, Company, SettingsChange
+from b2cportal.audit import services as audit
+from b2cportal.audit.models import AuditEntry, Source
+
+from ..models import Branch, Company
 
 M = TypeVar("M", bound=models.Model)
 
@@ -39,13 +42,20 @@ def record(
     action: str,
     changes: list[dict[str, Any]],
     by: str = "",
-) -> SettingsChange:
-    """One history row; `by` names who acted when it was not a logged-in user (the signer)."""
-    data: dict[str, Any] = {"changes": changes}
-    if by:
-        data["by"] = by
-    return SettingsChange.objects.create(
-        company=company, branch=branch, actor=actor, action=action, data=data
+    obj: models.Model | None = None,
+) -> AuditEntry:
+    """One audit row about `obj` (else the branch, else the company); `by` names who acted when
+    it was not a logged-in user (the signer). No user and no name: the network reported it."""
+    return audit.record(
+        actor=audit.Actor(user=actor, label=by),
+        obj=audit.Target(
+            obj if obj is not None else (branch or company),
+            company_id=company.pk,
+            branch_id=branch.pk if branch is not None else None,
+        ),
+        action=action,
+        changes=[audit.Change(c["field"], c.get("old"), c.get("new")) for c in changes],
+        source=Source.NETWORK if actor is None and not by else None,
     )
 
 
@@ -101,5 +111,12 @@ def update_recorded(
         diff = apply_changes(obj, changes)
         if diff:
             obj.save()
-            record(company=company, branch=branch, actor=acting_user, action=action, changes=diff)
+            record(
+                company=company,
+                branch=branch,
+                actor=acting_user,
+                action=action,
+                changes=diff,
+                obj=obj,
+            )
         return obj

@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from b2cportal import identifiers
+from b2cportal.audit.models import AuditAction as Action
 from b2cportal.network.adapter import NetworkError, Service, get_network
 from b2cportal.queueing import publish_on_commit
 
@@ -36,7 +37,6 @@ from ..models import (
     NorwayActivationStatus,
     NorwayB2CActivation,
 )
-from ..models import SettingsAction as Action
 from .history import (
     CompanyError,
     TermsLinkError,

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from b2cportal.audit.models import AuditAction as SettingsAction
 from b2cportal.network.maventa.client import (
     MaventaClient,
     OperatorCredentials,
@@ -30,7 +31,7 @@ from b2cportal.network.maventa.client import (
 )
 
 from .. import credentials
-from ..models import Company, OperatorConnection, OperatorEnvironment, SettingsAction
+from ..models import Company, OperatorConnection, OperatorEnvironment
 from .history import CompanyError, record
 
 WEBHOOK_EVENTS = [

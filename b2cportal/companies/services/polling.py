@@ -7,17 +7,17 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from b2cportal.audit.models import AuditAction as Action
+from b2cportal.audit.models import AuditEntry
 from b2cportal.network.adapter import ActivationState, ActivationStatus, NetworkError, get_network
 
 from ..models import (
     ConsumerEInvoiceService,
     NorwayActivationStatus,
     NorwayB2CActivation,
-    SettingsChange,
     SwedenActivationStatus,
     SwedenB2CActivation,
 )
-from ..models import SettingsAction as Action
 from .history import apply_changes as _apply
 from .history import record as _record
 from .history import status_change as _status_change
@@ -137,13 +137,13 @@ def _note_network_status(activation, state: ActivationState) -> None:
         return
     company = activation.branch.company
     last = (
-        SettingsChange.objects.filter(
+        AuditEntry.objects.filter(
             company=company, branch=activation.branch, action=Action.NETWORK_STATUS_REPORTED
         )
         .order_by("-created_at", "-id")
         .first()
     )
-    if last is not None and last.data.get("changes", [{}])[0].get("new") == state.raw_status:
+    if last is not None and last.changes[0].get("new") == state.raw_status:
         return
     with transaction.atomic():
         _record(
@@ -154,7 +154,7 @@ def _note_network_status(activation, state: ActivationState) -> None:
             changes=[
                 {
                     "field": "status",
-                    "old": last.data["changes"][0]["new"] if last else "",
+                    "old": last.changes[0]["new"] if last else "",
                     "new": state.raw_status,
                 }
             ],

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from b2cportal import identifiers
+from b2cportal.audit.models import AuditAction as Action
 
 from .. import rules
 from ..models import (
@@ -18,7 +19,6 @@ from ..models import (
     ConsumerEInvoiceService,
     CustomerLedgerPreferences,
 )
-from ..models import SettingsAction as Action
 from .history import CompanyError, update_recorded
 
 

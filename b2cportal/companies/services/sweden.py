@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from b2cportal import identifiers
+from b2cportal.audit.models import AuditAction as Action
 from b2cportal.network.adapter import NetworkError, NotSupportedByNetwork, Service, get_network
 
 from .. import rules
@@ -25,7 +26,6 @@ from ..models import (
     SwedenB2CActivation,
     SwedenReceivingAccount,
 )
-from ..models import SettingsAction as Action
 from .history import CompanyError, apply_changes, locked_activation, record, status_change
 
 
