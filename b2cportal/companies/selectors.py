@@ -67,6 +67,23 @@ def sweden_activation_of(*, branch: Branch) -> SwedenB2CActivation:
     return found or SwedenB2CActivation(branch=branch)
 
 
+def unknown_network_status(*, branch: Branch) -> str:
+    """The status word the network last sent for the branch's activation that we could not
+    read (B2CSE statuses are not public), or "" once it sent one we know."""
+    last = (
+        SettingsChange.objects.filter(branch=branch, action=SettingsAction.NETWORK_STATUS_REPORTED)
+        .order_by("-created_at", "-id")
+        .only("data")
+        .first()
+    )
+    changes = (last.data or {}).get("changes") if last is not None else None
+    if not changes or not isinstance(changes[0], dict):
+        return ""
+    change = changes[0]
+    # Rows written before the flag existed were all unknown words.
+    return str(change.get("new") or "") if change.get("unknown", True) else ""
+
+
 def operator_connection_of(*, company: Company) -> OperatorConnection | None:
     return OperatorConnection.objects.filter(company=company).first()
 

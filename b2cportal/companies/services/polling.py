@@ -132,9 +132,10 @@ def poll_activation_status(
 
 def _note_network_status(activation, state: ActivationState) -> None:
     """A status word the network sent that we cannot read as an outcome (the operator's B2CSE
-    statuses are not public): shown as it came, in the history, once per change."""
-    if state.status != ActivationStatus.UNKNOWN or not state.raw_status:
-        return
+    statuses are not public): recorded as it came, once per change, so the history and the
+    activation screen show it (`selectors.unknown_network_status`). When the network later
+    sends a word we know, that is recorded too and the screen stops showing the unknown one."""
+    unknown = state.status == ActivationStatus.UNKNOWN and bool(state.raw_status)
     company = activation.branch.company
     last = (
         SettingsChange.objects.filter(
@@ -143,7 +144,11 @@ def _note_network_status(activation, state: ActivationState) -> None:
         .order_by("-created_at", "-id")
         .first()
     )
-    if last is not None and last.data.get("changes", [{}])[0].get("new") == state.raw_status:
+    last_change = (last.data.get("changes") or [{}])[0] if last is not None else {}
+    if not unknown and not (last_change and last_change.get("unknown", True)):
+        return  # a known status, and no unknown one is on show
+    new = state.raw_status if unknown else (state.raw_status or str(state.status))
+    if last_change.get("new") == new:
         return
     with transaction.atomic():
         _record(
@@ -154,8 +159,9 @@ def _note_network_status(activation, state: ActivationState) -> None:
             changes=[
                 {
                     "field": "status",
-                    "old": last.data["changes"][0]["new"] if last else "",
-                    "new": state.raw_status,
+                    "old": last_change.get("new", ""),
+                    "new": new[:200],
+                    "unknown": unknown,
                 }
             ],
         )
