@@ -18,6 +18,8 @@ calls `complete_reroute`, which records the network's answer in a second short t
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,7 +40,7 @@ from ..models import LIVE_STATUSES, Delivery, DeliveryEvent, DeliveryStatus
 from ..operator_mode import operator_routed
 from ..selectors import latest_delivery
 from ..transports import NO_EMAIL, NO_POSTAL_ADDRESS
-from ._common import RoutingError, _emit, _queue, _step, _sync_invoices
+from ._common import CLAIM_STALE, RoutingError, _emit, _queue, _step, _sync_invoices
 from .operator import network_for, postal_address
 
 # History notes (message ids, translated when shown).
@@ -49,6 +51,7 @@ REROUTED_NOTE = {
 REROUTE_DONE = gettext_noop("The network took the re-route")
 REROUTE_REFUSED = gettext_noop("The network refused the re-route.")
 PENDING_KEY = "reroute_pending"
+CLAIMED_KEY = "reroute_claimed_at"
 
 
 def _network_holds_it(delivery: Delivery) -> bool:
@@ -227,17 +230,47 @@ def reroute_invoice(
     return row
 
 
+def _claim_reroute(delivery_id: int, *, now) -> Delivery | None:
+    """Take the pending re-route for this run (short transaction); None: nothing to do, or
+    another run holds it. The claim keeps a slow task and the sweeper from calling twice."""
+    with transaction.atomic():
+        row = (
+            Delivery.objects.select_for_update(of=("self",))
+            .select_related("invoice__customer", "invoice__company", "company")
+            .get(pk=delivery_id)
+        )
+        receipt = dict(row.receipt or {})
+        if not receipt.get(PENDING_KEY):
+            return None
+        claimed = receipt.get(CLAIMED_KEY)
+        if claimed and datetime.datetime.fromisoformat(claimed) > now - CLAIM_STALE:
+            return None
+        receipt[CLAIMED_KEY] = now.isoformat()
+        row.receipt = receipt
+        row.save(update_fields=["receipt", "updated_at"])
+        return row
+
+
+def _release_claim(delivery_id: int) -> None:
+    with transaction.atomic():
+        row = Delivery.objects.select_for_update(of=("self",)).get(pk=delivery_id)
+        receipt = dict(row.receipt or {})
+        if receipt.pop(CLAIMED_KEY, None) is not None:
+            row.receipt = receipt
+            row.save(update_fields=["receipt", "updated_at"])
+
+
 def complete_reroute(*, delivery_id: int) -> None:
     """Hand a requested re-route to the network (no transaction open) and record its answer.
 
-    Safe to run twice: a delivery without a pending re-route is left alone. A transient error
-    is raised for the task to retry.
+    Safe to run twice and alongside the sweeper: the pending re-route is claimed first, and a
+    delivery without one is left alone. A transient error releases the claim and is raised for
+    the task to retry.
     """
-    d = Delivery.objects.select_related("invoice__customer", "company").get(pk=delivery_id)
-    pending = (d.receipt or {}).get(PENDING_KEY)
-    if not pending:
+    d = _claim_reroute(delivery_id, now=timezone.now())
+    if d is None:
         return
-    route = RerouteTo(pending)
+    route = RerouteTo(d.receipt[PENDING_KEY])
     data = _route_data(d.invoice, route)
     refused = ""
     network = None
@@ -250,6 +283,7 @@ def complete_reroute(*, delivery_id: int) -> None:
                 str(d.receipt.get("network_id")), route=route, email=data[0], address=data[1]
             )
         except TransientNetworkError:
+            _release_claim(delivery_id)
             raise
         except NetworkError as exc:
             refused = str(exc) or type(exc).__name__
@@ -264,6 +298,7 @@ def complete_reroute(*, delivery_id: int) -> None:
             .get(pk=delivery_id)
         )
         receipt = dict(row.receipt or {})
+        receipt.pop(CLAIMED_KEY, None)
         if receipt.pop(PENDING_KEY, None) is None:
             return
         old = row.status
@@ -288,3 +323,12 @@ def complete_reroute(*, delivery_id: int) -> None:
             _emit([row], queued_as="delivery.rerouted")
         if row.status == DeliveryStatus.QUEUED:
             _queue([row.pk])
+
+
+def pending_reroutes(*, older_than: datetime.datetime) -> list[int]:
+    """Re-routes asked by hand whose task the broker lost (for the sweeper)."""
+    return list(
+        Delivery.objects.filter(receipt__has_key=PENDING_KEY, updated_at__lt=older_than)
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:200]
+    )

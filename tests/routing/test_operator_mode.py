@@ -6,6 +6,8 @@ no operator call may happen inside a database transaction.
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
@@ -343,7 +345,7 @@ def test_failed_invoice_rerouted_by_hand_at_the_operator(
             invoice=invoice, route="print", acting_user=accountant_no, seen_status="sent"
         )
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False):  # the broker loses the task...
         services.reroute_invoice(
             invoice=invoice,
             route="print",
@@ -351,6 +353,12 @@ def test_failed_invoice_rerouted_by_hand_at_the_operator(
             seen_delivery_id=delivery.pk,
             seen_status="failed",
         )
+    delivery.refresh_from_db()
+    assert delivery.receipt["reroute_pending"] == "print"
+    services.poll_operator_deliveries()  # still FAILED at the operator: not taken as the answer
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT
+    services.sweep(queued_after=datetime.timedelta(0))  # ... and the sweeper hands it over
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT
     assert delivery.receipt["rerouted"] == "print"
