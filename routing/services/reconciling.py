@@ -48,6 +48,8 @@ def reconcile(*, delivery: Delivery, acting_user=None) -> Delivery:
     d = Delivery.objects.get(pk=delivery.pk)
     if d.status not in (DeliveryStatus.UNKNOWN, DeliveryStatus.CLAIMED, DeliveryStatus.SENT):
         return d
+    if (d.receipt or {}).get("reroute_pending"):
+        return d  # re-routed by hand: `complete_reroute` records what the network says
     seen = (d.status, d.updated_at)
     # The network call: outside any transaction.
     try:

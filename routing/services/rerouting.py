@@ -184,6 +184,8 @@ def reroute_invoice(
                 % {"status": outcome.status}
             )
     with transaction.atomic():
+        # The invoice first, as every send locks it: a concurrent *Send* waits, then sees ours.
+        Invoice.objects.select_for_update().get(pk=invoice.pk)
         row = (
             Delivery.objects.select_for_update(of=("self",))
             .select_related("invoice__branch__autoinvoice_settings")
