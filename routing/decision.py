@@ -127,6 +127,7 @@ RULE_LABELS = {
     "fallback_print": _("Fallback: print"),
     "channel_failed": _("Delivery on this channel failed: next channel"),
     "transport_failed": _("Delivery failed on the chosen channel"),
+    "manual_reroute": _("Re-routed by hand"),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from invoices.history import TIMELINE_LIMIT, HistoryEntry
@@ -11,6 +12,15 @@ from .models import DeliveryEvent, DeliveryStatus
 
 # Notes the services store as codes.
 SENT_NOTES = {"send": "invoice", "bulk send": "bulk"}
+# Catalogued notes worth showing in the timeline (message ids, translated when shown).
+SHOWN_NOTES = frozenset(
+    {
+        "Re-routed by hand: by email",
+        "Re-routed by hand: on paper",
+        "The network took the re-route",
+        "The network refused the re-route.",
+    }
+)
 
 
 def delivery_history(invoice) -> list[HistoryEntry]:
@@ -43,6 +53,8 @@ def delivery_history(invoice) -> list[HistoryEntry]:
                 text += " · " + str(channels.get(delivery.channel, delivery.channel))
         elif event.to_status == DeliveryStatus.FAILED and delivery.error:
             text += " · " + delivery.error
+        if event.note in SHOWN_NOTES:
+            text += " · " + gettext(event.note)
         kind = "routing" if event.to_status == DeliveryStatus.HELD else "delivery"
         entries.append(HistoryEntry(event.created_at, event.actor, text, kind))
     return entries

@@ -5,6 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from b2cportal.network.adapter import TransientNetworkError
+
 from . import services
 
 # Our database connection lost mid-task (restart, failover, terminated backend): run the task
@@ -54,3 +56,16 @@ def poll_operator_deliveries_task(
 def reconcile_operator_invoices_task() -> dict:
     """Operator-routed mode, daily: list the operator's SENT invoices as a backstop."""
     return services.reconcile_operator_invoices()
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OperationalError, InterfaceError, TransientNetworkError),
+    retry_backoff=5,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def complete_reroute_task(delivery_id: int) -> None:
+    """Hand a re-route asked by hand to the network and record its answer."""
+    services.complete_reroute(delivery_id=delivery_id)

@@ -115,6 +115,19 @@ def step_sentence(step: dict[str, Any], *, company_country: str = "NO") -> str:
                 "status": _status_label(inputs["agreement_status"])
             }
         return sentence
+    if rule == "manual_reroute":
+        from .models import DeliveryStatus
+
+        code = inputs.get("route", "")
+        try:
+            channel = Channel(code).label
+        except ValueError:
+            channel = code
+        status = inputs.get("from_status", "")
+        return _("An accountant re-routed it to %(channel)s (it was: %(status)s)") % {
+            "channel": channel,
+            "status": dict(DeliveryStatus.choices).get(status, status),
+        }
     if rule == "se_due_date":
         sentence = _("Sent at least %(minimum)s days before the due date: %(answer)s") % {
             "minimum": inputs.get("minimum", 3),

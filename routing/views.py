@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_required
 from b2cportal.companies.selectors import branches_of
@@ -67,6 +68,33 @@ def poll(request, pk: int):
         messages.info(request, _("This invoice has not been sent yet."))
     else:
         messages.info(request, _("Status: %(status)s") % {"status": delivery.get_status_display()})
+    return _back(request, invoice)
+
+
+@require_POST
+@company_member_required(roles=EDITORS)  # support reads only
+def reroute(request, pk: int):
+    """*Re-route* by email or print: the buttons post the delivery and status the user saw."""
+    invoice = _invoice(request, pk)
+    seen = request.POST.get("delivery", "")
+    try:
+        services.reroute_invoice(
+            invoice=invoice,
+            route=request.POST.get("route", ""),
+            acting_user=request.user,
+            seen_delivery_id=int(seen) if seen.isdigit() else None,
+            seen_status=request.POST.get("status", ""),
+        )
+    except services.RoutingError as exc:
+        messages.error(request, str(exc))
+    else:
+        if request.POST.get("route") == "email":
+            text = _("Re-routed: %(number)s goes by email to %(email)s.")
+        else:
+            text = _("Re-routed: %(number)s goes to print and is sent by post.")
+        messages.success(
+            request, text % {"number": invoice.number, "email": invoice.customer.email}
+        )
     return _back(request, invoice)
 
 

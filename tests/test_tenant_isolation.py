@@ -244,9 +244,29 @@ def make_print_spool_pdf_for_company_no(company) -> Target:
     return Target(kwargs={"document": document}, secrets=["Hemmelig Kunde"])
 
 
+def make_failed_delivery_for_company_no(company) -> Target:
+    """An open invoice whose delivery failed: *Re-route* (POST only) would act on it."""
+    from invoices.models import Invoice
+    from routing.models import Delivery, DeliveryStatus
+
+    target = make_open_invoice_for_company_no(company)
+    invoice = Invoice.objects.get(pk=target.kwargs["pk"])
+    Delivery.objects.create(
+        company=company,
+        branch=invoice.branch,
+        invoice=invoice,
+        status=DeliveryStatus.FAILED,
+        channel="efaktura_no" if company.country == "NO" else "bank_se",
+        external_id=invoice.document_uuid,
+        error="The receiver rejected the document.",
+    )
+    return Target(kwargs=target.kwargs, secrets=target.secrets, method="post")
+
+
 OBJECT_FACTORIES.update(
     {
         "simulator_deliveries:print_spool_pdf": make_print_spool_pdf_for_company_no,
+        "routing:reroute": make_failed_delivery_for_company_no,
         "routing:send": make_open_invoice_for_company_no,
         "routing:poll": make_open_invoice_for_company_no,
         "routing:bulk_detail": make_bulk_send_for_company_no,

@@ -53,6 +53,7 @@ class AuditAction(models.TextChoices):
     OPERATOR_CONNECTION_SAVED = "operator.saved", _("Operator connection saved")
     OPERATOR_CONNECTION_TESTED = "operator.tested", _("Operator connection tested")
     NETWORK_STATUS_REPORTED = "b2cse.network_status", _("Network reported a status")
+    NETWORK_STATUS_UNKNOWN = "b2cse.network_status_unknown", _("Network reported an unknown status")
     # API keys and webhooks
     API_KEY_CREATED = "apikey.created", _("API key created")
     API_KEY_REVOKED = "apikey.revoked", _("API key revoked")

@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 from django.db.models import Q, QuerySet
 
-from b2cportal.audit.models import AuditEntry, Source
+from b2cportal.audit.models import AuditAction, AuditEntry, Source
 from b2cportal.audit.selectors import (
     HistoryChange,
     HistoryRow,
@@ -69,6 +69,23 @@ def sweden_activation_of(*, branch: Branch) -> SwedenB2CActivation:
     """The branch's B2CSE activation, or an unsaved *not activated* one."""
     found = SwedenB2CActivation.objects.filter(branch=branch).first()
     return found or SwedenB2CActivation(branch=branch)
+
+
+def unknown_network_status(*, branch: Branch) -> str:
+    """The status word the network last sent for the branch's activation that we could not
+    read (B2CSE statuses are not public), or "" once it sent one we know."""
+    last = (
+        AuditEntry.objects.filter(
+            branch=branch,
+            action__in=(AuditAction.NETWORK_STATUS_UNKNOWN, AuditAction.NETWORK_STATUS_REPORTED),
+        )
+        .order_by("-created_at", "-id")
+        .only("action", "changes")
+        .first()
+    )
+    if last is None or last.action != AuditAction.NETWORK_STATUS_UNKNOWN or not last.changes:
+        return ""
+    return str(last.changes[0].get("new") or "")
 
 
 def operator_connection_of(*, company: Company) -> OperatorConnection | None:

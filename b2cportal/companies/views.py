@@ -29,6 +29,7 @@ from .forms import (
     SwedenActivationForm,
 )
 from .middleware import SESSION_BRANCH_KEY, SESSION_COMPANY_KEY
+from .models import SwedenActivationStatus
 from .permissions import ADMINISTRATORS, company_member_required
 from .services import CompanyError, TermsLinkError
 
@@ -282,6 +283,10 @@ def _b2cse_page(request, *, form=None, account_form=None, name_error="", status=
         if activation.pk
         else [],
         "max_accounts": rules.MAX_ACCOUNTS_PER_FUI,
+        # Only while waiting: a word the network sent that we cannot read, shown as it came.
+        "unknown_status": selectors.unknown_network_status(branch=branch)
+        if activation.status == SwedenActivationStatus.PENDING
+        else "",
         "history": selectors.settings_history(
             company=request.company, branch=branch, prefixes=("b2cse",)
         ),

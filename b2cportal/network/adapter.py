@@ -52,8 +52,10 @@ from .types import (
     MessageChannel,
     OutgoingDocument,
     ParticipantKind,
+    PostalAddress,
     Receipt,
     ReceiptStatus,
+    RerouteTo,
     Service,
 )
 
@@ -81,8 +83,10 @@ __all__ = [
     "OutgoingDocument",
     "ParticipantKind",
     "PermanentNetworkError",
+    "PostalAddress",
     "Receipt",
     "ReceiptStatus",
+    "RerouteTo",
     "Service",
     "TransientNetworkError",
     "adapter_class",
@@ -239,6 +243,25 @@ class DeliveryApi:
         """The receipt for a document UUID, or None when the network never accepted it."""
         raise NotSupportedByNetwork("document status", self.name)
 
+    def reroute(
+        self,
+        network_id: str,
+        *,
+        route: RerouteTo,
+        email: str = "",
+        address: PostalAddress | None = None,
+    ) -> None:
+        """Stop delivering a document the network holds (`Receipt.network_id`) electronically
+        and send it by email (to `email`) or on paper (to `address`) instead.
+
+        A network that routes itself (`routes_itself`, the operator's `PUT …/reroute/…`)
+        delivers it on the new route and reports the outcome through its status; a self-routed
+        network only withdraws it, and the caller sends it with its own email or print
+        transport. PermanentNetworkError: the network will not re-route it (already delivered,
+        unknown id); the message says why.
+        """
+        raise NotSupportedByNetwork("re-routing", self.name)
+
 
 class InboundApi:
     """What the network sends us (agreement events), turned into our own types."""
@@ -274,6 +297,7 @@ NETWORK_CALLS: tuple[str, ...] = (
     "deliver",
     "deliver_many",
     "status",
+    "reroute",
 )
 
 

@@ -65,6 +65,13 @@ class MessageChannel(StrEnum):
     EMAIL = "email"
 
 
+class RerouteTo(StrEnum):
+    """Where a document the network could not deliver electronically goes instead."""
+
+    EMAIL = "email"
+    PRINT = "print"
+
+
 class ReceiptStatus(StrEnum):
     """What the network says about one document."""
 
@@ -94,6 +101,18 @@ class ActivationState:
     error: str = ""
     accounts: tuple[str, ...] = ()
     raw_status: str = ""  # the network's own word for the status, for display
+
+
+@dataclass(frozen=True)
+class PostalAddress:
+    """A printed document's recipient (`RerouteTo.PRINT`); country is ISO 3166-1 alpha-2."""
+
+    name: str
+    line1: str
+    postcode: str
+    city: str
+    country: str
+    line2: str = ""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ the data as it is then.
 Modules: `sending` (decide_route, preview_route, send_invoice, send_invoices), `processing`
 (process_deliveries), `reconciling` (reconcile, sweep, poll_invoice_status), `holds`,
 `operator` (operator-routed mode: the operator transport, polling its outcomes, the webhook
-hint, the daily reconciliation).
+hint, the daily reconciliation), `rerouting` (*Re-route* by hand to email or print).
 """
 
 from __future__ import annotations
@@ -33,12 +33,14 @@ from .operator import (
 )
 from .processing import process_deliveries
 from .reconciling import poll_invoice_status, reconcile, sweep
+from .rerouting import complete_reroute, reroute_invoice, reroute_options
 from .sending import decide_route, preview_route, send_invoice, send_invoices
 
 __all__ = [
     "CHUNK_SIZE",
     "RoutingError",
     "TraceStep",
+    "complete_reroute",
     "decide_route",
     "expire_holds",
     "operator_webhook_hint",
@@ -49,6 +51,8 @@ __all__ = [
     "reconcile",
     "reconcile_operator_invoices",
     "release_active_holds",
+    "reroute_invoice",
+    "reroute_options",
     "send_invoice",
     "send_invoices",
     "settle_holds_for_customer",

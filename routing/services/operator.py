@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from b2cportal.companies.models import OperatorConnection
-from b2cportal.network.adapter import NetworkError, Receipt
+from b2cportal.network.adapter import NetworkError, PostalAddress, Receipt, RerouteTo
 from b2cportal.network.maventa.adapter import MaventaNetwork, OperatorOutcome, OperatorSend
 from b2cportal.network.maventa.client import (
     OperatorError,
@@ -234,7 +234,21 @@ def operator_channel(outcome: OperatorOutcome, delivery: Delivery) -> str:
     return Channel.PEPPOL
 
 
-def _reroute_target(delivery: Delivery) -> tuple[str, str, dict] | None:
+def postal_address(customer, country: str) -> PostalAddress | None:
+    """The customer's postal address for a printed copy, or None when it is incomplete."""
+    if not (customer.address_line1 and customer.postcode and customer.city):
+        return None
+    return PostalAddress(
+        name=customer.name,
+        line1=customer.address_line1,
+        line2=customer.address_line2,
+        postcode=customer.postcode,
+        city=customer.city,
+        country=customer.country or country,
+    )
+
+
+def _reroute_target(delivery: Delivery) -> tuple[RerouteTo, str, PostalAddress | None] | None:
     """(route, email, print address) by the branch's fallback order and the data present."""
     invoice = delivery.invoice
     customer = invoice.customer
@@ -242,20 +256,11 @@ def _reroute_target(delivery: Delivery) -> tuple[str, str, dict] | None:
         if route == delivery.channel:
             continue  # what the operator was asked first is not tried again
         if route == "email" and customer.email:
-            return ("email", customer.email, {})
-        if route == "print" and customer.address_line1 and customer.postcode and customer.city:
-            return (
-                "print",
-                "",
-                {
-                    "recipient_name": customer.name,
-                    "recipient_address1": customer.address_line1,
-                    "recipient_address2": customer.address_line2,
-                    "recipient_post_code": customer.postcode,
-                    "recipient_post_office": customer.city,
-                    "recipient_country": customer.country or delivery.company.country,
-                },
-            )
+            return (RerouteTo.EMAIL, customer.email, None)
+        if route == "print":
+            address = postal_address(customer, delivery.company.country)
+            if address is not None:
+                return (RerouteTo.PRINT, "", address)
     return None
 
 
@@ -269,6 +274,8 @@ def _record_outcome(delivery_id: int, outcome: OperatorOutcome, rerouted: str = 
         )
         if d.status not in (DeliveryStatus.SENT, DeliveryStatus.UNKNOWN):
             return
+        if (d.receipt or {}).get("reroute_pending") and outcome.status == "FAILED":
+            return  # a re-route asked by hand is on its way to the operator
         old = d.status
         now = timezone.now()
         receipt = dict(d.receipt or {})
@@ -324,7 +331,7 @@ def poll_delivery(delivery: Delivery, network: MaventaNetwork | None = None) -> 
         target = _reroute_target(delivery)
         if target is not None:
             route, email, address = target
-            network.reroute(operator_id, channel=route, email=email, address=address)
+            network.reroute(operator_id, route=route, email=email, address=address)
             rerouted = route
     _record_outcome(delivery.pk, outcome, rerouted=rerouted)
 

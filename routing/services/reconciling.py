@@ -48,6 +48,8 @@ def reconcile(*, delivery: Delivery, acting_user=None) -> Delivery:
     d = Delivery.objects.get(pk=delivery.pk)
     if d.status not in (DeliveryStatus.UNKNOWN, DeliveryStatus.CLAIMED, DeliveryStatus.SENT):
         return d
+    if (d.receipt or {}).get("reroute_pending"):
+        return d  # re-routed by hand: `complete_reroute` records what the network says
     seen = (d.status, d.updated_at)
     # The network call: outside any transaction.
     try:
@@ -137,6 +139,16 @@ def sweep(
         doubtful_rows |= Q(status=DeliveryStatus.SENT, updated_at__lt=now - sent_after)
     doubtful = list(Delivery.objects.filter(doubtful_rows).order_by("updated_at")[:1000])
     errors = 0
+    # Re-routes asked by hand whose task the broker lost: handed to the network here (claimed
+    # first, so a late task and the sweep never both call it).
+    from .rerouting import complete_reroute, pending_reroutes
+
+    for pk in pending_reroutes(older_than=now - queued_after):
+        try:
+            complete_reroute(delivery_id=pk)
+        except Exception:
+            errors += 1
+            logger.exception("Sweep: re-route of delivery %s could not be handed over", pk)
     for d in doubtful:
         try:
             # A SENT row still only accepted is saved again, so it is asked after `sent_after`.

@@ -11,7 +11,7 @@ from b2cportal.companies.wording import wording
 from routing import selectors
 from routing.decision import rule_label
 from routing.models import DeliveryStatus
-from routing.services import preview_route
+from routing.services import preview_route, reroute_options
 from routing.trace_text import step_sentence
 
 register = template.Library()
@@ -60,9 +60,12 @@ def sending_method(context, invoice):
     preview = None
     if invoice.status == "open" and (delivery is None or not delivery.is_live):
         preview = preview_route(invoice=invoice)
+    can_send = request is not None and has_role(request, EDITORS)
     return {
         **wording(invoice.company),
         "request": request,
+        # Only the routes allowed now: no button that would be refused.
+        "reroute_routes": reroute_options(invoice=invoice, delivery=delivery) if can_send else [],
         "csrf_token": context.get("csrf_token"),
         "invoice": invoice,
         "delivery": delivery,
@@ -72,7 +75,7 @@ def sending_method(context, invoice):
         if preview
         else [],
         "delivery_trace": trace_rows(delivery.trace, invoice.company.country) if delivery else [],
-        "can_send": request is not None and has_role(request, EDITORS),
+        "can_send": can_send,
     }
 
 

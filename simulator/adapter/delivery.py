@@ -29,8 +29,10 @@ from b2cportal.network.adapter import (
     NetworkTimeout,
     OutgoingDocument,
     PermanentNetworkError,
+    PostalAddress,
     Receipt,
     ReceiptStatus,
+    RerouteTo,
     TransientNetworkError,
 )
 from simulator.models import (
@@ -237,6 +239,33 @@ class SimulatedDelivery(DeliveryApi):
             return None
         fault = _faults({(item.kind, item.recipient)}).get((item.kind, item.recipient), "")
         return _receipt(item, fault)
+
+    def reroute(
+        self,
+        network_id: str,
+        *,
+        route: RerouteTo,
+        email: str = "",
+        address: PostalAddress | None = None,
+    ) -> None:
+        """Withdraw an accepted, not yet delivered document from the receiver's inbox.
+
+        The simulated network routes nothing itself: the caller sends the document by its own
+        email or print transport. Delivered or unknown documents are refused.
+        """
+        item = (
+            InboxDocument.objects.filter(pk=network_id).defer("content").first()
+            if str(network_id).isdigit()
+            else None
+        )
+        if item is None:
+            raise PermanentNetworkError("The network does not hold this document (simulated).")
+        fault = _faults({(item.kind, item.recipient)}).get((item.kind, item.recipient), "")
+        if fault != DeliveryFault.ACCEPT_ONLY:
+            raise PermanentNetworkError(
+                "The document was already delivered to the receiver (simulated)."
+            )
+        item.delete()  # withdrawn: the receiver never sees it
 
 
 # --- reads for the *Network simulator* pages -------------------------------------------------

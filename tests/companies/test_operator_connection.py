@@ -303,7 +303,7 @@ def test_swedish_activation_through_the_operator_end_to_end(company_se, admin_se
     activation.refresh_from_db()
     assert activation.status == SwedenActivationStatus.PENDING
     # ... and shown as it came, once, in the activation's history.
-    (reported,) = AuditEntry.objects.filter(action="b2cse.network_status")
+    (reported,) = AuditEntry.objects.filter(action="b2cse.network_status_unknown")
     assert reported.changes[0]["new"] == "SOMETHING_THE_DOCS_NEVER_NAMED"
     operator_company.b2cse_status = "ACTIVE"
     operator_company.b2cse_agreement.update(fui="005560169095.00002222222.FSPA.SE")
@@ -334,3 +334,26 @@ def test_norwegian_activation_through_the_operator_end_to_end(company_no, admin_
     services.poll_pending_activations()
     activation.refresh_from_db()
     assert activation.status == NorwayActivationStatus.ACTIVE
+
+
+def test_unknown_b2cse_status_is_shown_on_the_activation_screen(
+    client, company_se, admin_se, operator_mode
+):
+    """A word the operator's document never names: shown where the status is, never a crash."""
+    operator_company = connect(company_se, operator_mode)
+    services.submit_sweden_activation(
+        branch=company_se.branches.first(),
+        acting_user=admin_se,
+        account_type="bankgiro",
+        account_number="5050-1055",
+    )
+    operator_company.b2cse_status = "<b>AWAITING_BANK</b>"
+    services.poll_pending_activations()
+    client.force_login(admin_se)
+    page = client.get(reverse("companies:b2cse"), HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Okänd status från operatören: &lt;b&gt;AWAITING_BANK&lt;/b&gt;" in page
+    operator_company.b2cse_status = "PENDING"  # a word we know: the line goes away
+    services.poll_pending_activations()
+    page = client.get(reverse("companies:b2cse")).content.decode()
+    assert 'data-testid="b2cse-unknown-status"' not in page
+    assert 'data-testid="b2cse-pending"' in page

@@ -116,6 +116,7 @@ def test_an_operation_a_network_lacks_raises_not_supported(bare, method):
         "lookup_mailboxes": {"ssns": ["1"]},
         "deliver": {"document": None},
         "status": {"external_id": "x"},
+        "reroute": {"network_id": "x", "route": "email", "email": "a@example.no"},
     }
     if method == "deliver_many":
         # The default loop reports each document's error in place.

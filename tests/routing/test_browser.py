@@ -242,3 +242,40 @@ def test_failed_bank_delivery_moves_on_and_a_refused_one_shows_the_reason(
     page.click("[data-testid=tab-address]")
     assert "The network refused the delivery." in page.inner_text("[data-testid=delivery-error]")
     assert page.locator("[data-testid=send-to-autoinvoice]").count() == 1
+
+
+def test_reroute_held_invoice_by_hand_refused_when_stale(page, login, company_no, accountant_no):
+    from agreements.models import AgreementNetwork, AgreementStatus, ConsumerAgreement
+    from routing import services
+    from routing.models import Delivery, DeliveryStatus
+
+    from .builders import NO_FNRS, activate
+
+    activate(company_no, no=True, route_anyway=True)
+    invoice = make_open_invoice(
+        company=company_no, einvoice_norway=True, national_id=NO_FNRS[0], email="kari@example.no"
+    )
+    ConsumerAgreement.objects.create(
+        customer=invoice.customer,
+        branch=invoice.branch,
+        network=AgreementNetwork.NO_EFAKTURA,
+        status=AgreementStatus.REQUEST_SENT,
+    )
+    services.send_invoice(invoice=invoice, acting_user=accountant_no)
+    assert Delivery.objects.get(invoice=invoice).status == DeliveryStatus.HELD
+    login(accountant_no)
+    page.goto(f"/invoices/{invoice.pk}/")
+    page.click("[data-testid=tab-address]")
+    # The delivery moves on while the page is open: the click is refused, nothing changes.
+    Delivery.objects.filter(invoice=invoice).update(status=DeliveryStatus.FAILED)
+    page.click("[data-testid=reroute-email]")
+    assert "The delivery changed meanwhile (now: Failed)" in page.inner_text(".alert-danger")
+    assert Delivery.objects.get(invoice=invoice).status == DeliveryStatus.FAILED
+    page.click("[data-testid=tab-address]")
+    page.click("[data-testid=reroute-email]")
+    assert "goes by email to kari@example.no" in page.inner_text(".alert-success")
+    page.click("[data-testid=tab-address]")
+    assert page.inner_text("[data-testid=sending-channel]") == "Email"
+    assert page.locator("[data-testid=reroute-email]").count() == 0
+    page.click("button[data-bs-target='#tab-history']")
+    assert "Re-routed by hand: by email" in page.inner_text("#tab-history")

@@ -6,6 +6,8 @@ no operator call may happen inside a database transaction.
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
@@ -317,3 +319,67 @@ def test_billing_report_counts_what_the_operator_did(
     (row,) = billing_report(company=company_no, year=today.year, month=today.month)
     assert row["billing_action"] == BillingAction.EINVOICE_BANK_B2C_NO
     assert row["count"] == 1
+
+
+def test_failed_invoice_rerouted_by_hand_at_the_operator(
+    company_no, accountant_no, operator_mode, django_capture_on_commit_callbacks
+):
+    """*Re-route* by hand: looked up first, recorded, the PUT after commit (contract-checked)."""
+    connect(company_no, operator_mode)
+    operator_mode.failing_recipients["kari@example.no"] = "Mailbox unreachable"
+    activate(company_no, fallback_order="email_only")  # nothing automatic left: it fails
+    invoice = make_open_invoice(
+        company=company_no,
+        email="kari@example.no",
+        address_line1="Storgata 1",
+        postcode="0155",
+        city="Oslo",
+    )
+    delivery = _send(invoice, accountant_no, django_capture_on_commit_callbacks)
+    services.poll_operator_deliveries()
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED
+    assert services.reroute_options(invoice=invoice, delivery=delivery) == ["email", "print"]
+    with pytest.raises(services.RoutingError, match="changed meanwhile"):
+        services.reroute_invoice(  # the user's screen showed an older state
+            invoice=invoice, route="print", acting_user=accountant_no, seen_status="sent"
+        )
+
+    with django_capture_on_commit_callbacks(execute=False):  # the broker loses the task...
+        services.reroute_invoice(
+            invoice=invoice,
+            route="print",
+            acting_user=accountant_no,
+            seen_delivery_id=delivery.pk,
+            seen_status="failed",
+        )
+    delivery.refresh_from_db()
+    assert delivery.receipt["reroute_pending"] == "print"
+    services.poll_operator_deliveries()  # still FAILED at the operator: not taken as the answer
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT
+    services.sweep(queued_after=datetime.timedelta(0))  # ... and the sweeper hands it over
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT
+    assert delivery.receipt["rerouted"] == "print"
+    assert "reroute_pending" not in delivery.receipt
+    sent = _sent_form(operator_mode, delivery)
+    assert sent.actions[-1]["message"] == "Re-routed to print"  # the operator got the PUT
+    events = list(delivery.events.order_by("pk"))
+    assert [e.note for e in events[-2:]] == [
+        "Re-routed by hand: on paper",
+        "The network took the re-route",
+    ]
+    assert events[-2].actor == accountant_no
+    assert delivery.trace[-1]["rule"] == "manual_reroute"
+    assert services.reroute_options(invoice=invoice, delivery=delivery) == []  # no dead button
+
+    services.poll_operator_deliveries()
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED
+    assert delivery.operator_channel == Channel.PRINT
+    # Our row says FAILED but the operator delivered it: the look-up refuses, nothing is sent.
+    Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.FAILED)
+    with pytest.raises(services.RoutingError, match="DELIVERED"):
+        services.reroute_invoice(invoice=invoice, route="email", acting_user=accountant_no)
+    assert not any("by email" in action["message"] for action in sent.actions)

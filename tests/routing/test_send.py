@@ -234,3 +234,27 @@ def test_a_swedish_samordningsnummer_counts_as_the_consumers_ssn(company_se, acc
     inputs = load_route_inputs(invoice)
     assert inputs.has_national_id
     assert services.decide_route(invoice).channel == Channel.KIVRA
+
+
+def test_rerouting_what_the_simulated_network_holds_withdraws_it_then_emails_it(
+    company_no, accountant_no, django_capture_on_commit_callbacks
+):
+    """Self-routed (the demo): the network withdraws the undelivered document, we email it."""
+    from tests.factories import make_business_customer
+
+    receiver = peppol("974760673")
+    receiver.delivery_fault = "accept_only"  # accepted, never delivered
+    receiver.save()
+    customer = make_business_customer(company=company_no, email="ap@buyer.no")
+    invoice = make_open_invoice(company=company_no, customer=customer)
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery = services.send_invoice(invoice=invoice, acting_user=accountant_no)
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT
+    assert services.reroute_options(invoice=invoice, delivery=delivery) == ["email"]  # no address
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reroute_invoice(invoice=invoice, route="email", acting_user=accountant_no)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.channel) == (DeliveryStatus.DELIVERED, Channel.EMAIL)
+    assert not InboxDocument.objects.filter(document_uuid=delivery.external_id).exists()
+    assert mail.outbox[-1].to == ["ap@buyer.no"]

@@ -381,3 +381,39 @@ def test_invoice_screen_looks_up_the_latest_delivery_once(client, company_no, ac
         if 'FROM "routing_delivery"' in q["sql"] and "ORDER BY" in q["sql"]
     ]
     assert len(latest) == 1, latest
+
+
+def test_reroute_by_hand_for_accountants_not_support(
+    client, company_no, accountant_no, support_no, django_capture_on_commit_callbacks
+):
+    invoice = make_open_invoice(company=company_no, email="kari@example.no")
+    delivery = Delivery.objects.create(
+        company=company_no,
+        branch=invoice.branch,
+        invoice=invoice,
+        status=DeliveryStatus.FAILED,
+        channel="efaktura_no",
+        external_id=invoice.document_uuid,
+        error="The receiver rejected the document.",
+    )
+    url = reverse("routing:reroute", args=[invoice.pk])
+    body = {"route": "email", "delivery": delivery.pk, "status": "failed"}
+    client.force_login(support_no)
+    page = client.get(reverse("invoices:detail", args=[invoice.pk]))
+    assert b'data-testid="reroute-email"' not in page.content
+    assert client.post(url, body).status_code == 403
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED
+
+    client.force_login(accountant_no)
+    page = client.get(reverse("invoices:detail", args=[invoice.pk]))
+    assert b'data-testid="reroute-email"' in page.content
+    assert b'data-testid="reroute-print"' not in page.content  # no postal address: no button
+    refused = client.post(url, {**body, "route": "fax"}, follow=True)
+    assert "Choose email or print." in refused.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, body, HTTP_ACCEPT_LANGUAGE="nb", follow=True)
+    assert "sendes på e-post til kari@example.no" in response.content.decode()
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.channel) == (DeliveryStatus.DELIVERED, "email")
+    assert delivery.events.filter(note="Re-routed by hand: by email", actor=accountant_no).exists()

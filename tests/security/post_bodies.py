@@ -114,6 +114,7 @@ BODIES = {
         "account_number": "5050-1055",
     },
     "routing:bulk": lambda company, kwargs: _bulk(company),
+    "routing:reroute": lambda company, kwargs: {"route": "email", "status": "failed"},
 }
 
 

@@ -132,32 +132,34 @@ def poll_activation_status(
 
 def _note_network_status(activation, state: ActivationState) -> None:
     """A status word the network sent that we cannot read as an outcome (the operator's B2CSE
-    statuses are not public): shown as it came, in the history, once per change."""
-    if state.status != ActivationStatus.UNKNOWN or not state.raw_status:
-        return
+    statuses are not public): recorded as it came, once per change, so the history and the
+    activation screen show it (`selectors.unknown_network_status`). When the network later
+    sends a word we know, that is recorded too and the screen stops showing the unknown one."""
+    unknown = state.status == ActivationStatus.UNKNOWN and bool(state.raw_status)
     company = activation.branch.company
     last = (
         AuditEntry.objects.filter(
-            company=company, branch=activation.branch, action=Action.NETWORK_STATUS_REPORTED
+            company=company,
+            branch=activation.branch,
+            action__in=(Action.NETWORK_STATUS_UNKNOWN, Action.NETWORK_STATUS_REPORTED),
         )
         .order_by("-created_at", "-id")
         .first()
     )
-    if last is not None and last.changes[0].get("new") == state.raw_status:
+    last_word = str(last.changes[0].get("new") or "") if last is not None and last.changes else ""
+    last_was_unknown = last is not None and last.action == Action.NETWORK_STATUS_UNKNOWN
+    if not unknown and not last_was_unknown:
+        return  # a known status, and no unknown one is on show
+    new = (state.raw_status if unknown else (state.raw_status or str(state.status)))[:200]
+    if unknown and last_was_unknown and last_word == new:
         return
     with transaction.atomic():
         _record(
             company=company,
             branch=activation.branch,
             actor=None,
-            action=Action.NETWORK_STATUS_REPORTED,
-            changes=[
-                {
-                    "field": "status",
-                    "old": last.changes[0]["new"] if last else "",
-                    "new": state.raw_status,
-                }
-            ],
+            action=Action.NETWORK_STATUS_UNKNOWN if unknown else Action.NETWORK_STATUS_REPORTED,
+            changes=[{"field": "status", "old": last_word, "new": new}],
         )
 
 

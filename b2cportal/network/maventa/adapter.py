@@ -29,8 +29,10 @@ from b2cportal.network.adapter import (
     OutgoingDocument,
     ParticipantKind,
     PermanentNetworkError,
+    PostalAddress,
     Receipt,
     ReceiptStatus,
+    RerouteTo,
     Service,
 )
 
@@ -234,15 +236,33 @@ class MaventaNetwork(Network):
         client = self.client()
         return client.list_sent_invoices(created_at_start=since, page=page, per_page=per_page)
 
-    def reroute(self, operator_id: str, *, channel: str, email: str = "", address=None) -> None:
-        """`PUT /v1/invoices/{id}/reroute/email|print` for a FAILED invoice."""
+    def reroute(
+        self,
+        network_id: str,
+        *,
+        route: RerouteTo,
+        email: str = "",
+        address: PostalAddress | None = None,
+    ) -> None:
+        """`PUT /v1/invoices/{id}/reroute/email|print` for a FAILED invoice: the operator
+        delivers it on that route and reports it in the invoice's actions."""
         client = self.client()
-        if channel == "email":
-            client.reroute_email(operator_id, recipient_email=email)
-        elif channel == "print":
-            client.reroute_print(operator_id, address=address or {})
+        if route == RerouteTo.EMAIL:
+            client.reroute_email(network_id, recipient_email=email)
+        elif route == RerouteTo.PRINT and address is not None:
+            client.reroute_print(
+                network_id,
+                address={
+                    "recipient_name": address.name,
+                    "recipient_address1": address.line1,
+                    "recipient_address2": address.line2,
+                    "recipient_post_code": address.postcode,
+                    "recipient_post_office": address.city,
+                    "recipient_country": address.country,
+                },
+            )
         else:
-            raise ValueError(channel)
+            raise ValueError(f"cannot re-route to {route!r} without its address")
 
     def register_notifications(self, *, destination: str, events: list[str]) -> str:
         client = self.client()
