@@ -216,17 +216,20 @@ def agreement_warning(*, customer: Customer, branch: Branch | None) -> Agreement
     )
     if branch is not None:
         agreements = agreements.filter(branch=branch)
-    if agreements.filter(status=AgreementStatus.ACTIVE).exists():
+    # One query for both questions (is one active? which is the latest?): a customer has a
+    # handful of agreements per branch, and this runs on every invoice and customer page.
+    rows = list(agreements.order_by("-last_updated", "-id").values_list("status", "last_updated"))
+    if any(status == AgreementStatus.ACTIVE for status, _updated in rows):
         return None
-    latest = agreements.order_by("-last_updated", "-id").first()
-    if latest is None:
+    if not rows:
         return AgreementWarning(
             customer_name=customer.name, status_label="", last_updated=customer.updated_at
         )
+    status, last_updated = rows[0]
     return AgreementWarning(
         customer_name=customer.name,
-        status_label=latest.get_status_display(),
-        last_updated=latest.last_updated,
+        status_label=AgreementStatus(status).label,
+        last_updated=last_updated,
     )
 
 

@@ -27,8 +27,9 @@ from .models import Invoice
 
 def _invoice(request, pk: int) -> Invoice:
     return get_object_or_404(
+        # customer__company: the agreement warning reads the customer's company's preferences.
         selectors.invoices_of(company=request.company).select_related(
-            "company", "branch", "customer", "credited_invoice"
+            "company", "branch", "customer__company", "credited_invoice"
         ),
         pk=pk,
     )

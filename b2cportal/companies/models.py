@@ -310,6 +310,11 @@ class NorwayB2CActivation(models.Model):
     def is_active(self) -> bool:
         return self.status == NorwayActivationStatus.ACTIVE
 
+    @property
+    def is_being_sent(self) -> bool:
+        """The terms were accepted and the activation is on its way to the network."""
+        return self.status == NorwayActivationStatus.ACTIVATING and not self.network_reference
+
 
 class SwedenActivationStatus(models.TextChoices):
     NOT_ACTIVATED = "not_activated", _("Not activated")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from b2cportal.network.adapter import TransientNetworkError
+
 from . import services
 
 
@@ -11,6 +13,14 @@ from . import services
 def send_terms_email(self, activation_id: int, nonce: str, language: str) -> bool:
     """Email the signer the one-time link to accept the AutoInvoice B2C terms of service."""
     return services.send_terms_email(activation_id=activation_id, nonce=nonce, language=language)
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(TransientNetworkError,), retry_backoff=True, max_retries=6
+)
+def submit_norway_activation(activation_id: int) -> None:
+    """Send an activation whose terms were accepted to the network (same key on every retry)."""
+    services.submit_norway_activation(activation_id=activation_id)
 
 
 @shared_task(ignore_result=True)

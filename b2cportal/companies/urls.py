@@ -10,6 +10,7 @@ urlpatterns = [
     path("b2cno/resend/", views.b2cno_resend, name="b2cno_resend"),
     path("b2cno/deactivate/", views.b2cno_deactivate, name="b2cno_deactivate"),
     path("activation/refresh/", views.refresh_activation, name="refresh_activation"),
+    path("activation/status/", views.activation_status, name="activation_status"),
     path("b2cse/", views.b2cse, name="b2cse"),
     path("b2cse/accounts/", views.b2cse_add_account, name="b2cse_add_account"),
     path("operator/", views.operator_connection, name="operator"),

@@ -5,13 +5,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from b2cportal import identifiers
 from b2cportal.network.adapter import NetworkError
@@ -240,6 +240,19 @@ def b2cno_deactivate(request):
     else:
         messages.success(request, _("The B2C service was deactivated."))
     return redirect("companies:autoinvoice")
+
+
+@require_GET
+@company_member_required()
+def activation_status(request):
+    """Polled by the settings page while an accepted activation is on its way to the network."""
+    norway = (
+        selectors.norway_activation_of(branch=request.branch)
+        if request.branch is not None and request.company.is_norwegian
+        else None
+    )
+    being_sent = norway is not None and norway.is_being_sent
+    return JsonResponse({"finished": not being_sent})
 
 
 @require_POST
@@ -523,7 +536,7 @@ def accept_terms(request, token: str):
         )
     if request.method == "POST":
         try:
-            activation = services.accept_terms(token=token)
+            services.accept_terms(token=token)
         except TermsLinkError as exc:
             return render(
                 request,
@@ -531,13 +544,8 @@ def accept_terms(request, token: str):
                 {"error": exc.message, "reason": exc.reason},
                 status=410,
             )
-        except CompanyError as exc:
-            return render(
-                request,
-                "companies/terms.html",
-                {"activation": activation, "error": exc.message},
-                status=502,
-            )
+        # Read again: the submission may already have reached the network (a fast worker).
+        activation = selectors.norway_activation_of(branch=activation.branch)
         return render(request, "companies/terms_accepted.html", {"activation": activation})
     return render(request, "companies/terms.html", {"activation": activation})
 

@@ -34,6 +34,21 @@
     setTimeout(tick, 300);
   }
 
+  // Something finishing in the background (an activation on its way to the network): poll the
+  // status URL and reload the page once it says finished.
+  function reloadWhenFinished(el) {
+    function tick() {
+      fetch(el.dataset.statusUrl, { headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) {
+          if (data && data.finished) { window.location.reload(); return; }
+          setTimeout(tick, 1500);
+        })
+        .catch(function () { setTimeout(tick, 3000); });
+    }
+    setTimeout(tick, 1000);
+  }
+
   ready(function () {
     // Selects that submit their form when changed (language, company and branch switchers).
     each("select[data-autosubmit]", function (select) {
@@ -80,6 +95,7 @@
     });
     // Progress bars of bulk sends and imports poll their status URL until finished.
     each(".progress[data-status-url][data-done-id]", pollProgress);
+    each("[data-reload-when-finished][data-status-url]", reloadWhenFinished);
     if (window.bootstrap) {
       each("[data-agreement-warning]", function (el) {
         window.bootstrap.Popover.getOrCreateInstance(el);

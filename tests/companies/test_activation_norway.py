@@ -41,9 +41,13 @@ def _token_from_mail(message) -> str:
 
 
 def _activate_until_accepted(branch, user, capture):
+    """Request, accept, and run what the acceptance queued (the submission to the network)."""
     with capture(execute=True):
         _request(branch, user)
-    return services.accept_terms(token=_token_from_mail(mail.outbox[-1]))
+    with capture(execute=True):
+        activation = services.accept_terms(token=_token_from_mail(mail.outbox[-1]))
+    activation.refresh_from_db()
+    return activation
 
 
 def test_activate_sends_one_terms_email_with_a_one_time_link(
@@ -263,7 +267,8 @@ def test_agreement_capture_is_stored_and_sent_to_the_network(
             capture_customer_number_start=2,
             capture_customer_number_end=6,
         )
-    activation = services.accept_terms(token=_token_from_mail(mail.outbox[0]))
+    with django_capture_on_commit_callbacks(execute=True):
+        activation = services.accept_terms(token=_token_from_mail(mail.outbox[0]))
     assert activation.capture_bban == VALID_BBAN
     payload = ActivationRequest.objects.get().payload
     assert payload["agreement_capture"] == {
@@ -301,7 +306,7 @@ def test_bad_agreement_capture_is_refused_and_nothing_is_saved(
     assert not AuditEntry.objects.exists()
 
 
-def test_network_failure_on_acceptance_leaves_the_request_open(
+def test_the_acceptance_does_not_wait_for_the_network_and_a_refusal_is_shown(
     branch, admin_no, django_capture_on_commit_callbacks, monkeypatch
 ):
     from b2cportal.network.adapter import NetworkError
@@ -315,11 +320,23 @@ def test_network_failure_on_acceptance_leaves_the_request_open(
         raise NetworkError("down for maintenance")
 
     monkeypatch.setattr(SimulatedActivation, "submit_activation", refuse)
-    with pytest.raises(CompanyError, match="down for maintenance"):
-        services.accept_terms(token=token)
-    activation = NorwayB2CActivation.objects.get()
+    with django_capture_on_commit_callbacks() as queued:
+        activation = services.accept_terms(token=token)
+    # Recorded at once; the network is asked only after commit, by the queued task.
+    assert activation.status == NorwayActivationStatus.ACTIVATING
+    assert activation.is_being_sent
+    assert len(queued) == 1
+    queued[0]()
+    activation.refresh_from_db()
+    assert activation.status == NorwayActivationStatus.NOT_ACTIVATED
+    assert "down for maintenance" in activation.error
+    assert AuditEntry.objects.filter(action="b2cno.rejected").count() == 1
+    with pytest.raises(TermsLinkError):
+        services.read_terms_link(token)  # used: the administrator starts again
+    with django_capture_on_commit_callbacks(execute=True):
+        activation = _request(branch, admin_no)
     assert activation.status == NorwayActivationStatus.AWAITING_TERMS
-    assert services.read_terms_link(token).pk == activation.pk  # still usable
+    assert activation.error == ""
 
 
 def test_stale_email_task_sends_nothing(branch, admin_no, django_capture_on_commit_callbacks):

@@ -85,12 +85,25 @@ def test_terms_page_is_public_and_accepting_twice_gets_a_clear_page(
     assert page.status_code == 200
     assert b"Simulated" in page.content
     assert NorwayB2CActivation.objects.get().status == "awaiting_terms"  # GET changes nothing
-    accepted = client.post(url)
+    with django_capture_on_commit_callbacks() as queued:
+        accepted = client.post(url)
     assert accepted.status_code == 200
     assert b'data-testid="terms-accepted"' in accepted.content
+    # The answer did not wait for the network, and says so.
+    assert b"being sent to AutoInvoice" in accepted.content
     assert NorwayB2CActivation.objects.get().status == "activating"
     client.force_login(admin_no)
+    page = client.get(reverse("companies:autoinvoice")).content.decode()
+    assert 'data-testid="b2cno-being-sent"' in page
+    assert 'data-testid="refresh-status"' not in page
+    status_url = reverse("companies:activation_status")
+    assert client.get(status_url).json() == {"finished": False}
+    for callback in queued:
+        callback()  # the worker sends it
+    assert client.get(status_url).json() == {"finished": True}
     history = client.get(reverse("companies:autoinvoice")).content.decode()
+    assert 'data-testid="b2cno-being-sent"' not in history
+    assert 'data-testid="b2cno-expected"' in history
     assert "Terms of service accepted" in history
     assert "Kari Nordmann &lt;kari@example.no&gt;" in history
     client.logout()
@@ -123,7 +136,8 @@ def test_active_service_shows_disabled_button_and_support_note(
     settings.SIMULATED_ACTIVATION_DELAY_SECONDS = 0
     client.force_login(admin_no)
     _activate(client, django_capture_on_commit_callbacks)
-    client.post(reverse("companies:terms", args=[_token(mail.outbox[0])]))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("companies:terms", args=[_token(mail.outbox[0])]))
     client.post(reverse("companies:refresh_activation"))
     page = client.get(reverse("companies:autoinvoice")).content.decode()
     assert re.search(r"<button[^>]*disabled[^>]*b2cno-active-button", page)
@@ -137,7 +151,8 @@ def test_deactivate_from_the_screen(client, admin_no, settings, django_capture_o
     settings.SIMULATED_ACTIVATION_DELAY_SECONDS = 0
     client.force_login(admin_no)
     _activate(client, django_capture_on_commit_callbacks)
-    client.post(reverse("companies:terms", args=[_token(mail.outbox[0])]))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("companies:terms", args=[_token(mail.outbox[0])]))
     client.post(reverse("companies:refresh_activation"))
     response = client.post(reverse("companies:b2cno_deactivate"), follow=True)
     assert b"The B2C service was deactivated." in response.content

@@ -23,7 +23,7 @@ from b2cportal.companies.models import (
 )
 from b2cportal.companies.services import CompanyError
 from b2cportal.network import adapter
-from b2cportal.network.adapter import NetworkError
+from b2cportal.network.adapter import NetworkError, TransientNetworkError
 from simulator.adapter import SimulatedNetwork
 from simulator.models import ActivationRequest
 from tests.factories import make_register_entry
@@ -36,11 +36,12 @@ class RecordingNetwork(SimulatedNetwork):
 
     calls: list[tuple[str, str, int]] = []
     refuse: set[str] = set()
+    error: type[NetworkError] = NetworkError
 
     def _log(self, name: str, key: str) -> None:
         type(self).calls.append((name, key, len(connection.atomic_blocks)))
         if name in type(self).refuse:
-            raise NetworkError("the network is down")
+            raise type(self).error("the network is down")
 
     def submit_activation(self, *, idempotency_key: str = "", **kwargs) -> str:
         self._log("submit", idempotency_key)
@@ -62,6 +63,7 @@ def network(settings, monkeypatch):
     settings.NETWORK_ADAPTER = "recording"
     RecordingNetwork.calls = []
     RecordingNetwork.refuse = set()
+    RecordingNetwork.error = NetworkError
     # The test itself runs inside one atomic block; a call made inside ours would be deeper.
     RecordingNetwork.base_depth = len(connection.atomic_blocks)
     yield RecordingNetwork
@@ -106,27 +108,55 @@ def test_accept_terms_calls_the_network_outside_the_transaction(
     network, branch_no, admin_no, django_capture_on_commit_callbacks
 ):
     token = _terms_token(branch_no, admin_no, django_capture_on_commit_callbacks)
-    activation = services.accept_terms(token=token)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.accept_terms(token=token)
     _outside_our_transactions(network)
+    activation = NorwayB2CActivation.objects.get(branch=branch_no)
     assert activation.status == NorwayActivationStatus.ACTIVATING
     assert activation.network_reference == network.calls[0][1]
 
 
-def test_crash_after_accepting_then_retry_creates_one_network_activation(
+def test_crash_while_accepting_sends_nothing_and_keeps_the_link(
     network, branch_no, admin_no, django_capture_on_commit_callbacks, monkeypatch
 ):
     token = _terms_token(branch_no, admin_no, django_capture_on_commit_callbacks)
     _fail_recording(monkeypatch, "norway", "b2cno.terms_accepted")
-    with pytest.raises(RuntimeError):
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
         services.accept_terms(token=token)
-    # Consistent: still waiting for the terms, the link still works, nothing recorded.
+    # Consistent: still waiting for the terms, the link still works, nothing sent or recorded.
     activation = NorwayB2CActivation.objects.get(branch=branch_no)
     assert activation.status == NorwayActivationStatus.AWAITING_TERMS
     assert not AuditEntry.objects.filter(action="b2cno.terms_accepted").exists()
+    assert not network.calls
     services.read_terms_link(token)
 
-    monkeypatch.undo()
-    activation = services.accept_terms(token=token)
+
+def test_lost_answer_and_transient_error_are_retried_with_one_key(
+    network, branch_no, admin_no, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A crash after the network took it, then a transient error: the periodic poll sends
+    again with the key stored at acceptance, so the network holds one activation."""
+    from b2cportal.companies.services import norway
+
+    token = _terms_token(branch_no, admin_no, django_capture_on_commit_callbacks)
+    activation = services.accept_terms(token=token)  # its task never ran (broker lost it)
+
+    def crash(**kwargs):
+        raise RuntimeError("crash after the network call")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(norway, "_record_submission", crash)
+        with pytest.raises(RuntimeError):
+            services.submit_norway_activation(activation_id=activation.pk)
+    network.error = TransientNetworkError
+    network.refuse = {"submit"}
+    with pytest.raises(TransientNetworkError):
+        services.submit_norway_activation(activation_id=activation.pk)
+    activation.refresh_from_db()
+    assert activation.is_being_sent
+    network.refuse = set()
+    services.poll_pending_activations()
+    activation.refresh_from_db()
     keys = {key for name, key, _depth in network.calls if name == "submit"}
     assert len(keys) == 1
     assert "" not in keys
@@ -134,22 +164,7 @@ def test_crash_after_accepting_then_retry_creates_one_network_activation(
     assert activation.status == NorwayActivationStatus.ACTIVATING
     assert activation.network_reference == keys.pop()
     assert AuditEntry.objects.filter(action="b2cno.terms_accepted").count() == 1
-
-
-def test_network_refusing_the_acceptance_leaves_the_link_usable(
-    network, branch_no, admin_no, django_capture_on_commit_callbacks
-):
-    token = _terms_token(branch_no, admin_no, django_capture_on_commit_callbacks)
-    network.refuse = {"submit"}
-    with pytest.raises(CompanyError):
-        services.accept_terms(token=token)
-    activation = NorwayB2CActivation.objects.get(branch=branch_no)
-    assert activation.status == NorwayActivationStatus.AWAITING_TERMS
-    assert activation.network_reference == ""
-    assert activation.terms_accepted_at is None
-    assert not AuditEntry.objects.filter(action="b2cno.terms_accepted").exists()
-    network.refuse = set()
-    assert services.accept_terms(token=token).status == NorwayActivationStatus.ACTIVATING
+    _outside_our_transactions(network)
 
 
 def test_crash_after_deactivating_then_retry_deactivates(
@@ -157,7 +172,9 @@ def test_crash_after_deactivating_then_retry_deactivates(
 ):
     settings.SIMULATED_ACTIVATION_DELAY_SECONDS = 0
     token = _terms_token(branch_no, admin_no, django_capture_on_commit_callbacks)
-    activation = services.poll_activation_status(activation=services.accept_terms(token=token))
+    with django_capture_on_commit_callbacks(execute=True):
+        activation = services.accept_terms(token=token)
+    activation = services.poll_activation_status(activation=activation)
     assert activation.status == NorwayActivationStatus.ACTIVE
     _fail_recording(monkeypatch, "norway", "b2cno.deactivated")
     with pytest.raises(RuntimeError):

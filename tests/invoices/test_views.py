@@ -149,6 +149,15 @@ def test_release_and_validate_actions(client, inv_no, admin_no):
     client.post(reverse("invoices:release", args=[invoice.pk]))
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.OPEN
+    # Validate answers within 300 ms under load (issue 13): the page asks nothing twice, also
+    # for an e-invoice (Norway) customer without an agreement (the warning icon is shown).
+    type(invoice.customer).objects.filter(pk=invoice.customer_id).update(einvoice_norway=True)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(reverse("invoices:validate", args=[invoice.pk]))
+    assert response.context["report"].is_valid
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert len(statements) == len(set(statements)), statements
+    assert len(statements) <= 15, len(statements)
 
 
 def test_credit_note_screen_creates_partial_credit(client, inv_no, admin_no):

@@ -17,6 +17,7 @@ from .norway import (
     request_norway_activation,
     resend_terms_email,
     send_terms_email,
+    submit_norway_activation,
     terms_token,
     terms_url,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "resend_terms_email",
     "save_operator_connection",
     "send_terms_email",
+    "submit_norway_activation",
     "submit_sweden_activation",
     "terms_token",
     "terms_url",

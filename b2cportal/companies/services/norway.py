@@ -4,6 +4,9 @@ Network calls never run inside a database transaction: a short transaction recor
 (with the idempotency key the network is given), the call happens after it commits, and a second
 short transaction records the result. A crash in between leaves the intent; the retry sends the
 same key, so the network never holds two activations for one acceptance.
+
+Accepting the terms is the signer's click on a web page: it only records the acceptance (with the
+key) and queues `submit_norway_activation` on commit, so the page never waits for the network.
 """
 
 from __future__ import annotations
@@ -293,19 +296,6 @@ def _locked_for_token(token: str) -> NorwayB2CActivation:
     return activation
 
 
-@transaction.atomic
-def _claim_acceptance(token: str) -> tuple[NorwayB2CActivation, str]:
-    """Step 1: record the idempotency key for this link (reused by every retry of the link)."""
-    activation = _locked_for_token(token)
-    pending = activation.pending_submission or {}
-    if pending.get("nonce") == activation.terms_nonce and pending.get("key"):
-        return activation, pending["key"]
-    key = str(uuid.uuid4())
-    activation.pending_submission = {"key": key, "nonce": activation.terms_nonce}
-    activation.save(update_fields=["pending_submission", "updated_at"])
-    return activation, key
-
-
 def _acceptance_payload(activation: NorwayB2CActivation) -> dict[str, Any]:
     return {
         "signer_name": activation.signer_name,
@@ -324,28 +314,30 @@ def _acceptance_payload(activation: NorwayB2CActivation) -> dict[str, Any]:
     }
 
 
+def _queue_submission(activation: NorwayB2CActivation) -> None:
+    from ..tasks import submit_norway_activation  # tasks import services; import late
+
+    publish_on_commit(submit_norway_activation, activation.pk)
+
+
 @transaction.atomic
-def _record_acceptance(*, token: str, activation_id: int, reference: str) -> NorwayB2CActivation:
-    """Step 3: the network took the activation; now *activating*."""
-    activation = (
-        NorwayB2CActivation.objects.select_for_update()
-        .select_related("branch__company")
-        .get(pk=activation_id)
-    )
-    if (
-        activation.status == NorwayActivationStatus.ACTIVATING
-        and activation.network_reference == reference
-    ):
-        return activation  # a simultaneous click with the same link recorded it already
-    read_terms_link(token)
+def accept_terms(*, token: str) -> NorwayB2CActivation:
+    """The signer accepted the terms: now *activating*; the activation goes to the network
+    after commit (`submit_norway_activation`), so the signer never waits for the network.
+
+    The idempotency key is stored with the acceptance: every retry of the submission (the
+    task's, the periodic poll's) sends the same key, so the network holds one activation.
+    """
+    activation = _locked_for_token(token)
     old_status = activation.status
     activation.status = NorwayActivationStatus.ACTIVATING
     activation.terms_nonce = ""
     activation.terms_accepted_at = timezone.now()
     # Nets and the banks need up to one working day (weekends and public holidays skipped).
     activation.expected_active_on = identifiers.add_norwegian_working_days(timezone.localdate(), 1)
-    activation.network_reference = reference
-    activation.pending_submission = {}
+    activation.network_reference = ""
+    activation.pending_submission = {"key": str(uuid.uuid4())}
+    activation.error = ""
     activation.save()
     record(
         company=activation.branch.company,
@@ -362,12 +354,60 @@ def _record_acceptance(*, token: str, activation_id: int, reference: str) -> Nor
             },
         ],
     )
+    _queue_submission(activation)
     return activation
 
 
-def accept_terms(*, token: str) -> NorwayB2CActivation:
-    """The signer accepted the terms: send the activation to the network; now *activating*."""
-    activation, key = _claim_acceptance(token)
+@transaction.atomic
+def _record_submission(*, activation_id: int, key: str, reference: str) -> NorwayB2CActivation:
+    """The network took the activation: keep its reference (polled until it is active)."""
+    activation = NorwayB2CActivation.objects.select_for_update().get(pk=activation_id)
+    if activation.is_being_sent and activation.pending_submission.get("key") == key:
+        activation.network_reference = reference
+        activation.pending_submission = {}
+        activation.save(update_fields=["network_reference", "pending_submission", "updated_at"])
+    return activation  # otherwise a simultaneous run recorded it already
+
+
+@transaction.atomic
+def _record_refusal(*, activation_id: int, key: str, error: str) -> NorwayB2CActivation:
+    """The network refused the activation for good: back to *not activated*, with its reason."""
+    activation = (
+        NorwayB2CActivation.objects.select_for_update()
+        .select_related("branch__company")
+        .get(pk=activation_id)
+    )
+    if not activation.is_being_sent or activation.pending_submission.get("key") != key:
+        return activation
+    old_status = activation.status
+    activation.status = NorwayActivationStatus.NOT_ACTIVATED
+    activation.error = _("The network could not take the activation: %(error)s") % {"error": error}
+    activation.pending_submission = {}
+    activation.save()
+    record(
+        company=activation.branch.company,
+        branch=activation.branch,
+        actor=None,
+        action=Action.B2CNO_REJECTED,
+        changes=[status_change(old_status, activation.status)],
+    )
+    return activation
+
+
+def submit_norway_activation(*, activation_id: int) -> NorwayB2CActivation | None:
+    """Send an accepted activation to the network, once; a no-op when it was sent already.
+
+    Transient network errors are raised for the caller to retry (the task, then the periodic
+    poll), always with the key stored at acceptance; a refusal ends the attempt with its reason.
+    """
+    activation = (
+        NorwayB2CActivation.objects.select_related("branch__company")
+        .filter(pk=activation_id)
+        .first()
+    )
+    if activation is None or not activation.is_being_sent:
+        return activation
+    key = activation.pending_submission.get("key") or ""
     company = activation.branch.company
     try:
         reference = get_network(company).submit_activation(
@@ -378,11 +418,10 @@ def accept_terms(*, token: str) -> NorwayB2CActivation:
             idempotency_key=key,
         )
     except NetworkError as exc:
-        # The link stays usable and keeps its key: trying again cannot activate twice.
-        raise CompanyError(
-            _("The network could not take the activation: %(error)s") % {"error": exc}
-        ) from exc
-    return _record_acceptance(token=token, activation_id=activation.pk, reference=reference)
+        if exc.transient:
+            raise
+        return _record_refusal(activation_id=activation.pk, key=key, error=str(exc))
+    return _record_submission(activation_id=activation.pk, key=key, reference=reference)
 
 
 def deactivate_norway_service(

@@ -21,6 +21,7 @@ from ..models import (
 from .history import apply_changes as _apply
 from .history import record as _record
 from .history import status_change as _status_change
+from .norway import submit_norway_activation
 from .settings import set_consumer_einvoice_service
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,8 @@ def poll_activation_status(
     if current is None:
         return model.objects.get(pk=activation.pk)
     reference = current.network_reference
+    if not reference:
+        return current  # accepted, still on its way to the network: nothing to ask yet
     state = get_network(current.branch.company).activation_status(reference)
     if state.status not in (ActivationStatus.ACTIVE, ActivationStatus.REJECTED):
         _note_network_status(current, state)
@@ -164,7 +167,18 @@ def _note_network_status(activation, state: ActivationState) -> None:
 
 
 def poll_pending_activations() -> int:
-    """Poll every activation the network has not answered yet; returns how many were asked."""
+    """Poll every activation the network has not answered yet; returns how many were asked.
+
+    Accepted activations still without a network reference are sent again first (same key):
+    their task was lost with the broker or ran out of retries.
+    """
+    for unsent in NorwayB2CActivation.objects.filter(
+        status=NorwayActivationStatus.ACTIVATING, network_reference=""
+    ).values_list("pk", flat=True):
+        try:
+            submit_norway_activation(activation_id=unsent)
+        except NetworkError:
+            logger.exception("Sending activation %s to the network failed", unsent)
     waiting: list[NorwayB2CActivation | SwedenB2CActivation] = [
         *NorwayB2CActivation.objects.filter(status=NorwayActivationStatus.ACTIVATING),
         *SwedenB2CActivation.objects.filter(status=SwedenActivationStatus.PENDING),
