@@ -61,7 +61,7 @@ def _create(customer: Customer, branch, network: str, source: str, path, referen
 
 @transaction.atomic
 def seed_demo_agreements(context: DemoContext) -> None:
-    """DEMO_SEEDERS hook: agreements with history, directory entries and FMIs (idempotent)."""
+    """A `demo_seeders` hook: agreements with history, directory entries and FMIs (idempotent)."""
     before = ConsumerAgreement.objects.count()
     norway = context.companies.get("NO")
     if norway is not None:

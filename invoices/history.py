@@ -1,16 +1,17 @@
 """The invoice's *History* tab: one timeline of everything that happened to the document.
 
 Invoices records creation, changes, release and validation itself; apps above it (routing:
-sending, routing decisions, delivery) add their events through `HISTORY_SOURCES`, registered in
-their AppConfig.ready(), because invoices cannot import them (DESIGN §2).
+sending, routing decisions, delivery) add their events through the `invoice_history_sources`
+extension point (`b2cportal.extensions`), because invoices cannot import them (DESIGN §2).
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from b2cportal.extensions import hooks
 
 
 @dataclass(frozen=True)
@@ -21,9 +22,6 @@ class HistoryEntry:
     kind: str  # "invoice", "sending", "routing", "delivery"
 
 
-# Callables invoice -> list[HistoryEntry]; one query each.
-HISTORY_SOURCES: list[Callable[[Any], list[HistoryEntry]]] = []
-
 TIMELINE_LIMIT = 50
 
 
@@ -33,7 +31,8 @@ def invoice_timeline(invoice) -> list[HistoryEntry]:
         HistoryEntry(e.created_at, e.actor, str(e.get_action_display()), "invoice")
         for e in invoice.events.select_related("actor")[:TIMELINE_LIMIT]
     ]
-    for source in HISTORY_SOURCES:
+    # `invoice_history_sources`: callables invoice -> list[HistoryEntry]; one query each.
+    for source in hooks("invoice_history_sources"):
         entries.extend(source(invoice))
     entries.sort(key=lambda entry: entry.when, reverse=True)
     return entries[:TIMELINE_LIMIT]

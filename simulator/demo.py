@@ -117,7 +117,7 @@ def _swedish_fmis(context: DemoContext) -> None:
 
 
 def seed_simulated_network(context: DemoContext) -> None:
-    """DEMO_SEEDERS hook: the simulated network's registers and directories."""
+    """A `demo_seeders` hook: the simulated network's registers and directories."""
     _register(context)
     _directories(context)
     _efaktura_directory(context)
@@ -125,7 +125,7 @@ def seed_simulated_network(context: DemoContext) -> None:
 
 
 def seed_active_services(context: DemoContext) -> None:
-    """DEMO_SEEDERS hook, run first (SimulatorConfig.ready). A true story: the demo's agreements
+    """A `demo_seeders` hook, run first (order 0). A true story: the demo's agreements
     and bank deliveries need an active B2C service.
 
     Norway: AutoInvoice B2C is active on the main office (OSL Oslo) and not on Bergen, so the
