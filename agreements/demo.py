@@ -1,4 +1,4 @@
-"""Demo agreements for `manage.py seed_demo` (registered in AgreementsConfig.ready()).
+"""Demo agreements for `manage.py seed_demo` (a `demo_seeders` hook of AgreementsConfig).
 
 Norway: the e-invoice customers get agreements in every state the screens show, each with its
 event history. Sweden: a few consumers joined through the onboarding page. The network's side

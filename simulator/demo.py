@@ -1,4 +1,4 @@
-"""Demo data of the simulated network (registered in SimulatorConfig.ready(), runs last).
+"""Demo data of the simulated network (`demo_seeders` hooks of SimulatorConfig).
 
 The network's side of the demo: the national register knows the demo companies under exactly
 their names (so activation's name check passes); Swedish consumers have an FMI, a Billo or a
