@@ -15,37 +15,9 @@ class AgreementsConfig(AppConfig):
         }
     ]
 
-    def simulator_consumer_panel(self, request) -> str:
-        """The consumer simulator's list of agreement requests sent for the current company's
-        customers, so a simulated consumer can open the link without the Django admin. The
-        network app (the lowest layer) collects panels from AppConfigs and never imports us."""
-        from urllib.parse import urlsplit
-
-        from django.template.loader import render_to_string
-
-        from .selectors import SIMULATED_REQUESTS_LIMIT, recent_consumer_requests
-
-        company = getattr(request, "company", None)
-        if company is None:
-            return ""
-        rows = [(r, urlsplit(r.link).path) for r in recent_consumer_requests(company=company)]
-        return render_to_string(
-            "agreements/simulated_requests.html",
-            {"rows": rows, "limit": SIMULATED_REQUESTS_LIMIT},
-            request=request,
-        )
-
-    def ready(self) -> None:
-        from b2cportal.companies.demo import DEMO_SEEDERS
-
-        from .demo import seed_demo_agreements
-
-        if seed_demo_agreements not in DEMO_SEEDERS:
-            DEMO_SEEDERS.append(seed_demo_agreements)
-        # The customer screen (b2cportal.customers) shows registered tabs; ours is the
-        # "Other invoice settings" tab.
-        from b2cportal.customers.tabs import CUSTOMER_DETAIL_TABS
-
-        entry = (_("Other invoice settings"), "agreements/customer_tab.html")
-        if entry not in CUSTOMER_DETAIL_TABS:
-            CUSTOMER_DETAIL_TABS.append(entry)
+    demo_seeders = [(20, "agreements.demo.seed_demo_agreements")]
+    # The customer screen (b2cportal.customers) shows our "Other invoice settings" tab.
+    customer_tabs = [(_("Other invoice settings"), "agreements/customer_tab.html")]
+    # The consumer simulator's page lists the agreement requests sent (a simulated consumer
+    # opens the link from there).
+    simulator_consumer_panels = ["agreements.views.simulator_consumer_panel"]

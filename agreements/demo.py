@@ -1,4 +1,4 @@
-"""Demo agreements for `manage.py seed_demo` (registered in AgreementsConfig.ready()).
+"""Demo agreements for `manage.py seed_demo` (a `demo_seeders` hook of AgreementsConfig).
 
 Norway: the e-invoice customers get agreements in every state the screens show, each with its
 event history. Sweden: a few consumers joined through the onboarding page. The network's side
@@ -61,7 +61,7 @@ def _create(customer: Customer, branch, network: str, source: str, path, referen
 
 @transaction.atomic
 def seed_demo_agreements(context: DemoContext) -> None:
-    """DEMO_SEEDERS hook: agreements with history, directory entries and FMIs (idempotent)."""
+    """A `demo_seeders` hook: agreements with history, directory entries and FMIs (idempotent)."""
     before = ConsumerAgreement.objects.count()
     norway = context.companies.get("NO")
     if norway is not None:

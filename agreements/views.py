@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -40,8 +42,10 @@ from .models import (
     ConsumerAgreement,
 )
 from .selectors import (
+    SIMULATED_REQUESTS_LIMIT,
     agreements_for_support,
     customers_wanting_einvoice_without_agreement,
+    recent_consumer_requests,
     status_counts,
     support_page_queryset,
 )
@@ -379,3 +383,18 @@ def mark_deleted(request, pk):
     else:
         messages.success(request, _("Agreement marked as deleted."))
     return _done(request, agreement.customer)
+
+
+def simulator_consumer_panel(request) -> str:
+    """The consumer simulator's list of agreement requests sent for the current company's
+    customers, so a simulated consumer can open the link without the Django admin (the
+    simulator's `simulator_consumer_panels` extension point; it never imports us)."""
+    company = getattr(request, "company", None)
+    if company is None:
+        return ""
+    rows = [(r, urlsplit(r.link).path) for r in recent_consumer_requests(company=company)]
+    return render_to_string(
+        "agreements/simulated_requests.html",
+        {"rows": rows, "limit": SIMULATED_REQUESTS_LIMIT},
+        request=request,
+    )

@@ -14,29 +14,9 @@ class InvoicesConfig(AppConfig):
             "order": 20,
         }
     ]
+    demo_seeders = [(30, "invoices.demo.seed_invoices")]
+    # A released document carries the seller's organisation number: it is fixed from then on.
+    organisation_number_locks = ["invoices.selectors.released_invoice_lock"]
 
     def ready(self) -> None:
-        # The foundation's seed_demo runs every hook in DEMO_SEEDERS.
-        from b2cportal.companies.demo import DEMO_SEEDERS
-
         from . import checks  # noqa: F401  (registers the system checks)
-        from .demo import seed_invoices
-
-        if seed_invoices not in DEMO_SEEDERS:
-            DEMO_SEEDERS.append(seed_invoices)
-
-        from b2cportal.companies.services.company import ORGANISATION_NUMBER_LOCKS
-
-        if released_invoice_lock not in ORGANISATION_NUMBER_LOCKS:
-            ORGANISATION_NUMBER_LOCKS.append(released_invoice_lock)
-
-
-def released_invoice_lock(company) -> str | None:
-    """A released document carries the seller's organisation number: it is fixed from then on."""
-    from django.utils.translation import gettext
-
-    from .models import Invoice
-
-    if Invoice.objects.filter(company=company, released_at__isnull=False).exists():
-        return gettext("the company has released an invoice")
-    return None

@@ -39,7 +39,7 @@ LINES = {
 def seed_invoices(context=None, *, stdout=None) -> int:
     """Create and release demo invoices for companies without any; returns how many.
 
-    Works as a foundation `DEMO_SEEDERS` hook (`seeder(context)`, logging to `context.stdout`)
+    Works as a `demo_seeders` hook (`seeder(context)`, logging to `context.stdout`)
     and on its own (`seed_invoices(stdout=...)`), on whatever companies and customers exist.
     """
     if stdout is None and context is not None:

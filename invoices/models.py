@@ -6,6 +6,7 @@ document. Corrections after release are credit notes, never edits.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -14,12 +15,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from b2cportal.companies.models import Branch, Company
 from b2cportal.customers.models import Customer
+from b2cportal.extensions import hooks
 
 
 class InvoiceKind(models.TextChoices):
@@ -44,11 +46,21 @@ class DeliveryStatus(models.TextChoices):
 
 # The channel an invoice went out by is stored as a code ("channel:email") in
 # `delivery_status_detail` and named when shown, in the reader's language. Routing owns the
-# channels and registers their labels here from its AppConfig.ready() (invoices sits below it).
+# channels and names them through the `delivery_channels` extension point (TextChoices classes;
+# invoices sits below it).
 CHANNEL_DETAIL_PREFIX = "channel:"
-DELIVERY_CHANNEL_LABELS: dict[str, Any] = {}
-# Rows stored before the code was: the English label -> the code, to name them translated too.
-DELIVERY_CHANNEL_CODES_BY_ENGLISH_LABEL: dict[str, str] = {}
+
+
+@functools.cache
+def delivery_channels() -> tuple[dict[str, Any], dict[str, str]]:
+    """The channel labels by code, and (for rows stored before the code was) the English label
+    -> the code, to name those translated too."""
+    labels: dict[str, Any] = {}
+    for choices in hooks("delivery_channels"):
+        labels.update(choices.choices)
+    with translation.override("en"):
+        codes = {str(label): code for code, label in labels.items()}
+    return labels, codes
 
 
 class VatCategory(models.TextChoices):
@@ -221,11 +233,12 @@ class Invoice(models.Model):
             )
             return gettext("until %(until)s") % {"until": until}
         detail = self.delivery_status_detail
-        code = DELIVERY_CHANNEL_CODES_BY_ENGLISH_LABEL.get(detail)
+        labels, codes_by_english_label = delivery_channels()
+        code = codes_by_english_label.get(detail)
         if detail.startswith(CHANNEL_DETAIL_PREFIX):
             code = detail.removeprefix(CHANNEL_DETAIL_PREFIX)
         if code is not None:
-            return str(DELIVERY_CHANNEL_LABELS.get(code, code))
+            return str(labels.get(code, code))
         # Otherwise a message id (a failure reason): worded for the reader.
         return gettext(detail) if detail else ""
 

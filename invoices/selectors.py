@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from b2cportal.companies.models import Company
 from b2cportal.customers.models import Customer
@@ -133,3 +134,11 @@ def line_rows(*, invoice: Invoice) -> list[LineRow]:
     return [
         LineRow(*values) for values in invoice.lines.order_by("position", "id").values_list(*fields)
     ]
+
+
+def released_invoice_lock(company: Company) -> str | None:
+    """Why the company's organisation number is fixed, if it has released an invoice (a
+    `organisation_number_locks` hook of the companies app)."""
+    if Invoice.objects.filter(company=company, released_at__isnull=False).exists():
+        return gettext("the company has released an invoice")
+    return None

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_required, has_role
+from routing.selectors import sending_panel
 
 from . import selectors, services
 from .calc import compute_totals
@@ -198,6 +199,9 @@ def _render_detail(request, invoice: Invoice, report):
             "can_edit": has_role(request, EDITORS),
             "credit_notes": invoice.credit_notes.all() if not invoice.is_credit_note else [],
             "timeline": invoice_timeline(invoice),
+            # The screen composes routing's block (DESIGN §2): the route preview looks the
+            # receiver up on the network, so it is read here, before rendering.
+            "sending": sending_panel(invoice=invoice),
         },
     )
 

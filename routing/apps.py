@@ -23,23 +23,7 @@ class RoutingConfig(AppConfig):
         },
     ]
 
-    def ready(self) -> None:
-        from django.utils import translation
-
-        from invoices.models import DELIVERY_CHANNEL_CODES_BY_ENGLISH_LABEL, DELIVERY_CHANNEL_LABELS
-
-        from .decision import Channel
-
-        # The invoice screens name the channel an invoice went out by (stored as a code).
-        DELIVERY_CHANNEL_LABELS.update(Channel.choices)
-        with translation.override("en"):
-            DELIVERY_CHANNEL_CODES_BY_ENGLISH_LABEL.update(
-                (str(label), code) for code, label in Channel.choices
-            )
-        # Sending and delivery events join the invoice's History timeline.
-        from invoices.history import HISTORY_SOURCES
-
-        from .history import delivery_history
-
-        if delivery_history not in HISTORY_SOURCES:
-            HISTORY_SOURCES.append(delivery_history)
+    # The invoice screens name the channel an invoice went out by (stored as a code).
+    delivery_channels = ["routing.decision.Channel"]
+    # Sending and delivery events join the invoice's History timeline.
+    invoice_history_sources = ["routing.history.delivery_history"]

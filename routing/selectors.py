@@ -1,14 +1,18 @@
-"""Reads for routing: the inputs of the route decision, deliveries, bulk progress, billing."""
+"""Reads for routing: the inputs of the route decision, deliveries, bulk progress, billing, and
+the *Sending method* block the invoice screen shows (`sending_panel`)."""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Count, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from agreements.models import AgreementNetwork, AgreementStatus, ConsumerAgreement
 from b2cportal.companies.models import Company
@@ -17,12 +21,13 @@ from b2cportal.identifiers import (
     clean_national_id,
     sole_trader_personnummer,
 )
-from b2cportal.network.adapter import get_network
+from b2cportal.network.adapter import PostalAddress, RerouteTo, get_network
 from invoices.models import Invoice, InvoiceStatus
 
-from .decision import RouteInputs
-from .models import DONE_STATUSES, LIVE_STATUSES, BulkSend, Delivery
+from .decision import Channel, RouteDecision, RouteInputs, decide, rule_label
+from .models import DONE_STATUSES, LIVE_STATUSES, BulkSend, Delivery, DeliveryEvent, DeliveryStatus
 from .operator_mode import UnknownDirectory, operator_routed
+from .trace_text import step_sentence
 
 
 def _related(obj, name: str):
@@ -213,6 +218,151 @@ def deliveries_of(*, company: Company) -> QuerySet[Delivery]:
 
 def latest_delivery(*, invoice: Invoice) -> Delivery | None:
     return Delivery.objects.filter(invoice=invoice).order_by("-created_at", "-id").first()
+
+
+@dataclass(frozen=True)
+class TraceRow:
+    """One step of a route trace, named and worded in the reader's language."""
+
+    label: str
+    outcome: str
+    sentence: str
+
+
+@dataclass(frozen=True)
+class SendingPanel:
+    """The invoice screen's *Sending method* block and *Actions* menu: the latest delivery with
+    its events and trace, or (an open invoice not sent yet) the route it would take now."""
+
+    delivery: Delivery | None
+    events: list[DeliveryEvent]
+    preview: RouteDecision | None
+    trace: list[TraceRow]
+    # The routes the delivery may be re-routed to now (no button that would be refused).
+    reroute_routes: list[RerouteTo]
+
+
+def trace_rows(trace: list[dict], company_country: str = "NO") -> list[TraceRow]:
+    """Each step named and written as a sentence now, in the reader's language."""
+    return [
+        TraceRow(
+            label=rule_label(step["rule"]),
+            outcome=step["outcome"],
+            sentence=step_sentence(step, company_country=company_country),
+        )
+        for step in trace
+    ]
+
+
+# Notes the services store as codes.
+NOTE_LABELS = {"send": _("Sent from the invoice"), "bulk send": _("Bulk send")}
+
+
+def _labelled(events) -> list[DeliveryEvent]:
+    """Delivery events with their status codes and notes worded in the reader's language."""
+    labels = dict(DeliveryStatus.choices)
+    rows = list(events)
+    for event in rows:
+        event.from_label = labels.get(event.from_status, event.from_status)
+        event.to_label = labels.get(event.to_status, event.to_status)
+        # Other notes were stored in English by a worker; a catalogued one is translated now.
+        note = event.note
+        event.note_label = NOTE_LABELS.get(note) or (gettext(note) if note else "")
+    return rows
+
+
+# A re-route on its way: the delivery's receipt names the route until the network answers.
+PENDING_KEY = "reroute_pending"
+
+
+def postal_address(customer, country: str) -> PostalAddress | None:
+    """The customer's postal address for a printed copy, or None when it is incomplete."""
+    if not (customer.address_line1 and customer.postcode and customer.city):
+        return None
+    return PostalAddress(
+        name=customer.name,
+        line1=customer.address_line1,
+        line2=customer.address_line2,
+        postcode=customer.postcode,
+        city=customer.city,
+        country=customer.country or country,
+    )
+
+
+def network_holds_document(delivery: Delivery) -> bool:
+    """The document is at the network, which must re-route (or withdraw) it."""
+    network_id = str((delivery.receipt or {}).get("network_id") or "")
+    if not network_id:
+        return False
+    if operator_routed():
+        return delivery.status == DeliveryStatus.FAILED
+    return delivery.status == DeliveryStatus.SENT and delivery.channel not in (
+        Channel.EMAIL,
+        Channel.PRINT,
+    )
+
+
+def reroute_allowed_by_status(delivery: Delivery) -> bool:
+    if (delivery.receipt or {}).get(PENDING_KEY):
+        return False  # a re-route is already on its way
+    if network_holds_document(delivery):
+        return True
+    return not operator_routed() and delivery.status in (
+        DeliveryStatus.HELD,
+        DeliveryStatus.FAILED,
+    )
+
+
+def reroute_data(invoice: Invoice, route: RerouteTo) -> tuple[str, PostalAddress | None] | None:
+    """(email, address) the route needs from the customer, or None when it is missing."""
+    customer = invoice.customer
+    if route == RerouteTo.EMAIL:
+        return (customer.email, None) if customer.email else None
+    address = postal_address(customer, invoice.company.country)
+    return ("", address) if address is not None else None
+
+
+def reroute_options(*, invoice: Invoice, delivery: Delivery | None) -> list[RerouteTo]:
+    """The routes an accountant may re-route this delivery to now (empty: no button)."""
+    if (
+        delivery is None
+        or invoice.status != InvoiceStatus.OPEN
+        or not reroute_allowed_by_status(delivery)
+    ):
+        return []
+    failed_on = delivery.channel if delivery.status == DeliveryStatus.FAILED else ""
+    return [
+        route
+        for route in RerouteTo
+        if not (failed_on == route and not operator_routed())
+        and reroute_data(invoice, route) is not None
+    ]
+
+
+def sending_panel(*, invoice: Invoice) -> SendingPanel:
+    """What routing shows on the invoice screen, read once per page (one delivery lookup).
+
+    Previewing the route looks the receiver up on the network (outside any transaction): the
+    view calls this before rendering, never a template.
+    """
+    delivery = latest_delivery(invoice=invoice)
+    country = invoice.company.country
+    preview = _preview(invoice) if delivery is None or not delivery.is_live else None
+    delivery_trace = trace_rows(delivery.trace, country) if delivery else []
+    return SendingPanel(
+        delivery=delivery,
+        events=_labelled(delivery.events.all()) if delivery else [],
+        preview=preview,
+        trace=delivery_trace or (trace_rows(preview.trace_json(), country) if preview else []),
+        reroute_routes=reroute_options(invoice=invoice, delivery=delivery),
+    )
+
+
+def _preview(invoice: Invoice) -> RouteDecision | None:
+    """The route an open invoice would take now (the *Sending method* before sending)."""
+    if invoice.status != InvoiceStatus.OPEN:
+        return None
+    return decide(load_route_inputs(invoice))
 
 
 def bulk_progress(*, bulk: BulkSend) -> dict:

@@ -15,7 +15,6 @@ Message-ID) or rewrites the same spool file (print is exactly-once on disk).
 
 from __future__ import annotations
 
-import csv
 import fcntl
 import os
 import smtplib
@@ -29,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from b2cportal.network import print_manifest
 from b2cportal.network.adapter import Channel as NetworkChannel
 from b2cportal.network.adapter import (
     NetworkError,
@@ -333,7 +333,7 @@ def _manifest_has(manifest: Path, file_name: str) -> bool:
         return False
     with open(manifest, newline="", encoding="utf-8") as handle:
         fcntl.flock(handle, fcntl.LOCK_SH)
-        return any(row and row[0] == file_name for row in csv.reader(handle))
+        return any(line.file == file_name for line in print_manifest.read_lines(handle))
 
 
 def _printed(location: str) -> bool:
@@ -341,7 +341,7 @@ def _printed(location: str) -> bool:
     if not location:
         return False
     path = Path(location)
-    return path.is_file() and _manifest_has(path.parent / "manifest.csv", path.name)
+    return path.is_file() and _manifest_has(path.parent / print_manifest.MANIFEST_NAME, path.name)
 
 
 class PrintTransport(_RecordedTransport):
@@ -386,23 +386,25 @@ class PrintTransport(_RecordedTransport):
     def _append_manifest(path: Path, invoice: Invoice, *, check_existing: bool) -> None:
         customer = invoice.customer
         # The print service reads the manifest; several workers append to it at once.
-        with open(path.parent / "manifest.csv", "a+", newline="", encoding="utf-8") as manifest:
+        manifest_path = path.parent / print_manifest.MANIFEST_NAME
+        with open(manifest_path, "a+", newline="", encoding="utf-8") as manifest:
             fcntl.flock(manifest, fcntl.LOCK_EX)
             if check_existing:
                 manifest.seek(0)
-                if any(row and row[0] == path.name for row in csv.reader(manifest)):
+                if any(line.file == path.name for line in print_manifest.read_lines(manifest)):
                     return
-            csv.writer(manifest).writerow(
-                [
-                    path.name,
-                    invoice.company.organisation_number,
-                    invoice.number,
-                    customer.name,
-                    customer.address_line1,
-                    customer.postcode,
-                    customer.city,
-                    customer.country,
-                ]
+            print_manifest.write_line(
+                manifest,
+                print_manifest.ManifestLine(
+                    file=path.name,
+                    issuer=invoice.company.organisation_number,
+                    number=invoice.number,
+                    name=customer.name,
+                    address=customer.address_line1,
+                    postcode=customer.postcode,
+                    city=customer.city,
+                    country=customer.country,
+                ),
             )
             manifest.flush()
             os.fsync(manifest.fileno())

@@ -11,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_required
+from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_required, has_role
 from b2cportal.companies.selectors import branches_of
 from b2cportal.companies.wording import operator_name
 from b2cportal.csv_export import csv_response
@@ -99,7 +99,16 @@ def reroute(request, pk: int):
 
 
 def _confirm(request, invoice: Invoice, action: str):
-    return render(request, "routing/confirm.html", {"invoice": invoice, "action": action})
+    return render(
+        request,
+        "routing/confirm.html",
+        {
+            "invoice": invoice,
+            "action": action,
+            "sending": selectors.sending_panel(invoice=invoice),
+            "can_send": has_role(request, EDITORS),
+        },
+    )
 
 
 def _filtered(request, form: BulkFilterForm):

@@ -40,15 +40,11 @@ class SimulatorConfig(AppConfig):
             "group": "simulator",
         },
     ]
+    # The active B2C services come first: the other apps' demo data relies on them.
+    demo_seeders = [
+        (0, "simulator.demo.seed_active_services"),
+        (90, "simulator.demo.seed_simulated_network"),
+    ]
 
     def ready(self) -> None:
-        from b2cportal.companies.demo import DEMO_SEEDERS
-
         from . import checks  # noqa: F401  (registers the system check)
-        from .demo import seed_active_services, seed_simulated_network
-
-        # The active B2C services come first: the other apps' demo data relies on them.
-        if seed_active_services not in DEMO_SEEDERS:
-            DEMO_SEEDERS.insert(0, seed_active_services)
-        if seed_simulated_network not in DEMO_SEEDERS:
-            DEMO_SEEDERS.append(seed_simulated_network)

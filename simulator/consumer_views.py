@@ -11,7 +11,6 @@ network's side, for operators only (`permissions`).
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from b2cportal.companies.selectors import memberships_of
+from b2cportal.extensions import hooks
 
 from .adapter.consumers import (
     BANK_ACTIONS,
@@ -46,15 +46,9 @@ def _explain(result) -> str:
 @login_required
 def index(request):
     """Links to the consumer pages, plus panels other apps contribute for the current company
-    (e.g. agreement requests sent by SMS/email): an AppConfig method
-    `simulator_consumer_panel(request) -> str`. This layer never imports those apps."""
-    panels = []
-    for config in apps.get_app_configs():
-        panel = getattr(config, "simulator_consumer_panel", None)
-        if callable(panel):
-            html = panel(request)
-            if html:
-                panels.append(html)
+    (e.g. agreement requests sent by SMS/email): the `simulator_consumer_panels` extension point,
+    callables `panel(request) -> str`. This app never imports those apps."""
+    panels = [html for panel in hooks("simulator_consumer_panels") if (html := panel(request))]
     return render(
         request,
         "simulator/consumers/index.html",

@@ -1,4 +1,4 @@
-"""Demo data of the simulated network (registered in SimulatorConfig.ready(), runs last).
+"""Demo data of the simulated network (`demo_seeders` hooks of SimulatorConfig).
 
 The network's side of the demo: the national register knows the demo companies under exactly
 their names (so activation's name check passes); Swedish consumers have an FMI, a Billo or a
@@ -117,7 +117,7 @@ def _swedish_fmis(context: DemoContext) -> None:
 
 
 def seed_simulated_network(context: DemoContext) -> None:
-    """DEMO_SEEDERS hook: the simulated network's registers and directories."""
+    """A `demo_seeders` hook: the simulated network's registers and directories."""
     _register(context)
     _directories(context)
     _efaktura_directory(context)
@@ -125,7 +125,7 @@ def seed_simulated_network(context: DemoContext) -> None:
 
 
 def seed_active_services(context: DemoContext) -> None:
-    """DEMO_SEEDERS hook, run first (SimulatorConfig.ready). A true story: the demo's agreements
+    """A `demo_seeders` hook, run first (order 0). A true story: the demo's agreements
     and bank deliveries need an active B2C service.
 
     Norway: AutoInvoice B2C is active on the main office (OSL Oslo) and not on Bergen, so the

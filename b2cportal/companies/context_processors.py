@@ -1,4 +1,4 @@
-from django.apps import apps
+from b2cportal.extensions import contributions
 
 from .wording import wording
 
@@ -9,28 +9,26 @@ DEFAULT_ORDER = 50
 def tenancy(request):
     """The current company/branch for the navbar, and the navigation the apps register.
 
-    Apps declare `nav_items` on their AppConfig. An item with `"group": "simulator"` goes into the
-    labelled *Network simulator* menu instead of the main bar; an item with `"superuser": True`
-    is shown to superusers only (a flag on the user, so no permission query on every page).
-    `settings_nav_items` add tabs to the Settings screens.
+    Apps declare `nav_items` on their AppConfig (an extension point, `b2cportal.extensions`).
+    An item with `"group": "simulator"` goes into the labelled *Network simulator* menu instead
+    of the main bar; an item with `"superuser": True` is shown to superusers only (a flag on the
+    user, so no permission query on every page). `settings_nav_items` add tabs to the Settings
+    screens.
     """
     membership = getattr(request, "membership", None)
     items = []
     settings_items = []
     if membership is not None:
-        for config in apps.get_app_configs():
-            items.extend(
-                item
-                for item in getattr(config, "nav_items", ())
-                if membership.role in item["roles"]
-                and (not item.get("superuser") or getattr(request.user, "is_superuser", False))
-            )
-            # Extra tabs on the Settings screens: {"url", "label", "active", "roles"}.
-            settings_items.extend(
-                item
-                for item in getattr(config, "settings_nav_items", ())
-                if membership.role in item["roles"]
-            )
+        items = [
+            item
+            for item in contributions("nav_items")
+            if membership.role in item["roles"]
+            and (not item.get("superuser") or getattr(request.user, "is_superuser", False))
+        ]
+        # Extra tabs on the Settings screens: {"url", "label", "active", "roles"}.
+        settings_items = [
+            item for item in contributions("settings_nav_items") if membership.role in item["roles"]
+        ]
     items.sort(key=lambda item: item.get("order", DEFAULT_ORDER))
     company = getattr(request, "company", None)
     country = getattr(company, "country", None)

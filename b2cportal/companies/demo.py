@@ -1,26 +1,28 @@
-"""Demo data for `manage.py seed_demo`: companies, branches, users, settings — and a hook list.
+"""Demo data for `manage.py seed_demo`: companies, branches, users, settings — then every app's.
 
-Every app adds its own demo data by appending a seeder to `DEMO_SEEDERS` in its
-`AppConfig.ready()`::
+Every app adds its own demo data through the `demo_seeders` extension point
+(`b2cportal.extensions`): `(order, dotted path)` pairs on its AppConfig::
 
-    from b2cportal.companies.demo import DEMO_SEEDERS
-    DEMO_SEEDERS.append(seed_demo_agreements)
+    demo_seeders = [(20, "agreements.demo.seed_demo_agreements")]
 
 A seeder is `seeder(context: DemoContext) -> None`. It must be idempotent (running seed_demo
 twice changes nothing the second time): look rows up by natural keys (`get_or_create`,
-`update_or_create`, `bulk_create(ignore_conflicts=True)` on a unique constraint). Seeders run in
-registration order, which follows INSTALLED_APPS (lower apps first), inside one transaction.
+`update_or_create`, `bulk_create(ignore_conflicts=True)` on a unique constraint). Seeders run by
+`order` (lower first), inside one transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, TextIO
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.db import transaction
+from django.utils.module_loading import import_string
+
+from b2cportal.extensions import contributions
 
 from .models import (
     AutoInvoiceSettings,
@@ -48,9 +50,6 @@ class DemoContext:
         if self.stdout is not None:
             self.stdout.write(message)
 
-
-DemoSeeder = Callable[[DemoContext], None]
-DEMO_SEEDERS: list[DemoSeeder] = []
 
 # Valid identifiers (check digits computed with python-stdnum; see tests/companies/test_demo.py).
 DEMO_COMPANIES = {
@@ -199,8 +198,8 @@ def seed_base(*, stdout: TextIO | None = None) -> DemoContext:
 
 @transaction.atomic
 def seed_demo(*, stdout: TextIO | None = None) -> DemoContext:
-    """Create or refresh all demo data: the base, then every app's registered seeder."""
+    """Create or refresh all demo data: the base, then every app's seeder (`demo_seeders`)."""
     context = seed_base(stdout=stdout)
-    for seeder in DEMO_SEEDERS:
-        seeder(context)
+    for _order, path in sorted(contributions("demo_seeders"), key=itemgetter(0)):
+        import_string(path)(context)
     return context

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from b2cportal.network.adapter import TransientNetworkError
+from b2cportal.queueing import publish
 
 from . import services
 
@@ -27,3 +28,11 @@ def submit_norway_activation(activation_id: int) -> None:
 def poll_activations() -> int:
     """Ask the network about every activation still waiting for it (runs every 30 s)."""
     return services.poll_pending_activations()
+
+
+def request_activation_poll() -> None:
+    """Queue a poll of the activations now (the network's `network_status_pollers` hook).
+
+    Published safely: a broker outage never fails the page (beat polls every 30 s anyway).
+    """
+    publish(poll_activations)

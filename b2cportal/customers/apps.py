@@ -15,12 +15,4 @@ class CustomersConfig(AppConfig):
             "order": 10,
         }
     ]
-
-    def ready(self) -> None:
-        # The demo data grows with the apps: each app adds its own part of seed_demo.
-        from b2cportal.companies.demo import DEMO_SEEDERS
-
-        from .demo import seed_demo_customers
-
-        if seed_demo_customers not in DEMO_SEEDERS:
-            DEMO_SEEDERS.append(seed_demo_customers)
+    demo_seeders = [(10, "b2cportal.customers.demo.seed_demo_customers")]

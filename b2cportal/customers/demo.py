@@ -204,7 +204,7 @@ def build_customer(
 
 
 def seed_demo_customers(context: DemoContext) -> None:
-    """DEMO_SEEDERS hook: 60 customers per demo company, numbers 10001-10060 (idempotent)."""
+    """A `demo_seeders` hook: 60 customers per demo company, numbers 10001-10060 (idempotent)."""
     for company in context.companies.values():
         rng = random.Random(f"demo-{company.country}")
         taken: set[str] = set()

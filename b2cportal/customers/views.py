@@ -9,13 +9,13 @@ from django.utils.translation import gettext as _
 from agreements.services import handle_customer_saved
 from b2cportal.audit.selectors import history_of
 from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_required, has_role
+from b2cportal.extensions import contributions
 from b2cportal.search_stash import search_params, stash_search
 
 from .forms import CustomerFilterForm, CustomerForm
 from .pagination import capped_page
 from .selectors import customers_of, search_customers
 from .services import CustomerError, create_customer, mobile_phone_field_for, update_customer
-from .tabs import CUSTOMER_DETAIL_TABS
 
 PAGE_SIZE = 50
 
@@ -49,7 +49,9 @@ def customer_detail(request, pk: int):
         "customers/customer_detail.html",
         {
             "customer": customer,
-            "customer_tabs": CUSTOMER_DETAIL_TABS,
+            # Tabs the apps above add (`customer_tabs`: (label, template_name) pairs); the
+            # template is included in the tab pane with `customer` and the page's context.
+            "customer_tabs": contributions("customer_tabs"),
             "history": history_of(company_id=request.company.pk, obj=customer, with_children=True),
             "can_edit": has_role(request, EDITORS),
             "mobile_field": mobile_phone_field_for(company=request.company),

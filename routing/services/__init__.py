@@ -33,7 +33,7 @@ from .operator import (
 )
 from .processing import process_deliveries
 from .reconciling import poll_invoice_status, reconcile, sweep
-from .rerouting import complete_reroute, reroute_invoice, reroute_options
+from .rerouting import complete_reroute, reroute_invoice
 from .sending import decide_route, preview_route, send_invoice, send_invoices
 
 __all__ = [
@@ -52,7 +52,6 @@ __all__ = [
     "reconcile_operator_invoices",
     "release_active_holds",
     "reroute_invoice",
-    "reroute_options",
     "send_invoice",
     "send_invoices",
     "settle_holds_for_customer",

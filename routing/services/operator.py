@@ -40,6 +40,7 @@ from invoices.ubl import build_ubl
 from ..decision import BILLING_FOR_CHANNEL, Channel
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
 from ..operator_mode import operator_routed
+from ..selectors import postal_address
 from ..transports import (
     Prepared,
     TransientTransportError,
@@ -232,20 +233,6 @@ def operator_channel(outcome: OperatorOutcome, delivery: Delivery) -> str:
     if delivery.channel in (Channel.INTERNAL, Channel.PEPPOL, Channel.OPERATOR_SE):
         return delivery.channel
     return Channel.PEPPOL
-
-
-def postal_address(customer, country: str) -> PostalAddress | None:
-    """The customer's postal address for a printed copy, or None when it is incomplete."""
-    if not (customer.address_line1 and customer.postcode and customer.city):
-        return None
-    return PostalAddress(
-        name=customer.name,
-        line1=customer.address_line1,
-        line2=customer.address_line2,
-        postcode=customer.postcode,
-        city=customer.city,
-        country=customer.country or country,
-    )
 
 
 def _reroute_target(delivery: Delivery) -> tuple[RerouteTo, str, PostalAddress | None] | None:

@@ -1,6 +1,6 @@
 """*Re-route*: an accountant sends an invoice the network has not delivered by email or print.
 
-What may be re-routed (`reroute_options`), always the invoice's latest delivery of an open
+What may be re-routed (`selectors.reroute_options`), always the invoice's latest delivery of an open
 invoice, to a route whose data is present (an email address, a full postal address):
 - operator-routed (DESIGN §5): a delivery the operator reported FAILED; its re-route
   (`PUT …/reroute/email|print`) is for failed invoices, and the operator then delivers it on the
@@ -27,7 +27,6 @@ from django.utils.translation import gettext_noop
 
 from b2cportal.network.adapter import (
     NetworkError,
-    PostalAddress,
     RerouteTo,
     TransientNetworkError,
     get_network,
@@ -38,10 +37,17 @@ from invoices.models import Invoice
 from ..decision import BILLING_FOR_CHANNEL, Channel, DocumentFormat, Outcome
 from ..models import LIVE_STATUSES, Delivery, DeliveryEvent, DeliveryStatus
 from ..operator_mode import operator_routed
-from ..selectors import latest_delivery
+from ..selectors import (
+    PENDING_KEY,
+    latest_delivery,
+    network_holds_document,
+    reroute_allowed_by_status,
+    reroute_data,
+    reroute_options,
+)
 from ..transports import NO_EMAIL, NO_POSTAL_ADDRESS
 from ._common import CLAIM_STALE, RoutingError, _emit, _queue, _step, _sync_invoices
-from .operator import network_for, postal_address
+from .operator import network_for
 
 # History notes (message ids, translated when shown).
 REROUTED_NOTE = {
@@ -50,54 +56,7 @@ REROUTED_NOTE = {
 }
 REROUTE_DONE = gettext_noop("The network took the re-route")
 REROUTE_REFUSED = gettext_noop("The network refused the re-route.")
-PENDING_KEY = "reroute_pending"
 CLAIMED_KEY = "reroute_claimed_at"
-
-
-def _network_holds_it(delivery: Delivery) -> bool:
-    """The document is at the network, which must re-route (or withdraw) it."""
-    network_id = str((delivery.receipt or {}).get("network_id") or "")
-    if not network_id:
-        return False
-    if operator_routed():
-        return delivery.status == DeliveryStatus.FAILED
-    return delivery.status == DeliveryStatus.SENT and delivery.channel not in (
-        Channel.EMAIL,
-        Channel.PRINT,
-    )
-
-
-def _status_allows(delivery: Delivery) -> bool:
-    if (delivery.receipt or {}).get(PENDING_KEY):
-        return False  # a re-route is already on its way
-    if _network_holds_it(delivery):
-        return True
-    return not operator_routed() and delivery.status in (
-        DeliveryStatus.HELD,
-        DeliveryStatus.FAILED,
-    )
-
-
-def _route_data(invoice: Invoice, route: RerouteTo) -> tuple[str, PostalAddress | None] | None:
-    """(email, address) the route needs from the customer, or None when it is missing."""
-    customer = invoice.customer
-    if route == RerouteTo.EMAIL:
-        return (customer.email, None) if customer.email else None
-    address = postal_address(customer, invoice.company.country)
-    return ("", address) if address is not None else None
-
-
-def reroute_options(*, invoice: Invoice, delivery: Delivery | None) -> list[RerouteTo]:
-    """The routes an accountant may re-route this delivery to now (empty: no button)."""
-    if delivery is None or invoice.status != "open" or not _status_allows(delivery):
-        return []
-    failed_on = delivery.channel if delivery.status == DeliveryStatus.FAILED else ""
-    return [
-        route
-        for route in RerouteTo
-        if not (failed_on == route and not operator_routed())
-        and _route_data(invoice, route) is not None
-    ]
 
 
 def _changed(delivery: Delivery | None) -> RoutingError:
@@ -154,15 +113,15 @@ def reroute_invoice(
         d is None
         or (seen_delivery_id is not None and d.pk != seen_delivery_id)
         or (seen_status and d.status != seen_status)
-        or not _status_allows(d)
+        or not reroute_allowed_by_status(d)
         or invoice.status != "open"
     ):
         raise _changed(d)
     if route not in reroute_options(invoice=invoice, delivery=d):
-        if _route_data(invoice, route) is None:
+        if reroute_data(invoice, route) is None:
             raise RoutingError(_(NO_EMAIL if route == RerouteTo.EMAIL else NO_POSTAL_ADDRESS))
         raise RoutingError(_("Delivery by this route has just failed: choose the other one."))
-    at_network = _network_holds_it(d)
+    at_network = network_holds_document(d)
     if at_network and operator_routed():
         # Look up first, no transaction open: the operator re-routes only what it calls FAILED.
         network = network_for(invoice.company)
@@ -273,7 +232,7 @@ def complete_reroute(*, delivery_id: int) -> None:
     if d is None:
         return
     route = RerouteTo(d.receipt[PENDING_KEY])
-    data = _route_data(d.invoice, route)
+    data = reroute_data(d.invoice, route)
     refused = ""
     network = None
     if data is None:

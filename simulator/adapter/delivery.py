@@ -13,10 +13,10 @@ accepted and never reported delivered.
 
 from __future__ import annotations
 
-import csv
 import os
 import time
 import uuid
+from dataclasses import asdict
 from pathlib import Path
 
 from django.conf import settings
@@ -35,6 +35,7 @@ from b2cportal.network.adapter import (
     RerouteTo,
     TransientNetworkError,
 )
+from b2cportal.network.print_manifest import MANIFEST_NAME, read_lines
 from simulator.models import (
     DeliveryFault,
     DigitalMailboxAccount,
@@ -295,29 +296,24 @@ def print_spool_entries(
 ) -> list[dict[str, str]]:
     """Lines of the print spool's daily manifests that belong to one issuer, newest day first.
 
-    The print transport writes `<PRINT_SPOOL_DIR>/<YYYY-MM-DD>/manifest.csv` with the file name,
-    the issuer's organisation number, invoice number and the postal address.
+    The print transport writes `<PRINT_SPOOL_DIR>/<YYYY-MM-DD>/manifest.csv`
+    (`b2cportal.network.print_manifest`: the file name, the issuer's organisation number, invoice
+    number and the postal address).
     """
     folder = Path(str(root if root is not None else settings.PRINT_SPOOL_DIR))
     entries: list[dict[str, str]] = []
     if not folder.exists() or not issuer:
         return entries
-    for manifest in sorted(folder.glob("*/manifest.csv"), reverse=True)[:days]:
+    for manifest in sorted(folder.glob(f"*/{MANIFEST_NAME}"), reverse=True)[:days]:
         with open(manifest, newline="", encoding="utf-8") as handle:
-            for row in csv.reader(handle):
-                if len(row) < 8 or row[1] != issuer:
+            for line in read_lines(handle):
+                if line.issuer != issuer:
                     continue
                 entries.append(
                     {
+                        **asdict(line),
                         "day": manifest.parent.name,
-                        "file": row[0],
-                        "uuid": _spool_uuid(row[0]),
-                        "number": row[2],
-                        "name": row[3],
-                        "address": row[4],
-                        "postcode": row[5],
-                        "city": row[6],
-                        "country": row[7],
+                        "uuid": _spool_uuid(line.file),
                     }
                 )
                 if len(entries) >= limit:
@@ -353,10 +349,10 @@ def print_spool_file(
     folder = Path(str(root if root is not None else settings.PRINT_SPOOL_DIR))
     if not folder.exists() or not issuer:
         return None
-    for manifest in sorted(folder.glob("*/manifest.csv"), reverse=True)[:days]:
+    for manifest in sorted(folder.glob(f"*/{MANIFEST_NAME}"), reverse=True)[:days]:
         with open(manifest, newline="", encoding="utf-8") as handle:
-            for row in csv.reader(handle):
-                if len(row) >= 2 and row[0] == wanted and row[1] == issuer:
+            for line in read_lines(handle):
+                if line.file == wanted and line.issuer == issuer:
                     path = manifest.parent / wanted
                     return path if path.is_file() else None
     return None

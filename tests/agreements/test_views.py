@@ -416,9 +416,9 @@ def test_warning_is_per_branch(company_no, customer_no, main_branch):
 
 
 def test_tab_is_registered_on_the_customer_screen(client, support_no, customer_no, main_branch):
-    from b2cportal.customers.tabs import CUSTOMER_DETAIL_TABS
+    from b2cportal.extensions import contributions
 
-    templates = [template for _label, template in CUSTOMER_DETAIL_TABS]
+    templates = [template for _label, template in contributions("customer_tabs")]
     assert templates.count("agreements/customer_tab.html") == 1
     make_agreement(customer=customer_no, branch=main_branch, status="REQUEST_SENT")
     client.force_login(support_no)

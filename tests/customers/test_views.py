@@ -6,7 +6,6 @@ import pytest
 from django.urls import reverse
 
 from b2cportal.customers.models import Customer
-from b2cportal.customers.tabs import CUSTOMER_DETAIL_TABS
 from tests.factories import NO_FODSELSNUMMER, SE_PERSONNUMMER_12, make_customer
 
 pytestmark = pytest.mark.django_db
@@ -244,19 +243,19 @@ def test_foreign_customer_is_404(client, accountant_no, company_se):
 
 
 def test_detail_renders_registered_extra_tabs(
-    client, accountant_no, company_no, tmp_path, settings
+    client, accountant_no, company_no, tmp_path, settings, monkeypatch
 ):
+    from django.apps import apps
+
     (tmp_path / "extra_tab.html").write_text("EXTRA for {{ customer.number }}")
     templates = copy.deepcopy(settings.TEMPLATES)
     templates[0]["DIRS"] = [*templates[0]["DIRS"], tmp_path]
     settings.TEMPLATES = templates
     customer = make_customer(company=company_no, number="4242")
-    CUSTOMER_DETAIL_TABS.append(("Extra tab", "extra_tab.html"))
-    try:
-        client.force_login(accountant_no)
-        response = client.get(customer.get_absolute_url())
-    finally:
-        CUSTOMER_DETAIL_TABS.pop()
+    tabs = [("Extra tab", "extra_tab.html")]
+    monkeypatch.setattr(apps.get_app_config("customers"), "customer_tabs", tabs, raising=False)
+    client.force_login(accountant_no)
+    response = client.get(customer.get_absolute_url())
     assert b"Extra tab" in response.content
     assert b"EXTRA for 4242" in response.content
 

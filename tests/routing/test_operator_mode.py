@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 
 from invoices.models import DeliveryStatus as InvoiceDeliveryStatus
-from routing import services
+from routing import selectors, services
 from routing.decision import BillingAction, Channel
 from routing.models import Delivery, DeliveryStatus
 from tests.factories import make_business_customer
@@ -339,7 +339,7 @@ def test_failed_invoice_rerouted_by_hand_at_the_operator(
     services.poll_operator_deliveries()
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED
-    assert services.reroute_options(invoice=invoice, delivery=delivery) == ["email", "print"]
+    assert selectors.reroute_options(invoice=invoice, delivery=delivery) == ["email", "print"]
     with pytest.raises(services.RoutingError, match="changed meanwhile"):
         services.reroute_invoice(  # the user's screen showed an older state
             invoice=invoice, route="print", acting_user=accountant_no, seen_status="sent"
@@ -372,7 +372,7 @@ def test_failed_invoice_rerouted_by_hand_at_the_operator(
     ]
     assert events[-2].actor == accountant_no
     assert delivery.trace[-1]["rule"] == "manual_reroute"
-    assert services.reroute_options(invoice=invoice, delivery=delivery) == []  # no dead button
+    assert selectors.reroute_options(invoice=invoice, delivery=delivery) == []  # no dead button
 
     services.poll_operator_deliveries()
     delivery.refresh_from_db()

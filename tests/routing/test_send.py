@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from invoices.models import DeliveryStatus as InvoiceDeliveryStatus
-from routing import services
+from routing import selectors, services
 from routing.decision import BillingAction, Channel
 from routing.models import Delivery, DeliveryStatus
 from routing.selectors import load_route_inputs
@@ -251,7 +251,7 @@ def test_rerouting_what_the_simulated_network_holds_withdraws_it_then_emails_it(
         delivery = services.send_invoice(invoice=invoice, acting_user=accountant_no)
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT
-    assert services.reroute_options(invoice=invoice, delivery=delivery) == ["email"]  # no address
+    assert selectors.reroute_options(invoice=invoice, delivery=delivery) == ["email"]  # no address
     with django_capture_on_commit_callbacks(execute=True):
         services.reroute_invoice(invoice=invoice, route="email", acting_user=accountant_no)
     delivery.refresh_from_db()

@@ -2,15 +2,15 @@
 
 Once the company has released an invoice (the number is in documents on the networks) or
 started a B2C activation (the networks know the company by it), the number and the country
-cannot change. Apps above this one add their own reasons to `ORGANISATION_NUMBER_LOCKS` in
-`AppConfig.ready()` (invoices adds "released an invoice").
+cannot change. Apps above this one add their own reasons through the
+`organisation_number_locks` extension point (invoices adds "released an invoice").
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.utils.translation import gettext as _
+
+from b2cportal.extensions import hooks
 
 from ..models import (
     Company,
@@ -19,9 +19,6 @@ from ..models import (
     SwedenActivationStatus,
     SwedenB2CActivation,
 )
-
-# Each hook returns why the company's organisation number is fixed, or None.
-ORGANISATION_NUMBER_LOCKS: list[Callable[[Company], str | None]] = []
 
 
 def _activation_started(company: Company) -> str | None:
@@ -40,7 +37,8 @@ def organisation_number_lock_reason(company: Company) -> str | None:
     """Why `company`'s organisation number and country can no longer change, or None."""
     if company.pk is None:
         return None
-    for check in (_activation_started, *ORGANISATION_NUMBER_LOCKS):
+    # Each hook returns why the company's organisation number is fixed, or None.
+    for check in (_activation_started, *hooks("organisation_number_locks")):
         reason = check(company)
         if reason:
             return _(

@@ -59,7 +59,7 @@ def operator_credentials(connection: OperatorConnection) -> OperatorCredentials:
 
 
 def credentials_of_company(company: Company) -> OperatorCredentials | None:
-    """The provider the operator adapter calls (registered in CompaniesConfig.ready)."""
+    """The provider the operator adapter calls (our `operator_credentials_providers` hook)."""
     connection = OperatorConnection.objects.filter(company=company).first()
     if connection is None:
         return None

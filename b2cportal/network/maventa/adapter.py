@@ -6,20 +6,21 @@ cannot do for us (FMI and mailbox lookups, messages to consumers, the national r
 activating AutoInvoice B2C, adding receiving accounts) raises `NotSupportedByOperator` with the
 reason in words; callers treat that as "unknown" and leave the decision to the operator.
 
-Credentials are per company. The network layer knows no models, so the companies app registers
-a provider (`set_credentials_provider`) that returns a company's `OperatorCredentials`.
+Credentials are per company. The network layer knows no models, so the companies app names a
+provider (the `operator_credentials_providers` extension point, `b2cportal.extensions`) that
+returns a company's `OperatorCredentials`.
 """
 
 from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
 
+from b2cportal.extensions import hooks
 from b2cportal.network.adapter import (
     ActivationState,
     ActivationStatus,
@@ -38,13 +39,14 @@ from b2cportal.network.adapter import (
 
 from .client import MaventaClient, OperatorCredentials
 
-_credentials_provider: Callable[[object], OperatorCredentials | None] | None = None
 
-
-def set_credentials_provider(provider: Callable[[object], OperatorCredentials | None]) -> None:
-    """Called once by the companies app: company -> its OperatorCredentials (or None)."""
-    global _credentials_provider
-    _credentials_provider = provider
+def _credentials_of(company) -> OperatorCredentials | None:
+    """The company's credentials from the first provider that has them (company -> or None)."""
+    for provider in hooks("operator_credentials_providers"):
+        credentials = provider(company)
+        if credentials is not None:
+            return credentials
+    return None
 
 
 class NotSupportedByOperator(NotSupportedByNetwork):
@@ -162,7 +164,7 @@ class MaventaNetwork(Network):
     def for_company(cls, company=None) -> MaventaNetwork:
         if company is None:
             return cls(None)  # no company: only calls that need no credentials work
-        creds = _credentials_provider(company) if _credentials_provider else None
+        creds = _credentials_of(company)
         if creds is None:
             raise NoOperatorConnection(
                 f"{company} has no operator connection (Settings → Operator connection)."
