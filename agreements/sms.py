@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from b2cportal.network.adapter import get_network
+from b2cportal.network.types import MessageChannel
 
 DEFAULT_SMS_BACKEND = "agreements.sms.NetworkSmsBackend"
 
@@ -30,7 +31,7 @@ class SmsBackend:
 class NetworkSmsBackend(SmsBackend):
     def send(self, *, recipient: str, text: str, link: str, purpose: str) -> str:
         return get_network().send_consumer_message(
-            channel="sms", recipient=recipient, text=text, link=link, purpose=purpose
+            channel=MessageChannel.SMS, recipient=recipient, text=text, link=link, purpose=purpose
         )
 
 

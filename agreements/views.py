@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -46,6 +47,10 @@ from .selectors import (
     support_page_queryset,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
@@ -64,7 +69,7 @@ INBOUND_STATUS = {
 # --- Inbound endpoint (called by the network) ----------------------------------------------
 
 
-def _settle_held_invoices(*, customer: Customer, acting_user) -> None:
+def _settle_held_invoices(*, customer: Customer, acting_user: User | None) -> None:
     """The customer's agreement changed: held invoices go on at once (DESIGN §5) — to the bank
     when it is ACTIVE, by email or print when it was declined or failed. Agreements' services
     may not import routing (a higher app), so the view composes the two (DESIGN §2); routing's

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,7 +35,7 @@ class ApiKeyError(Exception):
         self.field = field
 
 
-def _require_administrator(*, company: Company, user: AbstractBaseUser) -> None:
+def _require_administrator(*, company: Company, user: User) -> None:
     if not Membership.objects.filter(
         company=company, user_id=user.pk, role=Role.ADMINISTRATOR
     ).exists():
@@ -44,7 +44,7 @@ def _require_administrator(*, company: Company, user: AbstractBaseUser) -> None:
 
 @transaction.atomic
 def create_api_key(
-    *, company: Company, acting_user: AbstractBaseUser, name: str, scopes: list[str]
+    *, company: Company, acting_user: User, name: str, scopes: list[str]
 ) -> tuple[ApiKey, str]:
     """Create a key for the company; returns the row and the full key, shown only this once."""
     _require_administrator(company=company, user=acting_user)
@@ -69,7 +69,7 @@ def create_api_key(
 
 
 @transaction.atomic
-def revoke_api_key(*, api_key: ApiKey, acting_user: AbstractBaseUser) -> ApiKey:
+def revoke_api_key(*, api_key: ApiKey, acting_user: User) -> ApiKey:
     """Revoke a key for good: every later request with it is refused."""
     locked = ApiKey.objects.select_for_update().get(pk=api_key.pk)
     _require_administrator(company=locked.company, user=acting_user)

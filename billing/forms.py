@@ -50,7 +50,8 @@ class ImportForm(forms.Form):
         return files
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("send") and not data.get("release"):
             self.add_error("send", _("Only released invoices can be sent: choose release as well."))
         return data

@@ -19,6 +19,7 @@ import io
 import json
 import logging
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone, translation
@@ -45,6 +46,10 @@ from invoices.services import (
 )
 
 from .models import MAX_ROWS, BatchFormat, InvoiceBatch, InvoiceBatchRow, RowStatus
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 logger = logging.getLogger("billing.services")
 
@@ -171,7 +176,7 @@ def create_batch(
     rows: list[dict],
     format: str,
     source: str,
-    acting_user,
+    acting_user: User | None,
     release: bool = False,
     send: bool = False,
     idempotency_key: str = "",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
@@ -36,6 +37,9 @@ from .models import (
     InvoiceStatus,
     VatCategory,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class InvoiceError(Exception):
@@ -198,7 +202,7 @@ def create_draft(
     issue_date: date,
     due_date: date,
     lines: list[LineInput],
-    acting_user,
+    acting_user: User | None,
     buyer_reference: str = "",
     note: str = "",
 ) -> Invoice:
@@ -300,7 +304,7 @@ def create_drafts(
 def update_draft(
     *,
     invoice: Invoice,
-    acting_user,
+    acting_user: User | None,
     customer: Customer,
     issue_date: date,
     due_date: date,
@@ -334,7 +338,7 @@ def update_draft(
 
 
 @transaction.atomic
-def recompute_totals(*, invoice: Invoice, acting_user) -> Invoice:
+def recompute_totals(*, invoice: Invoice, acting_user: User | None) -> Invoice:
     """Recompute a draft's line amounts and totals after its lines changed (e.g. in the admin)."""
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     _refuse_released(locked)
@@ -344,7 +348,7 @@ def recompute_totals(*, invoice: Invoice, acting_user) -> Invoice:
 
 
 @transaction.atomic
-def delete_draft(*, invoice: Invoice, acting_user) -> None:
+def delete_draft(*, invoice: Invoice, acting_user: User | None) -> None:
     """Delete a draft; released invoices and credit notes are never deleted."""
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     _refuse_released(locked)
@@ -667,7 +671,7 @@ def ensure_creditable(*, invoice: Invoice) -> None:
 def create_credit_note(
     *,
     invoice: Invoice,
-    acting_user,
+    acting_user: User | None,
     quantities: dict[int, Decimal] | None = None,
     issue_date: date | None = None,
     note: str = "",
@@ -795,7 +799,9 @@ def _settle_closing_credit(credit: Invoice, original: Invoice) -> None:
         credit.save(update_fields=["vat_overrides", "updated_at"])
 
 
-def record_validation(*, invoice: Invoice, acting_user, fatal: int, warnings: int) -> None:
+def record_validation(
+    *, invoice: Invoice, acting_user: User | None, fatal: int, warnings: int
+) -> None:
     """Remember that someone ran Validate on the invoice, with the outcome."""
     _log(invoice, acting_user, "validated", fatal=fatal, warnings=warnings)
 

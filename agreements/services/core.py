@@ -9,7 +9,7 @@ concurrent events can neither lose an update nor create two live agreements.
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils.translation import gettext as _
 
 from b2cportal.companies.models import (
@@ -62,7 +62,7 @@ def _live_or_new(
     network: str,
     source: str,
     reference: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
 ) -> tuple[ConsumerAgreement, bool]:
     """The live agreement (locked), or a new one in NEW; call with the customer row locked."""
     agreement = (
@@ -119,7 +119,7 @@ def _transition(
     *,
     to_status: str,
     source: str,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     external_event_id: str | None = None,
     detail: dict | None = None,
     strict: bool = True,

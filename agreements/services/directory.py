@@ -2,7 +2,7 @@
 
 import logging
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 
 def check_efaktura_directory(
-    *, customer: Customer, acting_user: AbstractBaseUser | None
+    *, customer: Customer, acting_user: User | None
 ) -> list[AgreementEvent]:
     """Look the customer up in the eFaktura receiver directory; JTTA match -> ACTIVE, block ->
     REJECTED, per branch with an active B2C service. Returns the events written."""

@@ -1,6 +1,6 @@
 """Manual changes by users (an administrator marks an agreement deleted)."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -16,9 +16,7 @@ from .core import (
 )
 
 
-def mark_agreement_deleted(
-    *, agreement: ConsumerAgreement, acting_user: AbstractBaseUser
-) -> ConsumerAgreement:
+def mark_agreement_deleted(*, agreement: ConsumerAgreement, acting_user: User) -> ConsumerAgreement:
     """An administrator closes an agreement (e.g. the consumer cancelled by phone)."""
     with transaction.atomic():
         _lock_customer(agreement.customer)

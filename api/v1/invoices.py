@@ -8,6 +8,7 @@ are the services' own errors, mapped to HTTP by `api.errors`.
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.http import HttpResponse
@@ -127,7 +128,7 @@ class InvoiceCreateSerializer(StrictSerializer):
 
     def validate(self, data):
         issue = data.setdefault("issue_date", timezone.localdate())
-        due = data.setdefault("due_date", issue + timezone.timedelta(days=14))
+        due = data.setdefault("due_date", issue + datetime.timedelta(days=14))
         if due < issue:
             raise serializers.ValidationError(
                 {"due_date": [_("The due date cannot be before the invoice date.")]}

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import apps
 
 from .wording import wording
@@ -15,8 +17,8 @@ def tenancy(request):
     `settings_nav_items` add tabs to the Settings screens.
     """
     membership = getattr(request, "membership", None)
-    items = []
-    settings_items = []
+    items: list[Any] = []
+    settings_items: list[Any] = []
     if membership is not None:
         for config in apps.get_app_configs():
             items.extend(

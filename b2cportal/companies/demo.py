@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.contrib.auth.models import Permission, User
 from django.db import transaction
 
 from .models import (
@@ -40,7 +40,7 @@ class DemoContext:
     """What the base seeding created, for the app seeders to build on."""
 
     companies: dict[str, Company]  # by country code: "NO", "SE"
-    users: dict[str, AbstractBaseUser]  # by username
+    users: dict[str, User]  # by username
     stdout: TextIO | Any = None
     extra: dict[str, Any] = field(default_factory=dict)  # seeders may share data here
 
@@ -175,7 +175,7 @@ def _seed_user(username: str, *, superuser: bool = False, staff: bool = False):
 def seed_base(*, stdout: TextIO | None = None) -> DemoContext:
     """Companies, branches, settings rows, register entries and one user per role."""
     companies = {country: _seed_company(country, data) for country, data in DEMO_COMPANIES.items()}
-    users: dict[str, AbstractBaseUser] = {}
+    users: dict[str, User] = {}
     staff_permissions = _staff_permissions()
     for country, company in companies.items():
         for prefix, role in DEMO_ROLES.items():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -74,7 +76,7 @@ class AutoInvoiceSettingsForm(XmlTextMixin, forms.ModelForm):
             else ConsumerEInvoiceService.B2CSE
         )
         # Only the service of the company's own country can carry its consumer e-invoices.
-        self.fields["consumer_einvoice_service"].choices = [
+        cast(forms.ChoiceField, self.fields["consumer_einvoice_service"]).choices = [
             (ConsumerEInvoiceService.NONE, ConsumerEInvoiceService.NONE.label),
             (own, own.label),
         ]
@@ -159,7 +161,8 @@ class NorwayActivationForm(XmlTextMixin, forms.Form):
     )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if not cleaned.get("use_agreement_capture"):
             return cleaned
         bban = cleaned.get("capture_bban", "")
@@ -251,7 +254,8 @@ class SwedenActivationForm(XmlTextMixin, forms.Form):
         self.company = company
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         _clean_account_number(self, cleaned)
         fui = (cleaned.get("fui") or "").strip().upper()
         agreement_id = (cleaned.get("agreement_id") or "").strip()
@@ -276,7 +280,8 @@ class ReceivingAccountForm(XmlTextMixin, forms.Form):
     account_number = forms.CharField(label=_("Account number"), max_length=20)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         _clean_account_number(self, cleaned)
         return cleaned
 
@@ -331,7 +336,8 @@ class LedgerPreferencesForm(XmlTextMixin, forms.ModelForm):
                 self.fields.pop(name, None)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if "kid_length" not in self.fields:
             return cleaned
         _add_errors(
@@ -477,7 +483,8 @@ class CompanySettingsForm(XmlTextMixin, forms.ModelForm):
         )
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         account, account_type, errors = rules.clean_company_account(
             country=self.company.country,
             account=data.get("bank_account", ""),
@@ -529,7 +536,9 @@ class CompanyForm(XmlTextMixin, forms.ModelForm):
     def clean(self):
         from .services.company import organisation_number_lock_reason
 
-        cleaned = super().clean()
+        super().clean()
+
+        cleaned = self.cleaned_data
         country = cleaned.get("country")
         if not country:
             return cleaned

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q, QuerySet
@@ -30,7 +30,7 @@ from .models import (
 )
 
 
-def memberships_of(*, user: AbstractBaseUser) -> list[Membership]:
+def memberships_of(*, user: User) -> list[Membership]:
     return list(
         Membership.objects.filter(user=user).select_related("company").order_by("company__name")
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -187,9 +187,7 @@ def _apply(customer: Customer, data: Mapping[str, Any]) -> None:
 
 
 @transaction.atomic
-def create_customer(
-    *, company: Company, acting_user: AbstractBaseUser, data: Mapping[str, Any]
-) -> Customer:
+def create_customer(*, company: Company, acting_user: User, data: Mapping[str, Any]) -> Customer:
     """Create a customer in the company; the e-invoice option waits until it has been saved."""
     if data.get("einvoice_norway"):
         raise CustomerError(str(CREATE_EINVOICE_REFUSAL), field="einvoice_norway")
@@ -204,9 +202,7 @@ def create_customer(
 
 
 @transaction.atomic
-def update_customer(
-    *, customer: Customer, acting_user: AbstractBaseUser, data: Mapping[str, Any]
-) -> Customer:
+def update_customer(*, customer: Customer, acting_user: User, data: Mapping[str, Any]) -> Customer:
     """Change a customer's data, re-checking every rule on the result."""
     # Lock the row so two editors cannot both pass the checks on stale data.
     locked = Customer.objects.select_for_update().select_related("company").get(pk=customer.pk)

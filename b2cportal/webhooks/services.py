@@ -16,6 +16,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import httpx
 from django.conf import settings
@@ -28,6 +29,10 @@ from b2cportal.companies.models import Company
 
 from . import signing
 from .models import EventType, MessageStatus, WebhookAttempt, WebhookEndpoint, WebhookMessage
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 logger = logging.getLogger("b2cportal.webhooks")
 
@@ -69,7 +74,9 @@ def create_endpoint(
 
 
 @transaction.atomic
-def set_endpoint_active(*, endpoint: WebhookEndpoint, active: bool, acting_user) -> WebhookEndpoint:
+def set_endpoint_active(
+    *, endpoint: WebhookEndpoint, active: bool, acting_user: User | None
+) -> WebhookEndpoint:
     """Pause or resume an endpoint; a paused endpoint gets no new messages."""
     endpoint.is_active = active
     endpoint.save(update_fields=["is_active"])
@@ -77,7 +84,7 @@ def set_endpoint_active(*, endpoint: WebhookEndpoint, active: bool, acting_user)
 
 
 @transaction.atomic
-def rotate_secret(*, endpoint: WebhookEndpoint, acting_user) -> WebhookEndpoint:
+def rotate_secret(*, endpoint: WebhookEndpoint, acting_user: User | None) -> WebhookEndpoint:
     """Give the endpoint a new signing secret (the old one stops verifying)."""
     endpoint.secret = signing.new_secret()
     endpoint.save(update_fields=["secret"])
@@ -239,7 +246,7 @@ def dispatch_due(*, limit: int = 500) -> int:
 
 
 @transaction.atomic
-def resend_message(*, message: WebhookMessage, acting_user) -> WebhookMessage:
+def resend_message(*, message: WebhookMessage, acting_user: User | None) -> WebhookMessage:
     """*Resend*: send the message again now (same webhook-id), whatever its status."""
     locked = WebhookMessage.objects.select_for_update().get(pk=message.pk)
     if not locked.endpoint.is_active:

@@ -14,6 +14,7 @@ look-ups) outside any transaction, then the rows still held are locked and writt
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -25,6 +26,10 @@ from ..decision import NO_PENDING_AGREEMENT, Outcome, RouteDecision, decide, dec
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
 from ..selectors import invoices_for_routing, load_route_inputs_bulk, no_agreement_statuses
 from ._common import _emit, _event, _queue, _step, _sync_invoices
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 ACTIVE = "ACTIVE"
 RELEASED = gettext_noop("Agreement active: released to the online bank")
@@ -75,7 +80,7 @@ def _plan(
     return plans
 
 
-def _apply(plans: dict, *, acting_user, now: datetime.datetime) -> int:
+def _apply(plans: dict, *, acting_user: User | None, now: datetime.datetime) -> int:
     """Write the planned ends of holds, for the rows still held (locked briefly)."""
     if not plans:
         return 0
@@ -123,7 +128,7 @@ def _apply(plans: dict, *, acting_user, now: datetime.datetime) -> int:
     return len(rows)
 
 
-def settle_holds_for_customer(*, customer: Customer, acting_user=None) -> int:
+def settle_holds_for_customer(*, customer: Customer, acting_user: User | None = None) -> int:
     """The customer's agreement changed: their held invoices go on now if it is settled.
 
     ACTIVE sends them on (decided again: normally the online bank); REJECTED, DELETED or ERROR

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from b2cportal.companies.models import OperatorConnection
-from b2cportal.network.adapter import NetworkError, Receipt
+from b2cportal.network.adapter import NetworkError, Receipt, ReceiptStatus
 from b2cportal.network.maventa.adapter import MaventaNetwork, OperatorOutcome, OperatorSend
 from b2cportal.network.maventa.client import (
     OperatorError,
@@ -158,7 +158,7 @@ class OperatorTransport(Transport):
             raise TransportError(OPERATOR_REFUSED, str(exc)) from exc
         return Receipt(
             external_id=str(delivery.external_id),
-            status="accepted",
+            status=ReceiptStatus.ACCEPTED,
             detail=_("Accepted by the operator"),
             network_id=operator_id,
         )
@@ -202,7 +202,7 @@ class OperatorTransport(Transport):
             return None
         return Receipt(
             external_id=external_id,
-            status="accepted",
+            status=ReceiptStatus.ACCEPTED,
             detail=_("Accepted by the operator"),
             network_id=operator_id,
         )

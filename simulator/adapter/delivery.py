@@ -25,9 +25,11 @@ from django.db.models import F, QuerySet
 
 from b2cportal.network.adapter import (
     DeliveryApi,
+    Mailbox,
     NetworkError,
     NetworkTimeout,
     OutgoingDocument,
+    ParticipantKind,
     PermanentNetworkError,
     Receipt,
     ReceiptStatus,
@@ -129,15 +131,15 @@ def _inbox_item(document: OutgoingDocument) -> InboxDocument:
 class SimulatedDelivery(DeliveryApi):
     """The simulated network's side of `DeliveryApi`."""
 
-    def lookup_participants(self, identifiers: list[str]) -> dict[str, set[str]]:
-        found: dict[str, set[str]] = {}
+    def lookup_participants(self, identifiers: list[str]) -> dict[str, set[ParticipantKind]]:
+        found: dict[str, set[ParticipantKind]] = {}
         wanted = [i for i in identifiers if i]
         if not wanted:
             return found
         for identifier, kind in Participant.objects.filter(identifier__in=wanted).values_list(
             "identifier", "kind"
         ):
-            found.setdefault(identifier, set()).add(kind)
+            found.setdefault(identifier, set()).add(ParticipantKind(kind))
         return found
 
     def lookup_fmi(self, ssns: list[str], issuer_fui: str = "") -> set[str]:
@@ -151,15 +153,15 @@ class SimulatedDelivery(DeliveryApi):
         rows = FmiRegistration.objects.filter(ssn__in=wanted, active=True, issuer_fui=issuer_fui)
         return set(rows.values_list("ssn", flat=True))
 
-    def lookup_mailboxes(self, ssns: list[str]) -> dict[str, set[str]]:
-        found: dict[str, set[str]] = {}
+    def lookup_mailboxes(self, ssns: list[str]) -> dict[str, set[Mailbox]]:
+        found: dict[str, set[Mailbox]] = {}
         wanted = [s for s in ssns if s]
         if not wanted:
             return found
         for ssn, provider in DigitalMailboxAccount.objects.filter(ssn__in=wanted).values_list(
             "ssn", "provider"
         ):
-            found.setdefault(ssn, set()).add(provider)
+            found.setdefault(ssn, set()).add(Mailbox(provider))
         return found
 
     def deliver(self, document: OutgoingDocument) -> Receipt:

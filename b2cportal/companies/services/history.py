@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models, transaction
 
 from ..models import Branch, Company, SettingsChange
@@ -35,7 +35,7 @@ def record(
     *,
     company: Company,
     branch: Branch | None,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     action: str,
     changes: list[dict[str, Any]],
     by: str = "",
@@ -84,7 +84,7 @@ def update_recorded(
     *,
     locked: Callable[[], M],
     changes: dict[str, Any],
-    acting_user: AbstractBaseUser,
+    acting_user: User,
     action: str,
     company: Company,
     branch: Branch | None,

@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
@@ -113,7 +113,7 @@ def _queue_terms_email(activation: NorwayB2CActivation, language: str) -> None:
 def request_norway_activation(
     *,
     branch: Branch,
-    acting_user: AbstractBaseUser,
+    acting_user: User,
     signer_name: str,
     signer_email: str,
     use_agreement_capture: bool = False,
@@ -178,7 +178,7 @@ def request_norway_activation(
 
 @transaction.atomic
 def resend_terms_email(
-    *, branch: Branch, acting_user: AbstractBaseUser, language: str = "en"
+    *, branch: Branch, acting_user: User, language: str = "en"
 ) -> NorwayB2CActivation:
     """Send the terms email again with a fresh link; the earlier link stops working."""
     activation = locked_activation(NorwayB2CActivation, branch)
@@ -385,9 +385,7 @@ def accept_terms(*, token: str) -> NorwayB2CActivation:
     return _record_acceptance(token=token, activation_id=activation.pk, reference=reference)
 
 
-def deactivate_norway_service(
-    *, branch: Branch, acting_user: AbstractBaseUser
-) -> NorwayB2CActivation:
+def deactivate_norway_service(*, branch: Branch, acting_user: User) -> NorwayB2CActivation:
     """Turn an active AutoInvoice B2C service off at the network and here."""
     with transaction.atomic():
         activation = locked_activation(NorwayB2CActivation, branch)

@@ -24,6 +24,7 @@ from b2cportal.network.adapter import (
     ActivationState,
     ActivationStatus,
     EFakturaLookup,
+    Mailbox,
     Network,
     NotSupportedByNetwork,
     OutgoingDocument,
@@ -390,9 +391,9 @@ class MaventaNetwork(Network):
 
     # --- directories -------------------------------------------------------------------------
 
-    def lookup_participants(self, identifiers: list[str]) -> dict[str, set[str]]:
+    def lookup_participants(self, identifiers: list[str]) -> dict[str, set[ParticipantKind]]:
         """Peppol receivers by organisation number (`GET /v1/lookup/endpoints`, 10 at a time)."""
-        found: dict[str, set[str]] = {}
+        found: dict[str, set[ParticipantKind]] = {}
         client = self.client()
         for start in range(0, len(identifiers), 10):
             for row in client.lookup_endpoints(identifiers[start : start + 10]):
@@ -410,7 +411,7 @@ class MaventaNetwork(Network):
             "The operator has no FMI lookup: it routes Swedish consumer invoices itself.",
         )
 
-    def lookup_mailboxes(self, ssns: list[str]) -> dict[str, set[str]]:
+    def lookup_mailboxes(self, ssns: list[str]) -> dict[str, set[Mailbox]]:
         raise NotSupportedByOperator(
             "digital mailbox lookups",
             "The operator has no Kivra/Billo lookup: it routes Swedish consumer invoices itself.",
