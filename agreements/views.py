@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -99,7 +99,7 @@ def inbound(request):
     except NotSupportedByNetwork as exc:
         raise Http404("This network sends no agreement events.") from exc
     except InboundError as exc:
-        body = {"error": str(exc), "code": exc.code}
+        body: dict[str, Any] = {"error": str(exc), "code": exc.code}
         if exc.fields:
             body["fields"] = exc.fields
         return JsonResponse(body, status=exc.http_status)
@@ -112,6 +112,7 @@ def inbound(request):
                 {"error": str(exc), "code": exc.code}, status=INBOUND_STATUS.get(exc.code, 422)
             )
         if outcome.customer_id is not None and outcome.holds_possible:
+            assert outcome.company_id is not None  # set with the customer
             # Only ids are needed: the event already loaded and locked the customer.
             customer = Customer(pk=outcome.customer_id, company_id=outcome.company_id)
             _settle_held_invoices(customer=customer, acting_user=None)

@@ -25,7 +25,7 @@ class MultipleFileField(forms.FileField):
 
 
 class ImportForm(forms.Form):
-    files = MultipleFileField(
+    files = MultipleFileField(  # type: ignore[assignment]  # a field named like BaseForm.files
         label=_("Files"),
         help_text=_(
             "One CSV file, or up to 10 000 UBL / EHF invoice and credit note files (.xml)."

@@ -189,7 +189,7 @@ class InvoiceLineForm(forms.Form):
             # A formset of hundreds of lines shares one configured set of (stateless) fields
             # instead of deep-copying eight fields, their widgets and translated choices per
             # line, which was most of the time of a 500-line page.
-            self.base_fields = {}
+            self.base_fields = {}  # type: ignore[misc]  # per instance, see above
             super().__init__(*args, **kwargs)
             self.fields = dict(shared_fields)
             return
@@ -284,20 +284,23 @@ class BaseLineFormSet(forms.BaseFormSet):
         return [
             form.to_input()
             for form in self.forms
-            if form.cleaned_data and not self._should_delete_form(form)
+            if form.cleaned_data and not self._should_delete_form(form)  # type: ignore[attr-defined]
         ]
 
 
-LineFormSet = forms.formset_factory(
-    InvoiceLineForm,
-    formset=BaseLineFormSet,
-    extra=0,
-    min_num=1,
-    validate_min=True,
-    can_delete=True,
-    max_num=MAX_FORM_LINES,
-    validate_max=True,
-    absolute_max=MAX_FORM_LINES,
+LineFormSet = cast(
+    "type[BaseLineFormSet]",
+    forms.formset_factory(
+        InvoiceLineForm,
+        formset=BaseLineFormSet,
+        extra=0,
+        min_num=1,
+        validate_min=True,
+        can_delete=True,
+        max_num=MAX_FORM_LINES,
+        validate_max=True,
+        absolute_max=MAX_FORM_LINES,
+    ),
 )
 
 

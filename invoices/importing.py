@@ -244,6 +244,9 @@ def _read_lines(parsed: _Parsed, company: Company) -> list[tuple[str, LineInput]
             problems.append(FieldProblem(f"{path}.Item.ClassifiedTaxCategory", problem))
         if len(problems) > before:
             continue
+        # Both refused above when missing.
+        assert quantity is not None
+        assert price is not None
         unit_price = price / base
         if unit_price != unit_price.quantize(Decimal("0.01")):
             problems.append(
@@ -453,6 +456,10 @@ def import_ubl_document(
         original = _credited_invoice(company, customer, root, problems)
     if problems:
         raise DocumentRefused(problems)
+    # Each refused above when missing.
+    assert customer is not None
+    assert issue is not None
+    assert due is not None
     buyer_reference = _text(root, "cbc:BuyerReference")[:100]
     note = "\n".join((el.text or "").strip() for el in root.findall("cbc:Note", NS))
     with transaction.atomic():

@@ -99,6 +99,7 @@ def _edit(request, invoice: Invoice | None):
             data = header.cleaned_data
             try:
                 if invoice is None:
+                    assert formset is not None  # a new invoice is never a credit note
                     invoice = services.create_draft(
                         company=company,
                         branch=request.branch,

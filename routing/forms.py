@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
@@ -11,11 +11,14 @@ from django.utils.translation import gettext_lazy as _
 
 from invoices.models import InvoiceKind
 
+if TYPE_CHECKING:
+    from b2cportal.companies.models import Branch
+
 
 class BulkFilterForm(forms.Form):
     """Filter for *Send several invoices or credit notes to AutoInvoice*."""
 
-    branch = forms.ModelChoiceField(
+    branch: forms.ModelChoiceField[Branch] = forms.ModelChoiceField(
         queryset=None, required=False, label=_("Branch"), empty_label=_("All branches")
     )
     date_from = forms.DateField(
@@ -61,7 +64,7 @@ class BillingReportForm(forms.Form):
     month = forms.CharField(
         label=_("Month"), widget=forms.TextInput(attrs={"type": "month"}), required=False
     )
-    branch = forms.ModelChoiceField(
+    branch: forms.ModelChoiceField[Branch] = forms.ModelChoiceField(
         queryset=None, required=False, label=_("Branch"), empty_label=_("All branches")
     )
 

@@ -277,7 +277,7 @@ class SwedenActivationAdminForm(XmlTextMixin, forms.ModelForm):
         number, account_type = cleaned.get("account_number"), cleaned.get("account_type")
         if number:
             try:
-                cleaned["account_number"] = rules.clean_giro_account(account_type, number)
+                cleaned["account_number"] = rules.clean_giro_account(account_type or "", number)
             except ValidationError as exc:
                 self.add_error("account_number", exc)
         branch = cleaned.get("branch") or getattr(self.instance, "branch", None)
@@ -485,7 +485,7 @@ class OperatorConnectionAdmin(TenantScopedAdmin):
         "last_test_message",
         "updated_at",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # every field, all plain names
 
     def has_add_permission(self, request):
         return False

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from io import TextIOBase
 from typing import Any, TextIO
 
 from django.contrib.auth import get_user_model
@@ -49,7 +50,7 @@ class DemoContext:
             self.stdout.write(message)
 
 
-DemoSeeder = Callable[[DemoContext], None]
+DemoSeeder = Callable[[DemoContext], object]
 DEMO_SEEDERS: list[DemoSeeder] = []
 
 # Valid identifiers (check digits computed with python-stdnum; see tests/companies/test_demo.py).
@@ -123,7 +124,7 @@ def demo_logins() -> list[tuple[str, str, str]]:
     rows = [(SUPERUSER, "—", "superuser (Django admin, all companies)")]
     for country, data in DEMO_COMPANIES.items():
         for prefix, role in DEMO_ROLES.items():
-            rows.append((f"{country.lower()}-{prefix}", data["name"], role.label))
+            rows.append((f"{country.lower()}-{prefix}", str(data["name"]), str(role.label)))
     return rows
 
 
@@ -172,9 +173,11 @@ def _seed_user(username: str, *, superuser: bool = False, staff: bool = False):
     return user
 
 
-def seed_base(*, stdout: TextIO | None = None) -> DemoContext:
+def seed_base(*, stdout: TextIO | TextIOBase | None = None) -> DemoContext:
     """Companies, branches, settings rows, register entries and one user per role."""
-    companies = {country: _seed_company(country, data) for country, data in DEMO_COMPANIES.items()}
+    companies: dict[str, Company] = {
+        country: _seed_company(country, data) for country, data in DEMO_COMPANIES.items()
+    }
     users: dict[str, User] = {}
     staff_permissions = _staff_permissions()
     for country, company in companies.items():
@@ -196,7 +199,7 @@ def seed_base(*, stdout: TextIO | None = None) -> DemoContext:
 
 
 @transaction.atomic
-def seed_demo(*, stdout: TextIO | None = None) -> DemoContext:
+def seed_demo(*, stdout: TextIO | TextIOBase | None = None) -> DemoContext:
     """Create or refresh all demo data: the base, then every app's registered seeder."""
     context = seed_base(stdout=stdout)
     for seeder in DEMO_SEEDERS:

@@ -29,6 +29,8 @@ class XmlTextMixin:
     Put it first in the bases of any form with free text (the customer forms use it too).
     """
 
+    fields: dict[str, forms.Field]  # the form's, this is mixed into one
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
@@ -39,7 +41,7 @@ class XmlTextMixin:
 KID_LENGTH_CHOICES_HELP = _("Number of digits in the KID, including the check digit.")
 
 
-def _add_errors(form: forms.Form, errors: dict[str, str]) -> None:
+def _add_errors(form: forms.BaseForm, errors: dict[str, str]) -> None:
     for field, message in errors.items():
         form.add_error(field if field in form.fields else None, message)
 
@@ -471,7 +473,7 @@ class CompanySettingsForm(XmlTextMixin, forms.ModelForm):
             account_type.required = False
         else:
             fields.pop("registered_in_foretaksregisteret", None)
-            account_type.choices = [("", "---------"), *GiroType.choices]
+            cast(forms.ChoiceField, account_type).choices = [("", "---------"), *GiroType.choices]
             account_type.help_text = _(
                 "Bankgiro or PlusGiro: the two look alike when typed without a hyphen, so the "
                 "type is chosen here and never guessed."

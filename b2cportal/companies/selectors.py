@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.models import User
 from django.core.exceptions import FieldDoesNotExist
@@ -131,7 +131,7 @@ def _display(model: type[models.Model], name: str, value: Any) -> str:
     if value in (None, ""):
         return "-"
     try:
-        field = model._meta.get_field(name)
+        field = cast("models.Field[Any, Any]", model._meta.get_field(name))
     except FieldDoesNotExist:
         return str(value)
     if isinstance(value, bool):
@@ -165,7 +165,7 @@ def _display_change(
 
 def _label(model: type[models.Model], name: str) -> str:
     try:
-        label = str(model._meta.get_field(name).verbose_name)
+        label = str(cast("models.Field[Any, Any]", model._meta.get_field(name)).verbose_name)
         return label[:1].upper() + label[1:]
     except FieldDoesNotExist:
         return name

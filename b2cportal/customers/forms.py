@@ -87,7 +87,7 @@ class CustomerForm(XmlTextMixin, forms.ModelForm):
         for name in ("national_id", "organisation_number", "postcode", "phone_1", "phone_2"):
             # People type separators and spaces ("19811218-9876", "+47 912 34 567"); the
             # stored canonical form is short, so the raw input may be longer than the column.
-            field = self.fields[name]
+            field = cast(forms.CharField, self.fields[name])
             field.max_length = 30
             field.validators = [
                 v for v in field.validators if not isinstance(v, MaxLengthValidator)

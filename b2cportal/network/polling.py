@@ -12,10 +12,10 @@ from collections.abc import Callable
 
 from django.db import transaction
 
-_pollers: list[Callable[[], None]] = []
+_pollers: list[Callable[[], object]] = []
 
 
-def register_status_poller(poller: Callable[[], None]) -> None:
+def register_status_poller(poller: Callable[[], object]) -> None:
     """Register a callable that starts a poll of the network's activation statuses."""
     if poller not in _pollers:
         _pollers.append(poller)

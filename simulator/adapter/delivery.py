@@ -18,6 +18,7 @@ import os
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -67,6 +68,7 @@ def _faults(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """(inbox kind, recipient) -> the receiver's configured delivery fault, where one is set."""
     found: dict[tuple[str, str], str] = {}
     by_kind: dict[str, set[str]] = {}
+    rows: QuerySet[Any, tuple[str, str]]
     for kind, recipient in pairs:
         if recipient:
             by_kind.setdefault(kind, set()).add(recipient)

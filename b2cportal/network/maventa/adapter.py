@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 
@@ -37,10 +38,11 @@ from b2cportal.network.adapter import (
 
 from .client import MaventaClient, OperatorCredentials
 
-_credentials_provider: Callable[[object], OperatorCredentials | None] | None = None
+# Takes a company (a model of a higher app, hence Any here).
+_credentials_provider: Callable[[Any], OperatorCredentials | None] | None = None
 
 
-def set_credentials_provider(provider: Callable[[object], OperatorCredentials | None]) -> None:
+def set_credentials_provider(provider: Callable[[Any], OperatorCredentials | None]) -> None:
     """Called once by the companies app: company -> its OperatorCredentials (or None)."""
     global _credentials_provider
     _credentials_provider = provider
@@ -419,7 +421,7 @@ class MaventaNetwork(Network):
 
     def deliver(self, document: OutgoingDocument) -> Receipt:
         """The interface's delivery: `hints` carry the constraints (OperatorSend's fields)."""
-        hints = dict(document.hints or {})
+        hints: dict[str, Any] = dict(document.hints or {})
         allowed = set(OperatorSend.__dataclass_fields__) - {"uuid", "number", "ubl", "pdf"}
         operator_id = self.send(
             OperatorSend(
