@@ -20,18 +20,19 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from agreements.models import AgreementStatus
 from b2cportal.customers.models import Customer
 
-from ..decision import NO_PENDING_AGREEMENT, Outcome, RouteDecision, decide, decide_after_hold
+from ..decision import NORWAY_PENDING_AGREEMENT, Outcome, RouteDecision, decide, decide_after_hold
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
-from ..selectors import invoices_for_routing, load_route_inputs_bulk, no_agreement_statuses
+from ..selectors import invoices_for_routing, load_route_inputs_bulk, norway_agreement_statuses
 from ._common import _emit, _event, _queue, _step, _sync_invoices
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
-ACTIVE = "ACTIVE"
+ACTIVE = AgreementStatus.ACTIVE
 RELEASED = gettext_noop("Agreement active: released to the online bank")
 RELEASED_REDECIDED = gettext_noop("Agreement active, but the route changed during the hold")
 DECLINED = gettext_noop("Agreement declined, deleted or failed: not waiting any longer")
@@ -52,11 +53,11 @@ def _plan(
 
     Calls the network's directories: never inside a transaction.
     """
-    statuses = no_agreement_statuses([d.invoice for d in held])
+    statuses = norway_agreement_statuses([d.invoice for d in held])
     ending = {}
     for d in held:
         status = statuses.get((d.invoice.customer_id, d.branch_id))
-        if status == ACTIVE or status not in NO_PENDING_AGREEMENT or d.pk in expired_ids:
+        if status == ACTIVE or status not in NORWAY_PENDING_AGREEMENT or d.pk in expired_ids:
             ending[d.pk] = (d, status)
     if not ending:
         return {}
@@ -66,7 +67,7 @@ def _plan(
     for pk, (d, status) in ending.items():
         route_inputs = inputs[d.invoice_id]
         if status == ACTIVE:
-            steps = [_step("no_hold_released", Outcome.PASSED, agreement_status=ACTIVE)]
+            steps = [_step("norway_hold_released", Outcome.PASSED, agreement_status=ACTIVE)]
             decision = decide(route_inputs)
             if decision.hold:
                 continue  # cannot happen with an ACTIVE agreement; keep waiting if it does

@@ -25,7 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from b2cportal.companies.models import OperatorConnection
+from b2cportal.companies.models import Country, FallbackOrder, OperatorConnection
+from b2cportal.customers.models import CustomerKind
 from b2cportal.network.adapter import NetworkError, Receipt, ReceiptStatus
 from b2cportal.network.maventa.adapter import MaventaNetwork, OperatorOutcome, OperatorSend
 from b2cportal.network.maventa.client import (
@@ -76,7 +77,7 @@ def network_for(company) -> MaventaNetwork:
 
 def _fallback_routes(invoice: Invoice) -> list[str]:
     settings_row = getattr(invoice.branch, "autoinvoice_settings", None)
-    order = getattr(settings_row, "fallback_order", "email_then_print")
+    order = getattr(settings_row, "fallback_order", FallbackOrder.EMAIL_THEN_PRINT)
     return FALLBACK_ROUTES.get(order, ["email", "print"])
 
 
@@ -84,7 +85,7 @@ def operator_send_for(delivery: Delivery, invoice: Invoice, docs: Prepared) -> O
     """Our decision as the operator's constraints. `delivery.channel` is the prediction."""
     customer = invoice.customer
     company = invoice.company
-    consumer = customer.kind == "consumer"
+    consumer = customer.kind == CustomerKind.CONSUMER
     fallback = _fallback_routes(invoice)
     disabled: list[str] = []
     if customer.delivery_method == "email":
@@ -94,7 +95,7 @@ def operator_send_for(delivery: Delivery, invoice: Invoice, docs: Prepared) -> O
     else:
         disabled = [route for route in ("email", "print") if route not in fallback]
     route_order: list[str] = []
-    if consumer and company.country == "NO":
+    if consumer and company.country == Country.NORWAY:
         # The operator knows who said "Ja takk til alle": the online bank is always tried
         # first (unless the customer asked for email or paper), then the branch's fallbacks.
         candidates = ["netbank", *fallback] if "einvoice" not in disabled else list(fallback)
@@ -118,7 +119,7 @@ def operator_send_for(delivery: Delivery, invoice: Invoice, docs: Prepared) -> O
         recipient_eia=eia,
         b2cno_document_type=(
             ("CREDIT_NOTE" if invoice.is_credit_note else "INVOICE")
-            if consumer and company.country == "NO"
+            if consumer and company.country == Country.NORWAY
             else ""
         ),
         lang=LANG.get(customer.language, ""),
@@ -227,8 +228,10 @@ def operator_channel(outcome: OperatorOutcome, delivery: Delivery) -> str:
     if "billo" in words:
         return Channel.BILLO
     customer = delivery.invoice.customer
-    if customer.kind == "consumer":
-        return Channel.EFAKTURA_NO if delivery.company.country == "NO" else Channel.BANK_SE
+    if customer.kind == CustomerKind.CONSUMER:
+        return (
+            Channel.EFAKTURA_NO if delivery.company.country == Country.NORWAY else Channel.BANK_SE
+        )
     if delivery.channel in (Channel.INTERNAL, Channel.PEPPOL, Channel.OPERATOR_SE):
         return delivery.channel
     return Channel.PEPPOL

@@ -30,7 +30,7 @@ def postcode(value: str, country: str) -> str:
 
 
 @register.filter
-def country_name(code: str) -> StrOrPromise:
+def country_name(code: str) -> "StrOrPromise":
     """Norway/Sweden in the user's language; other codes as they are."""
     from b2cportal.companies.models import Country
 
