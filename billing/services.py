@@ -19,7 +19,7 @@ import io
 import json
 import logging
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone, translation
@@ -105,7 +105,7 @@ def _cell(value: str | None) -> str:
     return text
 
 
-def parse_csv(content: bytes) -> list[dict]:
+def parse_csv(content: bytes) -> list[dict[str, Any]]:
     """Rows (one per invoice) from a CSV file with the documented columns.
 
     Accepts UTF-8 with or without BOM, `;` or `,` as separator (Nordic Excel writes `;`) and
@@ -124,7 +124,7 @@ def parse_csv(content: bytes) -> list[dict]:
         raise BatchError(
             _("The file lacks the column(s) %(columns)s.") % {"columns": ", ".join(missing)}
         )
-    rows: dict[str, dict] = {}
+    rows: dict[str, dict[str, Any]] = {}
     for line_no, raw in enumerate(reader, start=2):
         record = {(k or "").strip(): _cell(v) for k, v in raw.items() if k}
         if not any(record.values()):
@@ -173,7 +173,7 @@ def create_batch(
     *,
     company: Company,
     branch: Branch,
-    rows: list[dict],
+    rows: list[dict[str, Any]],
     format: str,
     source: str,
     acting_user: User | None,
@@ -294,8 +294,8 @@ def _text(value, field: str, problems: list[FieldProblem], *, max_length: int) -
 
 
 def _read_row(
-    data: dict, customers: dict[str, Customer], country: str
-) -> tuple[Customer | None, dict]:
+    data: dict[str, Any], customers: dict[str, Customer], country: str
+) -> tuple[Customer | None, dict[str, Any]]:
     """The draft's inputs from a JSON/CSV row, or RowRefused listing every problem."""
     problems: list[FieldProblem] = []
     if not isinstance(data, dict):

@@ -8,6 +8,7 @@ concurrent events can neither lose an update nor create two live agreements.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from b2cportal.companies.models import (
     Company,
 )
 from b2cportal.customers.models import Customer
+from b2cportal.network.adapter import AgreementEvent as InboundEvent
 
 from ..models import (
     LIVE_STATUSES,
@@ -25,16 +27,40 @@ from ..models import (
     ConsumerAgreement,
 )
 
-S = AgreementStatus
 # Which status may follow which. Deleted and rejected are final: a later agreement starts anew.
 ALLOWED_TRANSITIONS: dict[str, set[str]] = {
-    S.NEW: {S.REQUEST_SENT, S.ACCEPTED, S.ACTIVE, S.REJECTED, S.DELETED, S.ERROR},
-    S.REQUEST_SENT: {S.REQUEST_SENT, S.ACCEPTED, S.ACTIVE, S.REJECTED, S.DELETED, S.ERROR},
-    S.ACCEPTED: {S.ACTIVE, S.REJECTED, S.DELETED, S.ERROR},
-    S.ACTIVE: {S.REJECTED, S.DELETED},
-    S.ERROR: {S.REQUEST_SENT, S.ACCEPTED, S.ACTIVE, S.REJECTED, S.DELETED},
-    S.DELETED: set(),
-    S.REJECTED: set(),
+    AgreementStatus.NEW: {
+        AgreementStatus.REQUEST_SENT,
+        AgreementStatus.ACCEPTED,
+        AgreementStatus.ACTIVE,
+        AgreementStatus.REJECTED,
+        AgreementStatus.DELETED,
+        AgreementStatus.ERROR,
+    },
+    AgreementStatus.REQUEST_SENT: {
+        AgreementStatus.REQUEST_SENT,
+        AgreementStatus.ACCEPTED,
+        AgreementStatus.ACTIVE,
+        AgreementStatus.REJECTED,
+        AgreementStatus.DELETED,
+        AgreementStatus.ERROR,
+    },
+    AgreementStatus.ACCEPTED: {
+        AgreementStatus.ACTIVE,
+        AgreementStatus.REJECTED,
+        AgreementStatus.DELETED,
+        AgreementStatus.ERROR,
+    },
+    AgreementStatus.ACTIVE: {AgreementStatus.REJECTED, AgreementStatus.DELETED},
+    AgreementStatus.ERROR: {
+        AgreementStatus.REQUEST_SENT,
+        AgreementStatus.ACCEPTED,
+        AgreementStatus.ACTIVE,
+        AgreementStatus.REJECTED,
+        AgreementStatus.DELETED,
+    },
+    AgreementStatus.DELETED: set(),
+    AgreementStatus.REJECTED: set(),
 }
 # A request that is still open and younger than this is not sent again by a mere save.
 
@@ -121,7 +147,7 @@ def _transition(
     source: str,
     actor: User | None = None,
     external_event_id: str | None = None,
-    detail: dict | None = None,
+    detail: dict[str, Any] | None = None,
     strict: bool = True,
 ) -> AgreementEvent:
     """Move a locked agreement to `to_status` and write its event.
@@ -135,7 +161,10 @@ def _transition(
         if strict and to_status != from_status:
             raise AgreementError(
                 _("An agreement cannot go from %(from)s to %(to)s.")
-                % {"from": S(from_status).label, "to": S(to_status).label},
+                % {
+                    "from": AgreementStatus(from_status).label,
+                    "to": AgreementStatus(to_status).label,
+                },
                 code="invalid_transition",
             )
         detail["ignored"] = f"{from_status} -> {to_status}"
@@ -172,7 +201,7 @@ class InboundOutcome:
     # from before it was switched off).
     holds_possible: bool = True
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         data = {"result": self.result, "agreement": self.agreement_id, "status": self.status}
         if self.link:
             data["link"] = self.link
@@ -212,9 +241,9 @@ def _already_seen(event_id: str) -> None:
         )
 
 
-def _lock_for_event(company: Company, event: dict, **lookup: str) -> Customer:
+def _lock_for_event(company: Company, event: InboundEvent, **lookup: str) -> Customer:
     """Lock the event's customer, then check the event id under that lock: a concurrent
     delivery of the same event that committed while we waited is not applied twice."""
     locked = _lock_customer_of(company, **lookup)
-    _already_seen(event["event_id"])
+    _already_seen(event.event_id)
     return locked

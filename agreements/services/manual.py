@@ -5,12 +5,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..models import (
+    AgreementStatus,
     ConsumerAgreement,
     EventSource,
 )
 from .core import (
     AgreementError,
-    S,
     _lock_customer,
     _transition,
 )
@@ -23,5 +23,7 @@ def mark_agreement_deleted(*, agreement: ConsumerAgreement, acting_user: User) -
         locked = ConsumerAgreement.objects.select_for_update().get(pk=agreement.pk)
         if not locked.is_live:
             raise AgreementError(_("This agreement is already closed."))
-        _transition(locked, to_status=S.DELETED, source=EventSource.USER, actor=acting_user)
+        _transition(
+            locked, to_status=AgreementStatus.DELETED, source=EventSource.USER, actor=acting_user
+        )
     return locked

@@ -35,7 +35,6 @@ from ..models import (
 from ..sms import get_sms_backend
 from .core import (
     AgreementError,
-    S,
     _live_or_new,
     _lock_customer,
     _transition,
@@ -293,10 +292,13 @@ def deliver_agreement_request(*, request_id: int) -> AgreementRequest:
             if request.channel == RequestChannel.SMS
             else EventSource.REQUEST_EMAIL
         )
-        if locked.is_live and locked.status not in (S.ACCEPTED, S.ACTIVE):
+        if locked.is_live and locked.status not in (
+            AgreementStatus.ACCEPTED,
+            AgreementStatus.ACTIVE,
+        ):
             _transition(
                 locked,
-                to_status=S.ERROR if error else S.REQUEST_SENT,
+                to_status=AgreementStatus.ERROR if error else AgreementStatus.REQUEST_SENT,
                 source=source,
                 actor=request.requested_by,
                 detail={"request": request.pk, "channel": request.channel}
@@ -340,10 +342,13 @@ def sweep_agreement_requests() -> int:
                 continue
             failed += 1
             agreement = ConsumerAgreement.objects.select_for_update().get(pk=request.agreement_id)
-            if agreement.is_live and agreement.status not in (S.ACCEPTED, S.ACTIVE):
+            if agreement.is_live and agreement.status not in (
+                AgreementStatus.ACCEPTED,
+                AgreementStatus.ACTIVE,
+            ):
                 _transition(
                     agreement,
-                    to_status=S.ERROR,
+                    to_status=AgreementStatus.ERROR,
                     source=EventSource.NETWORK,
                     detail={"request": request.pk, "error": SENDING_TIMED_OUT},
                     strict=False,

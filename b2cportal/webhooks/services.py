@@ -16,7 +16,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from django.conf import settings
@@ -94,12 +94,12 @@ def rotate_secret(*, endpoint: WebhookEndpoint, acting_user: User | None) -> Web
 # --- Emitting ---------------------------------------------------------------------------------
 
 
-def emit(*, company: Company | int, event_type: str, data: dict) -> int:
+def emit(*, company: Company | int, event_type: str, data: dict[str, Any]) -> int:
     """Record one event for every active endpoint of the company; sent after commit."""
     return emit_many(company=company, events=[(event_type, data)])
 
 
-def emit_many(*, company: Company | int, events: Iterable[tuple[str, dict]]) -> int:
+def emit_many(*, company: Company | int, events: Iterable[tuple[str, dict[str, Any]]]) -> int:
     """Record several events of one company (a chunk of deliveries) with one query to find
     the endpoints; returns how many messages were written."""
     events = list(events)
@@ -159,7 +159,7 @@ def _claim(message_id: int, now: datetime.datetime) -> bool:
     )
 
 
-def _post(endpoint: WebhookEndpoint, message: WebhookMessage) -> dict:
+def _post(endpoint: WebhookEndpoint, message: WebhookMessage) -> dict[str, Any]:
     body = body_of(message)
     headers = signing.headers(
         secret=endpoint.secret, msg_id=message.msg_id, timestamp=int(time.time()), body=body

@@ -7,6 +7,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
@@ -68,7 +69,7 @@ def _sync_invoices(deliveries: Iterable[Delivery]) -> None:
     deliveries = list(deliveries)
     if not deliveries:
         return
-    groups: dict[tuple, list[int]] = defaultdict(list)
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list[Any])
     for d in deliveries:
         until = d.hold_until if d.status == DeliveryStatus.HELD else None
         groups[(INVOICE_STATUS_FOR[DeliveryStatus(d.status)], _detail(d), until)].append(
@@ -158,7 +159,7 @@ def backoff(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=min(seconds, RETRY_MAX_SECONDS))
 
 
-def _step(rule: str, outcome: str, note: str = "", **inputs) -> dict:
+def _step(rule: str, outcome: str, note: str = "", **inputs) -> dict[str, Any]:
     return {"rule": rule, "inputs": inputs, "outcome": outcome, "note": note}
 
 
@@ -193,7 +194,7 @@ def _save(rows: list[Delivery], fields: list[str]) -> None:
         return
     json_fields = [f for f in fields if f in ("trace", "receipt")]
     varying_json = [f for f in json_fields if len({_json_key(getattr(r, f)) for r in rows}) > 1]
-    by_values: dict[tuple, list[int]] = defaultdict(list)
+    by_values: dict[tuple[Any, ...], list[int]] = defaultdict(list[Any])
     plain = [f for f in fields if f not in varying_json]
     for row in rows:
         by_values[tuple(_json_key(getattr(row, f)) for f in plain)].append(row.pk)

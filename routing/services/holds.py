@@ -14,7 +14,7 @@ look-ups) outside any transaction, then the rows still held are locked and writt
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -46,9 +46,11 @@ def _held(**filters) -> list[Delivery]:
     )
 
 
-def _plan(
-    held: list[Delivery], *, expired_ids: set[int]
-) -> dict[int, tuple[list[dict], RouteDecision, str]]:
+# Delivery id -> (trace steps, new decision, note) of each hold that ends.
+Plans = dict[int, tuple[list[dict[str, Any]], RouteDecision, str]]
+
+
+def _plan(held: list[Delivery], *, expired_ids: set[int]) -> Plans:
     """Delivery id -> (trace steps, new decision, note) for every hold that ends now.
 
     Calls the network's directories: never inside a transaction.
@@ -81,7 +83,12 @@ def _plan(
     return plans
 
 
-def _apply(plans: dict, *, acting_user: User | None, now: datetime.datetime) -> int:
+def _apply(
+    plans: Plans,
+    *,
+    acting_user: User | None,
+    now: datetime.datetime,
+) -> int:
     """Write the planned ends of holds, for the rows still held (locked briefly)."""
     if not plans:
         return 0

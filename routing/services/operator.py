@@ -19,6 +19,7 @@ import datetime
 import json
 import logging
 from collections import defaultdict
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -164,9 +165,9 @@ class OperatorTransport(Transport):
             network_id=operator_id,
         )
 
-    def deliver_many(self, batch) -> list:
+    def deliver_many(self, batch) -> list[Any]:
         """One POST per invoice; after a transient answer the rest of the chunk waits too."""
-        results: list = []
+        results: list[Any] = []
         busy: TransientTransportError | None = None
         try:
             for delivery, invoice, docs in batch:
@@ -237,7 +238,7 @@ def operator_channel(outcome: OperatorOutcome, delivery: Delivery) -> str:
     return Channel.PEPPOL
 
 
-def _reroute_target(delivery: Delivery) -> tuple[str, str, dict] | None:
+def _reroute_target(delivery: Delivery) -> tuple[str, str, dict[str, Any]] | None:
     """(route, email, print address) by the branch's fallback order and the data present."""
     invoice = delivery.invoice
     customer = invoice.customer
@@ -334,7 +335,7 @@ def poll_delivery(delivery: Delivery, network: MaventaNetwork | None = None) -> 
 
 def poll_operator_deliveries(
     *, company_id: int | None = None, operator_ids: list[str] | None = None, limit: int = 500
-) -> dict:
+) -> dict[str, Any]:
     """Poll SENT operator deliveries (all, one company's, or the ones a webhook named)."""
     if not operator_routed():
         return {"polled": 0, "errors": 0}
@@ -364,7 +365,7 @@ def poll_operator_deliveries(
     return {"polled": polled, "errors": errors}
 
 
-def reconcile_operator_invoices(*, days: int = 2) -> dict:
+def reconcile_operator_invoices(*, days: int = 2) -> dict[str, Any]:
     """Daily backstop: list the operator's SENT invoices and settle our rows that differ."""
     if not operator_routed():
         return {"checked": 0, "updated": 0}
@@ -378,7 +379,7 @@ def reconcile_operator_invoices(*, days: int = 2) -> dict:
     checked = updated = 0
     for rows in by_company.values():
         network = network_for(rows[0].company)
-        listed: dict[str, dict] = {}
+        listed: dict[str, dict[str, Any]] = {}
         page = 1
         while True:
             batch = network.sent_since(since, page=page)

@@ -7,7 +7,7 @@ transaction that locks the row and checks it did not move in the meantime.
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -117,7 +117,7 @@ def sweep(
     stale_after=None,
     queued_after=None,
     sent_after=None,
-) -> dict:
+) -> dict[str, Any]:
     """Re-queue rows the broker lost; reconcile rows left claimed, unknown or accepted.
 
     Each row is handled on its own: an error on one is logged and counted, never stops the sweep.
