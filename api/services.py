@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -142,16 +143,16 @@ def reserve_idempotency_key(
     deadline = timezone.now() + datetime.timedelta(seconds=settings.API_IDEMPOTENCY_WAIT_SECONDS)
     delay = 0.02
     while True:
-        record = IdempotencyRecord.objects.filter(company=company, key=key).first()
-        if record is None:
+        existing = IdempotencyRecord.objects.filter(company=company, key=key).first()
+        if existing is None:
             # The first request failed and gave the key back: this one may take it.
             return reserve_idempotency_key(
                 company=company, api_key=api_key, key=key, fingerprint=fingerprint
             )
-        if record.fingerprint != fingerprint:
+        if existing.fingerprint != fingerprint:
             raise IdempotencyConflict("mismatch")
-        if record.completed_at is not None:
-            return Reservation(record=record, created=False)
+        if existing.completed_at is not None:
+            return Reservation(record=existing, created=False)
         if timezone.now() >= deadline:
             raise IdempotencyConflict("in_progress")
         time.sleep(delay)
@@ -159,7 +160,7 @@ def reserve_idempotency_key(
 
 
 def complete_idempotency_key(
-    *, record: IdempotencyRecord, status_code: int, body, headers: dict[str, str]
+    *, record: IdempotencyRecord, status_code: int, body: Any, headers: dict[str, str]
 ) -> None:
     """Store the first answer so later requests with the same key and body get it again."""
     IdempotencyRecord.objects.filter(pk=record.pk).update(

@@ -201,7 +201,7 @@ class Invoice(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("invoices:detail", args=[self.pk])
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         # Financial records: a released invoice or credit note is never deleted.
         if self.is_released:
             raise ValueError(f"{self} is released and cannot be deleted; credit it instead.")

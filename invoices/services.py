@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from b2cportal.companies.models import Branch, Company
+from b2cportal.companies.models import Branch, Company, CustomerLedgerPreferences
 from b2cportal.companies.selectors import ledger_preferences_of
 from b2cportal.customers.models import Customer
 from b2cportal.db import update_rows
@@ -93,7 +93,7 @@ def vat_problem(
     return None
 
 
-def _log(invoice: Invoice, actor, action: str, **data) -> None:
+def _log(invoice: Invoice, actor: User | None, action: str, **data: Any) -> None:
     InvoiceEvent.objects.create(invoice=invoice, actor=actor, action=action, data=data)
 
 
@@ -258,7 +258,7 @@ def check_draft(*, company: Company, draft: DraftInput) -> None:
 
 @transaction.atomic
 def create_drafts(
-    *, company: Company, branch: Branch | None, drafts: list[DraftInput], acting_user
+    *, company: Company, branch: Branch | None, drafts: list[DraftInput], acting_user: User | None
 ) -> list[Invoice]:
     """Create many drafts at once (a batch chunk): the checks of `create_draft` for each, then
     one INSERT for the invoices, one for their lines and one for their history."""
@@ -367,7 +367,9 @@ def _ensure_sequence(company: Company) -> None:
         pass
 
 
-def payment_reference_for(*, invoice: Invoice, number: str, prefs=None) -> str:
+def payment_reference_for(
+    *, invoice: Invoice, number: str, prefs: CustomerLedgerPreferences | None = None
+) -> str:
     """KID (Norway, per ledger preferences) or OCR with Luhn and length digit (Sweden).
 
     `prefs`: the company's ledger preferences when the caller has read them already.
@@ -430,7 +432,9 @@ def remaining_quantities(
 
 
 @transaction.atomic
-def release_invoice(*, invoice: Invoice, released_by, release_date: date | None = None) -> Invoice:
+def release_invoice(
+    *, invoice: Invoice, released_by: User | None, release_date: date | None = None
+) -> Invoice:
     """Validate, number (gap-free), reference and freeze a draft; a refusal changes nothing."""
     locked = (
         Invoice.objects.select_for_update()
@@ -449,7 +453,7 @@ def release_invoice(*, invoice: Invoice, released_by, release_date: date | None 
 def release_invoices(
     *,
     invoices: list[Invoice],
-    released_by,
+    released_by: User | None,
     release_date: date | None = None,
     nowait: bool = False,
 ) -> dict[int, InvoiceError | None]:
@@ -547,7 +551,12 @@ _RELEASE_FIELDS = [
 
 
 def _prepare_release(
-    locked: Invoice, sequence, released_by, release_date: date | None, *, prefs=None
+    locked: Invoice,
+    sequence: InvoiceNumberSequence,
+    released_by: User | None,
+    release_date: date | None,
+    *,
+    prefs: CustomerLedgerPreferences | None = None,
 ) -> list[InvoiceLine]:
     """Number, reference, build and validate a locked invoice in memory, writing nothing.
 
@@ -615,9 +624,15 @@ def _prepare_release(
     return stale
 
 
-def _release_locked(locked: Invoice, sequence, released_by, release_date: date | None) -> None:
+def _release_locked(
+    locked: Invoice,
+    sequence: InvoiceNumberSequence,
+    released_by: User | None,
+    release_date: date | None,
+) -> None:
     """The release of one locked draft with the company's sequence locked, written at once."""
     if locked.is_credit_note:
+        assert locked.credited_invoice_id is not None  # a credit note always credits one
         original = Invoice.objects.select_for_update().get(pk=locked.credited_invoice_id)
         if original.status == InvoiceStatus.DRAFT:
             raise InvoiceError(_("Only released invoices can be credited."))
@@ -632,6 +647,7 @@ def _release_locked(locked: Invoice, sequence, released_by, release_date: date |
         InvoiceLine.objects.bulk_update(stale, ["line_total"])
     locked.save()
     if locked.is_credit_note:
+        assert locked.credited_invoice is not None
         _close_if_fully_credited(locked.credited_invoice)
     _log(locked, released_by, "released", number=locked.number)
 
@@ -749,11 +765,12 @@ def _settle_closing_credit(credit: Invoice, original: Invoice) -> None:
     prior_qty: dict[int, Decimal] = {}
     prior_amount: dict[int, Decimal] = {}
     prior_by_note: dict[int, list[InvoiceLine]] = {}
-    for line in prior_lines:
-        source_id = line.credited_line_id
-        prior_qty[source_id] = prior_qty.get(source_id, ZERO) + line.quantity
-        prior_amount[source_id] = prior_amount.get(source_id, ZERO) + amount_of(line)
-        prior_by_note.setdefault(line.invoice_id, []).append(line)
+    for prior in prior_lines:
+        source_id = prior.credited_line_id
+        assert source_id is not None  # filtered on credited_line
+        prior_qty[source_id] = prior_qty.get(source_id, ZERO) + prior.quantity
+        prior_amount[source_id] = prior_amount.get(source_id, ZERO) + amount_of(prior)
+        prior_by_note.setdefault(prior.invoice_id, []).append(prior)
 
     lines = list(credit.lines.all())
     mine = {line.credited_line_id: line for line in lines if line.credited_line_id}
@@ -807,4 +824,6 @@ def record_validation(
 
 
 # Document import lives in its own module (it is long); it is part of this app's services.
-from .importing import DocumentRefused, FieldProblem, import_ubl_document  # noqa: E402, F401
+from .importing import DocumentRefused as DocumentRefused  # noqa: E402
+from .importing import FieldProblem as FieldProblem  # noqa: E402
+from .importing import import_ubl_document as import_ubl_document  # noqa: E402

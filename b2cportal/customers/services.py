@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -73,7 +73,7 @@ def einvoice_norway_refusal(*, customer: Customer, mobile_field: str) -> str | N
     mobile = customer.mobile_number(mobile_field)
     has_mobile = bool(mobile) and identifiers.is_mobile_number(mobile)
     if not customer.email and not has_mobile:
-        label = Customer._meta.get_field(mobile_field).verbose_name
+        label = cast("models.Field[Any, Any]", Customer._meta.get_field(mobile_field)).verbose_name
         reasons.append(
             _("Enter an invoice contact email or a mobile number in “%(field)s”.")
             % {"field": label}
@@ -87,7 +87,7 @@ def _canonicalise(customer: Customer) -> None:
     """Store identifiers, postcodes and phones in one canonical form whoever calls us."""
     country = customer.country
 
-    def clean(field: str, cleaner) -> None:
+    def clean(field: str, cleaner: Callable[[str], str]) -> None:
         value = (getattr(customer, field) or "").strip()
         if not value:
             setattr(customer, field, "")

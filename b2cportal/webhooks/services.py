@@ -61,7 +61,7 @@ class WebhookError(Exception):
 
 @transaction.atomic
 def create_endpoint(
-    *, company: Company, url: str, description: str = "", acting_user
+    *, company: Company, url: str, description: str = "", acting_user: User | None
 ) -> WebhookEndpoint:
     """Register a URL that receives the company's events, with a new signing secret."""
     return WebhookEndpoint.objects.create(
@@ -166,7 +166,12 @@ def _post(endpoint: WebhookEndpoint, message: WebhookMessage) -> dict[str, Any]:
     )
     headers["user-agent"] = "b2cportal-webhooks/1"
     started = time.monotonic()
-    outcome = {"succeeded": False, "response_status": None, "response_body": "", "error": ""}
+    outcome: dict[str, Any] = {
+        "succeeded": False,
+        "response_status": None,
+        "response_body": "",
+        "error": "",
+    }
     try:
         response = httpx.post(
             endpoint.url,
@@ -260,7 +265,7 @@ def resend_message(*, message: WebhookMessage, acting_user: User | None) -> Webh
 
 
 def allow_plain_http() -> bool:
-    return settings.WEBHOOK_ALLOW_HTTP
+    return bool(settings.WEBHOOK_ALLOW_HTTP)
 
 
 def companies_listening(company_ids: list[int]) -> set[int]:

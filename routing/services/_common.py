@@ -7,7 +7,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Q
@@ -19,6 +19,10 @@ from invoices.models import DeliveryStatus as InvoiceDeliveryStatus
 from ..decision import RouteDecision
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
 from ..operator_mode import operator_routed
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 logger = logging.getLogger("routing.services")
 
@@ -69,7 +73,7 @@ def _sync_invoices(deliveries: Iterable[Delivery]) -> None:
     deliveries = list(deliveries)
     if not deliveries:
         return
-    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list[Any])
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for d in deliveries:
         until = d.hold_until if d.status == DeliveryStatus.HELD else None
         groups[(INVOICE_STATUS_FOR[DeliveryStatus(d.status)], _detail(d), until)].append(
@@ -81,7 +85,7 @@ def _sync_invoices(deliveries: Iterable[Delivery]) -> None:
         )
 
 
-_WEBHOOK_EVENT_FOR = {
+_WEBHOOK_EVENT_FOR: dict[str, str] = {
     DeliveryStatus.SENT: "delivery.sent",
     DeliveryStatus.DELIVERED: "delivery.delivered",
     DeliveryStatus.FAILED: "delivery.failed",
@@ -132,7 +136,9 @@ def _emit(deliveries: Iterable[Delivery], *, queued_as: str | None = None) -> No
         )
 
 
-def _event(delivery: Delivery, old: str, note: str = "", actor=None) -> DeliveryEvent:
+def _event(
+    delivery: Delivery, old: str, note: str = "", actor: User | None = None
+) -> DeliveryEvent:
     return DeliveryEvent(
         delivery=delivery, from_status=old, to_status=delivery.status, note=note[:500], actor=actor
     )
@@ -159,20 +165,20 @@ def backoff(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=min(seconds, RETRY_MAX_SECONDS))
 
 
-def _step(rule: str, outcome: str, note: str = "", **inputs) -> dict[str, Any]:
+def _step(rule: str, outcome: str, note: str = "", **inputs: Any) -> dict[str, Any]:
     return {"rule": rule, "inputs": inputs, "outcome": outcome, "note": note}
 
 
-def _apply_decision(delivery: Delivery, decision: RouteDecision, now) -> None:
+def _apply_decision(delivery: Delivery, decision: RouteDecision, now: datetime.datetime) -> None:
     delivery.trace = [*delivery.trace, *decision.trace_json()]
     if not decision.is_deliverable:
         delivery.status = DeliveryStatus.FAILED
         delivery.error = decision.error
         delivery.completed_at = now
         return
-    delivery.channel = decision.channel
-    delivery.billing_action = decision.billing_action
-    delivery.document_format = decision.document_format
+    delivery.channel = decision.channel or ""  # set on every deliverable decision
+    delivery.billing_action = decision.billing_action or ""
+    delivery.document_format = decision.document_format or ""
     if decision.hold and not operator_routed():  # the operator holds in operator-routed mode
         # The three days count from the send (the row's creation), not from the claim.
         delivery.status = DeliveryStatus.HELD
@@ -194,7 +200,7 @@ def _save(rows: list[Delivery], fields: list[str]) -> None:
         return
     json_fields = [f for f in fields if f in ("trace", "receipt")]
     varying_json = [f for f in json_fields if len({_json_key(getattr(r, f)) for r in rows}) > 1]
-    by_values: dict[tuple[Any, ...], list[int]] = defaultdict(list[Any])
+    by_values: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     plain = [f for f in fields if f not in varying_json]
     for row in rows:
         by_values[tuple(_json_key(getattr(row, f)) for f in plain)].append(row.pk)
@@ -205,7 +211,7 @@ def _save(rows: list[Delivery], fields: list[str]) -> None:
         Delivery.objects.bulk_update(rows, varying_json)
 
 
-def _json_key(value):
+def _json_key(value: Any) -> Any:
     return (
         json.dumps(value, sort_keys=True, default=str) if isinstance(value, dict | list) else value
     )

@@ -39,7 +39,7 @@ DECLINED = gettext_noop("Agreement declined, deleted or failed: not waiting any 
 EXPIRED = gettext_noop("Hold expired after 3 days")
 
 
-def _held(**filters) -> list[Delivery]:
+def _held(**filters: Any) -> list[Delivery]:
     """Held rows, read without a lock (the lock is taken when writing)."""
     return list(
         Delivery.objects.filter(status=DeliveryStatus.HELD, **filters).select_related("invoice")
@@ -105,9 +105,13 @@ def _apply(
             d.hold_until = None
             d.updated_at = now
             if decision.is_deliverable:
-                d.channel = decision.channel
-                d.billing_action = decision.billing_action
-                d.document_format = decision.document_format
+                d.channel = decision.channel or ""  # set on every deliverable decision
+                d.billing_action = (
+                    decision.billing_action or ""
+                )  # set on every deliverable decision
+                d.document_format = (
+                    decision.document_format or ""
+                )  # set on every deliverable decision
                 d.status = DeliveryStatus.QUEUED
             else:
                 d.status = DeliveryStatus.FAILED

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from b2cportal.companies.models import Country, FallbackOrder, OperatorConnection
+from b2cportal.companies.models import Company, Country, FallbackOrder, OperatorConnection
 from b2cportal.customers.models import CustomerKind
 from b2cportal.network.adapter import NetworkError, Receipt, ReceiptStatus
 from b2cportal.network.maventa.adapter import MaventaNetwork, OperatorOutcome, OperatorSend
@@ -69,7 +69,7 @@ OPERATOR_FAILED = gettext_noop("The operator could not deliver the invoice.")
 OPERATOR_UNREACHABLE = gettext_noop("The operator cannot be asked now; asking again later.")
 
 
-def network_for(company) -> MaventaNetwork:
+def network_for(company: Company) -> MaventaNetwork:
     return MaventaNetwork.for_company(company)
 
 
@@ -133,7 +133,7 @@ class OperatorTransport(Transport):
     def __init__(self) -> None:
         self._networks: dict[int, MaventaNetwork] = {}
 
-    def _network(self, company) -> MaventaNetwork:
+    def _network(self, company: Company) -> MaventaNetwork:
         """One adapter (one HTTP connection pool) per company for the whole chunk."""
         if company.pk not in self._networks:
             self._networks[company.pk] = network_for(company)
@@ -165,7 +165,7 @@ class OperatorTransport(Transport):
             network_id=operator_id,
         )
 
-    def deliver_many(self, batch) -> list[Any]:
+    def deliver_many(self, batch: list[tuple[Delivery, Invoice, Prepared]]) -> list[Any]:
         """One POST per invoice; after a transient answer the rest of the chunk waits too."""
         results: list[Any] = []
         busy: TransientTransportError | None = None
@@ -383,8 +383,8 @@ def reconcile_operator_invoices(*, days: int = 2) -> dict[str, Any]:
         page = 1
         while True:
             batch = network.sent_since(since, page=page)
-            for row in batch:
-                listed[str(row.get("number"))] = row
+            for entry in batch:
+                listed[str(entry.get("number"))] = entry
             if len(batch) < 100:
                 break
             page += 1

@@ -114,9 +114,9 @@ def reconcile(*, delivery: Delivery, acting_user: User | None = None) -> Deliver
 def sweep(
     *,
     now: datetime.datetime | None = None,
-    stale_after=None,
-    queued_after=None,
-    sent_after=None,
+    stale_after: datetime.timedelta | None = None,
+    queued_after: datetime.timedelta | None = None,
+    sent_after: datetime.timedelta | None = None,
 ) -> dict[str, Any]:
     """Re-queue rows the broker lost; reconcile rows left claimed, unknown or accepted.
 

@@ -68,7 +68,11 @@ def send_invoice(*, invoice: Invoice, acting_user: User | None) -> Delivery:
 
 @transaction.atomic
 def send_invoices(
-    *, company: Company, invoice_ids: list[int], acting_user, branch: Branch | None = None
+    *,
+    company: Company,
+    invoice_ids: list[int],
+    acting_user: User | None,
+    branch: Branch | None = None,
 ) -> BulkSend:
     """Queue many invoices at once (the bulk send); already-sent ones are reported, not resent.
 

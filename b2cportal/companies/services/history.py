@@ -76,15 +76,19 @@ def locked_activation(model: type[M], branch: Branch) -> M:
     Creating first (outside the lock) means two simultaneous first submits both find one row
     and serialise on its lock instead of one of them failing on the unique constraint.
     """
-    model.objects.get_or_create(branch=branch)
-    return model.objects.select_for_update().select_related("branch__company").get(branch=branch)
+    model._default_manager.get_or_create(branch=branch)
+    return (
+        model._default_manager.select_for_update()
+        .select_related("branch__company")
+        .get(branch=branch)
+    )
 
 
 def update_recorded(
     *,
     locked: Callable[[], M],
     changes: dict[str, Any],
-    acting_user: User,
+    acting_user: User | None,
     action: str,
     company: Company,
     branch: Branch | None,

@@ -63,7 +63,7 @@ def terms_token(activation: NorwayB2CActivation) -> str:
 
 
 def terms_url(activation: NorwayB2CActivation) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse(
+    return str(settings.SITE_URL).rstrip("/") + reverse(
         "companies:terms", args=[terms_token(activation)]
     )
 

@@ -128,7 +128,7 @@ def save_operator_connection(
 
 def operator_webhook_url(connection: OperatorConnection) -> str:
     path = reverse("operator-webhook", kwargs={"token": connection.webhook_token})
-    return settings.SITE_URL.rstrip("/") + path
+    return str(settings.SITE_URL).rstrip("/") + path
 
 
 def check_operator_connection(

@@ -123,14 +123,16 @@ def poll_activation_status(
         )
         if locked is None:
             return model.objects.get(pk=activation.pk)
-        if model is NorwayB2CActivation:
+        if isinstance(locked, NorwayB2CActivation):
             _record_norway(locked, state)
         else:
             _record_sweden(locked, state)
         return locked
 
 
-def _note_network_status(activation, state: ActivationState) -> None:
+def _note_network_status(
+    activation: NorwayB2CActivation | SwedenB2CActivation, state: ActivationState
+) -> None:
     """A status word the network sent that we cannot read as an outcome (the operator's B2CSE
     statuses are not public): shown as it came, in the history, once per change."""
     if state.status != ActivationStatus.UNKNOWN or not state.raw_status:

@@ -127,7 +127,7 @@ def submit_sweden_activation(
             country=company.country, organisation_number=company.organisation_number
         )
     except NotSupportedByNetwork:
-        problem = ""  # this network checks the name against the register itself
+        problem: str | None = ""  # this network checks the name against the register itself
     else:
         problem = rules.register_name_error(
             registered_name=registered_name, company_name=company.name
