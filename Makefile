@@ -59,6 +59,7 @@ check: export DJANGO_DEBUG ?= 1
 check: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run
 
 # Benchmarks measure against the real services: PostgreSQL and (for sending) Redis.
