@@ -26,6 +26,7 @@ run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: export DJANGO_DEBUG ?= 1
 run: setup fonts
 	$(PY) manage.py run_all --check-port $(HOST):$(PORT)
+	mkdir -p var  # the SQLite database, embedded broker, mail and SMS of development runs
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py run_all $(HOST):$(PORT)

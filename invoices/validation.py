@@ -117,7 +117,7 @@ def _executable(path: Path):
 
 
 def rules_dir() -> Path | None:
-    value = getattr(settings, "EINVOICE_RULES_DIR", "") or ""
+    value = settings.EINVOICE_RULES_DIR
     return Path(value) if value else None
 
 

@@ -28,16 +28,14 @@ logger = logging.getLogger("routing.services")
 
 CHUNK_SIZE = 50
 # Older than this, a `queued` row was lost by the broker and a `claimed` row by its worker.
-QUEUED_GRACE = datetime.timedelta(seconds=getattr(settings, "ROUTING_QUEUED_GRACE_SECONDS", 60))
-CLAIM_STALE = datetime.timedelta(
-    seconds=getattr(settings, "ROUTING_CLAIM_STALE_SECONDS", settings.CELERY_TASK_TIME_LIMIT + 60)
-)
+QUEUED_GRACE = datetime.timedelta(seconds=settings.ROUTING_QUEUED_GRACE_SECONDS)
+CLAIM_STALE = datetime.timedelta(seconds=settings.ROUTING_CLAIM_STALE_SECONDS)
 # Accepted but not final (SENT) deliveries are asked about again after this long.
-SENT_POLL = datetime.timedelta(seconds=getattr(settings, "ROUTING_SENT_POLL_SECONDS", 300))
+SENT_POLL = datetime.timedelta(seconds=settings.ROUTING_SENT_POLL_SECONDS)
 # Transient failures: retried with growing waits, at most this many attempts in all.
-RETRY_BASE_SECONDS = getattr(settings, "ROUTING_RETRY_BASE_SECONDS", 10)
+RETRY_BASE_SECONDS: int = settings.ROUTING_RETRY_BASE_SECONDS
 RETRY_MAX_SECONDS = 3600
-MAX_ATTEMPTS = getattr(settings, "ROUTING_MAX_ATTEMPTS", 8)
+MAX_ATTEMPTS: int = settings.ROUTING_MAX_ATTEMPTS
 
 
 class RoutingError(Exception):

@@ -1,7 +1,7 @@
 """The simulated network's side of `DeliveryApi`: directories and inboxes in our database.
 
-Two environment switches exist for reliability tests and demos only (read on every call so a
-worker subprocess can be started with them): `SIMULATED_NETWORK_FAULT=timeout_after_accept`
+Two settings (environment variables) exist for reliability tests and demos only (a worker
+subprocess can be started with them): `SIMULATED_NETWORK_FAULT=timeout_after_accept`
 stores the document and then times out, the way a real network can accept and never answer;
 `SIMULATED_NETWORK_DELAY_MS` makes every delivery take that long.
 
@@ -14,7 +14,6 @@ accepted and never reported delivered.
 from __future__ import annotations
 
 import csv
-import os
 import time
 import uuid
 from pathlib import Path
@@ -111,8 +110,7 @@ def _refusal(document: OutgoingDocument, fault: str) -> Receipt | NetworkError |
 
 def _timed_out(fault: str) -> bool:
     return (
-        fault == DeliveryFault.TIMEOUT
-        or os.environ.get("SIMULATED_NETWORK_FAULT") == "timeout_after_accept"
+        fault == DeliveryFault.TIMEOUT or settings.SIMULATED_NETWORK_FAULT == "timeout_after_accept"
     )
 
 
@@ -167,7 +165,7 @@ class SimulatedDelivery(DeliveryApi):
         return found
 
     def deliver(self, document: OutgoingDocument) -> Receipt:
-        delay_ms = int(os.environ.get("SIMULATED_NETWORK_DELAY_MS", "0") or 0)
+        delay_ms = settings.SIMULATED_NETWORK_DELAY_MS
         if delay_ms:
             time.sleep(delay_ms / 1000)
         fault = _faults({(document.channel, document.recipient)}).get(
@@ -196,7 +194,7 @@ class SimulatedDelivery(DeliveryApi):
         """One round trip for a whole chunk; same idempotency as `deliver`."""
         if not documents:
             return []
-        delay_ms = int(os.environ.get("SIMULATED_NETWORK_DELAY_MS", "0") or 0)
+        delay_ms = settings.SIMULATED_NETWORK_DELAY_MS
         if delay_ms:
             time.sleep(delay_ms * len(documents) / 1000)
         faults = _faults({(d.channel, d.recipient) for d in documents})

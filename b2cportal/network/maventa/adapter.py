@@ -175,9 +175,7 @@ class MaventaNetwork(Network):
         if self.credentials is None:
             raise NoOperatorConnection("The operator adapter needs a company's credentials.")
         if self._client is None:
-            self._client = MaventaClient(
-                self.credentials, timeout=getattr(settings, "MAVENTA_TIMEOUT_SECONDS", 20.0)
-            )
+            self._client = MaventaClient(self.credentials, timeout=settings.MAVENTA_TIMEOUT_SECONDS)
         return self._client
 
     def close(self) -> None:
