@@ -456,10 +456,7 @@ def import_ubl_document(
         original = _credited_invoice(company, customer, root, problems)
     if problems:
         raise DocumentRefused(problems)
-    # Each refused above when missing.
-    assert customer is not None
-    assert issue is not None
-    assert due is not None
+    assert customer is not None  # refused above otherwise
     buyer_reference = _text(root, "cbc:BuyerReference")[:100]
     note = "\n".join((el.text or "").strip() for el in root.findall("cbc:Note", NS))
     with transaction.atomic():
@@ -474,6 +471,9 @@ def import_ubl_document(
                 issue_date=issue,
                 note=note,
             )
+        # An invoice (not a credit note) without these was refused above.
+        assert issue is not None
+        assert due is not None
         try:
             return create_draft(
                 company=company,
