@@ -15,7 +15,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# var/ holds the local state of development runs (SQLite database, embedded broker, mail, SMS);
+# the settings only name it, importing them writes nothing.
 setup: $(STAMP)
+	mkdir -p var
 
 # Set up, migrate, load demo data, and start web + worker + beat on the embedded defaults.
 # `make run PORT=8203` serves on another port; links in emails and SMS follow it.
@@ -26,7 +29,6 @@ run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: export DJANGO_DEBUG ?= 1
 run: setup fonts
 	$(PY) manage.py run_all --check-port $(HOST):$(PORT)
-	mkdir -p var  # the SQLite database, embedded broker, mail and SMS of development runs
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py run_all $(HOST):$(PORT)

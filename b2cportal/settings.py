@@ -14,8 +14,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-# Local state of development runs (SQLite files, mail, SMS, print spool). Created by `make run`
-# (and `run_all`), not here: importing the settings writes nothing.
+# Local state of development runs (SQLite files, mail, SMS, print spool). Created by `make setup`
+# (part of run, check and test) and `run_all`, not here: importing the settings writes nothing.
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
