@@ -15,7 +15,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# var/ holds the local state of development runs (SQLite database, embedded broker, mail, SMS);
+# the settings only name it, importing them writes nothing.
 setup: $(STAMP)
+	mkdir -p var
 
 # Set up, migrate, load demo data, and start web + worker + beat on the embedded defaults.
 # `make run PORT=8203` serves on another port; links in emails and SMS follow it.
@@ -60,6 +63,7 @@ check: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run
 
 # Benchmarks measure against the real services: PostgreSQL and (for sending) Redis.

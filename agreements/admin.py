@@ -13,7 +13,7 @@ class AgreementEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["created_at", "from_status", "to_status", "source", "actor", "external_event_id"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # every field, all plain names
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -21,15 +21,33 @@ from .models import (
     ConsumerAgreement,
 )
 
-S = AgreementStatus
 # Status paths the Norwegian demo agreements walk, in turn.
 NORWAY_PATHS = [
-    (AgreementSource.REQUEST_SMS, [S.NEW, S.REQUEST_SENT, S.ACCEPTED, S.ACTIVE]),
-    (AgreementSource.REQUEST_EMAIL, [S.NEW, S.REQUEST_SENT]),
-    (AgreementSource.JTTA, [S.NEW, S.ACTIVE]),
-    (AgreementSource.REQUEST_SMS, [S.NEW, S.REQUEST_SENT, S.REJECTED]),
-    (AgreementSource.REQUEST_EMAIL, [S.NEW, S.ERROR]),
-    (AgreementSource.AGREEMENT_CAPTURE, [S.NEW, S.REQUEST_SENT, S.ACCEPTED, S.ACTIVE]),
+    (
+        AgreementSource.REQUEST_SMS,
+        [
+            AgreementStatus.NEW,
+            AgreementStatus.REQUEST_SENT,
+            AgreementStatus.ACCEPTED,
+            AgreementStatus.ACTIVE,
+        ],
+    ),
+    (AgreementSource.REQUEST_EMAIL, [AgreementStatus.NEW, AgreementStatus.REQUEST_SENT]),
+    (AgreementSource.JTTA, [AgreementStatus.NEW, AgreementStatus.ACTIVE]),
+    (
+        AgreementSource.REQUEST_SMS,
+        [AgreementStatus.NEW, AgreementStatus.REQUEST_SENT, AgreementStatus.REJECTED],
+    ),
+    (AgreementSource.REQUEST_EMAIL, [AgreementStatus.NEW, AgreementStatus.ERROR]),
+    (
+        AgreementSource.AGREEMENT_CAPTURE,
+        [
+            AgreementStatus.NEW,
+            AgreementStatus.REQUEST_SENT,
+            AgreementStatus.ACCEPTED,
+            AgreementStatus.ACTIVE,
+        ],
+    ),
 ]
 SWEDISH_BANKS = ["NB", "FSPA", "SHB", "OEB"]
 
@@ -81,7 +99,11 @@ def seed_demo_agreements(context: DemoContext) -> None:
                 continue
             bank = SWEDISH_BANKS[index % len(SWEDISH_BANKS)]
             fmi = f"{customer.national_id}.{bank}.SE"
-            path = [S.NEW, S.ACTIVE] if index % 3 else [S.NEW, S.ACTIVE, S.DELETED]
+            path = (
+                [AgreementStatus.NEW, AgreementStatus.ACTIVE]
+                if index % 3
+                else [AgreementStatus.NEW, AgreementStatus.ACTIVE, AgreementStatus.DELETED]
+            )
             _create(
                 customer,
                 branch,

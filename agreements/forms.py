@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
@@ -43,18 +45,20 @@ class SupportFilterForm(forms.Form):
 
     def __init__(self, *args, company: Company, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = Branch.objects.filter(company=company)
+        cast(forms.ModelChoiceField, self.fields["branch"]).queryset = Branch.objects.filter(
+            company=company
+        )
         # Only what exists in the company's country: statuses and sources of its own network.
         country = company.country if company.country in STATUSES_BY_COUNTRY else "NO"
-        self.fields["status"].choices = [
+        cast(forms.ChoiceField, self.fields["status"]).choices = [
             ("", _("All")),
             *((s.value, s.label) for s in STATUSES_BY_COUNTRY[country]),
         ]
-        self.fields["source"].choices = [
+        cast(forms.ChoiceField, self.fields["source"]).choices = [
             ("", _("All")),
             *((s.value, s.label) for s in SOURCES_BY_COUNTRY[country]),
         ]
-        self.fields["network"].choices = [
+        cast(forms.ChoiceField, self.fields["network"]).choices = [
             ("", _("All")),
             (NETWORK_BY_COUNTRY[country].value, NETWORK_BY_COUNTRY[country].label),
         ]

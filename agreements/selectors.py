@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
@@ -25,6 +26,9 @@ from .models import (
     AgreementStatus,
     ConsumerAgreement,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def network_for(*, company: Company) -> str:
@@ -74,7 +78,7 @@ def _search(queryset: QuerySet[ConsumerAgreement], q: str, company: Company) -> 
     return queryset.filter(condition)
 
 
-def customers_due_for_directory_check() -> QuerySet[Customer]:
+def customers_due_for_directory_check() -> QuerySet[Customer, int]:
     """Ids of e-invoice (Norway) customers, in companies with an active Norwegian B2C service,
     that have no active eFaktura agreement yet: the weekly Ja takk til alle lookup covers them."""
     active = ConsumerAgreement.objects.filter(
@@ -155,7 +159,7 @@ class AgreementRow:
     history: list[ConsumerAgreement] = field(default_factory=list)
 
     @property
-    def network_label(self) -> str:
+    def network_label(self) -> StrOrPromise:
         return AgreementNetwork(self.network).label
 
 
@@ -228,7 +232,7 @@ def agreement_warning(*, customer: Customer, branch: Branch | None) -> Agreement
     status, last_updated = rows[0]
     return AgreementWarning(
         customer_name=customer.name,
-        status_label=AgreementStatus(status).label,
+        status_label=str(AgreementStatus(status).label),
         last_updated=last_updated,
     )
 

@@ -17,8 +17,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from b2cportal.network.adapter import get_network
-
-DEFAULT_SMS_BACKEND = "agreements.sms.NetworkSmsBackend"
+from b2cportal.network.types import MessageChannel
 
 
 class SmsBackend:
@@ -30,7 +29,7 @@ class SmsBackend:
 class NetworkSmsBackend(SmsBackend):
     def send(self, *, recipient: str, text: str, link: str, purpose: str) -> str:
         return get_network().send_consumer_message(
-            channel="sms", recipient=recipient, text=text, link=link, purpose=purpose
+            channel=MessageChannel.SMS, recipient=recipient, text=text, link=link, purpose=purpose
         )
 
 
@@ -44,7 +43,7 @@ class ConsoleSmsBackend(SmsBackend):
 
 class FileSmsBackend(SmsBackend):
     def send(self, *, recipient: str, text: str, link: str, purpose: str) -> str:
-        folder = Path(getattr(settings, "SMS_FILE_PATH", settings.VAR_DIR / "sms"))
+        folder = Path(settings.SMS_FILE_PATH)
         folder.mkdir(parents=True, exist_ok=True)
         reference = f"file-{uuid.uuid4()}"
         with (folder / f"{timezone.now():%Y-%m-%d}.log").open("a", encoding="utf-8") as fh:
@@ -54,4 +53,4 @@ class FileSmsBackend(SmsBackend):
 
 
 def get_sms_backend() -> SmsBackend:
-    return import_string(getattr(settings, "SMS_BACKEND", DEFAULT_SMS_BACKEND))()
+    return import_string(settings.SMS_BACKEND)()

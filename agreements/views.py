@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.contrib import messages
@@ -50,6 +51,10 @@ from .selectors import (
     support_page_queryset,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
@@ -68,7 +73,7 @@ INBOUND_STATUS = {
 # --- Inbound endpoint (called by the network) ----------------------------------------------
 
 
-def _settle_held_invoices(*, customer: Customer, acting_user) -> None:
+def _settle_held_invoices(*, customer: Customer, acting_user: User | None) -> None:
     """The customer's agreement changed: held invoices go on at once (DESIGN §5) — to the bank
     when it is ACTIVE, by email or print when it was declined or failed. Agreements' services
     may not import routing (a higher app), so the view composes the two (DESIGN §2); routing's
@@ -98,7 +103,7 @@ def inbound(request):
     except NotSupportedByNetwork as exc:
         raise Http404("This network sends no agreement events.") from exc
     except InboundError as exc:
-        body = {"error": str(exc), "code": exc.code}
+        body: dict[str, Any] = {"error": str(exc), "code": exc.code}
         if exc.fields:
             body["fields"] = exc.fields
         return JsonResponse(body, status=exc.http_status)
@@ -111,6 +116,7 @@ def inbound(request):
                 {"error": str(exc), "code": exc.code}, status=INBOUND_STATUS.get(exc.code, 422)
             )
         if outcome.customer_id is not None and outcome.holds_possible:
+            assert outcome.company_id is not None  # set with the customer
             # Only ids are needed: the event already loaded and locked the customer.
             customer = Customer(pk=outcome.customer_id, company_id=outcome.company_id)
             _settle_held_invoices(customer=customer, acting_user=None)

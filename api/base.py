@@ -8,6 +8,8 @@ names another (`{"send": Scope.SEND}`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from rest_framework import viewsets
 from rest_framework.views import APIView
 
@@ -16,17 +18,26 @@ from b2cportal.companies.selectors import branches_of
 
 from .idempotency import IdempotentMixin
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-class CompanyMixin:
+    from .models import ApiKey
+
+    _ViewBase = APIView
+else:
+    _ViewBase = object
+
+
+class CompanyMixin(_ViewBase):
     scope_by_action: dict[str, str] = {}
 
     @property
     def company(self) -> Company:
-        return self.request.auth.company
+        return cast("ApiKey", self.request.auth).company
 
     @property
-    def acting_user(self):
-        return self.request.user
+    def acting_user(self) -> User:
+        return cast("User", self.request.user)
 
     def default_branch(self) -> Branch | None:
         """The company's main office (the branch the screens start on)."""

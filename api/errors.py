@@ -141,13 +141,15 @@ def exception_handler(exc: Exception, context) -> Response | None:
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    assert isinstance(exc, exceptions.APIException)  # DRF answers only those
     if isinstance(exc, exceptions.ValidationError):
         errors = flatten(exc.detail)
         detail = _("The request has errors.")
         code = "invalid"
     else:
         detail = str(exc.detail) if not isinstance(exc.detail, dict | list) else ""
-        code = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else "error"
         errors = flatten(exc.detail)
         detail = detail or (errors[0]["message"] if errors else "")
     response.data = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
@@ -35,7 +36,7 @@ def _fingerprint(request) -> str:
     digest = hashlib.sha256()
     digest.update(f"{request.method} {request.path}\n".encode())
     data = request.data
-    files = getattr(request, "FILES", None) or {}
+    files: Any = getattr(request, "FILES", None) or {}
     if hasattr(data, "lists"):
         # Form or multipart: fields in a stable order, files by content.
         fields = sorted((k, v) for k, values in data.lists() if k not in files for v in values)
@@ -56,7 +57,15 @@ def _as_json(data):
     return json.loads(json.dumps(data, cls=JSONEncoder)) if data is not None else None
 
 
-class IdempotentMixin:
+if TYPE_CHECKING:
+    from rest_framework.views import APIView
+
+    _ViewBase = APIView
+else:
+    _ViewBase = object
+
+
+class IdempotentMixin(_ViewBase):
     """For API views: honour `Idempotency-Key` on POST (after authentication and scopes)."""
 
     _idempotency_record = None

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,7 +38,7 @@ class ApiKeyError(Exception):
         self.field = field
 
 
-def _require_administrator(*, company: Company, user: AbstractBaseUser) -> None:
+def _require_administrator(*, company: Company, user: User) -> None:
     if not Membership.objects.filter(
         company=company, user_id=user.pk, role=Role.ADMINISTRATOR
     ).exists():
@@ -46,7 +47,7 @@ def _require_administrator(*, company: Company, user: AbstractBaseUser) -> None:
 
 @transaction.atomic
 def create_api_key(
-    *, company: Company, acting_user: AbstractBaseUser, name: str, scopes: list[str]
+    *, company: Company, acting_user: User, name: str, scopes: list[str]
 ) -> tuple[ApiKey, str]:
     """Create a key for the company; returns the row and the full key, shown only this once."""
     _require_administrator(company=company, user=acting_user)
@@ -77,7 +78,7 @@ def create_api_key(
 
 
 @transaction.atomic
-def revoke_api_key(*, api_key: ApiKey, acting_user: AbstractBaseUser) -> ApiKey:
+def revoke_api_key(*, api_key: ApiKey, acting_user: User) -> ApiKey:
     """Revoke a key for good: every later request with it is refused."""
     locked = ApiKey.objects.select_for_update().get(pk=api_key.pk)
     _require_administrator(company=locked.company, user=acting_user)
@@ -151,16 +152,16 @@ def reserve_idempotency_key(
     deadline = timezone.now() + datetime.timedelta(seconds=settings.API_IDEMPOTENCY_WAIT_SECONDS)
     delay = 0.02
     while True:
-        record = IdempotencyRecord.objects.filter(company=company, key=key).first()
-        if record is None:
+        existing = IdempotencyRecord.objects.filter(company=company, key=key).first()
+        if existing is None:
             # The first request failed and gave the key back: this one may take it.
             return reserve_idempotency_key(
                 company=company, api_key=api_key, key=key, fingerprint=fingerprint
             )
-        if record.fingerprint != fingerprint:
+        if existing.fingerprint != fingerprint:
             raise IdempotencyConflict("mismatch")
-        if record.completed_at is not None:
-            return Reservation(record=record, created=False)
+        if existing.completed_at is not None:
+            return Reservation(record=existing, created=False)
         if timezone.now() >= deadline:
             raise IdempotencyConflict("in_progress")
         time.sleep(delay)
@@ -168,7 +169,7 @@ def reserve_idempotency_key(
 
 
 def complete_idempotency_key(
-    *, record: IdempotencyRecord, status_code: int, body, headers: dict[str, str]
+    *, record: IdempotencyRecord, status_code: int, body: Any, headers: dict[str, str]
 ) -> None:
     """Store the first answer so later requests with the same key and body get it again."""
     IdempotencyRecord.objects.filter(pk=record.pk).update(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, cast
 
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import connection, models
@@ -20,10 +21,10 @@ def update_rows(rows: Sequence[models.Model], fields: list[str]) -> None:
     if not rows:
         return
     meta = rows[0]._meta
-    columns = [meta.get_field(name) for name in fields]
+    columns = [cast("models.Field[Any, Any]", meta.get_field(name)) for name in fields]
     quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
+    assignments = ", ".join(f"{quote(str(column.column))} = %s" for column in columns)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(str(meta.pk.column))} = %s"
     params = [
         [column.get_db_prep_save(getattr(row, column.attname), connection) for column in columns]
         + [row.pk]

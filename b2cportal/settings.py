@@ -14,8 +14,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Local state of development runs (SQLite files, mail, SMS, print spool). Created by `make setup`
+# (part of run, check and test) and `run_all`, not here: importing the settings writes nothing.
 VAR_DIR = BASE_DIR / "var"
-VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()
 # A local .env is a development convenience; tests of the real environment switch it off.
@@ -82,6 +83,14 @@ SIMULATED_ACTIVATION_DELAY_SECONDS = env.int("SIMULATED_ACTIVATION_DELAY_SECONDS
 SIMULATED_B2CSE_ACTIVATION_DELAY_SECONDS = env.int(
     "SIMULATED_B2CSE_ACTIVATION_DELAY_SECONDS", default=120
 )
+# Simulated network, for failure tests (a worker subprocess is started with them):
+# SIMULATED_NETWORK_FAULT=timeout_after_accept makes every delivery time out after the network
+# took it; SIMULATED_NETWORK_DELAY_MS makes every delivery (and status call) take that long.
+SIMULATED_NETWORK_FAULT = env("SIMULATED_NETWORK_FAULT", default="")
+SIMULATED_NETWORK_DELAY_MS = env.int("SIMULATED_NETWORK_DELAY_MS", default=0)
+# A company's user API key for `manage.py connect_operator` (read from the environment, never
+# from the command line, so it stays out of shell history and process lists).
+MAVENTA_API_KEY = env("MAVENTA_API_KEY", default="")
 # How long the one-time link to accept the AutoInvoice B2C terms of service stays valid.
 B2CNO_TERMS_LINK_MAX_AGE_SECONDS = env.int(
     "B2CNO_TERMS_LINK_MAX_AGE_SECONDS", default=7 * 24 * 3600
@@ -201,8 +210,6 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en"
-# English dates as day-month-year / ISO, not Django's US default (b2cportal/formats/en).
-FORMAT_MODULE_PATH = ["b2cportal.formats"]
 # A 500-line invoice posts 8 fields per line (4,000+), and the credit-note page one per line of
 # invoices of up to 5,000 lines; the default of 1,000 rejected about 120 lines and lost the input.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
@@ -235,6 +242,11 @@ PRINT_SPOOL_DIR = env.path("PRINT_SPOOL_DIR", default=VAR_DIR / "print-spool")
 # and how often deliveries the network accepted but has not confirmed are asked about again.
 ROUTING_RETRY_BASE_SECONDS = env.int("ROUTING_RETRY_BASE_SECONDS", default=10)
 ROUTING_SENT_POLL_SECONDS = env.int("ROUTING_SENT_POLL_SECONDS", default=300)
+# Transient failures are retried at most this many attempts in all.
+ROUTING_MAX_ATTEMPTS = 8
+# The sweeper's limits: older than this, a `queued` row was lost by the broker...
+ROUTING_QUEUED_GRACE_SECONDS = 60
+# ...and a `claimed` row by its worker (set below, after the task time limit it depends on).
 
 # Shared by every process when set (e.g. redis://127.0.0.1:6379/1), so API throttling counts
 # per key across web workers; the default is per process.
@@ -290,12 +302,24 @@ SPECTACULAR_SETTINGS = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Without EMAIL_URL, every email is written as a file to var/mail/ (nothing leaves the machine).
+# Email goes where EMAIL_URL says (smtp+tls://user:password@host:587; filemail:///path keeps
+# writing files on purpose). Without it, development writes every email as a file to var/mail/
+# (nothing leaves the machine), and production refuses to start rather than file customers'
+# mail away silently.
+EMAIL_FILE_PATH: Path | str | None = None
 if env("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
-else:
+elif DEBUG:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
+else:
+    raise ImproperlyConfigured(
+        "Set the EMAIL_URL environment variable: DJANGO_DEBUG is off (production), and without it "
+        "every email (agreement requests, invoices, password resets) would be written to a file "
+        "on this server instead of being sent. For example "
+        "EMAIL_URL=smtp+tls://user:password@mail.example.com:587; EMAIL_URL=filemail:///path "
+        "writes files on purpose."
+    )
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="b2cportal <no-reply@b2cportal.local>")
 
 # Official compiled EN 16931 and Peppol BIS 3 rules (XSLT 2.0); empty disables rule checks.
@@ -317,6 +341,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
+ROUTING_CLAIM_STALE_SECONDS = CELERY_TASK_TIME_LIMIT + 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Workers reconnect to a lost broker for ever; a web request publishing while the broker is down
 # gives up after one short attempt (b2cportal.queueing: the sweepers queue the work later).
@@ -335,19 +360,54 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS["socket_connect_timeout"] = CELERY_BROKER_CONNECTION_TIMEOUT
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# Periodic tasks; each app adds its own entries here by name.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
-CELERY_BEAT_SCHEDULE["poll-activations"] = {
-    "task": "b2cportal.companies.tasks.poll_activations",
-    "schedule": 30.0,
-}
-CELERY_BEAT_SCHEDULE["agreements-jtta-weekly"] = {
-    "task": "agreements.tasks.check_efaktura_directory_weekly",
-    "schedule": 7 * 24 * 3600,
-}
-CELERY_BEAT_SCHEDULE["agreements-request-sweeper"] = {
-    "task": "agreements.tasks.sweep_agreement_requests",
-    "schedule": 5 * 60,
+# Every periodic task, in one place (beat reads this; each task is a thin call of a service).
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "poll-activations": {
+        "task": "b2cportal.companies.tasks.poll_activations",
+        "schedule": 30.0,
+    },
+    "agreements-jtta-weekly": {
+        "task": "agreements.tasks.check_efaktura_directory_weekly",
+        "schedule": 7 * 24 * 3600,
+    },
+    "agreements-request-sweeper": {
+        "task": "agreements.tasks.sweep_agreement_requests",
+        "schedule": 5 * 60,
+    },
+    "webhooks-dispatch-due": {
+        "task": "b2cportal.webhooks.tasks.dispatch_due_webhooks_task",
+        "schedule": 15.0,
+    },
+    "billing-sweep-batches": {
+        "task": "billing.tasks.sweep_batches_task",
+        "schedule": 60.0,
+    },
+    "routing-sweep-deliveries": {
+        "task": "routing.tasks.sweep_deliveries",
+        "schedule": 30.0,
+    },
+    "routing-release-active-holds": {
+        "task": "routing.tasks.release_active_holds",
+        "schedule": 60.0,
+    },
+    "api-purge-idempotency-records": {
+        "task": "api.tasks.purge_idempotency_records",
+        "schedule": 3600.0,
+    },
+    "routing-expire-holds": {
+        "task": "routing.tasks.expire_holds",
+        "schedule": 300.0,
+    },
+    # Operator-routed mode (NETWORK_ADAPTER=maventa): poll PENDING invoices at the operator, and a
+    # daily list of its SENT invoices as the backstop the operator advises. No-ops otherwise.
+    "routing-poll-operator": {
+        "task": "routing.tasks.poll_operator_deliveries_task",
+        "schedule": env.float("OPERATOR_POLL_SECONDS", default=60.0),
+    },
+    "routing-reconcile-operator-daily": {
+        "task": "routing.tasks.reconcile_operator_invoices_task",
+        "schedule": 24 * 3600.0,
+    },
 }
 
 # Production hardening (on when DEBUG is off). SSL redirect is switchable for TLS-terminating
@@ -395,37 +455,3 @@ LOGGING = {
 }
 # Outbound webhooks go to https:// URLs only, unless this is on (development, tests).
 WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=DEBUG)
-CELERY_BEAT_SCHEDULE["webhooks-dispatch-due"] = {
-    "task": "b2cportal.webhooks.tasks.dispatch_due_webhooks_task",
-    "schedule": 15.0,
-}
-CELERY_BEAT_SCHEDULE["billing-sweep-batches"] = {
-    "task": "billing.tasks.sweep_batches_task",
-    "schedule": 60.0,
-}
-CELERY_BEAT_SCHEDULE["routing-sweep-deliveries"] = {
-    "task": "routing.tasks.sweep_deliveries",
-    "schedule": 30.0,
-}
-CELERY_BEAT_SCHEDULE["routing-release-active-holds"] = {
-    "task": "routing.tasks.release_active_holds",
-    "schedule": 60.0,
-}
-CELERY_BEAT_SCHEDULE["api-purge-idempotency-records"] = {
-    "task": "api.tasks.purge_idempotency_records",
-    "schedule": 3600.0,
-}
-CELERY_BEAT_SCHEDULE["routing-expire-holds"] = {
-    "task": "routing.tasks.expire_holds",
-    "schedule": 300.0,
-}
-# Operator-routed mode (NETWORK_ADAPTER=maventa): poll PENDING invoices at the operator, and a
-# daily list of its SENT invoices as the backstop the operator advises. No-ops otherwise.
-CELERY_BEAT_SCHEDULE["routing-poll-operator"] = {
-    "task": "routing.tasks.poll_operator_deliveries_task",
-    "schedule": env.float("OPERATOR_POLL_SECONDS", default=60.0),
-}
-CELERY_BEAT_SCHEDULE["routing-reconcile-operator-daily"] = {
-    "task": "routing.tasks.reconcile_operator_invoices_task",
-    "schedule": 24 * 3600.0,
-}

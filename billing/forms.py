@@ -25,7 +25,7 @@ class MultipleFileField(forms.FileField):
 
 
 class ImportForm(forms.Form):
-    files = MultipleFileField(
+    files = MultipleFileField(  # type: ignore[assignment]  # a field named like BaseForm.files
         label=_("Files"),
         help_text=_(
             "One CSV file, or up to 10 000 UBL / EHF invoice and credit note files (.xml)."
@@ -50,7 +50,8 @@ class ImportForm(forms.Form):
         return files
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("send") and not data.get("release"):
             self.add_error("send", _("Only released invoices can be sent: choose release as well."))
         return data

@@ -19,6 +19,8 @@ import io
 import json
 import logging
 from decimal import Decimal, InvalidOperation
+from functools import partial
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import transaction
 from django.utils import timezone, translation
@@ -45,6 +47,10 @@ from invoices.services import (
 )
 
 from .models import MAX_ROWS, BatchFormat, InvoiceBatch, InvoiceBatchRow, RowStatus
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 logger = logging.getLogger("billing.services")
 
@@ -100,7 +106,7 @@ def _cell(value: str | None) -> str:
     return text
 
 
-def parse_csv(content: bytes) -> list[dict]:
+def parse_csv(content: bytes) -> list[dict[str, Any]]:
     """Rows (one per invoice) from a CSV file with the documented columns.
 
     Accepts UTF-8 with or without BOM, `;` or `,` as separator (Nordic Excel writes `;`) and
@@ -119,7 +125,7 @@ def parse_csv(content: bytes) -> list[dict]:
         raise BatchError(
             _("The file lacks the column(s) %(columns)s.") % {"columns": ", ".join(missing)}
         )
-    rows: dict[str, dict] = {}
+    rows: dict[str, dict[str, Any]] = {}
     for line_no, raw in enumerate(reader, start=2):
         record = {(k or "").strip(): _cell(v) for k, v in raw.items() if k}
         if not any(record.values()):
@@ -154,7 +160,7 @@ def parse_csv(content: bytes) -> list[dict]:
     return list(rows.values())
 
 
-def request_hash(payload) -> str:
+def request_hash(payload: Any) -> str:
     return hashlib.sha256(
         json.dumps(payload, sort_keys=True, default=str).encode("utf-8")
     ).hexdigest()
@@ -168,10 +174,10 @@ def create_batch(
     *,
     company: Company,
     branch: Branch,
-    rows: list[dict],
+    rows: list[dict[str, Any]],
     format: str,
     source: str,
-    acting_user,
+    acting_user: User | None,
     release: bool = False,
     send: bool = False,
     idempotency_key: str = "",
@@ -242,19 +248,21 @@ def _queue(
     def publish(start: int) -> None:
         try:
             process_batch_chunk_task.apply_async(
-                (batch_id, start, start + CHUNK_SIZE), retry=False, countdown=countdown
+                (batch_id, start, start + CHUNK_SIZE),
+                retry=False,
+                countdown=countdown,  # type: ignore[arg-type]  # Celery reads None as at once
             )
         except (OSError, KombuOperationalError):  # broker down: the sweeper re-queues the rows
             logger.warning("Broker unavailable; batch %s chunk %s stays pending", batch_id, start)
 
     for start in starts if starts is not None else range(0, total, CHUNK_SIZE):
-        transaction.on_commit(lambda start=start: publish(start))
+        transaction.on_commit(partial(publish, start))
 
 
 # --- Processing -----------------------------------------------------------------------------
 
 
-def _decimal(value, field: str, problems: list[FieldProblem]) -> Decimal | None:
+def _decimal(value: Any, field: str, problems: list[FieldProblem]) -> Decimal | None:
     text = str(value).strip().replace("\u00a0", "").replace(" ", "") if value is not None else ""
     if "," in text and "." not in text:
         text = text.replace(",", ".")
@@ -265,7 +273,7 @@ def _decimal(value, field: str, problems: list[FieldProblem]) -> Decimal | None:
         return None
 
 
-def _date(value, field: str, problems: list[FieldProblem]) -> datetime.date | None:
+def _date(value: Any, field: str, problems: list[FieldProblem]) -> datetime.date | None:
     text = str(value or "").strip()
     for parse in (
         datetime.date.fromisoformat,
@@ -279,7 +287,7 @@ def _date(value, field: str, problems: list[FieldProblem]) -> datetime.date | No
     return None
 
 
-def _text(value, field: str, problems: list[FieldProblem], *, max_length: int) -> str:
+def _text(value: Any, field: str, problems: list[FieldProblem], *, max_length: int) -> str:
     text = str(value or "").strip()
     if len(text) > max_length:
         problems.append(
@@ -289,8 +297,8 @@ def _text(value, field: str, problems: list[FieldProblem], *, max_length: int) -
 
 
 def _read_row(
-    data: dict, customers: dict[str, Customer], country: str
-) -> tuple[Customer | None, dict]:
+    data: dict[str, Any], customers: dict[str, Customer], country: str
+) -> tuple[Customer, dict[str, Any]]:
     """The draft's inputs from a JSON/CSV row, or RowRefused listing every problem."""
     problems: list[FieldProblem] = []
     if not isinstance(data, dict):
@@ -344,6 +352,10 @@ def _read_row(
         reason = str(raw.get("exemption_reason") or "").strip()
         if len(problems) > before:
             continue
+        # Each refused above when it could not be read.
+        assert quantity is not None
+        assert price is not None
+        assert rate is not None
         if quantity <= 0:
             problems.append(FieldProblem(f"{path}.quantity", _("Enter a positive quantity.")))
         if price < 0:
@@ -373,6 +385,7 @@ def _read_row(
         )
     if problems:
         raise RowRefused(problems)
+    assert customer is not None  # refused above otherwise
     return customer, {
         "issue_date": issue,
         "due_date": due,
@@ -393,7 +406,7 @@ def _import_document(batch: InvoiceBatch, row: InvoiceBatchRow) -> Invoice:
 
 
 def _create_invoices(
-    batch: InvoiceBatch, rows: list[InvoiceBatchRow], now
+    batch: InvoiceBatch, rows: list[InvoiceBatchRow], now: datetime.datetime
 ) -> list[tuple[InvoiceBatchRow, Invoice]]:
     """Drafts for the chunk's rows; a row that is refused is marked failed, the others go on."""
     created: list[tuple[InvoiceBatchRow, Invoice]] = []
@@ -443,7 +456,7 @@ def _customers_for(batch: InvoiceBatch, rows: list[InvoiceBatchRow]) -> dict[str
     }
 
 
-def _fail(row: InvoiceBatchRow, problems: list[FieldProblem], now) -> None:
+def _fail(row: InvoiceBatchRow, problems: list[FieldProblem], now: datetime.datetime) -> None:
     row.status = RowStatus.FAILED
     row.errors = [p.as_dict() for p in problems]
     row.invoice = None
@@ -481,7 +494,10 @@ def process_chunk(*, batch_id: int, start: int, end: int) -> int:
         if not rows:
             return 0
         now = timezone.now()
-        created = [(row, row.invoice) for row in rows if row.status == RowStatus.DRAFTED]
+        # A drafted row has its invoice (drafted by an earlier run of this chunk).
+        created = [
+            (row, cast(Invoice, row.invoice)) for row in rows if row.status == RowStatus.DRAFTED
+        ]
         created += _create_invoices(batch, [r for r in rows if r.status == RowStatus.PENDING], now)
         created.sort(key=lambda pair: pair[0].index)
         try:
@@ -506,7 +522,7 @@ def process_chunk(*, batch_id: int, start: int, end: int) -> int:
 
 
 def _release_and_send(
-    batch: InvoiceBatch, created: list[tuple[InvoiceBatchRow, Invoice]], now
+    batch: InvoiceBatch, created: list[tuple[InvoiceBatchRow, Invoice]], now: datetime.datetime
 ) -> list[tuple[InvoiceBatchRow, Invoice]]:
     if batch.release and created:
         outcome = release_invoices(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin
 
@@ -47,7 +49,7 @@ class InvoiceLineAdminFormSet(forms.BaseInlineFormSet):
                 quantity=form.cleaned_data["quantity"],
                 unit_price=form.cleaned_data["unit_price"],
                 vat_category=form.cleaned_data.get("vat_category", "S"),
-                vat_rate=form.cleaned_data.get("vat_rate") or 0,
+                vat_rate=form.cleaned_data.get("vat_rate") or Decimal(0),
             )
             for form in self.forms
             if form.cleaned_data

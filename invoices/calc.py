@@ -52,14 +52,23 @@ def line_amount(quantity: Decimal, unit_price: Decimal) -> Decimal:
 
 
 class LineLike(Protocol):
-    quantity: Decimal
-    unit_price: Decimal
-    vat_category: str
-    vat_rate: Decimal
-    exemption_reason: str
-    # Set on the last credit of an invoice line: what remains of that line's amount, which can
-    # differ by a cent from quantity x price (see `invoices.services`, partial credit notes).
-    fixed_amount: Decimal | None
+    """What the totals read of a line (read-only, so frozen snapshots and form rows qualify).
+
+    A line may also carry `fixed_amount`: set on the last credit of an invoice line, what remains
+    of that line's amount, which can differ by a cent from quantity x price (see
+    `invoices.services`, partial credit notes); `amount_of` reads it when present.
+    """
+
+    @property
+    def quantity(self) -> Decimal: ...
+    @property
+    def unit_price(self) -> Decimal: ...
+    @property
+    def vat_category(self) -> str: ...
+    @property
+    def vat_rate(self) -> Decimal: ...
+    @property
+    def exemption_reason(self) -> str: ...
 
 
 def amount_of(line: LineLike) -> Decimal:

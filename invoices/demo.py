@@ -78,6 +78,7 @@ def seed_invoices(context=None, *, stdout=None) -> int:
         if released:
             first = released[0]
             line = first.lines.first()
+            assert line is not None  # a released invoice has lines
             try:
                 credit = create_credit_note(
                     invoice=first, acting_user=None, quantities={line.pk: Decimal("1")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -135,10 +136,13 @@ class InvoiceHeaderForm(forms.Form):
 
     def __init__(self, *args, company: Company, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = Customer.objects.filter(company=company, is_active=True)
+        cast(forms.ModelChoiceField, self.fields["customer"]).queryset = Customer.objects.filter(
+            company=company, is_active=True
+        )
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         issue, due = data.get("issue_date"), data.get("due_date")
         if issue and due and due < issue:
             self.add_error("due_date", _("The due date cannot be before the invoice date."))
@@ -185,23 +189,26 @@ class InvoiceLineForm(forms.Form):
             # A formset of hundreds of lines shares one configured set of (stateless) fields
             # instead of deep-copying eight fields, their widgets and translated choices per
             # line, which was most of the time of a 500-line page.
-            self.base_fields = {}
+            self.base_fields = {}  # type: ignore[misc]  # per instance, see above
             super().__init__(*args, **kwargs)
             self.fields = dict(shared_fields)
             return
         super().__init__(*args, **kwargs)
-        self.fields["vat_rate"].choices = _rate_choices(country)
+        cast(forms.ChoiceField, self.fields["vat_rate"]).choices = _rate_choices(country)
         self.fields["vat_rate"].initial = "25.00"
         if not vat_registered:
             # A seller outside the VAT register charges no VAT: one category, no rate.
             outside = VatCategory.OUTSIDE_SCOPE
-            self.fields["vat_category"].choices = [(outside.value, outside.label)]
+            cast(forms.ChoiceField, self.fields["vat_category"]).choices = [
+                (outside.value, outside.label)
+            ]
             self.fields["vat_category"].initial = outside.value
-            self.fields["vat_rate"].choices = [("0.00", "0 %")]
+            cast(forms.ChoiceField, self.fields["vat_rate"]).choices = [("0.00", "0 %")]
             self.fields["vat_rate"].initial = "0.00"
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if {"vat_category", "vat_rate"} <= data.keys():
             problem = vat_problem(
                 country=self.country,
@@ -277,20 +284,23 @@ class BaseLineFormSet(forms.BaseFormSet):
         return [
             form.to_input()
             for form in self.forms
-            if form.cleaned_data and not self._should_delete_form(form)
+            if form.cleaned_data and not self._should_delete_form(form)  # type: ignore[attr-defined]
         ]
 
 
-LineFormSet = forms.formset_factory(
-    InvoiceLineForm,
-    formset=BaseLineFormSet,
-    extra=0,
-    min_num=1,
-    validate_min=True,
-    can_delete=True,
-    max_num=MAX_FORM_LINES,
-    validate_max=True,
-    absolute_max=MAX_FORM_LINES,
+LineFormSet = cast(
+    "type[BaseLineFormSet]",
+    forms.formset_factory(
+        InvoiceLineForm,
+        formset=BaseLineFormSet,
+        extra=0,
+        min_num=1,
+        validate_min=True,
+        can_delete=True,
+        max_num=MAX_FORM_LINES,
+        validate_max=True,
+        absolute_max=MAX_FORM_LINES,
+    ),
 )
 
 
@@ -334,7 +344,8 @@ class CreditNoteForm(forms.Form):
         return {row["name"]: row["error"] for row in self.line_rows if row["error"]}
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         bad = 0
         for row in self.line_rows:
             raw = (row["value"] or "").strip().replace(",", ".")
@@ -385,9 +396,13 @@ class InvoiceFilterForm(forms.Form):
 
     def __init__(self, *args, company: Company, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = Customer.objects.filter(company=company)
-        self.fields["branch"].queryset = Branch.objects.filter(company=company)
-        self.fields["delivery_status"].choices = [
+        cast(forms.ModelChoiceField, self.fields["customer"]).queryset = Customer.objects.filter(
+            company=company
+        )
+        cast(forms.ModelChoiceField, self.fields["branch"]).queryset = Branch.objects.filter(
+            company=company
+        )
+        cast(forms.ChoiceField, self.fields["delivery_status"]).choices = [
             ("", _("All")),
             *(
                 (
@@ -401,7 +416,8 @@ class InvoiceFilterForm(forms.Form):
         ]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", _("The end date cannot be before the start date."))

@@ -244,6 +244,9 @@ def _read_lines(parsed: _Parsed, company: Company) -> list[tuple[str, LineInput]
             problems.append(FieldProblem(f"{path}.Item.ClassifiedTaxCategory", problem))
         if len(problems) > before:
             continue
+        # Both refused above when missing.
+        assert quantity is not None
+        assert price is not None
         unit_price = price / base
         if unit_price != unit_price.quantize(Decimal("0.01")):
             problems.append(
@@ -453,6 +456,7 @@ def import_ubl_document(
         original = _credited_invoice(company, customer, root, problems)
     if problems:
         raise DocumentRefused(problems)
+    assert customer is not None  # refused above otherwise
     buyer_reference = _text(root, "cbc:BuyerReference")[:100]
     note = "\n".join((el.text or "").strip() for el in root.findall("cbc:Note", NS))
     with transaction.atomic():
@@ -467,6 +471,9 @@ def import_ubl_document(
                 issue_date=issue,
                 note=note,
             )
+        # An invoice (not a credit note) without these was refused above.
+        assert issue is not None
+        assert due is not None
         try:
             return create_draft(
                 company=company,

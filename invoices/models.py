@@ -56,8 +56,8 @@ def delivery_channels() -> tuple[dict[str, Any], dict[str, str]]:
     """The channel labels by code, and (for rows stored before the code was) the English label
     -> the code, to name those translated too."""
     labels: dict[str, Any] = {}
-    for choices in hooks("delivery_channels"):
-        labels.update(choices.choices)
+    for channel_choices in hooks("delivery_channels"):
+        labels.update(channel_choices.choices)  # type: ignore[attr-defined]  # a TextChoices class
     with translation.override("en"):
         codes = {str(label): code for code, label in labels.items()}
     return labels, codes
@@ -204,7 +204,7 @@ class Invoice(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("invoices:detail", args=[self.pk])
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         # Financial records: a released invoice or credit note is never deleted.
         if self.is_released:
             raise ValueError(f"{self} is released and cannot be deleted; credit it instead.")

@@ -211,7 +211,7 @@ def _render(doc: DocumentSnapshot) -> bytes:
             y -= 4.2 * mm
             pdf.drawString(LEFT + 4 * mm, y, extra)
     y -= 8 * mm
-    for label, value, font in (
+    for label, amount, font in (
         (_("Amount excl. VAT"), totals.excl_vat, FONT),
         (_("VAT"), totals.vat, FONT),
         (
@@ -222,7 +222,7 @@ def _render(doc: DocumentSnapshot) -> bytes:
     ):
         pdf.setFont(font, 10)
         pdf.drawRightString(RIGHT - 40 * mm, y, label)
-        pdf.drawRightString(RIGHT, y, f"{format_money(value)} {doc.currency}")
+        pdf.drawRightString(RIGHT, y, f"{format_money(amount)} {doc.currency}")
         y -= 5 * mm
 
     if doc.is_credit_note:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypedDict
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext
@@ -60,7 +61,14 @@ def _digit_prefix_end(prefix: str) -> str | None:
     return kept[:-1] + chr(ord(kept[-1]) + 1) if kept else None
 
 
-def customer_search(*, company: Company, q: str, limit: int = CUSTOMER_SEARCH_LIMIT) -> list[dict]:
+class CustomerHit(TypedDict):
+    number: str
+    name: str
+
+
+def customer_search(
+    *, company: Company, q: str, limit: int = CUSTOMER_SEARCH_LIMIT
+) -> list[CustomerHit]:
     """Up to `limit` active customers of `company` whose number starts with / name contains q.
 
     One query. Digits search the number only, as a range on the (company, number) index, so

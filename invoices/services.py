@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 from b2cportal.audit import services as audit
 from b2cportal.audit.models import AuditAction
 from b2cportal.audit.services import Change
-from b2cportal.companies.models import Branch, Company
+from b2cportal.companies.models import Branch, Company, CustomerLedgerPreferences
 from b2cportal.companies.selectors import ledger_preferences_of
 from b2cportal.customers.models import Customer
 from b2cportal.db import update_rows
@@ -38,6 +39,9 @@ from .models import (
     InvoiceStatus,
     VatCategory,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class InvoiceError(Exception):
@@ -92,7 +96,11 @@ def vat_problem(
 
 
 def _log(
-    invoice: Invoice, actor, action: AuditAction, changes: list[Change] | None = None, **data
+    invoice: Invoice,
+    actor: User | None,
+    action: AuditAction,
+    changes: list[Change] | None = None,
+    **data: Any,
 ) -> None:
     audit.record(actor=actor, obj=invoice, action=action, changes=changes or (), data=data)
 
@@ -202,7 +210,7 @@ def create_draft(
     issue_date: date,
     due_date: date,
     lines: list[LineInput],
-    acting_user,
+    acting_user: User | None,
     buyer_reference: str = "",
     note: str = "",
 ) -> Invoice:
@@ -258,7 +266,7 @@ def check_draft(*, company: Company, draft: DraftInput) -> None:
 
 @transaction.atomic
 def create_drafts(
-    *, company: Company, branch: Branch | None, drafts: list[DraftInput], acting_user
+    *, company: Company, branch: Branch | None, drafts: list[DraftInput], acting_user: User | None
 ) -> list[Invoice]:
     """Create many drafts at once (a batch chunk): the checks of `create_draft` for each, then
     one INSERT for the invoices, one for their lines and one for their history."""
@@ -302,7 +310,7 @@ def create_drafts(
 def update_draft(
     *,
     invoice: Invoice,
-    acting_user,
+    acting_user: User | None,
     customer: Customer,
     issue_date: date,
     due_date: date,
@@ -341,7 +349,7 @@ def update_draft(
 
 
 @transaction.atomic
-def recompute_totals(*, invoice: Invoice, acting_user) -> Invoice:
+def recompute_totals(*, invoice: Invoice, acting_user: User | None) -> Invoice:
     """Recompute a draft's line amounts and totals after its lines changed (e.g. in the admin)."""
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     _refuse_released(locked)
@@ -351,7 +359,7 @@ def recompute_totals(*, invoice: Invoice, acting_user) -> Invoice:
 
 
 @transaction.atomic
-def delete_draft(*, invoice: Invoice, acting_user) -> None:
+def delete_draft(*, invoice: Invoice, acting_user: User | None) -> None:
     """Delete a draft; released invoices and credit notes are never deleted."""
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     _refuse_released(locked)
@@ -378,7 +386,9 @@ def _ensure_sequence(company: Company) -> None:
         pass
 
 
-def payment_reference_for(*, invoice: Invoice, number: str, prefs=None) -> str:
+def payment_reference_for(
+    *, invoice: Invoice, number: str, prefs: CustomerLedgerPreferences | None = None
+) -> str:
     """KID (Norway, per ledger preferences) or OCR with Luhn and length digit (Sweden).
 
     `prefs`: the company's ledger preferences when the caller has read them already.
@@ -441,7 +451,9 @@ def remaining_quantities(
 
 
 @transaction.atomic
-def release_invoice(*, invoice: Invoice, released_by, release_date: date | None = None) -> Invoice:
+def release_invoice(
+    *, invoice: Invoice, released_by: User | None, release_date: date | None = None
+) -> Invoice:
     """Validate, number (gap-free), reference and freeze a draft; a refusal changes nothing."""
     locked = (
         Invoice.objects.select_for_update()
@@ -460,7 +472,7 @@ def release_invoice(*, invoice: Invoice, released_by, release_date: date | None 
 def release_invoices(
     *,
     invoices: list[Invoice],
-    released_by,
+    released_by: User | None,
     release_date: date | None = None,
     nowait: bool = False,
 ) -> dict[int, InvoiceError | None]:
@@ -552,7 +564,12 @@ _RELEASE_FIELDS = [
 
 
 def _prepare_release(
-    locked: Invoice, sequence, released_by, release_date: date | None, *, prefs=None
+    locked: Invoice,
+    sequence: InvoiceNumberSequence,
+    released_by: User | None,
+    release_date: date | None,
+    *,
+    prefs: CustomerLedgerPreferences | None = None,
 ) -> list[InvoiceLine]:
     """Number, reference, build and validate a locked invoice in memory, writing nothing.
 
@@ -620,9 +637,15 @@ def _prepare_release(
     return stale
 
 
-def _release_locked(locked: Invoice, sequence, released_by, release_date: date | None) -> None:
+def _release_locked(
+    locked: Invoice,
+    sequence: InvoiceNumberSequence,
+    released_by: User | None,
+    release_date: date | None,
+) -> None:
     """The release of one locked draft with the company's sequence locked, written at once."""
     if locked.is_credit_note:
+        assert locked.credited_invoice_id is not None  # a credit note always credits one
         original = Invoice.objects.select_for_update().get(pk=locked.credited_invoice_id)
         if original.status == InvoiceStatus.DRAFT:
             raise InvoiceError(_("Only released invoices can be credited."))
@@ -637,6 +660,7 @@ def _release_locked(locked: Invoice, sequence, released_by, release_date: date |
         InvoiceLine.objects.bulk_update(stale, ["line_total"])
     locked.save()
     if locked.is_credit_note:
+        assert locked.credited_invoice is not None
         _close_if_fully_credited(locked.credited_invoice)
     _log(locked, released_by, AuditAction.INVOICE_RELEASED, number=locked.number)
 
@@ -676,7 +700,7 @@ def ensure_creditable(*, invoice: Invoice) -> None:
 def create_credit_note(
     *,
     invoice: Invoice,
-    acting_user,
+    acting_user: User | None,
     quantities: dict[int, Decimal] | None = None,
     issue_date: date | None = None,
     note: str = "",
@@ -754,11 +778,12 @@ def _settle_closing_credit(credit: Invoice, original: Invoice) -> None:
     prior_qty: dict[int, Decimal] = {}
     prior_amount: dict[int, Decimal] = {}
     prior_by_note: dict[int, list[InvoiceLine]] = {}
-    for line in prior_lines:
-        source_id = line.credited_line_id
-        prior_qty[source_id] = prior_qty.get(source_id, ZERO) + line.quantity
-        prior_amount[source_id] = prior_amount.get(source_id, ZERO) + amount_of(line)
-        prior_by_note.setdefault(line.invoice_id, []).append(line)
+    for prior in prior_lines:
+        source_id = prior.credited_line_id
+        assert source_id is not None  # filtered on credited_line
+        prior_qty[source_id] = prior_qty.get(source_id, ZERO) + prior.quantity
+        prior_amount[source_id] = prior_amount.get(source_id, ZERO) + amount_of(prior)
+        prior_by_note.setdefault(prior.invoice_id, []).append(prior)
 
     lines = list(credit.lines.all())
     mine = {line.credited_line_id: line for line in lines if line.credited_line_id}
@@ -804,10 +829,14 @@ def _settle_closing_credit(credit: Invoice, original: Invoice) -> None:
         credit.save(update_fields=["vat_overrides", "updated_at"])
 
 
-def record_validation(*, invoice: Invoice, acting_user, fatal: int, warnings: int) -> None:
+def record_validation(
+    *, invoice: Invoice, acting_user: User | None, fatal: int, warnings: int
+) -> None:
     """Remember that someone ran Validate on the invoice, with the outcome."""
     _log(invoice, acting_user, AuditAction.INVOICE_VALIDATED, fatal=fatal, warnings=warnings)
 
 
 # Document import lives in its own module (it is long); it is part of this app's services.
-from .importing import DocumentRefused, FieldProblem, import_ubl_document  # noqa: E402, F401
+from .importing import DocumentRefused as DocumentRefused  # noqa: E402
+from .importing import FieldProblem as FieldProblem  # noqa: E402
+from .importing import import_ubl_document as import_ubl_document  # noqa: E402

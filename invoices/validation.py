@@ -12,6 +12,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -90,7 +91,7 @@ def _xsd_path(kind: str) -> Path:
 
 _lock = threading.Lock()
 _schemas: dict[str, etree.XMLSchema] = {}
-_saxon: dict[int, object] = {}  # pid -> processor; a forked worker builds its own
+_saxon: dict[int, Any] = {}  # pid -> processor; a forked worker builds its own
 _stylesheets: dict[tuple[int, str], object] = {}
 
 
@@ -116,7 +117,7 @@ def _executable(path: Path):
 
 
 def rules_dir() -> Path | None:
-    value = getattr(settings, "EINVOICE_RULES_DIR", "") or ""
+    value = settings.EINVOICE_RULES_DIR
     return Path(value) if value else None
 
 

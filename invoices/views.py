@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
@@ -99,6 +101,7 @@ def _edit(request, invoice: Invoice | None):
             data = header.cleaned_data
             try:
                 if invoice is None:
+                    assert formset is not None  # a new invoice is never a credit note
                     invoice = services.create_draft(
                         company=company,
                         branch=request.branch,
@@ -130,7 +133,7 @@ def _edit(request, invoice: Invoice | None):
         today = timezone.localdate()
         header = InvoiceHeaderForm(
             company=company,
-            initial={"issue_date": today, "due_date": today + timezone.timedelta(days=14)},
+            initial={"issue_date": today, "due_date": today + datetime.timedelta(days=14)},
         )
         formset = LineFormSet(prefix="lines", **_line_kwargs(company))
     else:

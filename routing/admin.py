@@ -14,7 +14,7 @@ class DeliveryEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
     readonly_fields = ["created_at", "from_status", "to_status", "note", "actor"]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -27,15 +27,21 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from agreements.models import AgreementStatus
+from b2cportal.companies.models import Country
+from b2cportal.customers.models import CustomerKind
+
 # Swedish B2C channels need the invoice at least this many days before its due date.
 SE_B2C_MIN_DAYS_BEFORE_DUE = 3
 # Norway, consumer route anyway: the invoice waits this many days for the agreement.
-NO_HOLD_DAYS = 3
+NORWAY_HOLD_DAYS = 3
 # Agreement statuses under which the consumer can still accept within the hold: wait for them.
-NO_PENDING_AGREEMENT = frozenset({"NEW", "REQUEST_SENT", "ACCEPTED"})
+NORWAY_PENDING_AGREEMENT = frozenset(
+    {AgreementStatus.NEW, AgreementStatus.REQUEST_SENT, AgreementStatus.ACCEPTED}
+)
 # Agreement statuses that end the wait at once (declined / blocked via JTTA / request failed).
-NO_DECLINED_AGREEMENT = frozenset({"REJECTED", "DELETED"})
-NO_FAILED_AGREEMENT = frozenset({"ERROR"})
+NORWAY_DECLINED_AGREEMENT = frozenset({AgreementStatus.REJECTED, AgreementStatus.DELETED})
+NORWAY_FAILED_AGREEMENT = frozenset({AgreementStatus.ERROR})
 
 
 class Channel(models.TextChoices):
@@ -98,16 +104,16 @@ RULE_LABELS = {
     "internal": _("Internal network participant"),
     "peppol": _("Peppol directory"),
     "operator_se": _("Swedish operator address book (InExchange/NEA)"),
-    "no_consumer": _("Norway: consumer e-invoice customer"),
-    "no_service_active": _("Norway: AutoInvoice B2C service active"),
-    "no_agreement": _("Norway: active eFaktura agreement"),
-    "no_consumer_route_anyway": _('Norway: "consumer route" anyway'),
-    "no_agreement_pending": _("Norway: agreement request open, wait up to 3 days"),
-    "no_agreement_declined": _(
+    "norway_consumer": _("Norway: consumer e-invoice customer"),
+    "norway_service_active": _("Norway: AutoInvoice B2C service active"),
+    "norway_agreement": _("Norway: active eFaktura agreement"),
+    "norway_consumer_route_anyway": _('Norway: "consumer route" anyway'),
+    "norway_agreement_pending": _("Norway: agreement request open, wait up to 3 days"),
+    "norway_agreement_declined": _(
         "Norway: agreement rejected or deleted (declined or blocked via JTTA), no wait"
     ),
-    "no_agreement_error": _("Norway: agreement request failed (error), no wait"),
-    "no_agreement_missing": _("Norway: no agreement request exists, no wait"),
+    "norway_agreement_error": _("Norway: agreement request failed (error), no wait"),
+    "norway_agreement_missing": _("Norway: no agreement request exists, no wait"),
     "se_consumer": _(
         "Sweden: consumer, or sole trader whose organisation number is a personnummer (B2CSE)"
     ),
@@ -121,8 +127,8 @@ RULE_LABELS = {
     "se_fmi": _("Sweden: active FMI (online bank)"),
     "se_billo": _("Sweden: Billo account"),
     "se_kivra": _("Sweden: Kivra account"),
-    "no_hold_expired": _("Norway: agreement accepted within 3 days"),
-    "no_hold_released": _("Norway: agreement became active, hold released"),
+    "norway_hold_expired": _("Norway: agreement accepted within 3 days"),
+    "norway_hold_released": _("Norway: agreement became active, hold released"),
     "fallback_email": _("Fallback: email"),
     "fallback_print": _("Fallback: print"),
     "channel_failed": _("Delivery on this channel failed: next channel"),
@@ -136,7 +142,7 @@ class RouteInputs:
     """Everything the decision looks at, loaded up front (see `selectors.load_route_inputs`)."""
 
     country: str  # the sender company's country, NO or SE
-    customer_kind: str = "consumer"  # consumer | business
+    customer_kind: str = CustomerKind.CONSUMER
     customer_country: str = ""
     endpoint_id: str = ""  # org number (business) or SSN (Swedish consumer) for directories
     has_national_id: bool = False  # a valid SSN / fødselsnummer on the customer
@@ -146,7 +152,7 @@ class RouteInputs:
     b2cno_active: bool = False
     b2cse_active: bool = False
     einvoice_norway: bool = False  # customer: "Send invoice to AutoInvoice as e-Invoice"
-    no_agreement_status: str | None = None  # the live NO eFaktura agreement's status
+    norway_agreement_status: str | None = None  # the live NO eFaktura agreement's status
     consumer_route_anyway: bool = False
     prevent_routing_through_inexchange: bool = True
     is_inexchange_customer: bool = False  # the sender is also a customer of InExchange (SE)
@@ -210,7 +216,7 @@ def _format_for(channel: str, inputs: RouteInputs) -> str:
 def _masked(inputs: RouteInputs) -> str:
     """A consumer's endpoint is their national ID: the trace keeps only the birth date part."""
     value = inputs.endpoint_id
-    if inputs.customer_kind == "consumer" and len(value) > 6:
+    if inputs.customer_kind == CustomerKind.CONSUMER and len(value) > 6:
         return value[:-4] + "****"
     return value
 
@@ -239,7 +245,7 @@ class _Walk:
             billing_action=BILLING_FOR_CHANNEL[Channel(channel)],
             document_format=_format_for(channel, self.inputs),
             hold=hold,
-            hold_days=NO_HOLD_DAYS if hold else 0,
+            hold_days=NORWAY_HOLD_DAYS if hold else 0,
             trace=self.trace,
         )
 
@@ -258,7 +264,7 @@ def decide(inputs: RouteInputs) -> RouteDecision:
     # Sweden: a sender that is also a customer of InExchange, with *prevent routing* off, has
     # everything forced through InExchange without trying the other routes (seed 004, the note
     # on InExchange customers). Other senders are never forced.
-    if i.country == "SE" and not walk.check(
+    if i.country == Country.SWEDEN and not walk.check(
         "inexchange_forced",
         not i.is_inexchange_customer or i.prevent_routing_through_inexchange,
         is_inexchange_customer=i.is_inexchange_customer,
@@ -274,7 +280,7 @@ def decide(inputs: RouteInputs) -> RouteDecision:
         "peppol", i.peppol_participant, endpoint_id=walk.endpoint, found=i.peppol_participant
     ):
         return walk.choose(Channel.PEPPOL)
-    if i.country == "SE" and walk.check(
+    if i.country == Country.SWEDEN and walk.check(
         "operator_se",
         i.operator_participant,
         endpoint_id=walk.endpoint,
@@ -282,58 +288,60 @@ def decide(inputs: RouteInputs) -> RouteDecision:
     ):
         return walk.choose(Channel.OPERATOR_SE)
 
-    decision = _norway(walk) if i.country == "NO" else _sweden(walk)
+    decision = _norway(walk) if i.country == Country.NORWAY else _sweden(walk)
     return decision or _fallback(walk)
 
 
 def _norway(walk: _Walk) -> RouteDecision | None:
     i = walk.inputs
     if not walk.check(
-        "no_consumer",
-        i.customer_kind == "consumer" and i.einvoice_norway,
+        "norway_consumer",
+        i.customer_kind == CustomerKind.CONSUMER and i.einvoice_norway,
         customer_kind=i.customer_kind,
         einvoice_norway=i.einvoice_norway,
     ):
         return None
-    if not walk.check("no_service_active", i.b2cno_active, b2cno_active=i.b2cno_active):
+    if not walk.check("norway_service_active", i.b2cno_active, b2cno_active=i.b2cno_active):
         return None
     if not walk.allowed(Channel.EFAKTURA_NO):
         return None
     if walk.check(
-        "no_agreement",
-        i.no_agreement_status == "ACTIVE",
-        agreement_status=i.no_agreement_status or "",
+        "norway_agreement",
+        i.norway_agreement_status == AgreementStatus.ACTIVE,
+        agreement_status=i.norway_agreement_status or "",
     ):
         return walk.choose(Channel.EFAKTURA_NO)
     if not walk.check(
-        "no_consumer_route_anyway",
+        "norway_consumer_route_anyway",
         i.consumer_route_anyway,
         consumer_route_anyway=i.consumer_route_anyway,
     ):
         return None
-    status = i.no_agreement_status or ""
-    if status in NO_PENDING_AGREEMENT:
-        walk.check("no_agreement_pending", True, agreement_status=status, hold_days=NO_HOLD_DAYS)
+    status = i.norway_agreement_status or ""
+    if status in NORWAY_PENDING_AGREEMENT:
+        walk.check(
+            "norway_agreement_pending", True, agreement_status=status, hold_days=NORWAY_HOLD_DAYS
+        )
         return walk.choose(Channel.EFAKTURA_NO, hold=True, note="held for the agreement")
     # Nothing left to wait for: the fallback runs now, and the trace names the reason.
-    walk.check(no_wait_rule(status), False, agreement_status=status)
+    walk.check(norway_wait_rule(status), False, agreement_status=status)
     return None
 
 
-def no_wait_rule(status: str) -> str:
+def norway_wait_rule(status: str) -> str:
     """The trace rule explaining why a Norwegian hold does not (or no longer) wait."""
-    if status in NO_DECLINED_AGREEMENT:
-        return "no_agreement_declined"
-    if status in NO_FAILED_AGREEMENT:
-        return "no_agreement_error"
-    return "no_agreement_missing"
+    if status in NORWAY_DECLINED_AGREEMENT:
+        return "norway_agreement_declined"
+    if status in NORWAY_FAILED_AGREEMENT:
+        return "norway_agreement_error"
+    return "norway_agreement_missing"
 
 
 def _sweden(walk: _Walk) -> RouteDecision | None:
     i = walk.inputs
     if not walk.check(
         "se_consumer",
-        i.customer_kind == "consumer" or i.sole_trader,
+        i.customer_kind == CustomerKind.CONSUMER or i.sole_trader,
         customer_kind=i.customer_kind,
         sole_trader=i.sole_trader,
     ):
@@ -418,8 +426,8 @@ def decide_after_hold(inputs: RouteInputs, *, expired: bool = True) -> RouteDeci
     """
     walk = _Walk(inputs)
     if expired:
-        walk.check("no_hold_expired", False, hold_days=NO_HOLD_DAYS)
+        walk.check("norway_hold_expired", False, hold_days=NORWAY_HOLD_DAYS)
     else:
-        status = inputs.no_agreement_status or ""
-        walk.check(no_wait_rule(status), False, agreement_status=status)
+        status = inputs.norway_agreement_status or ""
+        walk.check(norway_wait_rule(status), False, agreement_status=status)
     return _fallback(walk)

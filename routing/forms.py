@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING, cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
@@ -10,11 +11,14 @@ from django.utils.translation import gettext_lazy as _
 
 from invoices.models import InvoiceKind
 
+if TYPE_CHECKING:
+    from b2cportal.companies.models import Branch
+
 
 class BulkFilterForm(forms.Form):
     """Filter for *Send several invoices or credit notes to AutoInvoice*."""
 
-    branch = forms.ModelChoiceField(
+    branch: forms.ModelChoiceField[Branch] = forms.ModelChoiceField(
         queryset=None, required=False, label=_("Branch"), empty_label=_("All branches")
     )
     date_from = forms.DateField(
@@ -32,7 +36,7 @@ class BulkFilterForm(forms.Form):
 
     def __init__(self, *args, branches, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = branches
+        cast(forms.ModelChoiceField, self.fields["branch"]).queryset = branches
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.form_tag = True
@@ -48,7 +52,8 @@ class BulkFilterForm(forms.Form):
         )
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", _("The to date must be on or after the from date."))
@@ -59,13 +64,13 @@ class BillingReportForm(forms.Form):
     month = forms.CharField(
         label=_("Month"), widget=forms.TextInput(attrs={"type": "month"}), required=False
     )
-    branch = forms.ModelChoiceField(
+    branch: forms.ModelChoiceField[Branch] = forms.ModelChoiceField(
         queryset=None, required=False, label=_("Branch"), empty_label=_("All branches")
     )
 
     def __init__(self, *args, branches, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = branches
+        cast(forms.ModelChoiceField, self.fields["branch"]).queryset = branches
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.layout = Layout(

@@ -15,7 +15,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import AgreementNetwork, AgreementStatus, ConsumerAgreement
-from b2cportal.companies.models import Company
+from b2cportal.companies.models import (
+    Company,
+    Country,
+    NorwayActivationStatus,
+    SwedenActivationStatus,
+)
+from b2cportal.customers.models import CustomerKind
 from b2cportal.identifiers import (
     SUPPORTED_COUNTRIES,
     clean_national_id,
@@ -55,18 +61,18 @@ def _ssn(customer) -> str:
 def _sole_trader_ssn(customer) -> str:
     """A Swedish business customer's organisation number when it is a personnummer (a sole
     trader, enskild firma), as the 12-digit SSN; '' for companies and everyone else."""
-    if customer.kind != "business" or customer.country != "SE":
+    if customer.kind != CustomerKind.BUSINESS or customer.country != Country.SWEDEN:
         return ""
     return sole_trader_personnummer(customer.organisation_number)
 
 
 def _endpoint(customer, ssn: str) -> str:
-    if customer.kind == "business":
+    if customer.kind == CustomerKind.BUSINESS:
         return (customer.organisation_number or "").replace(" ", "")
     return ssn
 
 
-def no_agreement_statuses(invoices: list[Invoice]) -> dict[tuple[int, int], str]:
+def norway_agreement_statuses(invoices: list[Invoice]) -> dict[tuple[int, int], str]:
     """(customer id, branch id) -> status of the live Norwegian eFaktura agreement."""
     customer_ids = {i.customer_id for i in invoices}
     if not customer_ids:
@@ -112,14 +118,18 @@ def load_route_inputs_bulk(
             # (FMI, Billo, Kivra) use that number, the directories the organisation number.
             ssns[invoice.pk] = _sole_trader_ssn(invoice.customer)
     participants = network.lookup_participants(sorted({e for e in endpoints.values() if e}))
-    se_ssns = sorted({ssns[i.pk] for i in invoices if i.company.country == "SE" and ssns[i.pk]})
+    se_ssns = sorted(
+        {ssns[i.pk] for i in invoices if i.company.country == Country.SWEDEN and ssns[i.pk]}
+    )
     # FMIs are per issuer: always asked for this sender's FUI; without an FUI there is none.
     fuis = {(_related(i.branch, "b2cse") and i.branch.b2cse.fui) or "" for i in invoices} - {""}
     fmi: set[tuple[str, str]] = set()
     for fui in fuis:
         fmi |= {(s, fui) for s in network.lookup_fmi(se_ssns, fui)} if se_ssns else set()
     mailboxes = network.lookup_mailboxes(se_ssns) if se_ssns else {}
-    agreements = no_agreement_statuses([i for i in invoices if i.company.country == "NO"])
+    agreements = norway_agreement_statuses(
+        [i for i in invoices if i.company.country == Country.NORWAY]
+    )
 
     result: dict[int, RouteInputs] = {}
     for invoice in invoices:
@@ -139,10 +149,10 @@ def load_route_inputs_bulk(
             is_credit_note=invoice.is_credit_note,
             days_until_due=(invoice.due_date - today).days if invoice.due_date else None,
             delivery_method=customer.delivery_method,
-            b2cno_active=bool(b2cno and b2cno.status == "active"),
-            b2cse_active=bool(b2cse and b2cse.status == "active"),
+            b2cno_active=bool(b2cno and b2cno.status == NorwayActivationStatus.ACTIVE),
+            b2cse_active=bool(b2cse and b2cse.status == SwedenActivationStatus.ACTIVE),
             einvoice_norway=customer.einvoice_norway,
-            no_agreement_status=agreements.get((customer.pk, branch.pk)),
+            norway_agreement_status=agreements.get((customer.pk, branch.pk)),
             consumer_route_anyway=bool(prefs and prefs.consumer_route_anyway),
             prevent_routing_through_inexchange=(
                 settings_row.prevent_routing_through_inexchange if settings_row else True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
@@ -12,7 +14,7 @@ from . import services
 # Our database connection lost mid-task (restart, failover, terminated backend): run the task
 # again shortly on a fresh connection (Celery's Django fixup closes the broken one). Whatever
 # the attempt left queued or claimed is also found by the sweeper.
-DATABASE_RETRY = {
+DATABASE_RETRY: dict[str, Any] = {
     "autoretry_for": (OperationalError, InterfaceError),
     "retry_backoff": 2,
     "retry_backoff_max": 60,

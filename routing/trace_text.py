@@ -24,10 +24,12 @@ STATEMENTS = {
     "operator_se": gettext_lazy(
         "The customer is in the Swedish operator address book (InExchange/NEA)"
     ),
-    "no_consumer": gettext_lazy("The customer is a consumer with e-invoice (Norway) switched on"),
-    "no_service_active": gettext_lazy("The AutoInvoice B2C service is active"),
-    "no_agreement": gettext_lazy("The customer has an active eFaktura agreement"),
-    "no_consumer_route_anyway": gettext_lazy('"Consumer route anyway" is switched on'),
+    "norway_consumer": gettext_lazy(
+        "The customer is a consumer with e-invoice (Norway) switched on"
+    ),
+    "norway_service_active": gettext_lazy("The AutoInvoice B2C service is active"),
+    "norway_agreement": gettext_lazy("The customer has an active eFaktura agreement"),
+    "norway_consumer_route_anyway": gettext_lazy('"Consumer route anyway" is switched on'),
     "se_consumer": gettext_lazy("The customer is a consumer"),
     "se_service_active": gettext_lazy("The B2CSE service is active"),
     "se_ssn": gettext_lazy("The customer's personal identity number is on file"),
@@ -35,22 +37,22 @@ STATEMENTS = {
     "se_fmi": gettext_lazy("The consumer has an active FMI (online bank)"),
     "se_billo": gettext_lazy("The consumer has a Billo account"),
     "se_kivra": gettext_lazy("The consumer has a Kivra account"),
-    "no_hold_expired": gettext_lazy("The agreement was accepted within the waiting time"),
+    "norway_hold_expired": gettext_lazy("The agreement was accepted within the waiting time"),
     "fallback_email": gettext_lazy("The customer has an email address"),
     "fallback_print": gettext_lazy("The customer has a postal address"),
 }
 
 # Steps that are conclusions rather than yes/no questions.
 CONCLUSIONS = {
-    "no_agreement_pending": gettext_lazy(
+    "norway_agreement_pending": gettext_lazy(
         "An agreement request is open: the invoice waits up to %(days)s days for the agreement"
     ),
-    "no_agreement_declined": gettext_lazy(
+    "norway_agreement_declined": gettext_lazy(
         "The agreement was rejected or deleted (declined, or blocked via JTTA): no waiting"
     ),
-    "no_agreement_error": gettext_lazy("The agreement request failed: no waiting"),
-    "no_agreement_missing": gettext_lazy("No agreement request exists: no waiting"),
-    "no_hold_released": gettext_lazy("The agreement became active: the invoice is released"),
+    "norway_agreement_error": gettext_lazy("The agreement request failed: no waiting"),
+    "norway_agreement_missing": gettext_lazy("No agreement request exists: no waiting"),
+    "norway_hold_released": gettext_lazy("The agreement became active: the invoice is released"),
 }
 
 
@@ -141,7 +143,7 @@ def step_sentence(step: dict[str, Any], *, company_country: str = "NO") -> str:
     if statement is None:
         return f"{rule}: {answer}"
     sentence = _("%(statement)s: %(answer)s") % {"statement": statement, "answer": answer}
-    if rule == "no_agreement":
+    if rule == "norway_agreement":
         sentence += " " + _("(agreement status: %(status)s)") % {
             "status": _status_label(inputs.get("agreement_status"))
         }

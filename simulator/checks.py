@@ -6,7 +6,7 @@ from django.core.checks import Error, register
 
 @register()
 def own_webhook_secret(app_configs, **kwargs):
-    secret = getattr(settings, "SIMULATOR_WEBHOOK_SECRET", "")
+    secret = settings.SIMULATOR_WEBHOOK_SECRET
     if not secret:
         return [Error("SIMULATOR_WEBHOOK_SECRET is empty.", id="simulator.E001")]
     if secret == settings.NETWORK_WEBHOOK_SECRET:

@@ -11,6 +11,8 @@ network's side, for operators only (`permissions`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -117,7 +119,7 @@ def onboarding(request, fui: str):
     """The sender's onboarding page in the consumer's bank: join (create an FMI) or cancel."""
     join_form = FmiJoinForm(prefix="join")
     lookup_form = FmiLookupForm(prefix="lookup")
-    registrations = []
+    registrations: Iterable[FmiRegistration] = []
     error = ""
     if request.method == "POST" and request.POST.get("action") == "join":
         join_form = FmiJoinForm(request.POST, prefix="join")
@@ -144,19 +146,19 @@ def onboarding(request, fui: str):
             lookup_form = FmiLookupForm(prefix="lookup", initial={"ssn": ssn})
             registrations = FmiRegistration.objects.filter(ssn=ssn, issuer_fui=fui, active=True)
     elif request.method == "POST" and request.POST.get("action") == "cancel":
-        registration = FmiRegistration.objects.filter(
+        cancelled = FmiRegistration.objects.filter(
             pk=request.POST.get("registration"), issuer_fui=fui, active=True
         ).first()
-        if registration is None:
+        if cancelled is None:
             messages.error(request, _("That e-invoice agreement is not active."))
         else:
-            registration.active = False
-            registration.save(update_fields=["active"])
+            cancelled.active = False
+            cancelled.save(update_fields=["active"])
             result = deliver_agreement_event(
                 {
                     "event_id": new_event_id(),
                     "type": "fmi_cancelled",
-                    "fmi": registration.fmi,
+                    "fmi": cancelled.fmi,
                     "issuer_fui": fui,
                 }
             )

@@ -57,7 +57,7 @@ def index(request):
         rows = inbox_documents(issuer=issuer, kind=kind, recipient=recipient)
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
     for row in page.object_list:
-        row.masked_recipient = _masked(row.recipient)
+        row.masked_recipient = _masked(row.recipient)  # type: ignore[attr-defined]
     return render(
         request,
         "simulator/deliveries/index.html",

@@ -73,7 +73,8 @@ class EFakturaReceiverForm(forms.ModelForm):
         return numbers
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not (data.get("national_id") or data.get("mobile") or data.get("email")):
             raise forms.ValidationError(
                 _("Give a national identity number, a mobile number or an email address.")

@@ -100,5 +100,8 @@ def set_register_name(request):
     else:
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+            messages.error(
+                request,
+                f"{label}: {' '.join(map(str, errors))}" if label else " ".join(map(str, errors)),
+            )
     return redirect("simulator:activations")

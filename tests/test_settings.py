@@ -41,6 +41,7 @@ PRODUCTION = {
     "NETWORK_WEBHOOK_SECRET": "another-long-secret-for-the-network-webhook",
     "ALLOWED_HOSTS": "b2cportal.example.com",
     "OPERATOR_CREDENTIALS_KEY": "FJgvNl3_ZvwIigsQi5P-VEFxiL_1GKX_a0H2QLpcGkk=",
+    "EMAIL_URL": "smtp+tls://mailer:password@mail.example.com:587",
 }
 
 
@@ -78,6 +79,14 @@ def test_startup_fails_without_the_operator_credentials_key_in_production():
     result = _manage("check", **env)
     assert result.returncode != 0
     assert "OPERATOR_CREDENTIALS_KEY" in result.stderr
+
+
+def test_startup_fails_without_an_email_url_in_production():
+    """Production never falls back to writing customers' email to files on the server."""
+    env = {k: v for k, v in PRODUCTION.items() if k != "EMAIL_URL"}
+    result = _manage("check", **env)
+    assert result.returncode != 0
+    assert "EMAIL_URL" in result.stderr
 
 
 def test_debug_runs_without_any_secrets():

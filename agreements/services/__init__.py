@@ -11,14 +11,10 @@ The package is split by subject; every public name is re-exported here, so calle
 - manual: changes users make by hand
 """
 
-from .capture import _apply_capture_payment
 from .core import (
     ALLOWED_TRANSITIONS,
     AgreementError,
     InboundOutcome,
-    _live_or_new,
-    _lock_customer,
-    _transition,
 )
 from .directory import (
     check_customer_in_directory,
@@ -53,10 +49,6 @@ __all__ = [
     "AgreementError",
     "Contact",
     "InboundOutcome",
-    "_apply_capture_payment",
-    "_live_or_new",
-    "_lock_customer",
-    "_transition",
     "apply_inbound_event",
     "check_customer_in_directory",
     "check_efaktura_directory",

@@ -14,12 +14,13 @@ from b2cportal.companies.models import (
 from b2cportal.companies.selectors import ledger_preferences_of
 from b2cportal.customers.models import Customer
 from b2cportal.identifiers import customer_number_from_kid, is_valid_kid
-from b2cportal.network.adapter import get_network
+from b2cportal.network.adapter import AgreementEvent, get_network
 
 from ..models import (
     AgreementNetwork,
     AgreementRequest,
     AgreementSource,
+    AgreementStatus,
     EventSource,
     RequestChannel,
     RequestStatus,
@@ -27,15 +28,14 @@ from ..models import (
 from .core import (
     AgreementError,
     InboundOutcome,
-    S,
     _live_or_new,
     _lock_for_event,
     _transition,
 )
 
 
-def _apply_capture_payment(event: dict) -> InboundOutcome:
-    account = re.sub(r"\D", "", event["account"])
+def _apply_capture_payment(event: AgreementEvent) -> InboundOutcome:
+    account = re.sub(r"\D", "", event.account)
     activation = (
         NorwayB2CActivation.objects.filter(
             capture_bban=account,
@@ -51,7 +51,7 @@ def _apply_capture_payment(event: dict) -> InboundOutcome:
             code="unknown_issuer",
         )
     branch, company = activation.branch, activation.branch.company
-    kid = event["kid"].strip()
+    kid = event.kid.strip()
     algorithm = ledger_preferences_of(company=company).kid_algorithm
     if len(kid) != activation.capture_kid_length:
         raise AgreementError(
@@ -102,12 +102,12 @@ def _apply_capture_payment(event: dict) -> InboundOutcome:
             reference=locked.number,
             actor=None,
         )
-        if agreement.status in (S.ACCEPTED, S.ACTIVE):
+        if agreement.status in (AgreementStatus.ACCEPTED, AgreementStatus.ACTIVE):
             _transition(
                 agreement,
                 to_status=agreement.status,
                 source=EventSource.AGREEMENT_CAPTURE,
-                external_event_id=event["event_id"],
+                external_event_id=event.event_id,
                 detail={"type": "capture_payment", "kid": kid},
                 strict=False,
             )
@@ -115,18 +115,18 @@ def _apply_capture_payment(event: dict) -> InboundOutcome:
         AgreementRequest.objects.create(
             agreement=agreement,
             channel=RequestChannel.ONLINE_BANK,
-            recipient=str(event.get("payer_name") or "")[:254],
+            recipient=str(event.payer_name or "")[:254],
             text=_("Invitation shown in the online bank with the payment."),
             link=link,
             status=RequestStatus.SENT,
             sent_at=timezone.now(),
         )
-        amount = event.get("amount")
+        amount = event.amount
         _transition(
             agreement,
-            to_status=S.REQUEST_SENT,
+            to_status=AgreementStatus.REQUEST_SENT,
             source=EventSource.AGREEMENT_CAPTURE,
-            external_event_id=event["event_id"],
+            external_event_id=event.event_id,
             detail={
                 "type": "capture_payment",
                 "kid": kid,

@@ -8,8 +8,9 @@ concurrent events can neither lose an update nor create two live agreements.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils.translation import gettext as _
 
 from b2cportal.audit import services as audit
@@ -19,6 +20,7 @@ from b2cportal.companies.models import (
     Company,
 )
 from b2cportal.customers.models import Customer
+from b2cportal.network.adapter import AgreementEvent as InboundEvent
 
 from ..models import (
     LIVE_STATUSES,
@@ -27,16 +29,40 @@ from ..models import (
     ConsumerAgreement,
 )
 
-S = AgreementStatus
 # Which status may follow which. Deleted and rejected are final: a later agreement starts anew.
 ALLOWED_TRANSITIONS: dict[str, set[str]] = {
-    S.NEW: {S.REQUEST_SENT, S.ACCEPTED, S.ACTIVE, S.REJECTED, S.DELETED, S.ERROR},
-    S.REQUEST_SENT: {S.REQUEST_SENT, S.ACCEPTED, S.ACTIVE, S.REJECTED, S.DELETED, S.ERROR},
-    S.ACCEPTED: {S.ACTIVE, S.REJECTED, S.DELETED, S.ERROR},
-    S.ACTIVE: {S.REJECTED, S.DELETED},
-    S.ERROR: {S.REQUEST_SENT, S.ACCEPTED, S.ACTIVE, S.REJECTED, S.DELETED},
-    S.DELETED: set(),
-    S.REJECTED: set(),
+    AgreementStatus.NEW: {
+        AgreementStatus.REQUEST_SENT,
+        AgreementStatus.ACCEPTED,
+        AgreementStatus.ACTIVE,
+        AgreementStatus.REJECTED,
+        AgreementStatus.DELETED,
+        AgreementStatus.ERROR,
+    },
+    AgreementStatus.REQUEST_SENT: {
+        AgreementStatus.REQUEST_SENT,
+        AgreementStatus.ACCEPTED,
+        AgreementStatus.ACTIVE,
+        AgreementStatus.REJECTED,
+        AgreementStatus.DELETED,
+        AgreementStatus.ERROR,
+    },
+    AgreementStatus.ACCEPTED: {
+        AgreementStatus.ACTIVE,
+        AgreementStatus.REJECTED,
+        AgreementStatus.DELETED,
+        AgreementStatus.ERROR,
+    },
+    AgreementStatus.ACTIVE: {AgreementStatus.REJECTED, AgreementStatus.DELETED},
+    AgreementStatus.ERROR: {
+        AgreementStatus.REQUEST_SENT,
+        AgreementStatus.ACCEPTED,
+        AgreementStatus.ACTIVE,
+        AgreementStatus.REJECTED,
+        AgreementStatus.DELETED,
+    },
+    AgreementStatus.DELETED: set(),
+    AgreementStatus.REJECTED: set(),
 }
 # A request that is still open and younger than this is not sent again by a mere save.
 
@@ -64,7 +90,7 @@ def _live_or_new(
     network: str,
     source: str,
     reference: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
 ) -> tuple[ConsumerAgreement, bool]:
     """The live agreement (locked), or a new one in NEW; call with the customer row locked."""
     agreement = (
@@ -96,7 +122,7 @@ def _live_or_new(
 
 def _audit(
     agreement: ConsumerAgreement,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     action: AuditAction,
     from_status: str,
     to_status: str,
@@ -147,9 +173,9 @@ def _transition(
     *,
     to_status: str,
     source: str,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     external_event_id: str | None = None,
-    detail: dict | None = None,
+    detail: dict[str, Any] | None = None,
     strict: bool = True,
 ) -> AgreementEvent:
     """Move a locked agreement to `to_status` and write its event.
@@ -163,7 +189,10 @@ def _transition(
         if strict and to_status != from_status:
             raise AgreementError(
                 _("An agreement cannot go from %(from)s to %(to)s.")
-                % {"from": S(from_status).label, "to": S(to_status).label},
+                % {
+                    "from": AgreementStatus(from_status).label,
+                    "to": AgreementStatus(to_status).label,
+                },
                 code="invalid_transition",
             )
         detail["ignored"] = f"{from_status} -> {to_status}"
@@ -201,7 +230,7 @@ class InboundOutcome:
     # from before it was switched off).
     holds_possible: bool = True
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         data = {"result": self.result, "agreement": self.agreement_id, "status": self.status}
         if self.link:
             data["link"] = self.link
@@ -241,9 +270,9 @@ def _already_seen(event_id: str) -> None:
         )
 
 
-def _lock_for_event(company: Company, event: dict, **lookup: str) -> Customer:
+def _lock_for_event(company: Company, event: InboundEvent, **lookup: str) -> Customer:
     """Lock the event's customer, then check the event id under that lock: a concurrent
     delivery of the same event that committed while we waited is not applied twice."""
     locked = _lock_customer_of(company, **lookup)
-    _already_seen(event["event_id"])
+    _already_seen(event.event_id)
     return locked

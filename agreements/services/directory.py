@@ -2,7 +2,7 @@
 
 import logging
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -14,6 +14,7 @@ from ..models import (
     AgreementEvent,
     AgreementNetwork,
     AgreementSource,
+    AgreementStatus,
     EventSource,
 )
 from ..selectors import (
@@ -21,7 +22,6 @@ from ..selectors import (
 )
 from .core import (
     AgreementError,
-    S,
     _live_or_new,
     _lock_customer,
     _transition,
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 
 def check_efaktura_directory(
-    *, customer: Customer, acting_user: AbstractBaseUser | None
+    *, customer: Customer, acting_user: User | None
 ) -> list[AgreementEvent]:
     """Look the customer up in the eFaktura receiver directory; JTTA match -> ACTIVE, block ->
     REJECTED, per branch with an active B2C service. Returns the events written."""
@@ -55,7 +55,7 @@ def check_efaktura_directory(
     )
     if lookup is None:
         return []
-    target = S.REJECTED if lookup.blocked else S.ACTIVE
+    target = AgreementStatus.REJECTED if lookup.blocked else AgreementStatus.ACTIVE
     detail = {"matched_on": list(lookup.matched_on), "blocked": lookup.blocked}
     events = []
     with transaction.atomic():
@@ -71,7 +71,7 @@ def check_efaktura_directory(
             )
             if agreement.status == target:
                 continue
-            if target == S.ACTIVE:
+            if target == AgreementStatus.ACTIVE:
                 agreement.source = AgreementSource.JTTA
             events.append(
                 _transition(

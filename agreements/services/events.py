@@ -1,6 +1,10 @@
 """Inbound agreement events from the network (Norway eFaktura, Sweden FMI); one event id is
 applied once only."""
 
+from collections.abc import Mapping
+from dataclasses import fields
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Value
@@ -21,6 +25,7 @@ from ..models import (
     LIVE_STATUSES,
     AgreementNetwork,
     AgreementSource,
+    AgreementStatus,
     ConsumerAgreement,
     EventSource,
 )
@@ -28,7 +33,6 @@ from .capture import _apply_capture_payment
 from .core import (
     AgreementError,
     InboundOutcome,
-    S,
     _already_seen,
     _live_or_new,
     _lock_for_event,
@@ -36,12 +40,12 @@ from .core import (
 )
 
 NORWAY_TARGETS = {
-    "accepted": S.ACCEPTED,
-    "activated": S.ACTIVE,
-    "rejected": S.REJECTED,
-    "deleted": S.DELETED,
+    "accepted": AgreementStatus.ACCEPTED,
+    "activated": AgreementStatus.ACTIVE,
+    "rejected": AgreementStatus.REJECTED,
+    "deleted": AgreementStatus.DELETED,
 }
-SWEDEN_TARGETS = {"fmi_created": S.ACTIVE, "fmi_cancelled": S.DELETED}
+SWEDEN_TARGETS = {"fmi_created": AgreementStatus.ACTIVE, "fmi_cancelled": AgreementStatus.DELETED}
 EVENT_TYPES = (*NORWAY_TARGETS, *SWEDEN_TARGETS, "capture_payment")
 
 
@@ -68,17 +72,17 @@ def _norwegian_branch(issuer: str, reference: str) -> Branch:
     )
 
 
-def apply_inbound_event(*, event: AgreementEvent | dict) -> InboundOutcome:
+def apply_inbound_event(*, event: AgreementEvent | Mapping[str, Any]) -> InboundOutcome:
     """Apply one network event (parsed and authenticated by the adapter's `parse_inbound`);
-    one event id is applied once only. A dict with the fields of `AgreementEvent` is accepted
-    too (tests and benchmarks build events that way)."""
-    if isinstance(event, AgreementEvent):
-        event = event.as_dict()
-    event_id = event["event_id"]
+    one event id is applied once only. A mapping with the fields of `AgreementEvent` is accepted
+    too (tests build events that way)."""
+    if not isinstance(event, AgreementEvent):
+        event = _event_from_mapping(event)
+    event_id = event.event_id
     try:
-        if event["type"] in NORWAY_TARGETS:
+        if event.type in NORWAY_TARGETS:
             return _apply_norway_event(event)
-        if event["type"] in SWEDEN_TARGETS:
+        if event.type in SWEDEN_TARGETS:
             return _apply_sweden_event(event)
         return _apply_capture_payment(event)
     except IntegrityError:
@@ -87,15 +91,23 @@ def apply_inbound_event(*, event: AgreementEvent | dict) -> InboundOutcome:
         raise
 
 
-def _lock_norwegian_customer(event: dict) -> tuple[Customer, Branch]:
+def _event_from_mapping(data: Mapping[str, Any]) -> AgreementEvent:
+    """The `AgreementEvent` a mapping describes; keys that are no field of it are ignored."""
+    return AgreementEvent(**{key: value for key, value in data.items() if key in _EVENT_FIELDS})
+
+
+_EVENT_FIELDS = frozenset(field.name for field in fields(AgreementEvent))
+
+
+def _lock_norwegian_customer(event: AgreementEvent) -> tuple[Customer, Branch]:
     """Find the issuer's branch and lock the named customer in one query (the hot path of
     every inbound event); a miss is diagnosed afterwards so the error says what is unknown."""
     candidates = (
         Customer.objects.select_for_update(of=("self",))
         .filter(
             company__country=Country.NORWAY,
-            company__organisation_number=event["issuer"],
-            company__branches__branch_id=event["branch"],
+            company__organisation_number=event.issuer,
+            company__branches__branch_id=event.branch,
         )
         .annotate(
             event_branch_id=F("company__branches__id"),
@@ -109,12 +121,12 @@ def _lock_norwegian_customer(event: dict) -> tuple[Customer, Branch]:
         .only("id", "company_id", "number", "national_id")
         .order_by()
     )
-    reference, national_id = event["customer_reference"], event.get("national_id", "")
+    reference, national_id = event.customer_reference, event.national_id
     customer = next(iter(candidates.filter(number=reference)[:1]), None) if reference else None
     if customer is None and national_id:
         customer = next(iter(candidates.filter(national_id=national_id)[:1]), None)
     if customer is None:
-        _norwegian_branch(event["issuer"], event["branch"])  # raises for issuer/branch
+        _norwegian_branch(event.issuer, event.branch)  # raises for issuer/branch
         raise AgreementError(
             _("Unknown customer (reference %(reference)s) for this issuer.")
             % {"reference": reference or "-"},
@@ -126,11 +138,11 @@ def _lock_norwegian_customer(event: dict) -> tuple[Customer, Branch]:
     return customer, Branch(pk=customer.event_branch_id, company_id=customer.company_id)
 
 
-def _apply_norway_event(event: dict) -> InboundOutcome:
-    target = NORWAY_TARGETS[event["type"]]
+def _apply_norway_event(event: AgreementEvent) -> InboundOutcome:
+    target = NORWAY_TARGETS[event.type]
     with transaction.atomic():
         locked, branch = _lock_norwegian_customer(event)
-        if target in (S.DELETED, S.REJECTED):
+        if target in (AgreementStatus.DELETED, AgreementStatus.REJECTED):
             agreement = (
                 ConsumerAgreement.objects.select_for_update()
                 .filter(
@@ -142,12 +154,12 @@ def _apply_norway_event(event: dict) -> InboundOutcome:
                 .first()
             )
             if agreement is None:
-                _already_seen(event["event_id"])
+                _already_seen(event.event_id)
                 return InboundOutcome("ignored", None, "")
         else:
             source = (
                 AgreementSource.AGREEMENT_CAPTURE
-                if event.get("source") == AgreementSource.AGREEMENT_CAPTURE
+                if event.source == AgreementSource.AGREEMENT_CAPTURE
                 else AgreementSource.ONLINE_BANK
             )
             agreement, _created = _live_or_new(
@@ -160,15 +172,15 @@ def _apply_norway_event(event: dict) -> InboundOutcome:
             )
             if source == AgreementSource.AGREEMENT_CAPTURE:
                 agreement.source = source
-        event_source = event.get("source") or EventSource.ONLINE_BANK
+        event_source = event.source or EventSource.ONLINE_BANK
         if event_source not in EventSource.values:
             event_source = EventSource.NETWORK
         written = _transition(
             agreement,
             to_status=target,
             source=event_source,
-            external_event_id=event["event_id"],
-            detail={"type": event["type"]},
+            external_event_id=event.event_id,
+            detail={"type": event.type},
             strict=False,
         )
         result = "ignored" if "ignored" in written.detail else "applied"
@@ -178,13 +190,13 @@ def _apply_norway_event(event: dict) -> InboundOutcome:
             agreement.status,
             customer_id=locked.pk,
             company_id=locked.company_id,
-            holds_possible=locked.holds_possible,
+            holds_possible=locked.holds_possible,  # type: ignore[attr-defined]  # annotated by the lock query
         )
 
 
-def _apply_sweden_event(event: dict) -> InboundOutcome:
+def _apply_sweden_event(event: AgreementEvent) -> InboundOutcome:
     try:
-        parsed = parse_fmi(event["fmi"])
+        parsed = parse_fmi(event.fmi)
     except ValidationError as exc:
         raise AgreementError(
             _("Malformed FMI: %(reason)s") % {"reason": " ".join(exc.messages)}, code="malformed"
@@ -192,17 +204,17 @@ def _apply_sweden_event(event: dict) -> InboundOutcome:
     fmi, ssn = str(parsed), parsed.ssn
     activation = (
         # A blank FUI names no issuer: it must not match a branch whose service has no FUI yet.
-        SwedenB2CActivation.objects.filter(fui=event["issuer_fui"])
+        SwedenB2CActivation.objects.filter(fui=event.issuer_fui)
         .exclude(fui="")
         .select_related("branch__company")
         .first()
     )
     if activation is None:
         raise AgreementError(
-            _("Unknown issuer FUI %(fui)s.") % {"fui": event["issuer_fui"]}, code="unknown_issuer"
+            _("Unknown issuer FUI %(fui)s.") % {"fui": event.issuer_fui}, code="unknown_issuer"
         )
     branch = activation.branch
-    target = SWEDEN_TARGETS[event["type"]]
+    target = SWEDEN_TARGETS[event.type]
     with transaction.atomic():
         locked = _lock_for_event(branch.company, event, national_id=ssn, sole_trader_orgnr=ssn[2:])
         agreement = (
@@ -215,7 +227,7 @@ def _apply_sweden_event(event: dict) -> InboundOutcome:
             )
             .first()
         )
-        if target == S.DELETED and (agreement is None or agreement.reference != fmi):
+        if target == AgreementStatus.DELETED and (agreement is None or agreement.reference != fmi):
             # Cancelling an FMI we do not hold (or an older one) changes nothing here.
             return InboundOutcome("ignored", agreement.pk if agreement else None, "")
         if agreement is None:
@@ -227,7 +239,7 @@ def _apply_sweden_event(event: dict) -> InboundOutcome:
                 reference=fmi,
                 actor=None,
             )
-        elif target == S.ACTIVE and agreement.reference != fmi:
+        elif target == AgreementStatus.ACTIVE and agreement.reference != fmi:
             # The consumer moved banks: the new FMI replaces the old one.
             agreement.reference = fmi
             agreement.save(update_fields=["reference", "last_updated"])
@@ -235,9 +247,9 @@ def _apply_sweden_event(event: dict) -> InboundOutcome:
             agreement,
             to_status=target,
             source=EventSource.FMI_ONBOARDING,
-            external_event_id=event["event_id"],
+            external_event_id=event.event_id,
             detail={
-                "type": event["type"],
+                "type": event.type,
                 "fmi": fmi,
                 "matched_on": [
                     "national_id" if locked.national_id == ssn else "organisation_number"

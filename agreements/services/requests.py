@@ -4,7 +4,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from b2cportal.companies.models import (
 from b2cportal.companies.selectors import active_b2c_branches, ledger_preferences_of
 from b2cportal.customers.models import Customer
 from b2cportal.network.adapter import NetworkError, get_network
+from b2cportal.network.types import MessageChannel
 from b2cportal.queueing import publish, publish_on_commit
 
 from ..models import (
@@ -34,7 +35,6 @@ from ..models import (
 from ..sms import get_sms_backend
 from .core import (
     AgreementError,
-    S,
     _live_or_new,
     _lock_customer,
     _transition,
@@ -116,7 +116,7 @@ def _open_request(agreement: ConsumerAgreement) -> AgreementRequest | None:
 def request_agreements_for_customer(
     *,
     customer: Customer,
-    acting_user: AbstractBaseUser | None,
+    acting_user: User | None,
     current_branch: Branch | None,
     resend: bool = False,
 ) -> list[AgreementRequest]:
@@ -171,7 +171,7 @@ def request_agreements_for_customer(
 
 
 def handle_customer_saved(
-    *, customer: Customer, acting_user: AbstractBaseUser | None, current_branch: Branch | None
+    *, customer: Customer, acting_user: User | None, current_branch: Branch | None
 ) -> list[AgreementRequest]:
     """Call after saving a customer: requests agreements when e-invoice (Norway) is on.
 
@@ -191,7 +191,7 @@ def handle_customer_saved(
 
 
 def resend_agreement_request(
-    *, agreement: ConsumerAgreement, acting_user: AbstractBaseUser | None
+    *, agreement: ConsumerAgreement, acting_user: User | None
 ) -> AgreementRequest:
     """Send the agreement request for one agreement again (support action; no quiet period)."""
     if agreement.network != AgreementNetwork.NO_EFAKTURA:
@@ -265,7 +265,7 @@ def deliver_agreement_request(*, request_id: int) -> AgreementRequest:
             )
         else:
             reference = network.send_consumer_message(
-                channel="email",
+                channel=MessageChannel.EMAIL,
                 recipient=request.recipient,
                 text=text,
                 subject=subject,
@@ -292,10 +292,13 @@ def deliver_agreement_request(*, request_id: int) -> AgreementRequest:
             if request.channel == RequestChannel.SMS
             else EventSource.REQUEST_EMAIL
         )
-        if locked.is_live and locked.status not in (S.ACCEPTED, S.ACTIVE):
+        if locked.is_live and locked.status not in (
+            AgreementStatus.ACCEPTED,
+            AgreementStatus.ACTIVE,
+        ):
             _transition(
                 locked,
-                to_status=S.ERROR if error else S.REQUEST_SENT,
+                to_status=AgreementStatus.ERROR if error else AgreementStatus.REQUEST_SENT,
                 source=source,
                 actor=request.requested_by,
                 detail={"request": request.pk, "channel": request.channel}
@@ -339,10 +342,13 @@ def sweep_agreement_requests() -> int:
                 continue
             failed += 1
             agreement = ConsumerAgreement.objects.select_for_update().get(pk=request.agreement_id)
-            if agreement.is_live and agreement.status not in (S.ACCEPTED, S.ACTIVE):
+            if agreement.is_live and agreement.status not in (
+                AgreementStatus.ACCEPTED,
+                AgreementStatus.ACTIVE,
+            ):
                 _transition(
                     agreement,
-                    to_status=S.ERROR,
+                    to_status=AgreementStatus.ERROR,
                     source=EventSource.NETWORK,
                     detail={"request": request.pk, "error": SENDING_TIMED_OUT},
                     strict=False,

@@ -41,7 +41,7 @@ class AgreementListSerializer(serializers.Serializer):
     status = serializers.ChoiceField(AgreementStatus.choices)
     status_label = serializers.CharField(source="get_status_display")
     reference = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named like a DRF attribute
     last_updated = serializers.DateTimeField()
 
 

@@ -133,7 +133,7 @@ class InvoiceBatchViewSet(mixins.RetrieveModelMixin, CompanyViewSet):
             fmt, rows, filename = BatchFormat.JSON, data["invoices"], ""
         batch = services.create_batch(
             company=self.company,
-            branch=self.default_branch(),
+            branch=self.default_branch(),  # type: ignore[arg-type]  # every company has one
             rows=rows,
             format=fmt,
             source=BatchSource.API,

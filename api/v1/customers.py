@@ -86,7 +86,7 @@ class CustomerFilterSerializer(serializers.Serializer):
 class AgreementEventSerializer(serializers.Serializer):
     from_status = serializers.CharField()
     to_status = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named like a DRF attribute
     created_at = serializers.DateTimeField()
 
 
@@ -98,7 +98,7 @@ class AgreementSerializer(serializers.Serializer):
     status = serializers.CharField(source="agreement.status", default=None)
     status_label = serializers.CharField(source="agreement.get_status_display", default=None)
     reference = serializers.CharField(source="agreement.reference", default=None)
-    source = serializers.CharField(source="agreement.source", default=None)
+    source = serializers.CharField(source="agreement.source", default=None)  # type: ignore[assignment]  # a field named like a DRF attribute
     last_updated = serializers.DateTimeField(source="agreement.last_updated", default=None)
     events = AgreementEventSerializer(source="agreement.events.all", many=True, default=list)
 

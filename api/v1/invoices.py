@@ -8,6 +8,7 @@ are the services' own errors, mapped to HTTP by `api.errors`.
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.http import HttpResponse
@@ -103,7 +104,7 @@ class InvoiceCreateSerializer(StrictSerializer):
     due_date = serializers.DateField(required=False, help_text="Default: 14 days after issue.")
     buyer_reference = text(100)
     note = text(1000)
-    lines = LineInputSerializer(many=True, allow_empty=False, max_length=500)
+    lines = LineInputSerializer(many=True, allow_empty=False, max_length=500)  # type: ignore[call-arg]
 
     def validate_customer(self, value: str) -> Customer:
         customer = Customer.objects.filter(
@@ -127,7 +128,7 @@ class InvoiceCreateSerializer(StrictSerializer):
 
     def validate(self, data):
         issue = data.setdefault("issue_date", timezone.localdate())
-        due = data.setdefault("due_date", issue + timezone.timedelta(days=14))
+        due = data.setdefault("due_date", issue + datetime.timedelta(days=14))
         if due < issue:
             raise serializers.ValidationError(
                 {"due_date": [_("The due date cannot be before the invoice date.")]}
@@ -235,7 +236,7 @@ class InvoiceSerializer(InvoiceSummarySerializer):
 
 class TraceStepSerializer(serializers.Serializer):
     rule = serializers.CharField()
-    label = serializers.SerializerMethodField()
+    label = serializers.SerializerMethodField()  # type: ignore[assignment]  # a field named like a DRF attribute
     outcome = serializers.CharField()
     inputs = serializers.DictField()
     note = serializers.CharField(required=False, allow_blank=True)
@@ -296,7 +297,7 @@ class RuleFailureSerializer(serializers.Serializer):
 
 
 class ValidationReportSerializer(serializers.Serializer):
-    is_valid = serializers.BooleanField()
+    is_valid = serializers.BooleanField()  # type: ignore[assignment]  # a field named like a DRF attribute
     rules_run = serializers.BooleanField()
     stages = serializers.ListField(child=serializers.CharField())
     note = serializers.CharField()

@@ -69,6 +69,8 @@ def display_value(model: type[models.Model] | None, name: str, value: Any) -> st
         field = model._meta.get_field(name)
     except FieldDoesNotExist:
         return str(value)
+    if not isinstance(field, models.Field):
+        return str(value)  # a reverse relation: no choices to name
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     return str(value)
@@ -78,9 +80,12 @@ def field_label(model: type[models.Model] | None, name: str) -> str:
     if model is None:
         return name
     try:
-        label = str(model._meta.get_field(name).verbose_name)
+        field = model._meta.get_field(name)
     except FieldDoesNotExist:
         return name
+    if not isinstance(field, models.Field):
+        return name
+    label = str(field.verbose_name)
     return label[:1].upper() + label[1:]
 
 

@@ -55,7 +55,8 @@ class BranchAdminForm(XmlTextMixin, forms.ModelForm):
         ]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         company = cleaned.get("company") or getattr(self.instance, "company", None)
         if company is None:
             return cleaned
@@ -127,7 +128,8 @@ class MembershipAdminForm(forms.ModelForm):
         fields = ["user", "company", "role"]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         user, company, role = cleaned.get("user"), cleaned.get("company"), cleaned.get("role")
         acting = self.acting_user
         if acting is None or acting.is_superuser or company is None or role is None:
@@ -226,7 +228,8 @@ class NorwayActivationAdminForm(XmlTextMixin, forms.ModelForm):
         ]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         bban = cleaned.get("capture_bban")
         if bban:
             try:
@@ -269,11 +272,12 @@ class SwedenActivationAdminForm(XmlTextMixin, forms.ModelForm):
         ]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         number, account_type = cleaned.get("account_number"), cleaned.get("account_type")
         if number:
             try:
-                cleaned["account_number"] = rules.clean_giro_account(account_type, number)
+                cleaned["account_number"] = rules.clean_giro_account(account_type or "", number)
             except ValidationError as exc:
                 self.add_error("account_number", exc)
         branch = cleaned.get("branch") or getattr(self.instance, "branch", None)
@@ -484,7 +488,7 @@ class OperatorConnectionAdmin(TenantScopedAdmin):
         "last_test_message",
         "updated_at",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # every field, all plain names
 
     def has_add_permission(self, request):
         return False

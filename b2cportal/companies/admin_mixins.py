@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 
 from b2cportal.audit.admin_mixins import AuditedAdminMixin
@@ -48,7 +48,7 @@ class ScopedRawIdWidget(ForeignKeyRawIdWidget):
         key = self.rel.get_related_field().name
         try:
             self.scoped_queryset.get(**{key: value})
-        except (ValueError, TypeError, ValidationError, self.rel.model.DoesNotExist):
+        except (ValueError, TypeError, ValidationError, ObjectDoesNotExist):
             return "", ""
         return super().label_and_url_for_value(value)
 
@@ -84,7 +84,7 @@ class TenantScopedAdmin(AuditedAdminMixin, admin.ModelAdmin):
             return True
         if obj is None:
             return bool(admin_company_ids(request, roles))
-        return admin_roles(request).get(self.company_id_of(obj)) in roles
+        return admin_roles(request).get(self.company_id_of(obj)) in roles  # type: ignore[arg-type]
 
     # -- rows ------------------------------------------------------------------------------
 
@@ -127,9 +127,9 @@ class TenantScopedAdmin(AuditedAdminMixin, admin.ModelAdmin):
         instances = super().get_inline_instances(request, obj)
         if not self.has_change_permission(request, obj):
             for inline in instances:
-                inline.has_add_permission = lambda *args, **kwargs: False
-                inline.has_change_permission = lambda *args, **kwargs: False
-                inline.has_delete_permission = lambda *args, **kwargs: False
+                inline.has_add_permission = lambda *args, **kwargs: False  # type: ignore[method-assign]
+                inline.has_change_permission = lambda *args, **kwargs: False  # type: ignore[method-assign]
+                inline.has_delete_permission = lambda *args, **kwargs: False  # type: ignore[method-assign]
         return instances
 
     # -- form choices ------------------------------------------------------------------------

@@ -1,3 +1,5 @@
+from typing import Any
+
 from b2cportal.extensions import contributions
 
 from .wording import wording
@@ -16,8 +18,8 @@ def tenancy(request):
     screens.
     """
     membership = getattr(request, "membership", None)
-    items = []
-    settings_items = []
+    items: list[Any] = []
+    settings_items: list[Any] = []
     if membership is not None:
         items = [
             item

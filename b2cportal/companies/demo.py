@@ -14,11 +14,12 @@ twice changes nothing the second time): look rows up by natural keys (`get_or_cr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from io import TextIOBase
 from operator import itemgetter
 from typing import Any, TextIO
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.contrib.auth.models import Permission, User
 from django.db import transaction
 from django.utils.module_loading import import_string
 
@@ -42,7 +43,7 @@ class DemoContext:
     """What the base seeding created, for the app seeders to build on."""
 
     companies: dict[str, Company]  # by country code: "NO", "SE"
-    users: dict[str, AbstractBaseUser]  # by username
+    users: dict[str, User]  # by username
     stdout: TextIO | Any = None
     extra: dict[str, Any] = field(default_factory=dict)  # seeders may share data here
 
@@ -122,7 +123,7 @@ def demo_logins() -> list[tuple[str, str, str]]:
     rows = [(SUPERUSER, "—", "superuser (Django admin, all companies)")]
     for country, data in DEMO_COMPANIES.items():
         for prefix, role in DEMO_ROLES.items():
-            rows.append((f"{country.lower()}-{prefix}", data["name"], role.label))
+            rows.append((f"{country.lower()}-{prefix}", str(data["name"]), str(role.label)))
     return rows
 
 
@@ -173,10 +174,12 @@ def _seed_user(username: str, *, superuser: bool = False, staff: bool = False):
     return user
 
 
-def seed_base(*, stdout: TextIO | None = None) -> DemoContext:
+def seed_base(*, stdout: TextIO | TextIOBase | None = None) -> DemoContext:
     """Companies, branches, settings rows, register entries and one user per role."""
-    companies = {country: _seed_company(country, data) for country, data in DEMO_COMPANIES.items()}
-    users: dict[str, AbstractBaseUser] = {}
+    companies: dict[str, Company] = {
+        country: _seed_company(country, data) for country, data in DEMO_COMPANIES.items()
+    }
+    users: dict[str, User] = {}
     staff_permissions = _staff_permissions()
     for country, company in companies.items():
         for prefix, role in DEMO_ROLES.items():
@@ -197,7 +200,7 @@ def seed_base(*, stdout: TextIO | None = None) -> DemoContext:
 
 
 @transaction.atomic
-def seed_demo(*, stdout: TextIO | None = None) -> DemoContext:
+def seed_demo(*, stdout: TextIO | TextIOBase | None = None) -> DemoContext:
     """Create or refresh all demo data: the base, then every app's seeder (`demo_seeders`)."""
     context = seed_base(stdout=stdout)
     for _order, path in sorted(contributions("demo_seeders"), key=itemgetter(0)):

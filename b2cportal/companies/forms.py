@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +29,8 @@ class XmlTextMixin:
     Put it first in the bases of any form with free text (the customer forms use it too).
     """
 
+    fields: dict[str, forms.Field]  # the form's, this is mixed into one
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
@@ -37,7 +41,7 @@ class XmlTextMixin:
 KID_LENGTH_CHOICES_HELP = _("Number of digits in the KID, including the check digit.")
 
 
-def _add_errors(form: forms.Form, errors: dict[str, str]) -> None:
+def _add_errors(form: forms.BaseForm, errors: dict[str, str]) -> None:
     for field, message in errors.items():
         form.add_error(field if field in form.fields else None, message)
 
@@ -74,7 +78,7 @@ class AutoInvoiceSettingsForm(XmlTextMixin, forms.ModelForm):
             else ConsumerEInvoiceService.B2CSE
         )
         # Only the service of the company's own country can carry its consumer e-invoices.
-        self.fields["consumer_einvoice_service"].choices = [
+        cast(forms.ChoiceField, self.fields["consumer_einvoice_service"]).choices = [
             (ConsumerEInvoiceService.NONE, ConsumerEInvoiceService.NONE.label),
             (own, own.label),
         ]
@@ -159,7 +163,8 @@ class NorwayActivationForm(XmlTextMixin, forms.Form):
     )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if not cleaned.get("use_agreement_capture"):
             return cleaned
         bban = cleaned.get("capture_bban", "")
@@ -251,7 +256,8 @@ class SwedenActivationForm(XmlTextMixin, forms.Form):
         self.company = company
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         _clean_account_number(self, cleaned)
         fui = (cleaned.get("fui") or "").strip().upper()
         agreement_id = (cleaned.get("agreement_id") or "").strip()
@@ -276,7 +282,8 @@ class ReceivingAccountForm(XmlTextMixin, forms.Form):
     account_number = forms.CharField(label=_("Account number"), max_length=20)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         _clean_account_number(self, cleaned)
         return cleaned
 
@@ -331,7 +338,8 @@ class LedgerPreferencesForm(XmlTextMixin, forms.ModelForm):
                 self.fields.pop(name, None)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if "kid_length" not in self.fields:
             return cleaned
         _add_errors(
@@ -465,7 +473,7 @@ class CompanySettingsForm(XmlTextMixin, forms.ModelForm):
             account_type.required = False
         else:
             fields.pop("registered_in_foretaksregisteret", None)
-            account_type.choices = [("", "---------"), *GiroType.choices]
+            cast(forms.ChoiceField, account_type).choices = [("", "---------"), *GiroType.choices]
             account_type.help_text = _(
                 "Bankgiro or PlusGiro: the two look alike when typed without a hyphen, so the "
                 "type is chosen here and never guessed."
@@ -477,7 +485,8 @@ class CompanySettingsForm(XmlTextMixin, forms.ModelForm):
         )
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         account, account_type, errors = rules.clean_company_account(
             country=self.company.country,
             account=data.get("bank_account", ""),
@@ -529,7 +538,9 @@ class CompanyForm(XmlTextMixin, forms.ModelForm):
     def clean(self):
         from .services.company import organisation_number_lock_reason
 
-        cleaned = super().clean()
+        super().clean()
+
+        cleaned = self.cleaned_data
         country = cleaned.get("country")
         if not country:
             return cleaned

@@ -6,6 +6,8 @@ preferences (AR101000, tab *AutoInvoice settings*) and Branches (CS102000, tab *
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -331,10 +333,11 @@ class GiroType(models.TextChoices):
 
 def format_giro_account(account_type: str, number: str) -> str:
     """Bankgiro/PlusGiro number in its display form (5050-1055, 902003-3); else as stored."""
-    formatter = {
+    formatters: dict[str, Callable[[str], str]] = {
         GiroType.BANKGIRO: identifiers.format_bankgiro,
         GiroType.PLUSGIRO: identifiers.format_plusgiro,
-    }.get(account_type)
+    }
+    formatter = formatters.get(account_type)
     if formatter is None or not number:
         return number
     try:

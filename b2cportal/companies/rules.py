@@ -53,6 +53,9 @@ def kid_position_errors(
         errors[end_field] = _("The end position must be 1 or more.")
     if errors:
         return errors
+    # Both checked just above.
+    assert start is not None
+    assert end is not None
     if start > end:
         errors[start_field] = _(
             "The start position (%(start)s) must not be after the end position (%(end)s)."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models
 from django.db.models import Q, QuerySet
 
@@ -34,7 +34,7 @@ from .models import (
 )
 
 
-def memberships_of(*, user: AbstractBaseUser) -> list[Membership]:
+def memberships_of(*, user: User) -> list[Membership]:
     return list(
         Membership.objects.filter(user=user).select_related("company").order_by("company__name")
     )

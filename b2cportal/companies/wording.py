@@ -25,9 +25,9 @@ SEND_SEVERAL = {
 }
 
 
-def _country(company_or_country) -> str:
+def _country(company_or_country) -> Country:
     country = getattr(company_or_country, "country", company_or_country)
-    return country if country in OPERATOR_NAMES else Country.NORWAY
+    return Country(country) if country in OPERATOR_NAMES else Country.NORWAY
 
 
 def operator_name(company_or_country) -> str:

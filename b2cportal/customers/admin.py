@@ -26,7 +26,7 @@ class CustomerAdminForm(XmlTextMixin, forms.ModelForm):
         fields = ["company", *EDITABLE_FIELDS]
 
     def _post_clean(self) -> None:
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # Django's hook, absent from the stubs
         if self.errors or self.instance.company_id is None:
             return
         # The same rules as the customer screen: canonical identifiers, unique number, e-invoice.

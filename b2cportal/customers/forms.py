@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -80,12 +80,14 @@ class CustomerForm(XmlTextMixin, forms.ModelForm):
             # The ERP offers the e-invoice option only once the customer has been saved, and
             # eFaktura exists only for Norwegian companies.
             del self.fields["einvoice_norway"]
-        self.fields["delivery_method"].choices = delivery_method_choices(company_country)
+        cast(forms.ChoiceField, self.fields["delivery_method"]).choices = delivery_method_choices(
+            company_country
+        )
         self.fields[mobile_field].help_text = _("Used as the mobile number for SMS.")
         for name in ("national_id", "organisation_number", "postcode", "phone_1", "phone_2"):
             # People type separators and spaces ("19811218-9876", "+47 912 34 567"); the
             # stored canonical form is short, so the raw input may be longer than the column.
-            field = self.fields[name]
+            field = cast(forms.CharField, self.fields[name])
             field.max_length = 30
             field.validators = [
                 v for v in field.validators if not isinstance(v, MaxLengthValidator)
@@ -104,7 +106,8 @@ class CustomerForm(XmlTextMixin, forms.ModelForm):
             self.add_error(field, exc)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         self._clean_by_country("national_id", identifiers.clean_national_id)
         self._clean_by_country("organisation_number", identifiers.clean_organisation_number)
         # The buyer's VAT number goes into every UBL document: checked here (python-stdnum),
@@ -191,7 +194,7 @@ class CustomerFilterForm(XmlTextMixin, forms.Form):
         super().__init__(*args, **kwargs)
         if company_country != Country.NORWAY:
             del self.fields["einvoice_norway"]
-        self.fields["delivery_method"].choices = [
+        cast(forms.ChoiceField, self.fields["delivery_method"]).choices = [
             ("", _("All")),
             *delivery_method_choices(company_country),
         ]

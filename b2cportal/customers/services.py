@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -75,7 +75,7 @@ def einvoice_norway_refusal(*, customer: Customer, mobile_field: str) -> str | N
     mobile = customer.mobile_number(mobile_field)
     has_mobile = bool(mobile) and identifiers.is_mobile_number(mobile)
     if not customer.email and not has_mobile:
-        label = Customer._meta.get_field(mobile_field).verbose_name
+        label = cast("models.Field[Any, Any]", Customer._meta.get_field(mobile_field)).verbose_name
         reasons.append(
             _("Enter an invoice contact email or a mobile number in “%(field)s”.")
             % {"field": label}
@@ -89,7 +89,7 @@ def _canonicalise(customer: Customer) -> None:
     """Store identifiers, postcodes and phones in one canonical form whoever calls us."""
     country = customer.country
 
-    def clean(field: str, cleaner) -> None:
+    def clean(field: str, cleaner: Callable[[str], str]) -> None:
         value = (getattr(customer, field) or "").strip()
         if not value:
             setattr(customer, field, "")
@@ -189,9 +189,7 @@ def _apply(customer: Customer, data: Mapping[str, Any]) -> None:
 
 
 @transaction.atomic
-def create_customer(
-    *, company: Company, acting_user: AbstractBaseUser, data: Mapping[str, Any]
-) -> Customer:
+def create_customer(*, company: Company, acting_user: User, data: Mapping[str, Any]) -> Customer:
     """Create a customer in the company; the e-invoice option waits until it has been saved."""
     if data.get("einvoice_norway"):
         raise CustomerError(str(CREATE_EINVOICE_REFUSAL), field="einvoice_norway")
@@ -217,9 +215,7 @@ def create_customer(
 
 
 @transaction.atomic
-def update_customer(
-    *, customer: Customer, acting_user: AbstractBaseUser, data: Mapping[str, Any]
-) -> Customer:
+def update_customer(*, customer: Customer, acting_user: User, data: Mapping[str, Any]) -> Customer:
     """Change a customer's data, re-checking every rule on the result."""
     # Lock the row so two editors cannot both pass the checks on stale data.
     locked = Customer.objects.select_for_update().select_related("company").get(pk=customer.pk)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from types import ModuleType
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -34,7 +35,7 @@ def clean_organisation_number(value: str, country: str) -> str:
             raise ValidationError(
                 _("A Norwegian organisation number has 9 digits."), code="invalid_length"
             )
-        module = no_orgnr
+        module: ModuleType = no_orgnr
     else:
         if len(compact) == 12 and compact[:2] == "16":
             compact = compact[2:]  # the 12-digit form of a legal entity's number

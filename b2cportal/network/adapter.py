@@ -111,6 +111,8 @@ class ActivationApi:
     `activation_status(reference)` later (our periodic poll), never by a callback.
     """
 
+    name: str  # set by `Network` subclasses
+
     def register_name(self, *, country: str, organisation_number: str) -> str | None:
         """The company's name in the national register (Brønnøysund / Bolagsverket), or None.
 
@@ -156,6 +158,8 @@ class ActivationApi:
 class ConsumerApi:
     """Consumer-facing messages and directories."""
 
+    name: str  # set by `Network` subclasses
+
     def agreement_acceptance_link(
         self,
         *,
@@ -200,6 +204,8 @@ class DeliveryApi:
 
     Directory lookups take many identifiers at once so a bulk send asks once per chunk.
     """
+
+    name: str  # set by `Network` subclasses
 
     def lookup_participants(self, identifiers: list[str]) -> dict[str, set[ParticipantKind]]:
         """Identifier -> how it is reachable (internal/peppol/operator)."""

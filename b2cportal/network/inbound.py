@@ -123,8 +123,9 @@ class _SignedEventForm(forms.Form):
     }
 
     def clean(self):
-        data = super().clean()
-        kind = data.get("type")
+        super().clean()
+        data = self.cleaned_data
+        kind = data.get("type", "")
         for name in self.REQUIRED.get(kind, ()):
             if not data.get(name):
                 self.add_error(

@@ -16,6 +16,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from django.conf import settings
@@ -30,6 +31,10 @@ from b2cportal.companies.models import Company
 
 from . import signing
 from .models import EventType, MessageStatus, WebhookAttempt, WebhookEndpoint, WebhookMessage
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 logger = logging.getLogger("b2cportal.webhooks")
 
@@ -58,7 +63,7 @@ class WebhookError(Exception):
 
 @transaction.atomic
 def create_endpoint(
-    *, company: Company, url: str, description: str = "", acting_user
+    *, company: Company, url: str, description: str = "", acting_user: User | None
 ) -> WebhookEndpoint:
     """Register a URL that receives the company's events, with a new signing secret."""
     endpoint = WebhookEndpoint.objects.create(
@@ -78,7 +83,9 @@ def create_endpoint(
 
 
 @transaction.atomic
-def set_endpoint_active(*, endpoint: WebhookEndpoint, active: bool, acting_user) -> WebhookEndpoint:
+def set_endpoint_active(
+    *, endpoint: WebhookEndpoint, active: bool, acting_user: User | None
+) -> WebhookEndpoint:
     """Pause or resume an endpoint; a paused endpoint gets no new messages."""
     changes = audit.diff(endpoint, {"is_active": active})
     endpoint.is_active = active
@@ -94,7 +101,7 @@ def set_endpoint_active(*, endpoint: WebhookEndpoint, active: bool, acting_user)
 
 
 @transaction.atomic
-def rotate_secret(*, endpoint: WebhookEndpoint, acting_user) -> WebhookEndpoint:
+def rotate_secret(*, endpoint: WebhookEndpoint, acting_user: User | None) -> WebhookEndpoint:
     """Give the endpoint a new signing secret (the old one stops verifying)."""
     endpoint.secret = signing.new_secret()
     endpoint.save(update_fields=["secret"])
@@ -106,12 +113,12 @@ def rotate_secret(*, endpoint: WebhookEndpoint, acting_user) -> WebhookEndpoint:
 # --- Emitting ---------------------------------------------------------------------------------
 
 
-def emit(*, company: Company | int, event_type: str, data: dict) -> int:
+def emit(*, company: Company | int, event_type: str, data: dict[str, Any]) -> int:
     """Record one event for every active endpoint of the company; sent after commit."""
     return emit_many(company=company, events=[(event_type, data)])
 
 
-def emit_many(*, company: Company | int, events: Iterable[tuple[str, dict]]) -> int:
+def emit_many(*, company: Company | int, events: Iterable[tuple[str, dict[str, Any]]]) -> int:
     """Record several events of one company (a chunk of deliveries) with one query to find
     the endpoints; returns how many messages were written."""
     events = list(events)
@@ -171,14 +178,19 @@ def _claim(message_id: int, now: datetime.datetime) -> bool:
     )
 
 
-def _post(endpoint: WebhookEndpoint, message: WebhookMessage) -> dict:
+def _post(endpoint: WebhookEndpoint, message: WebhookMessage) -> dict[str, Any]:
     body = body_of(message)
     headers = signing.headers(
         secret=endpoint.secret, msg_id=message.msg_id, timestamp=int(time.time()), body=body
     )
     headers["user-agent"] = "b2cportal-webhooks/1"
     started = time.monotonic()
-    outcome = {"succeeded": False, "response_status": None, "response_body": "", "error": ""}
+    outcome: dict[str, Any] = {
+        "succeeded": False,
+        "response_status": None,
+        "response_body": "",
+        "error": "",
+    }
     try:
         response = httpx.post(
             endpoint.url,
@@ -258,7 +270,7 @@ def dispatch_due(*, limit: int = 500) -> int:
 
 
 @transaction.atomic
-def resend_message(*, message: WebhookMessage, acting_user) -> WebhookMessage:
+def resend_message(*, message: WebhookMessage, acting_user: User | None) -> WebhookMessage:
     """*Resend*: send the message again now (same webhook-id), whatever its status."""
     locked = WebhookMessage.objects.select_for_update().get(pk=message.pk)
     if not locked.endpoint.is_active:
@@ -277,7 +289,7 @@ def resend_message(*, message: WebhookMessage, acting_user) -> WebhookMessage:
 
 
 def allow_plain_http() -> bool:
-    return settings.WEBHOOK_ALLOW_HTTP
+    return bool(settings.WEBHOOK_ALLOW_HTTP)
 
 
 def companies_listening(company_ids: list[int]) -> set[int]:

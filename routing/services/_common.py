@@ -7,6 +7,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Q
@@ -19,20 +20,22 @@ from ..decision import RouteDecision
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
 from ..operator_mode import operator_routed
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
 logger = logging.getLogger("routing.services")
 
 CHUNK_SIZE = 50
 # Older than this, a `queued` row was lost by the broker and a `claimed` row by its worker.
-QUEUED_GRACE = datetime.timedelta(seconds=getattr(settings, "ROUTING_QUEUED_GRACE_SECONDS", 60))
-CLAIM_STALE = datetime.timedelta(
-    seconds=getattr(settings, "ROUTING_CLAIM_STALE_SECONDS", settings.CELERY_TASK_TIME_LIMIT + 60)
-)
+QUEUED_GRACE = datetime.timedelta(seconds=settings.ROUTING_QUEUED_GRACE_SECONDS)
+CLAIM_STALE = datetime.timedelta(seconds=settings.ROUTING_CLAIM_STALE_SECONDS)
 # Accepted but not final (SENT) deliveries are asked about again after this long.
-SENT_POLL = datetime.timedelta(seconds=getattr(settings, "ROUTING_SENT_POLL_SECONDS", 300))
+SENT_POLL = datetime.timedelta(seconds=settings.ROUTING_SENT_POLL_SECONDS)
 # Transient failures: retried with growing waits, at most this many attempts in all.
-RETRY_BASE_SECONDS = getattr(settings, "ROUTING_RETRY_BASE_SECONDS", 10)
+RETRY_BASE_SECONDS: int = settings.ROUTING_RETRY_BASE_SECONDS
 RETRY_MAX_SECONDS = 3600
-MAX_ATTEMPTS = getattr(settings, "ROUTING_MAX_ATTEMPTS", 8)
+MAX_ATTEMPTS: int = settings.ROUTING_MAX_ATTEMPTS
 
 
 class RoutingError(Exception):
@@ -68,7 +71,7 @@ def _sync_invoices(deliveries: Iterable[Delivery]) -> None:
     deliveries = list(deliveries)
     if not deliveries:
         return
-    groups: dict[tuple, list[int]] = defaultdict(list)
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for d in deliveries:
         until = d.hold_until if d.status == DeliveryStatus.HELD else None
         groups[(INVOICE_STATUS_FOR[DeliveryStatus(d.status)], _detail(d), until)].append(
@@ -80,7 +83,7 @@ def _sync_invoices(deliveries: Iterable[Delivery]) -> None:
         )
 
 
-_WEBHOOK_EVENT_FOR = {
+_WEBHOOK_EVENT_FOR: dict[str, str] = {
     DeliveryStatus.SENT: "delivery.sent",
     DeliveryStatus.DELIVERED: "delivery.delivered",
     DeliveryStatus.FAILED: "delivery.failed",
@@ -131,7 +134,9 @@ def _emit(deliveries: Iterable[Delivery], *, queued_as: str | None = None) -> No
         )
 
 
-def _event(delivery: Delivery, old: str, note: str = "", actor=None) -> DeliveryEvent:
+def _event(
+    delivery: Delivery, old: str, note: str = "", actor: User | None = None
+) -> DeliveryEvent:
     return DeliveryEvent(
         delivery=delivery, from_status=old, to_status=delivery.status, note=note[:500], actor=actor
     )
@@ -158,20 +163,20 @@ def backoff(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=min(seconds, RETRY_MAX_SECONDS))
 
 
-def _step(rule: str, outcome: str, note: str = "", **inputs) -> dict:
+def _step(rule: str, outcome: str, note: str = "", **inputs: Any) -> dict[str, Any]:
     return {"rule": rule, "inputs": inputs, "outcome": outcome, "note": note}
 
 
-def _apply_decision(delivery: Delivery, decision: RouteDecision, now) -> None:
+def _apply_decision(delivery: Delivery, decision: RouteDecision, now: datetime.datetime) -> None:
     delivery.trace = [*delivery.trace, *decision.trace_json()]
     if not decision.is_deliverable:
         delivery.status = DeliveryStatus.FAILED
         delivery.error = decision.error
         delivery.completed_at = now
         return
-    delivery.channel = decision.channel
-    delivery.billing_action = decision.billing_action
-    delivery.document_format = decision.document_format
+    delivery.channel = decision.channel or ""  # set on every deliverable decision
+    delivery.billing_action = decision.billing_action or ""
+    delivery.document_format = decision.document_format or ""
     if decision.hold and not operator_routed():  # the operator holds in operator-routed mode
         # The three days count from the send (the row's creation), not from the claim.
         delivery.status = DeliveryStatus.HELD
@@ -193,7 +198,7 @@ def _save(rows: list[Delivery], fields: list[str]) -> None:
         return
     json_fields = [f for f in fields if f in ("trace", "receipt")]
     varying_json = [f for f in json_fields if len({_json_key(getattr(r, f)) for r in rows}) > 1]
-    by_values: dict[tuple, list[int]] = defaultdict(list)
+    by_values: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     plain = [f for f in fields if f not in varying_json]
     for row in rows:
         by_values[tuple(_json_key(getattr(row, f)) for f in plain)].append(row.pk)
@@ -204,7 +209,7 @@ def _save(rows: list[Delivery], fields: list[str]) -> None:
         Delivery.objects.bulk_update(rows, varying_json)
 
 
-def _json_key(value):
+def _json_key(value: Any) -> Any:
     return (
         json.dumps(value, sort_keys=True, default=str) if isinstance(value, dict | list) else value
     )

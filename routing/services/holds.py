@@ -14,44 +14,52 @@ look-ups) outside any transaction, then the rows still held are locked and writt
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from agreements.models import AgreementStatus
 from b2cportal.customers.models import Customer
 
-from ..decision import NO_PENDING_AGREEMENT, Outcome, RouteDecision, decide, decide_after_hold
+from ..decision import NORWAY_PENDING_AGREEMENT, Outcome, RouteDecision, decide, decide_after_hold
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
-from ..selectors import invoices_for_routing, load_route_inputs_bulk, no_agreement_statuses
+from ..selectors import invoices_for_routing, load_route_inputs_bulk, norway_agreement_statuses
 from ._common import _emit, _event, _queue, _step, _sync_invoices
 
-ACTIVE = "ACTIVE"
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+ACTIVE = AgreementStatus.ACTIVE
 RELEASED = gettext_noop("Agreement active: released to the online bank")
 RELEASED_REDECIDED = gettext_noop("Agreement active, but the route changed during the hold")
 DECLINED = gettext_noop("Agreement declined, deleted or failed: not waiting any longer")
 EXPIRED = gettext_noop("Hold expired after 3 days")
 
 
-def _held(**filters) -> list[Delivery]:
+def _held(**filters: Any) -> list[Delivery]:
     """Held rows, read without a lock (the lock is taken when writing)."""
     return list(
         Delivery.objects.filter(status=DeliveryStatus.HELD, **filters).select_related("invoice")
     )
 
 
-def _plan(
-    held: list[Delivery], *, expired_ids: set[int]
-) -> dict[int, tuple[list[dict], RouteDecision, str]]:
+# Delivery id -> (trace steps, new decision, note) of each hold that ends.
+Plans = dict[int, tuple[list[dict[str, Any]], RouteDecision, str]]
+
+
+def _plan(held: list[Delivery], *, expired_ids: set[int]) -> Plans:
     """Delivery id -> (trace steps, new decision, note) for every hold that ends now.
 
     Calls the network's directories: never inside a transaction.
     """
-    statuses = no_agreement_statuses([d.invoice for d in held])
+    statuses = norway_agreement_statuses([d.invoice for d in held])
     ending = {}
     for d in held:
         status = statuses.get((d.invoice.customer_id, d.branch_id))
-        if status == ACTIVE or status not in NO_PENDING_AGREEMENT or d.pk in expired_ids:
+        if status == ACTIVE or status not in NORWAY_PENDING_AGREEMENT or d.pk in expired_ids:
             ending[d.pk] = (d, status)
     if not ending:
         return {}
@@ -61,7 +69,7 @@ def _plan(
     for pk, (d, status) in ending.items():
         route_inputs = inputs[d.invoice_id]
         if status == ACTIVE:
-            steps = [_step("no_hold_released", Outcome.PASSED, agreement_status=ACTIVE)]
+            steps = [_step("norway_hold_released", Outcome.PASSED, agreement_status=ACTIVE)]
             decision = decide(route_inputs)
             if decision.hold:
                 continue  # cannot happen with an ACTIVE agreement; keep waiting if it does
@@ -75,7 +83,12 @@ def _plan(
     return plans
 
 
-def _apply(plans: dict, *, acting_user, now: datetime.datetime) -> int:
+def _apply(
+    plans: Plans,
+    *,
+    acting_user: User | None,
+    now: datetime.datetime,
+) -> int:
     """Write the planned ends of holds, for the rows still held (locked briefly)."""
     if not plans:
         return 0
@@ -92,9 +105,13 @@ def _apply(plans: dict, *, acting_user, now: datetime.datetime) -> int:
             d.hold_until = None
             d.updated_at = now
             if decision.is_deliverable:
-                d.channel = decision.channel
-                d.billing_action = decision.billing_action
-                d.document_format = decision.document_format
+                d.channel = decision.channel or ""  # set on every deliverable decision
+                d.billing_action = (
+                    decision.billing_action or ""
+                )  # set on every deliverable decision
+                d.document_format = (
+                    decision.document_format or ""
+                )  # set on every deliverable decision
                 d.status = DeliveryStatus.QUEUED
             else:
                 d.status = DeliveryStatus.FAILED
@@ -123,7 +140,7 @@ def _apply(plans: dict, *, acting_user, now: datetime.datetime) -> int:
     return len(rows)
 
 
-def settle_holds_for_customer(*, customer: Customer, acting_user=None) -> int:
+def settle_holds_for_customer(*, customer: Customer, acting_user: User | None = None) -> int:
     """The customer's agreement changed: their held invoices go on now if it is settled.
 
     ACTIVE sends them on (decided again: normally the online bank); REJECTED, DELETED or ERROR

@@ -19,14 +19,16 @@ import datetime
 import json
 import logging
 from collections import defaultdict
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from b2cportal.companies.models import OperatorConnection
-from b2cportal.network.adapter import NetworkError, PostalAddress, Receipt, RerouteTo
+from b2cportal.companies.models import Company, Country, FallbackOrder, OperatorConnection
+from b2cportal.customers.models import CustomerKind
+from b2cportal.network.adapter import NetworkError, PostalAddress, Receipt, ReceiptStatus, RerouteTo
 from b2cportal.network.maventa.adapter import MaventaNetwork, OperatorOutcome, OperatorSend
 from b2cportal.network.maventa.client import (
     OperatorError,
@@ -68,7 +70,7 @@ OPERATOR_FAILED = gettext_noop("The operator could not deliver the invoice.")
 OPERATOR_UNREACHABLE = gettext_noop("The operator cannot be asked now; asking again later.")
 
 
-def network_for(company) -> MaventaNetwork:
+def network_for(company: Company) -> MaventaNetwork:
     return MaventaNetwork.for_company(company)
 
 
@@ -77,7 +79,7 @@ def network_for(company) -> MaventaNetwork:
 
 def _fallback_routes(invoice: Invoice) -> list[str]:
     settings_row = getattr(invoice.branch, "autoinvoice_settings", None)
-    order = getattr(settings_row, "fallback_order", "email_then_print")
+    order = getattr(settings_row, "fallback_order", FallbackOrder.EMAIL_THEN_PRINT)
     return FALLBACK_ROUTES.get(order, ["email", "print"])
 
 
@@ -85,7 +87,7 @@ def operator_send_for(delivery: Delivery, invoice: Invoice, docs: Prepared) -> O
     """Our decision as the operator's constraints. `delivery.channel` is the prediction."""
     customer = invoice.customer
     company = invoice.company
-    consumer = customer.kind == "consumer"
+    consumer = customer.kind == CustomerKind.CONSUMER
     fallback = _fallback_routes(invoice)
     disabled: list[str] = []
     if customer.delivery_method == "email":
@@ -95,7 +97,7 @@ def operator_send_for(delivery: Delivery, invoice: Invoice, docs: Prepared) -> O
     else:
         disabled = [route for route in ("email", "print") if route not in fallback]
     route_order: list[str] = []
-    if consumer and company.country == "NO":
+    if consumer and company.country == Country.NORWAY:
         # The operator knows who said "Ja takk til alle": the online bank is always tried
         # first (unless the customer asked for email or paper), then the branch's fallbacks.
         candidates = ["netbank", *fallback] if "einvoice" not in disabled else list(fallback)
@@ -119,7 +121,7 @@ def operator_send_for(delivery: Delivery, invoice: Invoice, docs: Prepared) -> O
         recipient_eia=eia,
         b2cno_document_type=(
             ("CREDIT_NOTE" if invoice.is_credit_note else "INVOICE")
-            if consumer and company.country == "NO"
+            if consumer and company.country == Country.NORWAY
             else ""
         ),
         lang=LANG.get(customer.language, ""),
@@ -132,7 +134,7 @@ class OperatorTransport(Transport):
     def __init__(self) -> None:
         self._networks: dict[int, MaventaNetwork] = {}
 
-    def _network(self, company) -> MaventaNetwork:
+    def _network(self, company: Company) -> MaventaNetwork:
         """One adapter (one HTTP connection pool) per company for the whole chunk."""
         if company.pk not in self._networks:
             self._networks[company.pk] = network_for(company)
@@ -159,14 +161,14 @@ class OperatorTransport(Transport):
             raise TransportError(OPERATOR_REFUSED, str(exc)) from exc
         return Receipt(
             external_id=str(delivery.external_id),
-            status="accepted",
+            status=ReceiptStatus.ACCEPTED,
             detail=_("Accepted by the operator"),
             network_id=operator_id,
         )
 
-    def deliver_many(self, batch) -> list:
+    def deliver_many(self, batch: list[tuple[Delivery, Invoice, Prepared]]) -> list[Any]:
         """One POST per invoice; after a transient answer the rest of the chunk waits too."""
-        results: list = []
+        results: list[Any] = []
         busy: TransientTransportError | None = None
         try:
             for delivery, invoice, docs in batch:
@@ -203,7 +205,7 @@ class OperatorTransport(Transport):
             return None
         return Receipt(
             external_id=external_id,
-            status="accepted",
+            status=ReceiptStatus.ACCEPTED,
             detail=_("Accepted by the operator"),
             network_id=operator_id,
         )
@@ -228,8 +230,10 @@ def operator_channel(outcome: OperatorOutcome, delivery: Delivery) -> str:
     if "billo" in words:
         return Channel.BILLO
     customer = delivery.invoice.customer
-    if customer.kind == "consumer":
-        return Channel.EFAKTURA_NO if delivery.company.country == "NO" else Channel.BANK_SE
+    if customer.kind == CustomerKind.CONSUMER:
+        return (
+            Channel.EFAKTURA_NO if delivery.company.country == Country.NORWAY else Channel.BANK_SE
+        )
     if delivery.channel in (Channel.INTERNAL, Channel.PEPPOL, Channel.OPERATOR_SE):
         return delivery.channel
     return Channel.PEPPOL
@@ -325,7 +329,7 @@ def poll_delivery(delivery: Delivery, network: MaventaNetwork | None = None) -> 
 
 def poll_operator_deliveries(
     *, company_id: int | None = None, operator_ids: list[str] | None = None, limit: int = 500
-) -> dict:
+) -> dict[str, Any]:
     """Poll SENT operator deliveries (all, one company's, or the ones a webhook named)."""
     if not operator_routed():
         return {"polled": 0, "errors": 0}
@@ -355,7 +359,7 @@ def poll_operator_deliveries(
     return {"polled": polled, "errors": errors}
 
 
-def reconcile_operator_invoices(*, days: int = 2) -> dict:
+def reconcile_operator_invoices(*, days: int = 2) -> dict[str, Any]:
     """Daily backstop: list the operator's SENT invoices and settle our rows that differ."""
     if not operator_routed():
         return {"checked": 0, "updated": 0}
@@ -369,12 +373,12 @@ def reconcile_operator_invoices(*, days: int = 2) -> dict:
     checked = updated = 0
     for rows in by_company.values():
         network = network_for(rows[0].company)
-        listed: dict[str, dict] = {}
+        listed: dict[str, dict[str, Any]] = {}
         page = 1
         while True:
             batch = network.sent_since(since, page=page)
-            for row in batch:
-                listed[str(row.get("number"))] = row
+            for entry in batch:
+                listed[str(entry.get("number"))] = entry
             if len(batch) < 100:
                 break
             page += 1

@@ -23,6 +23,7 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from b2cportal.network.adapter import Receipt, ReceiptStatus
 from invoices.models import Invoice
 
 from ..decision import Channel, Outcome, RouteDecision, decide
@@ -34,6 +35,7 @@ from ..transports import (
     DOCUMENT_FAILED,
     NETWORK_REJECTED,
     TRANSPORT_FAILED,
+    Prepared,
     TransientTransportError,
     TransportError,
     TransportTimeout,
@@ -140,7 +142,7 @@ def _claim(ids: list[int]) -> list[Delivery]:
     return [d for d in rows if d.status == DeliveryStatus.CLAIMED]
 
 
-def _call_transports(claimed: list[Delivery]) -> dict[int, object]:
+def _call_transports(claimed: list[Delivery]) -> dict[int, Receipt | Exception]:
     """Delivery id -> receipt or TransportError. No transaction is open here."""
     invoices = {
         i.pk: i
@@ -148,8 +150,8 @@ def _call_transports(claimed: list[Delivery]) -> dict[int, object]:
         .select_related("customer", "company", "branch", "branch__b2cse", "credited_invoice")
         .prefetch_related("lines")
     }
-    results: dict[int, object] = {}
-    by_channel: dict[str, list[tuple[Delivery, Invoice, object]]] = defaultdict(list)
+    results: dict[int, Receipt | Exception] = {}
+    by_channel: dict[str, list[tuple[Delivery, Invoice, Prepared]]] = defaultdict(list)
     for d in claimed:
         invoice = invoices[d.invoice_id]
         try:
@@ -176,13 +178,13 @@ def _call_transports(claimed: list[Delivery]) -> dict[int, object]:
     return results
 
 
-def _failure_of(result) -> TransportError | None:
+def _failure_of(result: Receipt | Exception) -> TransportError | None:
     """The result as a failure: errors as they are, a `rejected` receipt as a permanent one."""
     if isinstance(result, TransportError):
         return result
     if isinstance(result, Exception):
         return TransportError(TRANSPORT_FAILED, f"{type(result).__name__}: {result}")
-    if result.status == "rejected":
+    if result.status == ReceiptStatus.REJECTED:
         return TransportError(NETWORK_REJECTED, result.detail)
     return None
 
@@ -212,7 +214,7 @@ def fallback_decisions(deliveries: list[Delivery]) -> dict[int, RouteDecision]:
 
 
 def record_failure(
-    d: Delivery, failure: TransportError, now, fallback: RouteDecision | None
+    d: Delivery, failure: TransportError, now: datetime.datetime, fallback: RouteDecision | None
 ) -> str:
     """Fail `d`, or move it to the next channel; returns the history note."""
     d.updated_at = now
@@ -224,9 +226,9 @@ def record_failure(
         ]
         if fallback.is_deliverable and not fallback.hold:
             d.trace = [*d.trace, *fallback.trace_json()]
-            d.channel = fallback.channel
-            d.billing_action = fallback.billing_action
-            d.document_format = fallback.document_format
+            d.channel = fallback.channel or ""
+            d.billing_action = fallback.billing_action or ""
+            d.document_format = fallback.document_format or ""
             d.status = DeliveryStatus.QUEUED
             d.retry_at = None
             return MOVED_ON
@@ -236,7 +238,9 @@ def record_failure(
     return failure.message
 
 
-def _record(d: Delivery, result, now, fallback: RouteDecision | None) -> str:
+def _record(
+    d: Delivery, result: Receipt | Exception, now: datetime.datetime, fallback: RouteDecision | None
+) -> str:
     """Apply one transport outcome to `d`; returns the history note."""
     d.updated_at = now
     failure = _failure_of(result)
@@ -259,7 +263,12 @@ def _record(d: Delivery, result, now, fallback: RouteDecision | None) -> str:
         return RETRYING
     if failure is not None:
         return record_failure(d, failure, now, fallback)
-    d.status = DeliveryStatus.DELIVERED if result.status == "delivered" else DeliveryStatus.SENT
+    assert isinstance(result, Receipt)  # every other outcome is a failure
+    d.status = (
+        DeliveryStatus.DELIVERED
+        if result.status == ReceiptStatus.DELIVERED
+        else DeliveryStatus.SENT
+    )
     d.receipt = {"status": result.status, "detail": result.detail, "network_id": result.network_id}
     d.error, d.error_detail, d.retry_at = "", "", None
     d.completed_at = now

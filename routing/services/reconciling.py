@@ -7,6 +7,7 @@ transaction that locks the row and checks it did not move in the meantime.
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -31,6 +32,10 @@ from ._common import (
 )
 from .processing import FALLBACK_FROM, MOVED_ON, fallback_decisions, record_failure
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
 RECONCILED = gettext_noop("Reconciled with the transport")
 NOT_FOUND_QUEUED = gettext_noop("Not found at the transport; queued again")
 WORKER_STOPPED = gettext_noop(
@@ -39,7 +44,7 @@ WORKER_STOPPED = gettext_noop(
 )
 
 
-def reconcile(*, delivery: Delivery, acting_user=None) -> Delivery:
+def reconcile(*, delivery: Delivery, acting_user: User | None = None) -> Delivery:
     """Ask the transport what happened to an unknown, stale claimed or accepted delivery.
 
     Never resends blindly: a stale claimed row the transport does not know becomes UNKNOWN
@@ -111,10 +116,10 @@ def reconcile(*, delivery: Delivery, acting_user=None) -> Delivery:
 def sweep(
     *,
     now: datetime.datetime | None = None,
-    stale_after=None,
-    queued_after=None,
-    sent_after=None,
-) -> dict:
+    stale_after: datetime.timedelta | None = None,
+    queued_after: datetime.timedelta | None = None,
+    sent_after: datetime.timedelta | None = None,
+) -> dict[str, Any]:
     """Re-queue rows the broker lost; reconcile rows left claimed, unknown or accepted.
 
     Each row is handled on its own: an error on one is logged and counted, never stops the sweep.
@@ -159,7 +164,7 @@ def sweep(
     return {"requeued": len(stuck), "reconciled": len(doubtful), "errors": errors}
 
 
-def poll_invoice_status(*, invoice: Invoice, acting_user) -> Delivery | None:
+def poll_invoice_status(*, invoice: Invoice, acting_user: User | None) -> Delivery | None:
     """*Poll invoice status*: refresh the latest delivery from its transport.
 
     A row a worker is sending right now is left alone (only a stale claim is reconciled).

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -95,7 +96,7 @@ def reroute_invoice(
     *,
     invoice: Invoice,
     route: str,
-    acting_user,
+    acting_user: User | None,
     seen_delivery_id: int | None = None,
     seen_status: str = "",
 ) -> Delivery:
@@ -191,7 +192,7 @@ def reroute_invoice(
     return row
 
 
-def _claim_reroute(delivery_id: int, *, now) -> Delivery | None:
+def _claim_reroute(delivery_id: int, *, now: datetime.datetime) -> Delivery | None:
     """Take the pending re-route for this run (short transaction); None: nothing to do, or
     another run holds it. The claim keeps a slow task and the sweeper from calling twice."""
     with transaction.atomic():

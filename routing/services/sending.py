@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -15,6 +17,9 @@ from ..models import LIVE_STATUSES, BulkSend, Delivery, DeliveryEvent, DeliveryS
 from ..selectors import load_route_inputs
 from ._common import RoutingError, _queue, _sync_invoices
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 def decide_route(invoice: Invoice) -> RouteDecision:
     """Channel, billing action, format and trace for one invoice, from the data as it is now."""
@@ -27,7 +32,7 @@ def preview_route(*, invoice: Invoice) -> RouteDecision:
 
 
 @transaction.atomic
-def send_invoice(*, invoice: Invoice, acting_user) -> Delivery:
+def send_invoice(*, invoice: Invoice, acting_user: User | None) -> Delivery:
     """Queue one open invoice for delivery; a second click finds the live delivery and stops."""
     # Lock the invoice so concurrent clicks serialise; the partial unique index is the backstop.
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
@@ -63,7 +68,11 @@ def send_invoice(*, invoice: Invoice, acting_user) -> Delivery:
 
 @transaction.atomic
 def send_invoices(
-    *, company: Company, invoice_ids: list[int], acting_user, branch: Branch | None = None
+    *,
+    company: Company,
+    invoice_ids: list[int],
+    acting_user: User | None,
+    branch: Branch | None = None,
 ) -> BulkSend:
     """Queue many invoices at once (the bulk send); already-sent ones are reported, not resent.
 

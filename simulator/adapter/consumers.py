@@ -36,7 +36,7 @@ from b2cportal.network.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed
 from simulator.models import ConsumerLink, EFakturaReceiver, MessageChannel, OutboundMessage
 
 # Where the issuer receives agreement events; a real network is configured with this URL too.
-AGREEMENT_WEBHOOK_PATH = getattr(settings, "NETWORK_AGREEMENT_WEBHOOK_PATH", "/agreements/inbound/")
+AGREEMENT_WEBHOOK_PATH = "/agreements/inbound/"
 BANK_TOKEN_SALT = "simulator.bank-link"
 # A consumer link works once, and for at most a week.
 CONSUMER_LINK_MAX_AGE = 60 * 60 * 24 * 7

@@ -1,7 +1,7 @@
 """The simulated network's side of `DeliveryApi`: directories and inboxes in our database.
 
-Two environment switches exist for reliability tests and demos only (read on every call so a
-worker subprocess can be started with them): `SIMULATED_NETWORK_FAULT=timeout_after_accept`
+Two settings (environment variables) exist for reliability tests and demos only (a worker
+subprocess can be started with them): `SIMULATED_NETWORK_FAULT=timeout_after_accept`
 stores the document and then times out, the way a real network can accept and never answer;
 `SIMULATED_NETWORK_DELAY_MS` makes every delivery take that long.
 
@@ -13,11 +13,11 @@ accepted and never reported delivered.
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -25,9 +25,11 @@ from django.db.models import F, QuerySet
 
 from b2cportal.network.adapter import (
     DeliveryApi,
+    Mailbox,
     NetworkError,
     NetworkTimeout,
     OutgoingDocument,
+    ParticipantKind,
     PermanentNetworkError,
     PostalAddress,
     Receipt,
@@ -68,6 +70,7 @@ def _faults(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """(inbox kind, recipient) -> the receiver's configured delivery fault, where one is set."""
     found: dict[tuple[str, str], str] = {}
     by_kind: dict[str, set[str]] = {}
+    rows: QuerySet[Any, tuple[str, str]]
     for kind, recipient in pairs:
         if recipient:
             by_kind.setdefault(kind, set()).add(recipient)
@@ -110,8 +113,7 @@ def _refusal(document: OutgoingDocument, fault: str) -> Receipt | NetworkError |
 
 def _timed_out(fault: str) -> bool:
     return (
-        fault == DeliveryFault.TIMEOUT
-        or os.environ.get("SIMULATED_NETWORK_FAULT") == "timeout_after_accept"
+        fault == DeliveryFault.TIMEOUT or settings.SIMULATED_NETWORK_FAULT == "timeout_after_accept"
     )
 
 
@@ -132,15 +134,15 @@ def _inbox_item(document: OutgoingDocument) -> InboxDocument:
 class SimulatedDelivery(DeliveryApi):
     """The simulated network's side of `DeliveryApi`."""
 
-    def lookup_participants(self, identifiers: list[str]) -> dict[str, set[str]]:
-        found: dict[str, set[str]] = {}
+    def lookup_participants(self, identifiers: list[str]) -> dict[str, set[ParticipantKind]]:
+        found: dict[str, set[ParticipantKind]] = {}
         wanted = [i for i in identifiers if i]
         if not wanted:
             return found
         for identifier, kind in Participant.objects.filter(identifier__in=wanted).values_list(
             "identifier", "kind"
         ):
-            found.setdefault(identifier, set()).add(kind)
+            found.setdefault(identifier, set()).add(ParticipantKind(kind))
         return found
 
     def lookup_fmi(self, ssns: list[str], issuer_fui: str = "") -> set[str]:
@@ -154,19 +156,19 @@ class SimulatedDelivery(DeliveryApi):
         rows = FmiRegistration.objects.filter(ssn__in=wanted, active=True, issuer_fui=issuer_fui)
         return set(rows.values_list("ssn", flat=True))
 
-    def lookup_mailboxes(self, ssns: list[str]) -> dict[str, set[str]]:
-        found: dict[str, set[str]] = {}
+    def lookup_mailboxes(self, ssns: list[str]) -> dict[str, set[Mailbox]]:
+        found: dict[str, set[Mailbox]] = {}
         wanted = [s for s in ssns if s]
         if not wanted:
             return found
         for ssn, provider in DigitalMailboxAccount.objects.filter(ssn__in=wanted).values_list(
             "ssn", "provider"
         ):
-            found.setdefault(ssn, set()).add(provider)
+            found.setdefault(ssn, set()).add(Mailbox(provider))
         return found
 
     def deliver(self, document: OutgoingDocument) -> Receipt:
-        delay_ms = int(os.environ.get("SIMULATED_NETWORK_DELAY_MS", "0") or 0)
+        delay_ms = settings.SIMULATED_NETWORK_DELAY_MS
         if delay_ms:
             time.sleep(delay_ms / 1000)
         fault = _faults({(document.channel, document.recipient)}).get(
@@ -195,7 +197,7 @@ class SimulatedDelivery(DeliveryApi):
         """One round trip for a whole chunk; same idempotency as `deliver`."""
         if not documents:
             return []
-        delay_ms = int(os.environ.get("SIMULATED_NETWORK_DELAY_MS", "0") or 0)
+        delay_ms = settings.SIMULATED_NETWORK_DELAY_MS
         if delay_ms:
             time.sleep(delay_ms * len(documents) / 1000)
         faults = _faults({(d.channel, d.recipient) for d in documents})

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from agreements import services
 from agreements.models import AgreementEvent, AgreementStatus, ConsumerAgreement
 from agreements.services import ALLOWED_TRANSITIONS
+from agreements.services.core import _transition
 
 from .conftest import make_agreement
 
@@ -20,18 +21,18 @@ def test_transition_table(customer_no, main_branch, from_status, to_status):
     agreement = make_agreement(customer=customer_no, branch=main_branch, status=from_status)
     before = AgreementEvent.objects.count()
     if to_status in ALLOWED_TRANSITIONS[from_status]:
-        event = services._transition(agreement, to_status=to_status, source="network")
+        event = _transition(agreement, to_status=to_status, source="network")
         agreement.refresh_from_db()
         assert agreement.status == to_status
         assert (event.from_status, event.to_status) == (from_status, to_status)
         assert AgreementEvent.objects.count() == before + 1
     elif to_status == from_status:
         # A repeated status is recorded as "no change", never an error.
-        event = services._transition(agreement, to_status=to_status, source="network")
+        event = _transition(agreement, to_status=to_status, source="network")
         assert event.detail["ignored"] == f"{from_status} -> {to_status}"
     else:
         with pytest.raises(services.AgreementError, match="cannot go from"):
-            services._transition(agreement, to_status=to_status, source="network")
+            _transition(agreement, to_status=to_status, source="network")
         agreement.refresh_from_db()
         assert agreement.status == from_status
         assert AgreementEvent.objects.count() == before
@@ -41,7 +42,7 @@ def test_the_lifecycle_the_product_uses(customer_no, main_branch):
     """NEW -> REQUEST_SENT -> ACCEPTED -> ACTIVE -> DELETED is allowed; DELETED is final."""
     agreement = make_agreement(customer=customer_no, branch=main_branch)
     for status in ("REQUEST_SENT", "ACCEPTED", "ACTIVE", "DELETED"):
-        services._transition(agreement, to_status=status, source="network")
+        _transition(agreement, to_status=status, source="network")
     assert ALLOWED_TRANSITIONS["DELETED"] == set()
     assert ALLOWED_TRANSITIONS["REJECTED"] == set()
     assert "ERROR" in ALLOWED_TRANSITIONS["NEW"]
@@ -50,7 +51,7 @@ def test_the_lifecycle_the_product_uses(customer_no, main_branch):
 
 def test_non_strict_transition_records_ignored_event(customer_no, main_branch):
     agreement = make_agreement(customer=customer_no, branch=main_branch, status="ACTIVE")
-    event = services._transition(agreement, to_status="ACCEPTED", source="network", strict=False)
+    event = _transition(agreement, to_status="ACCEPTED", source="network", strict=False)
     agreement.refresh_from_db()
     assert agreement.status == "ACTIVE"
     assert (event.from_status, event.to_status) == ("ACTIVE", "ACTIVE")

@@ -187,7 +187,7 @@ def test_connect_operator_command(company_no, monkeypatch, operator_mode):
     operator_company = operator_mode.add_company(
         name=company_no.name, bid=company_no.organisation_number
     )
-    monkeypatch.setenv("MAVENTA_API_KEY", operator_company.api_key)
+    monkeypatch.setattr("django.conf.settings.MAVENTA_API_KEY", operator_company.api_key)
     call_command(
         "connect_operator",
         "923 609 016",
@@ -203,10 +203,10 @@ def test_connect_operator_command(company_no, monkeypatch, operator_mode):
 
 
 def test_connect_operator_refuses_without_key_or_company(company_no, monkeypatch):
-    monkeypatch.delenv("MAVENTA_API_KEY", raising=False)
+    monkeypatch.setattr("django.conf.settings.MAVENTA_API_KEY", "")
     with pytest.raises(CommandError, match="MAVENTA_API_KEY"):
         call_command("connect_operator", "923609016", "--company-uuid", UUID)
-    monkeypatch.setenv("MAVENTA_API_KEY", "k")
+    monkeypatch.setattr("django.conf.settings.MAVENTA_API_KEY", "k")
     with pytest.raises(CommandError, match="No company"):
         call_command("connect_operator", "111111111", "--company-uuid", UUID)
     with pytest.raises(CommandError, match="company UUID"):

@@ -180,9 +180,9 @@ def test_poll_invoice_status_reconciles_an_unknown_delivery(
     activate(company_se, se=True)
     invoice = make_open_invoice(company=company_se, national_id=se_consumer_with(kivra=True))
     never_sent = make_open_invoice(company=company_se, email="sven@example.se")
-    monkeypatch.setenv("SIMULATED_NETWORK_FAULT", "timeout_after_accept")
+    monkeypatch.setattr("django.conf.settings.SIMULATED_NETWORK_FAULT", "timeout_after_accept")
     services.send_invoice(invoice=invoice, acting_user=accountant_se)
-    monkeypatch.delenv("SIMULATED_NETWORK_FAULT")
+    monkeypatch.setattr("django.conf.settings.SIMULATED_NETWORK_FAULT", "")
     assert Delivery.objects.get(invoice=invoice).status == DeliveryStatus.UNKNOWN
     login(accountant_se)
     page.goto(f"/invoices/{invoice.pk}/")

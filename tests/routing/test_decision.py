@@ -93,7 +93,7 @@ ROWS = [
     ),
     (
         "NO eFaktura with active agreement",
-        _row(NO_CONSUMER, no_agreement_status="ACTIVE"),
+        _row(NO_CONSUMER, norway_agreement_status="ACTIVE"),
         Channel.EFAKTURA_NO,
         BillingAction.EINVOICE_BANK_B2C_NO,
         False,
@@ -101,16 +101,16 @@ ROWS = [
             ("delivery_method", "passed"),
             ("internal", "failed"),
             ("peppol", "failed"),
-            ("no_consumer", "passed"),
-            ("no_service_active", "passed"),
-            ("no_agreement", "passed"),
+            ("norway_consumer", "passed"),
+            ("norway_service_active", "passed"),
+            ("norway_agreement", "passed"),
             ("chosen:efaktura_no", "chosen"),
         ],
     ),
     *[
         (
             f"NO consumer route anyway, agreement {status}: hold as eFaktura",
-            _row(NO_CONSUMER, no_agreement_status=status, consumer_route_anyway=True),
+            _row(NO_CONSUMER, norway_agreement_status=status, consumer_route_anyway=True),
             Channel.EFAKTURA_NO,
             BillingAction.EINVOICE_BANK_B2C_NO,
             True,
@@ -118,11 +118,11 @@ ROWS = [
                 ("delivery_method", "passed"),
                 ("internal", "failed"),
                 ("peppol", "failed"),
-                ("no_consumer", "passed"),
-                ("no_service_active", "passed"),
-                ("no_agreement", "failed"),
-                ("no_consumer_route_anyway", "passed"),
-                ("no_agreement_pending", "passed"),
+                ("norway_consumer", "passed"),
+                ("norway_service_active", "passed"),
+                ("norway_agreement", "failed"),
+                ("norway_consumer_route_anyway", "passed"),
+                ("norway_agreement_pending", "passed"),
                 ("chosen:efaktura_no", "chosen"),
             ],
         )
@@ -132,7 +132,7 @@ ROWS = [
     *[
         (
             f"NO consumer route anyway, agreement {status or 'none'}: email at once",
-            _row(NO_CONSUMER, no_agreement_status=status, consumer_route_anyway=True),
+            _row(NO_CONSUMER, norway_agreement_status=status, consumer_route_anyway=True),
             Channel.EMAIL,
             BillingAction.EMAIL,
             False,
@@ -140,10 +140,10 @@ ROWS = [
                 ("delivery_method", "passed"),
                 ("internal", "failed"),
                 ("peppol", "failed"),
-                ("no_consumer", "passed"),
-                ("no_service_active", "passed"),
-                ("no_agreement", "failed"),
-                ("no_consumer_route_anyway", "passed"),
+                ("norway_consumer", "passed"),
+                ("norway_service_active", "passed"),
+                ("norway_agreement", "failed"),
+                ("norway_consumer_route_anyway", "passed"),
                 (rule, "failed"),
                 ("fallback_email", "passed"),
                 ("chosen:email", "chosen"),
@@ -151,15 +151,15 @@ ROWS = [
         )
         # Declined, blocked via JTTA, failed, or never requested: nothing to wait for.
         for status, rule in (
-            ("REJECTED", "no_agreement_declined"),
-            ("DELETED", "no_agreement_declined"),
-            ("ERROR", "no_agreement_error"),
-            (None, "no_agreement_missing"),
+            ("REJECTED", "norway_agreement_declined"),
+            ("DELETED", "norway_agreement_declined"),
+            ("ERROR", "norway_agreement_error"),
+            (None, "norway_agreement_missing"),
         )
     ],
     (
         "NO consumer route anyway, agreement REJECTED, no email: print at once",
-        _row(NO_CONSUMER, no_agreement_status="REJECTED", consumer_route_anyway=True, email=""),
+        _row(NO_CONSUMER, norway_agreement_status="REJECTED", consumer_route_anyway=True, email=""),
         Channel.PRINT,
         BillingAction.PRINT,
         False,
@@ -167,11 +167,11 @@ ROWS = [
             ("delivery_method", "passed"),
             ("internal", "failed"),
             ("peppol", "failed"),
-            ("no_consumer", "passed"),
-            ("no_service_active", "passed"),
-            ("no_agreement", "failed"),
-            ("no_consumer_route_anyway", "passed"),
-            ("no_agreement_declined", "failed"),
+            ("norway_consumer", "passed"),
+            ("norway_service_active", "passed"),
+            ("norway_agreement", "failed"),
+            ("norway_consumer_route_anyway", "passed"),
+            ("norway_agreement_declined", "failed"),
             ("fallback_email", "failed"),
             ("fallback_print", "passed"),
             ("chosen:print", "chosen"),
@@ -179,7 +179,7 @@ ROWS = [
     ),
     (
         "NO consumer route anyway, agreement ACTIVE: bank, no hold",
-        _row(NO_CONSUMER, no_agreement_status="ACTIVE", consumer_route_anyway=True),
+        _row(NO_CONSUMER, norway_agreement_status="ACTIVE", consumer_route_anyway=True),
         Channel.EFAKTURA_NO,
         BillingAction.EINVOICE_BANK_B2C_NO,
         False,
@@ -187,15 +187,15 @@ ROWS = [
             ("delivery_method", "passed"),
             ("internal", "failed"),
             ("peppol", "failed"),
-            ("no_consumer", "passed"),
-            ("no_service_active", "passed"),
-            ("no_agreement", "passed"),
+            ("norway_consumer", "passed"),
+            ("norway_service_active", "passed"),
+            ("norway_agreement", "passed"),
             ("chosen:efaktura_no", "chosen"),
         ],
     ),
     (
         "NO no agreement and consumer route anyway off: email at once",
-        _row(NO_CONSUMER, no_agreement_status="REQUEST_SENT"),
+        _row(NO_CONSUMER, norway_agreement_status="REQUEST_SENT"),
         Channel.EMAIL,
         BillingAction.EMAIL,
         False,
@@ -203,17 +203,17 @@ ROWS = [
             ("delivery_method", "passed"),
             ("internal", "failed"),
             ("peppol", "failed"),
-            ("no_consumer", "passed"),
-            ("no_service_active", "passed"),
-            ("no_agreement", "failed"),
-            ("no_consumer_route_anyway", "failed"),
+            ("norway_consumer", "passed"),
+            ("norway_service_active", "passed"),
+            ("norway_agreement", "failed"),
+            ("norway_consumer_route_anyway", "failed"),
             ("fallback_email", "passed"),
             ("chosen:email", "chosen"),
         ],
     ),
     (
         "NO service not active",
-        _row(NO_CONSUMER, b2cno_active=False, no_agreement_status="ACTIVE"),
+        _row(NO_CONSUMER, b2cno_active=False, norway_agreement_status="ACTIVE"),
         Channel.EMAIL,
         BillingAction.EMAIL,
         False,
@@ -221,8 +221,8 @@ ROWS = [
             ("delivery_method", "passed"),
             ("internal", "failed"),
             ("peppol", "failed"),
-            ("no_consumer", "passed"),
-            ("no_service_active", "failed"),
+            ("norway_consumer", "passed"),
+            ("norway_service_active", "failed"),
             ("fallback_email", "passed"),
             ("chosen:email", "chosen"),
         ],
@@ -237,7 +237,7 @@ ROWS = [
             ("delivery_method", "passed"),
             ("internal", "failed"),
             ("peppol", "failed"),
-            ("no_consumer", "failed"),
+            ("norway_consumer", "failed"),
             ("fallback_email", "failed"),
             ("fallback_print", "passed"),
             ("chosen:print", "chosen"),
@@ -414,7 +414,7 @@ ROWS = [
     ),
     (
         "customer delivery method print goes straight to print",
-        _row(NO_CONSUMER, delivery_method="print", no_agreement_status="ACTIVE"),
+        _row(NO_CONSUMER, delivery_method="print", norway_agreement_status="ACTIVE"),
         Channel.PRINT,
         BillingAction.PRINT,
         False,
@@ -472,13 +472,15 @@ def test_trace_masks_a_consumers_national_id():
 def test_decline_trace_names_the_reason_in_the_users_language():
     """The step that ends the wait is a labelled rule (translated), with the status as input."""
     decision = decide(
-        RouteInputs(**_row(NO_CONSUMER, no_agreement_status="DELETED", consumer_route_anyway=True))
+        RouteInputs(
+            **_row(NO_CONSUMER, norway_agreement_status="DELETED", consumer_route_anyway=True)
+        )
     )
-    step = next(s for s in decision.trace if s.rule == "no_agreement_declined")
+    step = next(s for s in decision.trace if s.rule == "norway_agreement_declined")
     assert step.inputs == {"agreement_status": "DELETED"}
-    assert "JTTA" in rule_label("no_agreement_declined")
+    assert "JTTA" in rule_label("norway_agreement_declined")
     with translation.override("nb"):
-        assert rule_label("no_agreement_error").startswith("Norge:")
+        assert rule_label("norway_agreement_error").startswith("Norge:")
 
 
 def test_channel_labels_are_translated_at_runtime():

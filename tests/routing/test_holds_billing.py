@@ -75,7 +75,7 @@ def test_consumer_route_anyway_holds_three_days_then_email(
     assert delivery.channel == Channel.EMAIL
     assert delivery.billing_action == BillingAction.EMAIL
     assert [s["rule"] for s in delivery.trace][-3:] == [
-        "no_hold_expired",
+        "norway_hold_expired",
         "fallback_email",
         "chosen:email",
     ]
@@ -215,7 +215,7 @@ def test_periodic_release_picks_up_agreement_turning_active(
     assert delivery.channel == Channel.EFAKTURA_NO
     rules = [step["rule"] for step in delivery.trace]
     # Released, then decided again from the data as it is now: still the online bank.
-    assert "no_hold_released" in rules
+    assert "norway_hold_released" in rules
     assert rules[-1] == "chosen:efaktura_no"
 
 
@@ -225,10 +225,10 @@ def test_periodic_release_picks_up_agreement_turning_active(
         ("NEW", None),
         ("REQUEST_SENT", None),
         ("ACCEPTED", None),
-        ("REJECTED", "no_agreement_declined"),
-        ("DELETED", "no_agreement_declined"),
-        ("ERROR", "no_agreement_error"),
-        (None, "no_agreement_missing"),
+        ("REJECTED", "norway_agreement_declined"),
+        ("DELETED", "norway_agreement_declined"),
+        ("ERROR", "norway_agreement_error"),
+        (None, "norway_agreement_missing"),
     ],
 )
 def test_send_holds_only_while_the_agreement_can_still_be_accepted(
@@ -278,14 +278,14 @@ def test_hold_ends_at_once_when_the_agreement_is_declined_or_fails(
     delivery.refresh_from_db()
     assert (delivery.channel, delivery.status) == (Channel.PRINT, DeliveryStatus.DELIVERED)
     assert delivery.billing_action == BillingAction.PRINT
-    expected = "no_agreement_error" if status == "ERROR" else "no_agreement_declined"
+    expected = "norway_agreement_error" if status == "ERROR" else "norway_agreement_declined"
     assert [s["rule"] for s in delivery.trace][-4:] == [
         expected,
         "fallback_email",
         "fallback_print",
         "chosen:print",
     ]
-    assert "no_hold_expired" not in [s["rule"] for s in delivery.trace]
+    assert "norway_hold_expired" not in [s["rule"] for s in delivery.trace]
     with time_machine.travel(START + datetime.timedelta(days=4), tick=False):
         assert services.expire_holds() == 0
 

@@ -163,11 +163,11 @@ def test_timeout_after_accept_becomes_unknown_then_reconciled(
     activate(company_se, se=True)
     ssn = se_consumer_with(kivra=True)
     invoice = make_open_invoice(company=company_se, national_id=ssn)
-    monkeypatch.setenv("SIMULATED_NETWORK_FAULT", "timeout_after_accept")
+    monkeypatch.setattr("django.conf.settings.SIMULATED_NETWORK_FAULT", "timeout_after_accept")
     delivery = _send(invoice, accountant_se, django_capture_on_commit_callbacks)
     assert delivery.status == DeliveryStatus.UNKNOWN
     assert invoice.delivery_status == InvoiceDeliveryStatus.PENDING
-    monkeypatch.delenv("SIMULATED_NETWORK_FAULT")
+    monkeypatch.setattr("django.conf.settings.SIMULATED_NETWORK_FAULT", "")
     services.poll_invoice_status(invoice=invoice, acting_user=accountant_se)
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.DELIVERED

@@ -8,7 +8,11 @@ from django.utils import translation
 from routing.decision import RouteInputs, decide
 from routing.trace_text import step_sentence
 
-STEP = {"rule": "no_agreement", "inputs": {"agreement_status": "REQUEST_SENT"}, "outcome": "failed"}
+STEP = {
+    "rule": "norway_agreement",
+    "inputs": {"agreement_status": "REQUEST_SENT"},
+    "outcome": "failed",
+}
 
 
 @pytest.mark.parametrize(

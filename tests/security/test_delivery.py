@@ -257,10 +257,10 @@ def test_one_failing_row_never_stops_the_sweep(
     activate(company_se, se=True)
     ssn = se_consumer_with(kivra=True)
     invoices = [make_open_invoice(company=company_se, national_id=ssn) for _ in range(3)]
-    monkeypatch.setenv("SIMULATED_NETWORK_FAULT", "timeout_after_accept")
+    monkeypatch.setattr("django.conf.settings.SIMULATED_NETWORK_FAULT", "timeout_after_accept")
     for invoice in invoices:
         _send(invoice, accountant_se, django_capture_on_commit_callbacks)
-    monkeypatch.delenv("SIMULATED_NETWORK_FAULT")
+    monkeypatch.setattr("django.conf.settings.SIMULATED_NETWORK_FAULT", "")
     assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.UNKNOWN}
     broken = str(invoices[0].document_uuid)
     real_status = SimulatedNetwork.status
@@ -356,10 +356,10 @@ def test_claim_reconcile_and_holds_call_the_network_outside_transactions(
     make_agreement(customer=customer, branch=company_no.branches.get(), status="REQUEST_SENT")
     held = make_open_invoice(company=company_no, customer=customer)
     assert _send(held, accountant_no, django_capture_on_commit_callbacks).status == "held"
-    monkeypatch.setenv("SIMULATED_NETWORK_FAULT", "timeout_after_accept")
+    monkeypatch.setattr("django.conf.settings.SIMULATED_NETWORK_FAULT", "timeout_after_accept")
     invoice, _participant = _peppol_invoice(company_no)
     assert _send(invoice, accountant_no, django_capture_on_commit_callbacks).status == "unknown"
-    monkeypatch.delenv("SIMULATED_NETWORK_FAULT")
+    monkeypatch.setattr("django.conf.settings.SIMULATED_NETWORK_FAULT", "")
     _sweep(django_capture_on_commit_callbacks)
     ConsumerAgreement.objects.filter(customer=customer).update(status="ACTIVE")
     with django_capture_on_commit_callbacks(execute=True):

@@ -35,6 +35,8 @@ PRODUCTION = {
     "OPERATOR_CREDENTIALS_KEY": "cHJvZHVjdGlvbi10ZXN0LWZlcm5ldC1rZXktMzJieXQ=",
     "ALLOWED_HOSTS": "127.0.0.1",
     "TRUST_X_FORWARDED_PROTO": "1",
+    # Production needs an explicit email destination (no silent files); nothing is sent here.
+    "EMAIL_URL": "consolemail://",
 }
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models, transaction
 
 from b2cportal.audit import services as audit
@@ -38,7 +38,7 @@ def record(
     *,
     company: Company,
     branch: Branch | None,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     action: str,
     changes: list[dict[str, Any]],
     by: str = "",
@@ -86,15 +86,19 @@ def locked_activation(model: type[M], branch: Branch) -> M:
     Creating first (outside the lock) means two simultaneous first submits both find one row
     and serialise on its lock instead of one of them failing on the unique constraint.
     """
-    model.objects.get_or_create(branch=branch)
-    return model.objects.select_for_update().select_related("branch__company").get(branch=branch)
+    model._default_manager.get_or_create(branch=branch)
+    return (
+        model._default_manager.select_for_update()
+        .select_related("branch__company")
+        .get(branch=branch)
+    )
 
 
 def update_recorded(
     *,
     locked: Callable[[], M],
     changes: dict[str, Any],
-    acting_user: AbstractBaseUser,
+    acting_user: User | None,
     action: str,
     company: Company,
     branch: Branch | None,

@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
@@ -66,7 +66,7 @@ def terms_token(activation: NorwayB2CActivation) -> str:
 
 
 def terms_url(activation: NorwayB2CActivation) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse(
+    return str(settings.SITE_URL).rstrip("/") + reverse(
         "companies:terms", args=[terms_token(activation)]
     )
 
@@ -116,7 +116,7 @@ def _queue_terms_email(activation: NorwayB2CActivation, language: str) -> None:
 def request_norway_activation(
     *,
     branch: Branch,
-    acting_user: AbstractBaseUser,
+    acting_user: User,
     signer_name: str,
     signer_email: str,
     use_agreement_capture: bool = False,
@@ -181,7 +181,7 @@ def request_norway_activation(
 
 @transaction.atomic
 def resend_terms_email(
-    *, branch: Branch, acting_user: AbstractBaseUser, language: str = "en"
+    *, branch: Branch, acting_user: User, language: str = "en"
 ) -> NorwayB2CActivation:
     """Send the terms email again with a fresh link; the earlier link stops working."""
     activation = locked_activation(NorwayB2CActivation, branch)
@@ -424,9 +424,7 @@ def submit_norway_activation(*, activation_id: int) -> NorwayB2CActivation | Non
     return _record_submission(activation_id=activation.pk, key=key, reference=reference)
 
 
-def deactivate_norway_service(
-    *, branch: Branch, acting_user: AbstractBaseUser
-) -> NorwayB2CActivation:
+def deactivate_norway_service(*, branch: Branch, acting_user: User) -> NorwayB2CActivation:
     """Turn an active AutoInvoice B2C service off at the network and here."""
     with transaction.atomic():
         activation = locked_activation(NorwayB2CActivation, branch)

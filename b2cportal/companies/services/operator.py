@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -76,7 +76,7 @@ def operator_client(connection: OperatorConnection) -> MaventaClient:
 def save_operator_connection(
     *,
     company: Company,
-    acting_user: AbstractBaseUser | None,
+    acting_user: User | None,
     environment: str,
     company_uuid: UUID | str,
     api_key: str = "",
@@ -129,11 +129,11 @@ def save_operator_connection(
 
 def operator_webhook_url(connection: OperatorConnection) -> str:
     path = reverse("operator-webhook", kwargs={"token": connection.webhook_token})
-    return settings.SITE_URL.rstrip("/") + path
+    return str(settings.SITE_URL).rstrip("/") + path
 
 
 def check_operator_connection(
-    *, company: Company, acting_user: AbstractBaseUser | None
+    *, company: Company, acting_user: User | None
 ) -> ConnectionTestResult:
     """Token + `GET /oauth2/current`; then subscribe the webhook once. Never in a transaction."""
     connection = OperatorConnection.objects.filter(company=company).first()

@@ -126,14 +126,16 @@ def poll_activation_status(
         )
         if locked is None:
             return model.objects.get(pk=activation.pk)
-        if model is NorwayB2CActivation:
+        if isinstance(locked, NorwayB2CActivation):
             _record_norway(locked, state)
         else:
             _record_sweden(locked, state)
         return locked
 
 
-def _note_network_status(activation, state: ActivationState) -> None:
+def _note_network_status(
+    activation: NorwayB2CActivation | SwedenB2CActivation, state: ActivationState
+) -> None:
     """A status word the network sent that we cannot read as an outcome (the operator's B2CSE
     statuses are not public): recorded as it came, once per change, so the history and the
     activation screen show it (`selectors.unknown_network_status`). When the network later

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -23,7 +23,7 @@ from .history import CompanyError, update_recorded
 
 
 def update_autoinvoice_settings(
-    *, branch: Branch, acting_user: AbstractBaseUser, changes: dict[str, Any]
+    *, branch: Branch, acting_user: User, changes: dict[str, Any]
 ) -> AutoInvoiceSettings:
     """Save the branch's AutoInvoice settings (CS10250S) and record what changed."""
     company = branch.company
@@ -69,7 +69,7 @@ def update_autoinvoice_settings(
 
 
 def set_consumer_einvoice_service(
-    *, branch: Branch, service: str, acting_user: AbstractBaseUser | None = None
+    *, branch: Branch, service: str, acting_user: User | None = None
 ) -> AutoInvoiceSettings:
     """Point the branch's consumer e-invoice setting at the service that just became active.
 
@@ -104,7 +104,7 @@ COMPANY_FACTS = (
 
 
 def update_company_facts(
-    *, company: Company, acting_user: AbstractBaseUser, changes: dict[str, Any]
+    *, company: Company, acting_user: User, changes: dict[str, Any]
 ) -> Company:
     """Save what the company's documents state about it (VAT registration, Foretaksregisteret,
     F-skatt, the account customers pay into and its type) and record what changed."""
@@ -154,7 +154,7 @@ def update_company_facts(
 
 
 def update_ledger_preferences(
-    *, company: Company, acting_user: AbstractBaseUser, changes: dict[str, Any]
+    *, company: Company, acting_user: User, changes: dict[str, Any]
 ) -> CustomerLedgerPreferences:
     """Save Customer ledger preferences (AR101000, tab AutoInvoice settings) and record it."""
 
@@ -184,9 +184,7 @@ def update_ledger_preferences(
     )
 
 
-def update_altinn_settings(
-    *, branch: Branch, acting_user: AbstractBaseUser, changes: dict[str, Any]
-) -> Branch:
+def update_altinn_settings(*, branch: Branch, acting_user: User, changes: dict[str, Any]) -> Branch:
     """Save the branch's RF-1301 contact (Branches, tab Altinn settings) and record it."""
 
     def check(obj: Branch, changes: dict[str, Any]) -> dict[str, Any]:
@@ -211,7 +209,7 @@ def update_altinn_settings(
 
 
 def update_company_details(
-    *, company: Company, acting_user: AbstractBaseUser, changes: dict[str, Any]
+    *, company: Company, acting_user: User, changes: dict[str, Any]
 ) -> Company:
     """Correct the company's name and address (e.g. to match the national register) and record
     what changed. Country and organisation number are the company's identity and stay."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -67,7 +67,7 @@ def _claim_submission(branch: Branch, fields: dict[str, str]) -> tuple[SwedenB2C
 
 @transaction.atomic
 def _record_submission(
-    *, branch: Branch, acting_user: AbstractBaseUser, fields: dict[str, str], reference: str
+    *, branch: Branch, acting_user: User, fields: dict[str, str], reference: str
 ) -> SwedenB2CActivation:
     """Step 3: the network took the activation; now *pending*."""
     activation = locked_activation(SwedenB2CActivation, branch)
@@ -94,7 +94,7 @@ def _record_submission(
 def submit_sweden_activation(
     *,
     branch: Branch,
-    acting_user: AbstractBaseUser,
+    acting_user: User,
     account_type: str,
     account_number: str,
     fui: str = "",
@@ -127,7 +127,7 @@ def submit_sweden_activation(
             country=company.country, organisation_number=company.organisation_number
         )
     except NotSupportedByNetwork:
-        problem = ""  # this network checks the name against the register itself
+        problem: str | None = ""  # this network checks the name against the register itself
     else:
         problem = rules.register_name_error(
             registered_name=registered_name, company_name=company.name
@@ -210,7 +210,7 @@ def _reserve_account(
 
 
 def add_receiving_account(
-    *, branch: Branch, acting_user: AbstractBaseUser, account_type: str, account_number: str
+    *, branch: Branch, acting_user: User, account_type: str, account_number: str
 ) -> SwedenReceivingAccount:
     """Add one more Bankgiro/PlusGiro account under the active FUI (at most 99 per FUI)."""
     activation, reserved = _reserve_account(branch, account_type, account_number)

@@ -1,7 +1,13 @@
+from typing import TYPE_CHECKING
+
 from django import template
 from django.core.exceptions import ValidationError
 
 from b2cportal import identifiers
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 register = template.Library()
 
@@ -24,7 +30,7 @@ def postcode(value: str, country: str) -> str:
 
 
 @register.filter
-def country_name(code: str) -> str:
+def country_name(code: str) -> "StrOrPromise":
     """Norway/Sweden in the user's language; other codes as they are."""
     from b2cportal.companies.models import Country
 

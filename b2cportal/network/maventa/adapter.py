@@ -17,6 +17,7 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 
@@ -25,6 +26,7 @@ from b2cportal.network.adapter import (
     ActivationState,
     ActivationStatus,
     EFakturaLookup,
+    Mailbox,
     Network,
     NotSupportedByNetwork,
     OutgoingDocument,
@@ -176,9 +178,7 @@ class MaventaNetwork(Network):
         if self.credentials is None:
             raise NoOperatorConnection("The operator adapter needs a company's credentials.")
         if self._client is None:
-            self._client = MaventaClient(
-                self.credentials, timeout=getattr(settings, "MAVENTA_TIMEOUT_SECONDS", 20.0)
-            )
+            self._client = MaventaClient(self.credentials, timeout=settings.MAVENTA_TIMEOUT_SECONDS)
         return self._client
 
     def close(self) -> None:
@@ -412,9 +412,9 @@ class MaventaNetwork(Network):
 
     # --- directories -------------------------------------------------------------------------
 
-    def lookup_participants(self, identifiers: list[str]) -> dict[str, set[str]]:
+    def lookup_participants(self, identifiers: list[str]) -> dict[str, set[ParticipantKind]]:
         """Peppol receivers by organisation number (`GET /v1/lookup/endpoints`, 10 at a time)."""
-        found: dict[str, set[str]] = {}
+        found: dict[str, set[ParticipantKind]] = {}
         client = self.client()
         for start in range(0, len(identifiers), 10):
             for row in client.lookup_endpoints(identifiers[start : start + 10]):
@@ -432,7 +432,7 @@ class MaventaNetwork(Network):
             "The operator has no FMI lookup: it routes Swedish consumer invoices itself.",
         )
 
-    def lookup_mailboxes(self, ssns: list[str]) -> dict[str, set[str]]:
+    def lookup_mailboxes(self, ssns: list[str]) -> dict[str, set[Mailbox]]:
         raise NotSupportedByOperator(
             "digital mailbox lookups",
             "The operator has no Kivra/Billo lookup: it routes Swedish consumer invoices itself.",
@@ -440,7 +440,7 @@ class MaventaNetwork(Network):
 
     def deliver(self, document: OutgoingDocument) -> Receipt:
         """The interface's delivery: `hints` carry the constraints (OperatorSend's fields)."""
-        hints = dict(document.hints or {})
+        hints: dict[str, Any] = dict(document.hints or {})
         allowed = set(OperatorSend.__dataclass_fields__) - {"uuid", "number", "ubl", "pdf"}
         operator_id = self.send(
             OperatorSend(

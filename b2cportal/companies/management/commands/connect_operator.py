@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from b2cportal.companies import services
@@ -25,7 +24,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, organisation_number, company_uuid, environment, test, **options):
-        api_key = os.environ.get("MAVENTA_API_KEY", "").strip()
+        api_key = settings.MAVENTA_API_KEY.strip()
         if not api_key:
             raise CommandError("Set MAVENTA_API_KEY to the company's user API key.")
         wanted = organisation_number.replace(" ", "").replace("-", "")

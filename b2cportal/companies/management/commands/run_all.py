@@ -95,8 +95,10 @@ class Command(BaseCommand):
         addrport = f"{host}:{port}"
         url = f"http://{addrport}/"
         # Links in emails and SMS must point at this server unless SITE_URL says otherwise.
-        os.environ.setdefault("SITE_URL", url.rstrip("/"))
-        self._print_banner(url)
+        # (The children read it from their environment; an explicit SITE_URL wins.)
+        site_url = os.environ.setdefault("SITE_URL", url.rstrip("/"))
+        settings.VAR_DIR.mkdir(exist_ok=True)  # the default SQLite database, broker and beat files
+        self._print_banner(url, site_url)
 
         def on_sigterm(signum, frame):
             raise _Stop
@@ -136,21 +138,21 @@ class Command(BaseCommand):
             raise CommandError(f"The {name} process stopped (status {status}); stopped the rest.")
         self.stdout.write("Stopped.")
 
-    def _print_banner(self, url: str) -> None:
+    def _print_banner(self, url: str, site_url: str) -> None:
         self.stdout.write(self.style.SUCCESS(f"\nb2cportal is starting at {url}"))
         self.stdout.write(f"Broker: {settings.CELERY_BROKER_URL}")
         self.stdout.write(
             f"Database: {settings.DATABASES['default']['ENGINE']} "
             f"{settings.DATABASES['default']['NAME']}"
         )
-        self.stdout.write(f"Links in emails and SMS use {os.environ['SITE_URL']}")
-        rules = getattr(settings, "EINVOICE_RULES_DIR", "") or os.environ.get("EINVOICE_RULES_DIR")
+        self.stdout.write(f"Links in emails and SMS use {site_url}")
+        rules = settings.EINVOICE_RULES_DIR
         if rules:
             self.stdout.write(f"Validation rules (CEN + Peppol): {rules}")
         else:
             self.stdout.write(
                 self.style.WARNING("EINVOICE_RULES_DIR is not set: Validate checks the XSD only.")
             )
-        if getattr(settings, "EMAIL_FILE_PATH", None):
+        if settings.EMAIL_FILE_PATH:
             self.stdout.write(f"Emails are written as files to {settings.EMAIL_FILE_PATH}/")
         self.stdout.write("Demo logins (password 'demo'): see the list printed by seed_demo.\n")
