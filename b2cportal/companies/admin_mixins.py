@@ -15,6 +15,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from b2cportal.pagination import CappedAdminPaginator
+
 from .models import Membership, Role
 
 # Roles that may open the admin at all, and the one that may write there.
@@ -56,6 +58,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
 
     company_path = "company"
     show_full_result_count = False
+    paginator = CappedAdminPaginator
     # Half of Django's 100 rows: a change list renders in well under 300 ms server time.
     list_per_page = 50
     # Links we store are https; say so instead of relying on the deprecated http default.

@@ -8,10 +8,10 @@ from django.utils.translation import gettext as _
 
 from agreements.services import handle_customer_saved
 from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_required, has_role
+from b2cportal.pagination import capped_page
 from b2cportal.search_stash import search_params, stash_search
 
 from .forms import CustomerFilterForm, CustomerForm
-from .pagination import capped_page
 from .selectors import customers_of, search_customers
 from .services import CustomerError, create_customer, mobile_phone_field_for, update_customer
 from .tabs import CUSTOMER_DETAIL_TABS
