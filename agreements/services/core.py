@@ -91,12 +91,20 @@ def _live_or_new(
     return agreement, True
 
 
-def _emit_status(agreement: ConsumerAgreement, from_status: str) -> None:
-    """Tell the company's webhook endpoints (after commit) that the agreement's status changed."""
+def _emit_status(
+    agreement: ConsumerAgreement, from_status: str, *, listening: bool | None = None
+) -> None:
+    """Tell the company's webhook endpoints (after commit) that the agreement's status changed.
+
+    `listening`: whether the company has an active endpoint, when the caller loaded it with
+    the agreement (`b2cportal.webhooks.selectors.is_listening`); None asks the database.
+    """
     from b2cportal.webhooks.services import companies_listening, emit
 
     company_id = agreement.branch.company_id
-    if not companies_listening([company_id]):
+    if listening is None:
+        listening = bool(companies_listening([company_id]))
+    if not listening:
         return
     emit(
         company=company_id,
@@ -123,6 +131,7 @@ def _transition(
     external_event_id: str | None = None,
     detail: dict | None = None,
     strict: bool = True,
+    listening: bool | None = None,
 ) -> AgreementEvent:
     """Move a locked agreement to `to_status` and write its event.
 
@@ -143,7 +152,7 @@ def _transition(
     else:
         agreement.status = to_status
         agreement.save(update_fields=["status", "source", "reference", "last_updated"])
-        _emit_status(agreement, from_status)
+        _emit_status(agreement, from_status, listening=listening)
     return AgreementEvent.objects.create(
         agreement=agreement,
         from_status=from_status,
