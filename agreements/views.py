@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -28,6 +27,7 @@ from b2cportal.csv_export import csv_response, iso_datetime
 from b2cportal.customers.models import Customer
 from b2cportal.identifiers import mask_agreement_reference
 from b2cportal.network.adapter import InboundError, NotSupportedByNetwork, get_network
+from b2cportal.pagination import capped_page
 from b2cportal.search_stash import search_params, stash_search
 from routing.models import DeliveryStatus
 from routing.selectors import deliveries_of
@@ -140,10 +140,13 @@ def agreement_list(request):
     base = agreements_for_support(company=request.company, filters=replace(filters, status=""))
     counts = status_counts(queryset=base)
     queryset = base.filter(status=filters.status) if filters.status else base
-    paginator = Paginator(support_page_queryset(queryset), PAGE_SIZE)
     # The per-status counts already hold the total: spare a second COUNT over every agreement.
-    paginator.count = counts[filters.status] if filters.status else sum(counts.values())
-    page = paginator.get_page(request.GET.get("page"))
+    page = capped_page(
+        support_page_queryset(queryset),
+        request.GET.get("page"),
+        per_page=PAGE_SIZE,
+        total=counts[filters.status] if filters.status else sum(counts.values()),
+    )
     without_agreement = (
         customers_wanting_einvoice_without_agreement(company=request.company)
         if filters.wanted_without_active

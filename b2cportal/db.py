@@ -57,3 +57,27 @@ class TrigramIndex(GinIndex):
             for part in self.expressions
         ]
         return models.Index(*plain, name=self.name).create_sql(model, schema_editor, **kwargs)
+
+
+class InIds(models.Func):
+    """`column IN (subquery)` that PostgreSQL can serve from the column's index.
+
+    Inside an OR, PostgreSQL runs `IN (SELECT …)` as a filter on every row it reads; written
+    `column = ANY(ARRAY(SELECT …))` the subquery runs once (an InitPlan) and the condition is an
+    index condition, so `a OR b OR customer IN (…)` becomes one bitmap scan over three indexes.
+    Elsewhere (SQLite) it stays a plain `IN`. Use it in `filter()` like a Q.
+    """
+
+    output_field = models.BooleanField()
+    conditional = True
+
+    def __init__(self, column: str, queryset: models.QuerySet):
+        super().__init__(models.F(column), models.Subquery(queryset.values("pk")))
+
+    def as_sql(self, compiler, connection, function=None, template=None, arg_joiner=None, **extra):
+        column, subquery = (compiler.compile(e) for e in self.get_source_expressions())
+        return f"{column[0]} IN {subquery[0]}", (*column[1], *subquery[1])
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        column, subquery = (compiler.compile(e) for e in self.get_source_expressions())
+        return f"{column[0]} = ANY(ARRAY{subquery[0]})", (*column[1], *subquery[1])

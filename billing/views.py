@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from b2cportal.companies.permissions import EDITORS, company_member_required
+from b2cportal.pagination import capped_page
 
 from . import selectors, services
 from .exports import error_rows_csv
@@ -72,14 +72,18 @@ def _batch(request, pk: int):
 def batch_detail(request, pk: int):
     batch = _batch(request, pk)
     progress = selectors.batch_progress(batch=batch)
-    failed = Paginator(selectors.batch_rows(batch=batch, status=RowStatus.FAILED), ROWS_PER_PAGE)
+    failed = capped_page(
+        selectors.batch_rows(batch=batch, status=RowStatus.FAILED),
+        request.GET.get("page"),
+        per_page=ROWS_PER_PAGE,
+    )
     return render(
         request,
         "billing/detail.html",
         {
             "batch": batch,
             "progress": progress,
-            "failed": failed.get_page(request.GET.get("page")),
+            "failed": failed,
             "created": selectors.batch_rows(batch=batch, status=RowStatus.CREATED)[:ROWS_PER_PAGE],
         },
     )

@@ -10,6 +10,7 @@ from django.contrib import admin
 from b2cportal.companies.admin_mixins import TenantScopedAdmin
 from b2cportal.companies.forms import XmlTextMixin
 
+from . import selectors
 from .calc import totals_problem
 from .models import Invoice, InvoiceLine, InvoiceNumberSequence
 from .services import LineInput
@@ -124,7 +125,8 @@ class InvoiceAdmin(TenantScopedAdmin):
         "delivery_status",
     )
     list_filter = ("status", "kind", "delivery_status")
-    search_fields = ("number", "customer__name", "customer__number", "payment_reference")
+    # Searched like the list screen, through indexes (get_search_results below).
+    search_fields = ("number",)
     list_select_related = ("company", "customer")
     inlines = [InvoiceLineInline]
     readonly_fields = (
@@ -146,6 +148,11 @@ class InvoiceAdmin(TenantScopedAdmin):
         if _released(obj):
             return [f.name for f in self.model._meta.fields if f.name not in _FROZEN_DOCUMENT]
         return self.readonly_fields
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(selectors.invoice_search(company=None, q=search_term)), False
 
     def get_queryset(self, request):
         # The frozen document can be large; the admin never shows it (download it instead).

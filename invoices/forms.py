@@ -372,7 +372,13 @@ class CreditNoteForm(forms.Form):
 
 
 class InvoiceFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    # invoices.selectors.invoice_search: each of these is an index look-up.
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("Number, payment reference or customer")}),
+    )
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("All")), *InvoiceStatus.choices]
     )
@@ -399,9 +405,18 @@ class InvoiceFilterForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["customer"]).queryset = Customer.objects.filter(
             company=company
         )
-        cast(forms.ModelChoiceField, self.fields["branch"]).queryset = Branch.objects.filter(
-            company=company
-        )
+        branches = Branch.objects.filter(company=company).order_by("branch_id")
+        branch_field = cast(forms.ModelChoiceField, self.fields["branch"])
+        branch_field.queryset = branches
+        # A plain list: the field's own iterator would open a server-side cursor per render.
+        branch_field.choices = [("", branch_field.empty_label)] + [
+            (branch.pk, str(branch)) for branch in branches
+        ]
+        # Rendered field by field in the list template (cheaper than crispy on the busiest
+        # screen): Bootstrap's classes here, `is-invalid` added by full_clean.
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs["class"] = css
         cast(forms.ChoiceField, self.fields["delivery_status"]).choices = [
             ("", _("All")),
             *(
@@ -414,6 +429,12 @@ class InvoiceFilterForm(forms.Form):
                 for value, label in DeliveryStatus.choices
             ),
         ]
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["class"] += " is-invalid"
 
     def clean(self):
         super().clean()

@@ -191,10 +191,27 @@ class Invoice(models.Model):
                 name="invoice_has_no_credited_invoice",
             ),
         ]
+        # The list (invoices.selectors.invoice_list) is newest first: each filter's index ends
+        # in that order, so a first page reads one page of index entries, never sorts.
         indexes = [
-            models.Index(fields=["company", "status"], name="invoice_company_status_idx"),
-            models.Index(fields=["company", "-issue_date"], name="invoice_company_date_idx"),
-            models.Index(fields=["company", "delivery_status"], name="invoice_company_deliv_idx"),
+            models.Index(
+                fields=["company", "status", "-issue_date", "-id"],
+                name="invoice_company_status_idx",
+            ),
+            models.Index(fields=["company", "-issue_date", "-id"], name="invoice_company_date_idx"),
+            models.Index(
+                fields=["company", "delivery_status", "-issue_date", "-id"],
+                name="invoice_company_deliv_idx",
+            ),
+            # Search: the number from its start (LIKE 'q%' in any collation), the payment and
+            # customer references exactly.
+            models.Index(
+                fields=["company", "number"],
+                opclasses=["int8_ops", "varchar_pattern_ops"],
+                name="invoice_number_prefix_idx",
+            ),
+            models.Index(fields=["company", "payment_reference"], name="invoice_payment_ref_idx"),
+            models.Index(fields=["company", "buyer_reference"], name="invoice_buyer_ref_idx"),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_required, has_role
+from b2cportal.pagination import capped_page, query_string_without_page
 from routing.selectors import sending_panel
 
 from . import selectors, services
@@ -26,6 +26,8 @@ from .forms import (
     LineFormSet,
 )
 from .models import Invoice
+
+PAGE_SIZE = 25
 
 
 def _invoice(request, pk: int) -> Invoice:
@@ -43,21 +45,18 @@ def invoice_list(request):
     form = InvoiceFilterForm(request.GET or None, company=request.company)
     rows = selectors.invoice_list(
         company=request.company, filters=form.cleaned_data if form.is_valid() else {}
-    )
+    ).only(*selectors.LIST_COLUMNS)
     if form.is_bound and not form.is_valid():
         # A filter that cannot be applied shows its error and no rows, never an unfiltered list
         # that looks like the answer.
         rows = rows.none()
-    page = Paginator(rows, 25).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "invoices/invoice_list.html",
         {
             "form": form,
-            "page": page,
-            "query": query.urlencode(),
+            "page": capped_page(rows, request.GET.get("page"), per_page=PAGE_SIZE),
+            "query_string": query_string_without_page(request),
             "can_edit": has_role(request, EDITORS),
         },
     )

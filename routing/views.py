@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,6 +14,7 @@ from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_re
 from b2cportal.companies.selectors import branches_of
 from b2cportal.companies.wording import operator_name
 from b2cportal.csv_export import csv_response
+from b2cportal.pagination import capped_page
 from invoices.models import Invoice
 
 from . import selectors, services
@@ -148,11 +148,13 @@ def bulk(request):
                 branch=form.cleaned_data.get("branch") if form.is_valid() else None,
             )
             return redirect("routing:bulk_detail", pk=result.pk)
-    page = Paginator(rows, BULK_PAGE_SIZE).get_page(request.GET.get("page"))
+    # Exact: "Select all N matching" sends N documents. One COUNT, reused by the pager.
+    total = rows.count()
+    page = capped_page(rows, request.GET.get("page"), per_page=BULK_PAGE_SIZE, total=total)
     return render(
         request,
         "routing/bulk_send.html",
-        {"form": form, "page": page, "total": page.paginator.count, "query": params.urlencode()},
+        {"form": form, "page": page, "total": total, "query_string": params.urlencode()},
     )
 
 
@@ -164,8 +166,8 @@ def _bulk(request, pk: int) -> BulkSend:
 def bulk_detail(request, pk: int):
     bulk_send = _bulk(request, pk)
     progress = selectors.bulk_progress(bulk=bulk_send)
-    page = Paginator(selectors.bulk_deliveries(bulk=bulk_send), 500).get_page(
-        request.GET.get("page")
+    page = capped_page(
+        selectors.bulk_deliveries(bulk=bulk_send), request.GET.get("page"), per_page=500
     )
     return render(
         request,

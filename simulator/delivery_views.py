@@ -11,11 +11,11 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 
 from b2cportal.identifiers import mask_national_id
+from b2cportal.pagination import capped_page, query_string_without_page
 
 from .adapter.delivery import (
     inbox_document,
@@ -55,14 +55,15 @@ def index(request):
     else:
         same_as = ""
         rows = inbox_documents(issuer=issuer, kind=kind, recipient=recipient)
-    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    page = capped_page(rows, request.GET.get("page"), per_page=100)
     for row in page.object_list:
-        row.masked_recipient = _masked(row.recipient)  # type: ignore[attr-defined]
+        row.masked_recipient = _masked(row.recipient)
     return render(
         request,
         "simulator/deliveries/index.html",
         {
             "page": page,
+            "query_string": query_string_without_page(request),
             "kinds": InboxKind.choices,
             "kind": kind,
             "recipient": recipient,

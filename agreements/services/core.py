@@ -145,12 +145,20 @@ def _audit(
     )
 
 
-def _emit_status(agreement: ConsumerAgreement, from_status: str) -> None:
-    """Tell the company's webhook endpoints (after commit) that the agreement's status changed."""
+def _emit_status(
+    agreement: ConsumerAgreement, from_status: str, *, listening: bool | None = None
+) -> None:
+    """Tell the company's webhook endpoints (after commit) that the agreement's status changed.
+
+    `listening`: whether the company has an active endpoint, when the caller loaded it with
+    the agreement (`b2cportal.webhooks.selectors.is_listening`); None asks the database.
+    """
     from b2cportal.webhooks.services import companies_listening, emit
 
     company_id = agreement.branch.company_id
-    if not companies_listening([company_id]):
+    if listening is None:
+        listening = bool(companies_listening([company_id]))
+    if not listening:
         return
     emit(
         company=company_id,
@@ -177,6 +185,7 @@ def _transition(
     external_event_id: str | None = None,
     detail: dict[str, Any] | None = None,
     strict: bool = True,
+    listening: bool | None = None,
 ) -> AgreementEvent:
     """Move a locked agreement to `to_status` and write its event.
 
@@ -201,7 +210,7 @@ def _transition(
         agreement.status = to_status
         agreement.save(update_fields=["status", "source", "reference", "last_updated"])
         _audit(agreement, actor, AuditAction.AGREEMENT_STATUS_CHANGED, from_status, to_status)
-        _emit_status(agreement, from_status)
+        _emit_status(agreement, from_status, listening=listening)
     return AgreementEvent.objects.create(
         agreement=agreement,
         from_status=from_status,

@@ -20,6 +20,7 @@ from b2cportal.companies.models import (
 from b2cportal.customers.models import Customer
 from b2cportal.identifiers import parse_fmi
 from b2cportal.network.adapter import AgreementEvent
+from b2cportal.webhooks.selectors import is_listening
 
 from ..models import (
     LIVE_STATUSES,
@@ -138,9 +139,72 @@ def _lock_norwegian_customer(event: AgreementEvent) -> tuple[Customer, Branch]:
     return customer, Branch(pk=customer.event_branch_id, company_id=customer.company_id)
 
 
+def _lock_live_agreement(event: AgreementEvent) -> ConsumerAgreement | None:
+    """The live eFaktura agreement an event names, locked, in one query with what applying
+    the event needs: its customer and branch, whether invoices can be held for it, whether
+    the company listens for webhooks. None when the customer has no live agreement (or the
+    issuer, branch or customer is unknown): the caller then takes the path that may create
+    one, under the customer's lock.
+
+    Locking the agreement row alone is enough to change it: every other writer locks it too
+    before changing it, and a concurrent change re-checks this query's conditions on the new
+    row version (an agreement that stopped being live is not returned).
+    """
+    reference = event.customer_reference
+    if not reference:
+        return None
+    return (
+        ConsumerAgreement.objects.select_for_update(of=("self",))
+        .select_related("customer", "branch")
+        .filter(
+            network=AgreementNetwork.NO_EFAKTURA,
+            status__in=LIVE_STATUSES,
+            branch__branch_id=event.branch,
+            branch__company__country=Country.NORWAY,
+            branch__company__organisation_number=event.issuer,
+            customer__company=F("branch__company"),
+            customer__number=reference,
+        )
+        .annotate(
+            holds_possible=Coalesce(
+                F("branch__company__ledger_preferences__consumer_route_anyway"), Value(False)
+            ),
+            listening=is_listening("branch__company_id"),
+        )
+        .only(
+            "id",
+            "customer_id",
+            "branch_id",
+            "network",
+            "status",
+            "reference",
+            "source",
+            "last_updated",
+            "customer__id",
+            "customer__company_id",
+            "customer__number",
+            "branch__id",
+            "branch__company_id",
+            "branch__branch_id",
+        )
+        .order_by()
+        .first()
+    )
+
+
 def _apply_norway_event(event: AgreementEvent) -> InboundOutcome:
     target = NORWAY_TARGETS[event.type]
     with transaction.atomic():
+        agreement = _lock_live_agreement(event)
+        if agreement is not None:
+            # The usual case: one query found and locked everything the event changes.
+            return _transition_for_event(
+                event,
+                agreement,
+                target=target,
+                holds_possible=agreement.holds_possible,  # type: ignore[attr-defined]  # annotated
+                listening=agreement.listening,  # type: ignore[attr-defined]  # by the lock query
+            )
         locked, branch = _lock_norwegian_customer(event)
         if target in (AgreementStatus.DELETED, AgreementStatus.REJECTED):
             agreement = (
@@ -170,28 +234,50 @@ def _apply_norway_event(event: AgreementEvent) -> InboundOutcome:
                 reference=locked.number,
                 actor=None,
             )
-            if source == AgreementSource.AGREEMENT_CAPTURE:
-                agreement.source = source
-        event_source = event.source or EventSource.ONLINE_BANK
-        if event_source not in EventSource.values:
-            event_source = EventSource.NETWORK
-        written = _transition(
+        agreement.customer = locked  # already loaded and locked
+        return _transition_for_event(
+            event,
             agreement,
-            to_status=target,
-            source=event_source,
-            external_event_id=event.event_id,
-            detail={"type": event.type},
-            strict=False,
+            target=target,
+            holds_possible=locked.holds_possible,  # type: ignore[attr-defined]  # lock query
         )
-        result = "ignored" if "ignored" in written.detail else "applied"
-        return InboundOutcome(
-            result,
-            agreement.pk,
-            agreement.status,
-            customer_id=locked.pk,
-            company_id=locked.company_id,
-            holds_possible=locked.holds_possible,  # type: ignore[attr-defined]  # annotated by the lock query
-        )
+
+
+def _transition_for_event(
+    event: AgreementEvent,
+    agreement: ConsumerAgreement,
+    *,
+    target: str,
+    holds_possible: bool,
+    listening: bool | None = None,
+) -> InboundOutcome:
+    """Move the locked agreement as a Norwegian event says and record the event."""
+    if (
+        target not in (AgreementStatus.DELETED, AgreementStatus.REJECTED)
+        and event.source == AgreementSource.AGREEMENT_CAPTURE
+    ):
+        agreement.source = AgreementSource.AGREEMENT_CAPTURE
+    event_source = event.source or EventSource.ONLINE_BANK
+    if event_source not in EventSource.values:
+        event_source = EventSource.NETWORK
+    written = _transition(
+        agreement,
+        to_status=target,
+        source=event_source,
+        external_event_id=event.event_id,
+        detail={"type": event.type},
+        strict=False,
+        listening=listening,
+    )
+    result = "ignored" if "ignored" in written.detail else "applied"
+    return InboundOutcome(
+        result,
+        agreement.pk,
+        agreement.status,
+        customer_id=agreement.customer_id,
+        company_id=agreement.customer.company_id,
+        holds_possible=holds_possible,
+    )
 
 
 def _apply_sweden_event(event: AgreementEvent) -> InboundOutcome:

@@ -16,6 +16,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 
 from b2cportal.audit.admin_mixins import AuditedAdminMixin
+from b2cportal.pagination import CappedAdminPaginator
 
 from .models import Membership, Role
 
@@ -59,6 +60,7 @@ class TenantScopedAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     company_path = "company"
     show_full_result_count = False
+    paginator = CappedAdminPaginator
     # Half of Django's 100 rows: a change list renders in well under 300 ms server time.
     list_per_page = 50
     # Links we store are https; say so instead of relying on the deprecated http default.

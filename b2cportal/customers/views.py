@@ -10,10 +10,10 @@ from agreements.services import handle_customer_saved
 from b2cportal.audit.selectors import history_of
 from b2cportal.companies.permissions import ANY_ROLE, EDITORS, company_member_required, has_role
 from b2cportal.extensions import contributions
+from b2cportal.pagination import capped_page
 from b2cportal.search_stash import search_params, stash_search
 
 from .forms import CustomerFilterForm, CustomerForm
-from .pagination import capped_page
 from .selectors import customers_of, search_customers
 from .services import CustomerError, create_customer, mobile_phone_field_for, update_customer
 

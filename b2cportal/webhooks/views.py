@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from b2cportal.companies.permissions import ADMINISTRATORS, company_member_required
+from b2cportal.pagination import capped_page
 
 from . import selectors, services
 from .forms import EndpointForm
@@ -27,8 +27,8 @@ def endpoint_list(request):
         )
         messages.success(request, _("The endpoint was added. Copy its signing secret."))
         return redirect(endpoint)
-    page = Paginator(selectors.messages_of(company=request.company), 50).get_page(
-        request.GET.get("page")
+    page = capped_page(
+        selectors.messages_of(company=request.company), request.GET.get("page"), per_page=50
     )
     return render(
         request,
@@ -46,9 +46,11 @@ def endpoint_list(request):
 @company_member_required(roles=ADMINISTRATORS)
 def endpoint_detail(request, pk: int):
     endpoint = get_object_or_404(selectors.endpoints_of(company=request.company), pk=pk)
-    page = Paginator(
-        selectors.messages_of(company=request.company).filter(endpoint=endpoint), 50
-    ).get_page(request.GET.get("page"))
+    page = capped_page(
+        selectors.messages_of(company=request.company).filter(endpoint=endpoint),
+        request.GET.get("page"),
+        per_page=50,
+    )
     return render(request, "webhooks/endpoint.html", {"endpoint": endpoint, "page": page})
 
 

@@ -26,12 +26,17 @@ def event(**overrides):
     return data
 
 
-def test_accept_then_activate_from_request(client, customer_no, main_branch):
+def test_accept_then_activate_from_request(
+    client, customer_no, main_branch, django_assert_num_queries
+):
     agreement = make_agreement(customer=customer_no, branch=main_branch, status="REQUEST_SENT")
     response = post_event(client, event())
     assert response.status_code == 200
     assert response.json() == {"result": "applied", "agreement": agreement.pk, "status": "ACCEPTED"}
-    response = post_event(client, event(event_id="evt-2", type="activated"))
+    # The hot path: one query loads and locks the agreement with what the event needs, one
+    # update, one event row (+ the transaction's savepoint and release).
+    with django_assert_num_queries(5):
+        response = post_event(client, event(event_id="evt-2", type="activated"))
     assert response.json()["status"] == "ACTIVE"
     agreement.refresh_from_db()
     assert agreement.status == "ACTIVE"

@@ -104,6 +104,38 @@ def test_list_filters_by_customer_picked_from_autocomplete(page, login, inv_no, 
     assert f"#{mine.pk}" in rows.first.text_content()
 
 
+def test_list_pages_and_searches_by_number_and_customer(page, login, inv_no, accountant_no):
+    kari = make_customer(company=inv_no, number="4711", name="Kari Nordmann")
+    invoices = [make_invoice(company=inv_no, customer=kari)]
+    invoices += [make_invoice(company=inv_no) for _ in range(25)]
+    Invoice.objects.filter(pk=invoices[0].pk).update(number="900123")
+    login(accountant_no)
+    page.goto("/invoices/")
+    assert page.locator("[data-testid=invoice-row]").count() == 25
+    assert page.text_content("[data-testid=result-count]") == "1\u201325 of 26"
+    page.click("[data-testid=next-page]")
+    page.wait_for_url("**page=2**")
+    assert page.locator("[data-testid=invoice-row]").count() == 1
+    assert page.text_content("[data-testid=page-number]") == "Page 2"
+    page.fill("input[name=q]", "9001")  # the start of a number
+    page.click("[data-testid=invoice-filters] button[type=submit]")
+    page.wait_for_url("**q=9001**")
+    assert "page=" not in page.url  # a new search starts on page 1
+    rows = page.locator("[data-testid=invoice-row]")
+    assert rows.count() == 1
+    assert "900123" in rows.first.text_content()
+    page.fill("input[name=q]", "nordm")  # part of the customer's name
+    page.click("[data-testid=invoice-filters] button[type=submit]")
+    page.wait_for_url("**q=nordm**")
+    assert page.locator("[data-testid=invoice-row]").count() == 1
+    page.fill("input[name=q]", "0123")  # not the start of any number: nothing, said plainly
+    page.click("[data-testid=invoice-filters] button[type=submit]")
+    page.wait_for_url("**q=0123**")
+    assert page.locator("[data-testid=no-invoices]").is_visible()
+    page.goto("/invoices/?page=abc")  # a hand-edited page number is page 1, never an error
+    assert page.locator("[data-testid=invoice-row]").count() == 25
+
+
 def test_list_filter_bad_input_shows_the_field_error(page, login, inv_no, accountant_no):
     make_invoice(company=inv_no)
     login(accountant_no)

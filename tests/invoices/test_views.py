@@ -69,17 +69,39 @@ def test_list_shows_only_own_company_and_filters(client, inv_no, inv_se, account
     assert list(response.context["page"]) == [own]
 
 
-def test_list_query_count_does_not_grow_with_rows(client, inv_no, accountant_no):
+@pytest.mark.parametrize(
+    "params", [{}, {"q": "Hansen"}, {"status": "draft"}], ids=["first", "search", "status"]
+)
+def test_list_query_count_does_not_grow_with_rows(client, inv_no, accountant_no, params):
     client.force_login(accountant_no)
-    make_invoice(company=inv_no)
+    make_invoice(company=inv_no, customer=make_customer(company=inv_no, name="Kari Hansen"))
     with CaptureQueriesContext(connection) as few:
-        client.get(reverse("invoices:list"))
-    for _ in range(6):
-        make_invoice(company=inv_no, customer=make_customer(company=inv_no))
+        client.get(reverse("invoices:list"), params)
+    for _ in range(30):
+        make_invoice(company=inv_no, customer=make_customer(company=inv_no, name="Ola Hansen"))
     with CaptureQueriesContext(connection) as many:
-        response = client.get(reverse("invoices:list"))
-    assert len(response.context["page"]) == 7
+        response = client.get(reverse("invoices:list"), params)
+    assert len(response.context["page"]) == 25
+    assert response.context["page"].total == 31
     assert len(many) == len(few)
+
+
+def test_search_by_number_prefix_reference_and_customer(client, inv_no, accountant_no):
+    kari = make_customer(company=inv_no, number="77001", name="Kari Nordmann")
+    first = make_invoice(company=inv_no, customer=kari)
+    other = make_invoice(company=inv_no, customer=make_customer(company=inv_no, name="Ola"))
+    Invoice.objects.filter(pk=first.pk).update(number="100123", payment_reference="0012345678")
+    Invoice.objects.filter(pk=other.pk).update(number="200456", buyer_reference="PO-9")
+    client.force_login(accountant_no)
+
+    def found(q):
+        return {i.pk for i in client.get(reverse("invoices:list"), {"q": q}).context["page"]}
+
+    assert found("1001") == {first.pk}  # number from its start
+    assert found("0123") == set()  # not from the middle
+    assert found("0012345678") == {first.pk}  # KID/OCR, exactly
+    assert found("PO-9") == {other.pk}  # customer ref. nbr., exactly
+    assert found("nordm") == found("770") == {first.pk}  # customer name / number
 
 
 def test_create_draft_through_the_form_computes_totals(client, inv_no, accountant_no):

@@ -1,7 +1,7 @@
 import pytest
 
 from b2cportal.customers.models import Customer
-from b2cportal.customers.pagination import capped_page
+from b2cportal.pagination import capped_page
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
