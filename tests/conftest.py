@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -191,6 +192,25 @@ def login(page):
         return page
 
     return _login
+
+
+@pytest.fixture
+def settings_under(monkeypatch):
+    """settings_under(**env) -> the names settings.py defines when it runs with exactly `env`
+    (plus PATH and HOME) in the environment, never a developer's .env; raises what it raises.
+    What the settings module alone decides, proved without a 3-5 s Django start per case."""
+    import runpy
+
+    def _run(**env: str) -> dict:
+        for key in list(os.environ):
+            if key not in {"PATH", "HOME"}:
+                monkeypatch.delenv(key)
+        for key, value in {"DJANGO_READ_ENV_FILE": "0", **env}.items():
+            monkeypatch.setenv(key, value)
+        path = Path(__file__).resolve().parents[1] / "b2cportal" / "settings.py"
+        return runpy.run_path(str(path), run_name="settings_under_test")
+
+    return _run
 
 
 @pytest.fixture(autouse=True)
