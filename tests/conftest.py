@@ -94,6 +94,35 @@ def _empty_tables_by_delete():
     DatabaseOperations.sql_flush = truncate
 
 
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker):
+    """One outer transaction around a test module, rolled back after its last test.
+
+    Rows a module-scoped fixture creates inside it (with `django_db_blocker.unblock()`) are
+    seen by every `db` test of the module, each of which runs in a savepoint of its own, and
+    never outlive the module: heavy data such as the demo is seeded once, not per test. Not for
+    modules with transactional tests (they empty the tables and need no open transaction)."""
+    from django.db import transaction
+
+    atomic = transaction.atomic()
+    atomic._from_testcase = True  # like a test's own transaction (see network_call_guard)
+    with django_db_blocker.unblock():
+        atomic.__enter__()
+    yield
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        atomic.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def module_demo(module_db, django_db_blocker):
+    """The demo data (`seed_demo`), seeded once for the module: its DemoContext."""
+    from b2cportal.companies.demo import seed_demo
+
+    with django_db_blocker.unblock():
+        return seed_demo()
+
+
 @pytest.fixture
 def company_no(db):
     company = make_company(country="NO", name="Fjordtech AS", organisation_number="923609016")
