@@ -31,7 +31,7 @@ def worker_factory(tmp_path, real_broker):
     started: list[Worker] = []
 
     def start(**env) -> Worker:
-        worker = Worker(tmp_path, **env).start()
+        worker = Worker(tmp_path, **{"EINVOICE_RULES_DIR": "", **env}).start()
         started.append(worker)
         return worker
 
