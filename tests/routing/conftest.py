@@ -31,6 +31,7 @@ def worker_factory(tmp_path, real_broker):
     started: list[Worker] = []
 
     def start(**env) -> Worker:
+        # Sends never validate (release does): no Peppol rules to compile at each start.
         worker = Worker(tmp_path, **{"EINVOICE_RULES_DIR": "", **env}).start()
         started.append(worker)
         return worker
