@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -68,6 +69,58 @@ def pytest_runtest_makereport(item, call):
     if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"Skipped tests fail in CI: {report.longrepr}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _empty_tables_by_delete():
+    """Transactional tests (browser, worker, lock tests) empty every table afterwards. Django
+    does it with one TRUNCATE of all ~50 tables, which PostgreSQL makes cost 0.2-1.5 s (new
+    files for each table); a DELETE of the few rows a test leaves takes ~20 ms. Foreign keys
+    are deferred to the commit, so the order does not matter. Sequences are not reset either
+    way (no test asks for reset_sequences)."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    truncate = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences:
+            return truncate(
+                self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+            )
+        return [f"DELETE FROM {self.quote_name(table)};" for table in tables]
+
+    DatabaseOperations.sql_flush = sql_flush
+    yield
+    DatabaseOperations.sql_flush = truncate
+
+
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker):
+    """One outer transaction around a test module, rolled back after its last test.
+
+    Rows a module-scoped fixture creates inside it (with `django_db_blocker.unblock()`) are
+    seen by every `db` test of the module, each of which runs in a savepoint of its own, and
+    never outlive the module: heavy data such as the demo is seeded once, not per test. Not for
+    modules with transactional tests (they empty the tables and need no open transaction)."""
+    from django.db import transaction
+
+    atomic = transaction.atomic()
+    atomic._from_testcase = True  # like a test's own transaction (see network_call_guard)
+    with django_db_blocker.unblock():
+        atomic.__enter__()
+    yield
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        atomic.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def module_demo(module_db, django_db_blocker):
+    """The demo data (`seed_demo`), seeded once for the module: its DemoContext."""
+    from b2cportal.companies.demo import seed_demo
+
+    with django_db_blocker.unblock():
+        return seed_demo()
 
 
 @pytest.fixture
@@ -156,18 +209,45 @@ def page(browser, live_server, transactional_db):
 
 
 @pytest.fixture
-def login(page):
-    """Log a user in through the real login form: login(user) -> page."""
+def login(page, live_server):
+    """Log a user in and land on the home page, as the login form does: login(user) -> page.
 
-    def _login(user, password: str = "pw"):
-        page.goto("/accounts/login/")
-        page.fill("input[name=username]", user.get_username())
-        page.fill("input[name=password]", password)
-        page.click("button[type=submit]")
-        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    The session cookie comes from Django's test client (force_login), ~0.3 s less per test
+    than filling the form; the form itself is walked by the screen tests (tests/screens) and
+    its bad input by tests/companies/test_browser.py."""
+    from django.conf import settings
+    from django.test import Client
+
+    def _login(user):
+        client = Client()
+        client.force_login(user)
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        page.context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+        )
+        page.goto("/")
         return page
 
     return _login
+
+
+@pytest.fixture
+def settings_under(monkeypatch):
+    """settings_under(**env) -> the names settings.py defines when it runs with exactly `env`
+    (plus PATH and HOME) in the environment, never a developer's .env; raises what it raises.
+    What the settings module alone decides, proved without a 3-5 s Django start per case."""
+    import runpy
+
+    def _run(**env: str) -> dict:
+        for key in list(os.environ):
+            if key not in {"PATH", "HOME"}:
+                monkeypatch.delenv(key)
+        for key, value in {"DJANGO_READ_ENV_FILE": "0", **env}.items():
+            monkeypatch.setenv(key, value)
+        path = Path(__file__).resolve().parents[1] / "b2cportal" / "settings.py"
+        return runpy.run_path(str(path), run_name="settings_under_test")
+
+    return _run
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,10 @@
 Examples come from published sources where they exist (Skatteverket, python-stdnum's docs,
 Brønnøysundregistrene, Bankgirot, charities' published PlusGiro numbers, the Swedish seed's FUI
 and FMI). Check digits that no source publishes are worked out by hand in the comments, so the
-expected values do not come from the code under test.
+expected values do not come from the code under test. Where python-stdnum, phonenumbers or
+holidays do the checking, a case or two per error code and country proves our wrapping; their
+own test vectors are theirs to run. Our own code (personnummer centuries and samordningsnummer,
+KID, OCR, Bankgiro/PlusGiro lengths, FUI and FMI) keeps its full tables.
 """
 
 from __future__ import annotations
@@ -97,9 +100,7 @@ def test_swedish_error_message_says_what_is_wrong():
     [
         ("15108695088", "15108695088"),  # python-stdnum's documented example
         ("151086 95088", "15108695088"),
-        ("151086-95088", "15108695088"),
         ("41108695054", "41108695054"),  # D-number: day 01 + 40 (1 Oct 1986)
-        ("41019010110", "41019010110"),  # D-number for 1 Jan 1990
         ("29022450008", "29022450008"),  # 29 Feb 2024
     ],
 )
@@ -111,9 +112,7 @@ def test_clean_norwegian_national_id_accepts(value, expected):
     ("value", "code"),
     [
         ("15108695077", "invalid_checksum"),  # python-stdnum's documented invalid example
-        ("15108695089", "invalid_checksum"),
         ("1510869508", "invalid_length"),
-        ("151086950888", "invalid_length"),
         ("1510869508A", "invalid_format"),
         ("", "required"),
         ("01013950187", "future_date"),  # 1 Jan 2039 (individual digits 501 -> 2000s)
@@ -174,10 +173,8 @@ def test_ssn_for_peppol_endpoint_rejects_what_r049_would_reject(value):
 @pytest.mark.parametrize(
     ("value", "country", "expected"),
     [
-        ("923609016", "NO", "923609016"),  # Brønnøysund example
-        ("923 609 016", "NO", "923609016"),
+        ("923 609 016", "NO", "923609016"),  # Brønnøysund example
         ("556016-9095", "SE", "5560169095"),  # Bolagsverket example
-        ("5560169095", "SE", "5560169095"),
     ],
 )
 def test_clean_organisation_number_accepts(value, country, expected):
@@ -189,9 +186,7 @@ def test_clean_organisation_number_accepts(value, country, expected):
     [
         ("923609017", "NO", "invalid_checksum"),
         ("92360901", "NO", "invalid_length"),
-        ("9236090160", "NO", "invalid_length"),
         ("556016-9096", "SE", "invalid_checksum"),
-        ("55601690", "SE", "invalid_length"),
         ("55601A9095", "SE", "invalid_format"),
         ("", "SE", "required"),
     ],
@@ -225,10 +220,8 @@ def test_organisation_number_12_rejects_bad_check_digit(value):
 @pytest.mark.parametrize(
     ("value", "country", "expected"),
     [
-        ("0150", "NO", "0150"),
         (" 0150 ", "NO", "0150"),
         ("123 45", "SE", "12345"),
-        ("12345", "SE", "12345"),
     ],
 )
 def test_clean_postcode_accepts(value, country, expected):
@@ -239,10 +232,8 @@ def test_clean_postcode_accepts(value, country, expected):
     ("value", "country", "code"),
     [
         ("150", "NO", "invalid_length"),
-        ("01500", "NO", "invalid_length"),
         ("O150", "NO", "invalid_format"),  # letter O
         ("1234", "SE", "invalid_length"),
-        ("123 456", "SE", "invalid_length"),
         ("02345", "SE", "invalid_format"),  # Swedish postcodes never start with 0
         ("", "NO", "required"),
     ],
@@ -263,12 +254,8 @@ def test_format_postcode(value, country, expected):
     ("value", "country", "expected"),
     [
         ("912 34 567", "NO", "+4791234567"),
-        ("+47 912 34 567", "NO", "+4791234567"),
         ("0047 912 34 567", "NO", "+4791234567"),
-        ("22 22 22 22", "NO", "+4722222222"),
         ("070-123 45 67", "SE", "+46701234567"),
-        ("+46 70 123 45 67", "SE", "+46701234567"),
-        ("08-123 456 78", "SE", "+46812345678"),
         ("+47 912 34 567", "SE", "+4791234567"),  # a Norwegian mobile on a Swedish customer
         ("20 12 34 56", "DK", "+4520123456"),  # a customer abroad
     ],
@@ -294,7 +281,6 @@ def test_clean_phone_number_rejects(value, country, code):
     ("value", "expected"),
     [
         ("+4791234567", True),
-        ("+4741234567", True),
         ("+4722222222", False),  # Oslo landline
         ("+46701234567", True),
         ("+46812345678", False),  # Stockholm landline
@@ -328,7 +314,6 @@ def test_clean_bban_accepts(value):
     [
         ("8601.11.17948", "invalid_checksum"),
         ("8601.11.1794", "invalid_length"),
-        ("8601.11.179470", "invalid_length"),
         ("8601.11.1794A", "invalid_format"),
         ("00001234566", "invalid"),  # bank code 0000 is the old postgiro prefix
     ],
@@ -693,12 +678,7 @@ def test_is_valid_ocr(ocr, length_digit, expected):
     [
         (D(2026, 12, 24), 1, D(2026, 12, 28)),  # Christmas Day, Boxing Day, weekend
         (D(2026, 12, 23), 1, D(2026, 12, 24)),  # Christmas Eve is a working day in Norway
-        (D(2026, 12, 31), 1, D(2027, 1, 4)),  # New Year's Day is a Friday
         (D(2026, 4, 2), 1, D(2026, 4, 7)),  # Maundy Thursday -> Tuesday after Easter Monday
-        (D(2026, 4, 1), 1, D(2026, 4, 7)),
-        (D(2027, 3, 24), 1, D(2027, 3, 30)),  # Easter 2027 is 28 March
-        (D(2026, 5, 13), 1, D(2026, 5, 15)),  # Ascension Day
-        (D(2026, 11, 20), 1, D(2026, 11, 23)),  # ordinary weekend
         (D(2026, 11, 21), 1, D(2026, 11, 23)),  # from a Saturday
         (D(2026, 11, 23), 0, D(2026, 11, 23)),
         (D(2026, 12, 28), -1, D(2026, 12, 24)),
@@ -712,12 +692,8 @@ def test_add_norwegian_working_days(start, days, expected):
     ("start", "days", "expected"),
     [
         (D(2026, 12, 23), 1, D(2026, 12, 28)),  # Christmas Eve (de facto) and Christmas
-        (D(2026, 12, 30), 1, D(2027, 1, 4)),  # New Year's Eve, New Year's Day, weekend
         (D(2026, 6, 18), 1, D(2026, 6, 22)),  # Midsummer Eve
         (D(2026, 4, 1), 1, D(2026, 4, 2)),  # Maundy Thursday is a working day in Sweden
-        (D(2026, 4, 2), 1, D(2026, 4, 7)),  # Good Friday, Easter Monday
-        (D(2027, 3, 25), 1, D(2027, 3, 30)),  # Easter 2027
-        (D(2026, 1, 5), 1, D(2026, 1, 7)),  # Epiphany
     ],
 )
 def test_add_swedish_working_days(start, days, expected):

@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from b2cportal.audit import services as audit
 from b2cportal.audit.models import AuditEntry
-from b2cportal.companies.demo import seed_demo
 from b2cportal.companies.models import (
     Branch,
     Company,
@@ -28,9 +27,14 @@ OUR_APPS = {"companies", "customers", "simulator"}
 MODELS = [m for m in admin.site._registry if m._meta.app_label in OUR_APPS]
 
 
-@pytest.fixture
-def demo():
-    context = seed_demo()
+@pytest.fixture(scope="module")
+def demo(module_demo, django_db_blocker):
+    """The demo plus a row in every admin of ours, made once for the module (module_db)."""
+    with django_db_blocker.unblock():
+        return _add_a_row_everywhere(module_demo)
+
+
+def _add_a_row_everywhere(context):
     no, se = context.companies["NO"], context.companies["SE"]
     # The demo has the services active on the main offices; Bergen has none yet.
     NorwayB2CActivation.objects.create(branch=no.branches.get(branch_id="BGO"), signer_name="Kari")

@@ -42,17 +42,3 @@ def test_bulk_customers_do_not_reuse_existing_national_ids(company_no):
         .values_list("national_id", flat=True)
     )
     assert len(ids) == len(set(ids))
-
-
-def test_demo_customers_have_unique_national_ids():
-    from b2cportal.companies import demo as company_demo
-
-    context = company_demo.seed_demo()
-    for company in context.companies.values():
-        ids = list(
-            Customer.objects.filter(company=company)
-            .exclude(national_id="")
-            .values_list("national_id", flat=True)
-        )
-        assert ids
-        assert len(ids) == len(set(ids))

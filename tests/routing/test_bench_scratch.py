@@ -27,11 +27,6 @@ def bench(monkeypatch):
     return module
 
 
-def test_importing_the_bench_creates_no_scratch_folder(bench):
-    # The folder exists only inside `scratch_dir()`, not from import time onwards.
-    assert not hasattr(bench, "SPOOL")
-
-
 def test_scratch_folder_is_in_the_temp_dir_and_removed_even_on_error(bench, monkeypatch):
     monkeypatch.setenv("EMAIL_URL", "consolemail://")
     monkeypatch.delenv("PRINT_SPOOL_DIR", raising=False)

@@ -137,12 +137,10 @@ class Worker:
             self.proc.wait(10)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        """End of a test: SIGKILL at once. No test asserts on a graceful stop (a warm shutdown
+        took 1-4 s per worker); the broker is flushed and the tables emptied afterwards, and
+        PostgreSQL rolls back whatever a killed connection had open."""
+        self.kill()
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):

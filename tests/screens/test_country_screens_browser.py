@@ -44,9 +44,27 @@ def _boxes_overlap(a: dict, b: dict) -> bool:
     )
 
 
-def test_a_swedish_company_sees_swedish_concepts_only(page, live_server):
-    seed_demo_with_deliveries()
+def test_the_swedish_administrator_in_swedish(page, live_server):
+    """One walk on one seeding of the demo: Swedish concepts only, the agreement export, a
+    credit note called a credit note, then the company name corrected but not emptied."""
+    context = seed_demo_with_deliveries()
     _login(page, live_server, "se-admin", "sv")
+    _swedish_concepts_only(page)
+    _agreement_export_opens_in_swedish_excel(page)
+    _a_credit_note_is_called_a_credit_note(page, context.companies["SE"])
+    _company_name_can_be_corrected_but_not_emptied(page)
+
+
+def test_the_norwegian_administrator_in_norwegian(page, live_server):
+    """One walk on one seeding of the demo: the billing report and its export, then an invoice
+    read in plain Norwegian and sent."""
+    context = seed_demo_with_deliveries()
+    _login(page, live_server, "no-admin", "nb")
+    _billing_report_names_actions_and_exports_for_nordic_excel(page)
+    _a_norwegian_invoice_reads_in_plain_norwegian(page, context.companies["NO"])
+
+
+def _swedish_concepts_only(page):
     page.goto("/customers/")
     nav = page.get_by_test_id("top-bar")
     expect(nav).to_contain_text("Skicka till Maventa")
@@ -90,13 +108,11 @@ def test_a_swedish_company_sees_swedish_concepts_only(page, live_server):
     screenshot(page, "sv-invoice-filters-1366")
 
 
-def test_a_norwegian_invoice_reads_in_plain_norwegian(page, live_server):
+def _a_norwegian_invoice_reads_in_plain_norwegian(page, company):
     from agreements.models import ConsumerAgreement
     from invoices.demo import LINES
     from invoices.services import create_draft, release_invoice
 
-    context = seed_demo_with_deliveries()
-    company = context.companies["NO"]
     # A customer whose eFaktura agreement is not active yet: the warning icon shows.
     waiting = (
         ConsumerAgreement.objects.filter(branch__company=company, status="REQUEST_SENT")
@@ -114,7 +130,6 @@ def test_a_norwegian_invoice_reads_in_plain_norwegian(page, live_server):
         acting_user=None,
     )
     release_invoice(invoice=invoice, released_by=None)
-    _login(page, live_server, "no-admin", "nb")
     page.goto(f"/invoices/{invoice.pk}/")
 
     # The warning icon sits beside the Invoice address tab label, on the same line.
@@ -157,15 +172,12 @@ def test_a_norwegian_invoice_reads_in_plain_norwegian(page, live_server):
     screenshot(page, "nb-invoice-history-1366")
 
 
-def test_a_credit_note_is_called_a_credit_note(page, live_server):
+def _a_credit_note_is_called_a_credit_note(page, company):
     from invoices.models import Invoice
 
-    context = seed_demo_with_deliveries()
-    company = context.companies["SE"]
     credit = Invoice.objects.filter(
         company=company, kind="credit_note", status="open", deliveries__isnull=True
     ).first()
-    _login(page, live_server, "se-admin", "sv")
     page.goto(f"/invoices/{credit.pk}/")
     page.get_by_test_id("tab-address").click()
     page.get_by_test_id("send-to-autoinvoice").click()
@@ -175,9 +187,7 @@ def test_a_credit_note_is_called_a_credit_note(page, live_server):
     expect(page.locator("body")).not_to_contain_text(f"Faktura {credit.number} ")
 
 
-def test_billing_report_names_actions_and_exports_for_nordic_excel(page, live_server):
-    seed_demo_with_deliveries()
-    _login(page, live_server, "no-admin", "nb")
+def _billing_report_names_actions_and_exports_for_nordic_excel(page):
     page.goto("/routing/billing/")
     expect(page.locator("#id_branch option").first).to_have_text("Alle avdelinger")
     table = page.get_by_test_id("billing-table")
@@ -201,9 +211,7 @@ def test_billing_report_names_actions_and_exports_for_nordic_excel(page, live_se
     assert any(row[3] == "E-post" and row[4] == "EMAIL" for row in rows[1:])
 
 
-def test_agreement_export_opens_in_swedish_excel(page, live_server):
-    seed_demo_with_deliveries()
-    _login(page, live_server, "se-admin", "sv")
+def _agreement_export_opens_in_swedish_excel(page):
     page.goto("/agreements/")
     with page.expect_download() as info:
         page.get_by_test_id("export-csv").click()
@@ -215,9 +223,7 @@ def test_agreement_export_opens_in_swedish_excel(page, live_server):
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", row[7]) for row in rows[1:])
 
 
-def test_company_name_can_be_corrected_but_not_emptied(page, live_server):
-    seed_demo_with_deliveries()
-    _login(page, live_server, "se-admin", "sv")
+def _company_name_can_be_corrected_but_not_emptied(page):
     page.goto("/settings/company/")
     page.fill("#id_name", "")
     page.get_by_test_id("save-company").click()

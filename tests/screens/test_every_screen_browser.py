@@ -48,7 +48,11 @@ def _open_every_tab(page) -> None:
 
 
 @pytest.mark.parametrize(("country", "username", "language"), CASES)
-def test_every_screen_is_in_the_users_language(page, live_server, country, username, language):
+def test_every_screen_is_in_the_users_language_and_the_top_bar_fits(
+    page, live_server, country, username, language
+):
+    """One walk per country on one seeding of the demo: every screen in the user's language,
+    then the top bar at a laptop's and a phone's width."""
     context = seed_demo_with_deliveries()
     company = context.companies[country]
     _login_in(page, live_server, username, language)
@@ -66,20 +70,18 @@ def test_every_screen_is_in_the_users_language(page, live_server, country, usern
             screenshot(page, f"{language}-{name}-1366")
     assert not leftovers, f"English text on {language} screens: {leftovers}"
 
-
-@pytest.mark.parametrize(("country", "username", "language"), CASES)
-@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366px", "390px"])
-def test_the_top_bar_shows_company_and_branch(
-    page, live_server, country, username, language, viewport
-):
-    context = seed_demo_with_deliveries()
-    company = context.companies[country]
     branch_labels = {f"{b.branch_id} {b.name}" for b in company.branches.all()}
-    page.set_viewport_size(viewport)
-    _login_in(page, live_server, username, language)
-    page.goto("/customers/")
+    for viewport in (LAPTOP, PHONE):
+        page.set_viewport_size(viewport)
+        page.goto("/customers/")
+        _check_top_bar(page, company.name, branch_labels, viewport)
+        screenshot(page, f"{language}-top-bar-{viewport['width']}")
+
+
+def _check_top_bar(page, company_name: str, branch_labels: set[str], viewport: dict) -> None:
+    """The top bar shows company and branch, uncut, and collapses on a phone."""
     for select, expected in (
-        ("#company-select", {company.name}),
+        ("#company-select", {company_name}),
         ("#branch-select", branch_labels),
     ):
         locator = page.locator(select)
@@ -102,15 +104,14 @@ def test_the_top_bar_shows_company_and_branch(
                 return {need, inner: box.width - padding, right: box.right, window: innerWidth};
             }"""
         )
-        assert fits["inner"] >= fits["need"], (select, fits)
-        assert fits["right"] <= fits["window"], (select, fits)
+        assert fits["inner"] >= fits["need"], (select, viewport, fits)
+        assert fits["right"] <= fits["window"], (select, viewport, fits)
     # Nothing scrolls sideways: the bar collapses instead of overflowing on a phone.
-    assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth")
+    assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth"), viewport
     if viewport is PHONE:
         expect(page.locator("#mainnav")).to_be_hidden()
         page.locator(".navbar-toggler").click()
         expect(page.locator("#mainnav")).to_be_visible()
-    screenshot(page, f"{language}-top-bar-{viewport['width']}")
 
 
 def test_the_leftover_check_finds_english_text(page):

@@ -399,8 +399,8 @@ def test_broker_down_never_blocks_a_send_for_more_than_a_second_nor_fails_it(
     client, company_se, accountant_se, broker_down
 ):
     activate(company_se, se=True)
-    ssn = se_consumer_with(kivra=True)
-    invoices = [make_open_invoice(company=company_se, national_id=ssn) for _ in range(201)]
+    customer = make_customer(company=company_se, national_id=se_consumer_with(kivra=True))
+    invoices = [make_open_invoice(company=company_se, customer=customer) for _ in range(201)]
     client.force_login(accountant_se)
     started = time.monotonic()
     single = client.post(reverse("routing:send", args=[invoices[0].pk]), follow=True)

@@ -202,17 +202,6 @@ def test_refused_accept_stops_after_the_first_event(customer_no, main_branch):
     assert response.failed.status_code == 404
 
 
-def test_bank_view_holds_no_network_event_names():
-    """The view is thin: which events 'accept' means lives in the simulated network module."""
-    import inspect
-
-    from simulator import consumer_views
-
-    source = inspect.getsource(consumer_views.bank)
-    assert "activated" not in source
-    assert "accepted" not in source
-
-
 # --- Consumer simulator index: the agreement requests a consumer received -------------------
 
 
