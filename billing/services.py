@@ -2,12 +2,12 @@
 
 Flow (DESIGN §5): `create_batch` stores the rows in the caller's transaction and queues one
 task per chunk of `CHUNK_SIZE` rows on commit. `process_chunk` locks the chunk's pending rows
-with `select_for_update(skip_locked=True)`, creates each invoice in its own savepoint (a bad row
-never fails the others), releases the chunk's drafts under one lock on the number sequence
-(`invoices.services.release_invoices`), queues the sends (`routing.services.send_invoices`) and
-writes every row's result in the same transaction. A chunk that runs twice (a worker died, the
-broker delivered twice) finds its rows done and creates nothing twice; `sweep_batches` re-queues
-chunks the broker lost.
+with `select_for_update(skip_locked=True)`, creates the drafts (a bad row never fails the others),
+releases them (`invoices.services.release_invoices`: every document validated before the number
+sequence is locked, then numbered under one short lock), queues the sends
+(`routing.services.send_invoices`) and writes every row's result in the same transaction. A
+chunk that runs twice (a worker died, the broker delivered twice) finds its rows done and creates
+nothing twice; `sweep_batches` re-queues chunks the broker lost.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from invoices.services import (
     DraftInput,
     InvoiceError,
     LineInput,
-    SequenceBusy,
     check_draft,
     create_drafts,
     delete_draft,
@@ -57,8 +56,6 @@ logger = logging.getLogger("billing.services")
 CHUNK_SIZE = 50
 # A pending row older than this was lost by the broker (or its worker); the sweeper re-queues.
 STALE_AFTER = datetime.timedelta(minutes=2)
-# A chunk whose release found the number sequence busy comes back after this long.
-REQUEUE_SECONDS = 0.2
 
 # The CSV column set (README, "Batches"): one line per invoice line; lines with the same
 # invoice_ref form one invoice, whose header columns are read from its first line.
@@ -240,18 +237,12 @@ def create_batch(
     return batch
 
 
-def _queue(
-    batch_id: int, total: int, starts: list[int] | None = None, countdown: float | None = None
-) -> None:
+def _queue(batch_id: int, total: int, starts: list[int] | None = None) -> None:
     from .tasks import process_batch_chunk_task
 
     def publish(start: int) -> None:
         try:
-            process_batch_chunk_task.apply_async(
-                (batch_id, start, start + CHUNK_SIZE),
-                retry=False,
-                countdown=countdown,  # type: ignore[arg-type]  # Celery reads None as at once
-            )
+            process_batch_chunk_task.apply_async((batch_id, start, start + CHUNK_SIZE), retry=False)
         except (OSError, KombuOperationalError):  # broker down: the sweeper re-queues the rows
             logger.warning("Broker unavailable; batch %s chunk %s stays pending", batch_id, start)
 
@@ -467,9 +458,9 @@ def process_chunk(*, batch_id: int, start: int, end: int) -> int:
     """Create (and release, and send) the rows with start <= index < end that are not done;
     returns how many rows this run finished (0 when another run already did them).
 
-    Release needs the company's number sequence. When another chunk holds it, this run
-    commits the drafts (rows `drafted`) and puts the chunk back on the queue, so the worker
-    creates or sends other work instead of waiting on the lock.
+    The documents are validated before the company's number sequence is locked
+    (`release_invoices`), so chunks of one company validate in parallel and queue only for
+    the numbering and the writes.
     """
     batch = (
         InvoiceBatch.objects.select_related("company", "branch", "created_by")
@@ -478,7 +469,6 @@ def process_chunk(*, batch_id: int, start: int, end: int) -> int:
     )
     if batch is None:
         return 0
-    requeue = False
     with translation.override(batch.language), transaction.atomic():
         rows = list(
             InvoiceBatchRow.objects.select_for_update(skip_locked=True, of=("self",))
@@ -494,29 +484,18 @@ def process_chunk(*, batch_id: int, start: int, end: int) -> int:
         if not rows:
             return 0
         now = timezone.now()
-        # A drafted row has its invoice (drafted by an earlier run of this chunk).
+        # DRAFTED: drafts an earlier version committed while waiting for the sequence.
         created = [
             (row, cast(Invoice, row.invoice)) for row in rows if row.status == RowStatus.DRAFTED
         ]
         created += _create_invoices(batch, [r for r in rows if r.status == RowStatus.PENDING], now)
         created.sort(key=lambda pair: pair[0].index)
-        try:
-            created = _release_and_send(batch, created, now)
-        except SequenceBusy:
-            requeue = True
-            for row, invoice in created:
-                row.status, row.invoice = RowStatus.DRAFTED, invoice
-        else:
-            for row, invoice in created:
-                row.status = RowStatus.CREATED
-                row.invoice = invoice
-                row.errors = []
-                row.processed_at = now
+        for row, invoice in _release_and_send(batch, created, now):
+            row.status = RowStatus.CREATED
+            row.invoice = invoice
+            row.errors = []
+            row.processed_at = now
         update_rows(rows, ["status", "invoice", "errors", "processed_at"])
-        if requeue:
-            _queue(batch.pk, batch.total, [start], countdown=REQUEUE_SECONDS)
-    if requeue:
-        return 0
     _finish_if_done(batch)
     return len(rows)
 
@@ -528,7 +507,6 @@ def _release_and_send(
         outcome = release_invoices(
             invoices=[invoice for _row, invoice in created],
             released_by=batch.created_by,
-            nowait=True,
         )
         kept = []
         for row, invoice in created:

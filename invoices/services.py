@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,13 +43,11 @@ from .models import (
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+    from .ubl.snapshot import DocumentSnapshot
+
 
 class InvoiceError(Exception):
     """A business rule refused the operation; the message is for the user."""
-
-
-class SequenceBusy(Exception):
-    """Another transaction holds the company's number sequence (release_invoices nowait)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,17 +472,29 @@ def release_invoices(
     invoices: list[Invoice],
     released_by: User | None,
     release_date: date | None = None,
-    nowait: bool = False,
 ) -> dict[int, InvoiceError | None]:
-    """Release many drafts of one company with one lock on its number sequence (a batch chunk).
+    """Release many drafts of one company (a batch chunk); the number sequence is locked only
+    for numbering and the writes, not while the documents are validated.
 
     Runs in the caller's transaction, which must be open: the sequence stays locked until it
-    commits, so numbers stay gap-free and in order. Every document is built and validated in
-    full (XSD, CEN, Peppol) exactly as `release_invoice` does; the writes are batched (one
-    UPDATE for the invoices, one INSERT for the events) and a refused invoice is simply not
-    written and takes no number. Returns invoice id -> None (released) or the refusal.
-    With `nowait`, raises SequenceBusy at once (nothing done) when another transaction holds
-    the sequence, so a worker can do other work instead of waiting.
+    commits, so numbers stay gap-free and in order. Two passes:
+
+    1. Without the sequence: each draft is checked, its document built with the number it is
+       expected to get (the sequence's next number as read now, plus its place among the
+       chunk's accepted drafts) and validated in full (XSD, CEN, Peppol). A refused draft takes
+       no number.
+    2. With the sequence locked (waiting for another release's short hold): the numbers are
+       assigned in order. A document whose number is the expected one is released with the
+       very bytes that were validated. When another release took numbers meanwhile, the
+       document is rebuilt with its real number and payment reference; it is released when
+       these have the form of the validated ones (`same_form`: digits for digits, the same
+       length: no rule reads more of them), else validated again in full here. A document
+       refused at this point (no payment reference for its number, or the new validation
+       fails) takes no number either: the next document gets it.
+
+    Credit notes touch the invoice they credit and are released one by one under the lock.
+    The writes are batched (one UPDATE for the invoices, one INSERT for the events).
+    Returns invoice id -> None (released) or the refusal.
     """
     results: dict[int, InvoiceError | None] = {}
     if not invoices:
@@ -495,13 +505,6 @@ def release_invoices(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("release_invoices runs inside the caller's transaction")
     _ensure_sequence(company)
-    try:
-        with transaction.atomic():
-            sequence = InvoiceNumberSequence.objects.select_for_update(nowait=nowait).get(
-                company=company
-            )
-    except DatabaseError as exc:
-        raise SequenceBusy(company.pk) from exc
     with transaction.atomic():
         locked_by_pk = {
             row.pk: row
@@ -511,20 +514,52 @@ def release_invoices(
             .filter(pk__in=[invoice.pk for invoice in invoices])
         }
         prefs = ledger_preferences_of(company=company) if company.country != "SE" else None
+        # Pass 1: build and validate outside the sequence lock.
+        prefix, expected = InvoiceNumberSequence.objects.values_list("prefix", "next_number").get(
+            company=company
+        )
+        prepared: dict[int, _Prepared] = {}
+        for invoice in invoices:
+            locked = locked_by_pk[invoice.pk]
+            if locked.is_credit_note:
+                continue
+            try:
+                _refuse_released(locked)
+                ready = _Prepared(locked, *_check_release(locked, release_date))
+            except InvoiceError as exc:
+                results[invoice.pk] = exc
+                continue
+            prepared[invoice.pk] = ready
+            try:
+                xml = ready.build(f"{prefix}{expected}", prefs)
+            except InvoiceError:
+                continue  # e.g. no KID for that number: tried again with its real number
+            try:
+                _validate(xml, locked)
+            except InvoiceError as exc:
+                del prepared[invoice.pk]
+                results[invoice.pk] = exc
+                continue
+            expected += 1
+        # Pass 2: number in order under the lock, then write.
+        sequence = InvoiceNumberSequence.objects.select_for_update().get(company=company)
         released: list[Invoice] = []
         stale_lines: list[InvoiceLine] = []
         for invoice in invoices:
             locked = locked_by_pk[invoice.pk]
+            if invoice.pk in results:
+                continue
             next_number = sequence.next_number
             try:
-                _refuse_released(locked)
                 if locked.is_credit_note:  # touches the credited invoice: written one by one
+                    _refuse_released(locked)
                     with transaction.atomic():
                         _release_locked(locked, sequence, released_by, release_date)
                 else:
-                    stale_lines += _prepare_release(
-                        locked, sequence, released_by, release_date, prefs=prefs
-                    )
+                    ready = prepared[invoice.pk]
+                    ready.number(sequence, prefs)
+                    ready.freeze(released_by)
+                    stale_lines += ready.stale
                     released.append(locked)
             except InvoiceError as exc:
                 sequence.next_number = next_number
@@ -563,21 +598,76 @@ _RELEASE_FIELDS = [
 ]
 
 
-def _prepare_release(
-    locked: Invoice,
-    sequence: InvoiceNumberSequence,
-    released_by: User | None,
-    release_date: date | None,
-    *,
-    prefs: CustomerLedgerPreferences | None = None,
-) -> list[InvoiceLine]:
-    """Number, reference, build and validate a locked invoice in memory, writing nothing.
+def same_form(a: str, b: str) -> bool:
+    """Whether two invoice numbers (or payment references) have the same form: the same
+    length, digits where the other has digits, and the same other characters.
 
-    Returns the lines whose stored amount was stale (the caller writes them). Raises
-    InvoiceError (and the caller takes the number back) when anything refuses it.
+    The UBL schema and the CEN and Peppol rules read the invoice number (BT-1) and the
+    payment reference (BT-83) only for their presence, length and non-digit characters (a
+    prefix such as "04#"), never for the value of a digit, so a document whose number and
+    reference change to ones of the same form stays valid.
     """
-    from .ubl import UblError, build_ubl_from_snapshot, payment_snapshot, snapshot, snapshot_to_json
-    from .validation import validate_document
+    return len(a) == len(b) and all(
+        x == y or (x.isdigit() and y.isdigit()) for x, y in zip(a, b, strict=True)
+    )
+
+
+class _Prepared:
+    """One draft on its way to release: checked, then built and validated with an expected
+    number (pass 1), then numbered for good under the sequence lock (pass 2)."""
+
+    __slots__ = ("frozen", "invoice", "lines", "stale", "xml")
+
+    def __init__(
+        self, invoice: Invoice, lines: list[InvoiceLine], stale: list[InvoiceLine]
+    ) -> None:
+        self.invoice, self.lines, self.stale = invoice, lines, stale
+        self.frozen: DocumentSnapshot | None = None
+        self.xml: bytes | None = None
+
+    def build(self, number: str, prefs: CustomerLedgerPreferences | None) -> bytes:
+        self.frozen, xml = _document(self.invoice, self.lines, number, prefs)
+        self.xml = xml
+        return xml
+
+    def number(
+        self, sequence: InvoiceNumberSequence, prefs: CustomerLedgerPreferences | None
+    ) -> None:
+        """Take the sequence's next number; raises InvoiceError (and takes none) when the
+        document cannot be released with it."""
+        invoice = self.invoice
+        number = f"{sequence.prefix}{sequence.next_number}"
+        if self.xml is None or number != invoice.number:
+            checked = (invoice.number, invoice.payment_reference) if self.xml else None
+            xml = self.build(number, prefs)
+            if checked is None or not (
+                same_form(checked[0], invoice.number)
+                and same_form(checked[1], invoice.payment_reference)
+            ):
+                _validate(xml, invoice)
+        sequence.next_number += 1
+
+    def freeze(self, released_by: User | None) -> None:
+        from .ubl import snapshot_to_json
+
+        assert self.frozen is not None, "built before frozen"
+        assert self.xml is not None, "built before frozen"
+        invoice = self.invoice
+        invoice.status = InvoiceStatus.OPEN
+        invoice.released_at = timezone.now()
+        invoice.released_by = released_by
+        # Freeze: the validated document is the one sent, downloaded and printed from now on.
+        invoice.document_snapshot = snapshot_to_json(self.frozen)
+        invoice.document_xml = self.xml
+
+
+def _check_release(
+    locked: Invoice, release_date: date | None
+) -> tuple[list[InvoiceLine], list[InvoiceLine]]:
+    """What release checks before the number: lines, an account to pay into, the dates; sets
+    the totals. Returns the lines and those whose stored amount was stale (the caller writes
+    them). Raises InvoiceError."""
+    from .ubl import payment_snapshot
 
     lines = list(locked.lines.all())
     if not lines:
@@ -599,19 +689,35 @@ def _prepare_release(
     totals = compute_totals(lines, locked.vat_overrides)
     locked.total_excl_vat, locked.total_vat = totals.excl_vat, totals.vat
     locked.total_incl_vat = totals.incl_vat
-    number = f"{sequence.prefix}{sequence.next_number}"
-    sequence.next_number += 1
-    locked.number = number
-    if not locked.is_credit_note:
-        locked.payment_reference = payment_reference_for(invoice=locked, number=number, prefs=prefs)
     locked.issue_date = release_date or locked.issue_date
     if locked.due_date < locked.issue_date:
         raise InvoiceError(_("The due date cannot be before the invoice date."))
+    return lines, stale
+
+
+def _document(
+    locked: Invoice,
+    lines: list[InvoiceLine],
+    number: str,
+    prefs: CustomerLedgerPreferences | None = None,
+) -> tuple[DocumentSnapshot, bytes]:
+    """Number and reference the invoice in memory and build its document: (snapshot, XML)."""
+    from .ubl import UblError, build_ubl_from_snapshot, snapshot
+
+    locked.number = number
+    if not locked.is_credit_note:
+        locked.payment_reference = payment_reference_for(invoice=locked, number=number, prefs=prefs)
     try:
         frozen = snapshot(locked, lines=lines)
-        xml = build_ubl_from_snapshot(frozen)
+        return frozen, build_ubl_from_snapshot(frozen)
     except UblError as exc:
         raise InvoiceError(_("The document cannot be written: %(error)s") % {"error": exc}) from exc
+
+
+def _validate(xml: bytes, locked: Invoice) -> None:
+    """Raise InvoiceError unless the document passes XSD, CEN and Peppol (fail closed)."""
+    from .validation import validate_document
+
     report = validate_document(xml, kind=locked.kind, consumer=locked.customer.is_consumer)
     if not report.rules_run and not settings.EINVOICE_ALLOW_XSD_ONLY:
         # Fail closed: a document checked against the schema only may break a rule every
@@ -628,13 +734,26 @@ def _prepare_release(
             _("Release refused: %(count)s error(s) in the document, first %(rule)s: %(message)s")
             % {"count": len(report.fatal), "rule": first.rule_id, "message": first.message}
         )
-    locked.status = InvoiceStatus.OPEN
-    locked.released_at = timezone.now()
-    locked.released_by = released_by
-    # Freeze: the validated document is the one that is sent, downloaded and printed from now on.
-    locked.document_snapshot = snapshot_to_json(frozen)
-    locked.document_xml = xml
-    return stale
+
+
+def _prepare_release(
+    locked: Invoice,
+    sequence: InvoiceNumberSequence,
+    released_by: User | None,
+    release_date: date | None,
+    *,
+    prefs: CustomerLedgerPreferences | None = None,
+) -> list[InvoiceLine]:
+    """Number, reference, build and validate a locked invoice in memory, writing nothing
+    (one release with the sequence locked throughout).
+
+    Returns the lines whose stored amount was stale (the caller writes them). Raises
+    InvoiceError (and the caller takes the number back) when anything refuses it.
+    """
+    ready = _Prepared(locked, *_check_release(locked, release_date))
+    ready.number(sequence, prefs)
+    ready.freeze(released_by)
+    return ready.stale
 
 
 def _release_locked(

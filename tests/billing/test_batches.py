@@ -298,40 +298,46 @@ def test_row_errors_are_in_the_language_of_who_started_the_batch(
     assert message.startswith("Ingen kunde")
 
 
-def test_busy_number_sequence_keeps_the_drafts_and_requeues_the_chunk(
+def test_documents_validated_before_numbering_are_renumbered_and_a_late_refusal_takes_no_number(
     inv_no, accountant_no, django_capture_on_commit_callbacks, monkeypatch
 ):
+    """README, "Batches": each document is validated with the number it expects before the
+    sequence is locked. Numbers taken meanwhile: a number of the same form is swapped in, one
+    of another form is validated again, and a document refused then takes no number."""
+    from lxml import etree
+
+    from invoices import services as invoice_services
+    from invoices.models import InvoiceNumberSequence
+    from invoices.validation import validate_document
+
     customer = make_customer(company=inv_no)
-    requeued = []
-    real_release = services.release_invoices
+    real_validate = invoice_services._validate
+    seen = []
 
-    def busy_once(**kwargs):
-        if not requeued:
-            raise services.SequenceBusy(inv_no.pk)
-        return real_release(**kwargs)
+    def validate(xml, invoice):
+        seen.append(invoice.number)
+        if len(seen) == 3:  # all three validated: another release takes numbers 1 to 8
+            InvoiceNumberSequence.objects.filter(company=inv_no).update(next_number=9)
+        if len(seen) == 4:
+            raise invoice_services.InvoiceError("Refused after numbering")
+        real_validate(xml, invoice)
 
-    monkeypatch.setattr(services, "release_invoices", busy_once)
-    real_queue = services._queue
-
-    def queue(batch_id, total, starts=None, countdown=None):
-        if countdown:
-            requeued.append(starts)
-            return None
-        return real_queue(batch_id, total, starts)
-
-    monkeypatch.setattr(services, "_queue", queue)
-    batch = _batch(
-        inv_no,
-        accountant_no,
-        [_row(customer.number, str(i)) for i in range(2)],
-        django_capture_on_commit_callbacks,
-        release=True,
-    )
-    assert requeued == [[0]]
-    assert [r.status for r in batch.rows.all()] == [RowStatus.DRAFTED] * 2
-    drafts = [r.invoice_id for r in batch.rows.all()]
-    # The chunk comes back: the same drafts are released, none created again.
-    services.process_chunk(batch_id=batch.pk, start=0, end=services.CHUNK_SIZE)
-    assert [r.invoice_id for r in batch.rows.all()] == drafts
-    assert [r.invoice.number for r in batch.rows.all()] == ["1", "2"]
+    monkeypatch.setattr(invoice_services, "_validate", validate)
+    rows = [_row(customer.number, str(i)) for i in range(3)]
+    batch = _batch(inv_no, accountant_no, rows, django_capture_on_commit_callbacks, release=True)
+    first, refused, last = batch.rows.order_by("index")
+    # "9" has the form of "1": swapped in; "10" has not the form of "2" or "3": validated again.
+    assert seen == ["1", "2", "3", "10", "10"]
+    assert (first.invoice.number, last.invoice.number) == ("9", "10")
+    assert refused.status == RowStatus.FAILED
+    assert refused.invoice is None
+    assert refused.errors == [{"field": "release", "message": "Refused after numbering"}]
+    assert InvoiceNumberSequence.objects.get(company=inv_no).next_number == 11
     assert Invoice.objects.filter(company=inv_no).count() == 2
+    ns = {"cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"}
+    for invoice in (first.invoice, last.invoice):
+        xml = bytes(invoice.document_xml)
+        root = etree.fromstring(xml)
+        assert root.findtext("cbc:ID", namespaces=ns) == invoice.number
+        assert root.findtext(".//cbc:PaymentID", namespaces=ns) == invoice.payment_reference
+        assert validate_document(xml, kind=invoice.kind, consumer=True).is_valid
