@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from b2cportal.audit.models import AuditAction
 from invoices.models import Invoice
 
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
@@ -22,10 +23,12 @@ from ..selectors import latest_delivery
 from ..transports import NETWORK_REJECTED, TransportError, transport_for
 from ._common import (
     CLAIM_STALE,
+    INVOICE_STATUS_FOR,
     QUEUED_GRACE,
     SENT_POLL,
     _emit,
     _queue,
+    _record_by_hand,
     _sync_invoices,
     due,
     logger,
@@ -104,6 +107,13 @@ def reconcile(*, delivery: Delivery, acting_user: User | None = None) -> Deliver
                 delivery=d, from_status=old, to_status=d.status, note=note, actor=acting_user
             )
             _sync_invoices([d])
+            if acting_user is not None:  # *Poll invoice status*: a person asked
+                _record_by_hand(
+                    delivery=d,
+                    action=AuditAction.DELIVERY_POLLED,
+                    acting_user=acting_user,
+                    old_status=INVOICE_STATUS_FOR[DeliveryStatus(old)],
+                )
             _emit(
                 [d] if d.status != DeliveryStatus.QUEUED or note == MOVED_ON else [],
                 queued_as="delivery.rerouted",
@@ -176,7 +186,7 @@ def poll_invoice_status(*, invoice: Invoice, acting_user: User | None) -> Delive
         # The operator routes: ask it for the outcome (channel used, delivered or failed).
         from .operator import poll_delivery
 
-        poll_delivery(d)
+        poll_delivery(d, acting_user=acting_user)
         return Delivery.objects.get(pk=d.pk)
     stale = d.claimed_at is not None and d.claimed_at < timezone.now() - CLAIM_STALE
     if d.status in (DeliveryStatus.UNKNOWN, DeliveryStatus.SENT) or (

@@ -7,15 +7,18 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from b2cportal.audit import services as audit
+from b2cportal.audit.models import AuditAction
 from b2cportal.companies.models import Branch, Company
 from b2cportal.companies.wording import operator_name
 from invoices.models import DeliveryStatus as InvoiceDeliveryStatus
 from invoices.models import Invoice, InvoiceStatus
 
 from ..decision import RouteDecision, decide
+from ..history import BULK_NOTE
 from ..models import LIVE_STATUSES, BulkSend, Delivery, DeliveryEvent, DeliveryStatus
 from ..selectors import load_route_inputs
-from ._common import RoutingError, _queue, _sync_invoices
+from ._common import RoutingError, _queue, _record_by_hand, _sync_invoices
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -62,6 +65,13 @@ def send_invoice(*, invoice: Invoice, acting_user: User | None) -> Delivery:
         delivery=delivery, to_status=delivery.status, actor=acting_user, note="send"
     )
     _sync_invoices([delivery])
+    _record_by_hand(
+        delivery=delivery,
+        invoice=locked,
+        action=AuditAction.INVOICE_SENT,
+        acting_user=acting_user,
+        old_status=locked.delivery_status,
+    )
     _queue([delivery.pk])
     return delivery
 
@@ -114,7 +124,7 @@ def send_invoices(
     DeliveryEvent.objects.bulk_create(
         [
             DeliveryEvent(
-                delivery=d, to_status=DeliveryStatus.QUEUED, actor=acting_user, note="bulk send"
+                delivery=d, to_status=DeliveryStatus.QUEUED, actor=acting_user, note=BULK_NOTE
             )
             for d in created
         ],
@@ -127,6 +137,14 @@ def send_invoices(
         delivery_status=InvoiceDeliveryStatus.SENT_TO_AUTOINVOICE,
         delivery_status_detail="",
         delivery_status_until=None,
+    )
+    # One audit row for the bulk, with its counts (not one per invoice: the click stays fast;
+    # each invoice's History shows its `bulk send` delivery event).
+    audit.record(
+        actor=acting_user,
+        obj=audit.Target(bulk, company_id=company.pk, branch_id=branch.pk if branch else None),
+        action=AuditAction.BULK_SEND_STARTED,
+        data={"asked": len(ids), "queued": len(created), "skipped": len(skipped)},
     )
     _queue(sorted(d.pk for d in created))
     return bulk
