@@ -19,7 +19,7 @@ import datetime
 import json
 import logging
 from collections import defaultdict
-from typing import Any
+from typing import Any, TypedDict
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -346,9 +346,23 @@ def poll_delivery(
     _record_outcome(delivery.pk, outcome, rerouted=rerouted, acting_user=acting_user)
 
 
+class PollCounts(TypedDict):
+    """What one polling run did (the beat task's result)."""
+
+    polled: int
+    errors: int
+
+
+class ReconcileCounts(TypedDict):
+    """What the daily reconciliation did (the beat task's result)."""
+
+    checked: int
+    updated: int
+
+
 def poll_operator_deliveries(
     *, company_id: int | None = None, operator_ids: list[str] | None = None, limit: int = 500
-) -> dict[str, Any]:
+) -> PollCounts:
     """Poll SENT operator deliveries (all, one company's, or the ones a webhook named)."""
     if not operator_routed():
         return {"polled": 0, "errors": 0}
@@ -378,7 +392,7 @@ def poll_operator_deliveries(
     return {"polled": polled, "errors": errors}
 
 
-def reconcile_operator_invoices(*, days: int = 2) -> dict[str, Any]:
+def reconcile_operator_invoices(*, days: int = 2) -> ReconcileCounts:
     """Daily backstop: list the operator's SENT invoices and settle our rows that differ."""
     if not operator_routed():
         return {"checked": 0, "updated": 0}

@@ -7,7 +7,7 @@ transaction that locks the row and checks it did not move in the meantime.
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db import transaction
 from django.db.models import Q
@@ -123,13 +123,21 @@ def reconcile(*, delivery: Delivery, acting_user: User | None = None) -> Deliver
     return d
 
 
+class SweepCounts(TypedDict):
+    """What one sweep did (the beat task's result)."""
+
+    requeued: int
+    reconciled: int
+    errors: int
+
+
 def sweep(
     *,
     now: datetime.datetime | None = None,
     stale_after: datetime.timedelta | None = None,
     queued_after: datetime.timedelta | None = None,
     sent_after: datetime.timedelta | None = None,
-) -> dict[str, Any]:
+) -> SweepCounts:
     """Re-queue rows the broker lost; reconcile rows left claimed, unknown or accepted.
 
     Each row is handled on its own: an error on one is logged and counted, never stops the sweep.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -22,6 +22,14 @@ from ._common import RoutingError, _queue, _record_by_hand, _sync_invoices
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+
+class SkippedInvoice(TypedDict):
+    """An invoice a bulk send did not queue, as `BulkSend.skipped` stores it (JSON)."""
+
+    invoice: int
+    number: str
+    reason: str
 
 
 def decide_route(invoice: Invoice) -> RouteDecision:
@@ -103,7 +111,8 @@ def send_invoices(
             "invoice_id", flat=True
         )
     )
-    rows, skipped = [], []
+    rows: list[Delivery] = []
+    skipped: list[SkippedInvoice] = []
     for pk, status, number, branch_id, document_uuid in invoices:
         if status == InvoiceStatus.OPEN and pk not in live:
             rows.append(
@@ -118,7 +127,7 @@ def send_invoices(
             )
         else:
             reason = _("Not open") if status != InvoiceStatus.OPEN else _("Already sent")
-            skipped.append({"invoice": pk, "number": number, "reason": reason})
+            skipped.append(SkippedInvoice(invoice=pk, number=number, reason=reason))
     # The invoices are locked, so nothing else adds a live delivery for them meanwhile.
     created = Delivery.objects.bulk_create(rows, batch_size=1000)
     DeliveryEvent.objects.bulk_create(
