@@ -27,6 +27,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as KombuOperationalError
 
+from b2cportal.audit import services as audit
+from b2cportal.audit.models import AuditAction
 from b2cportal.companies.models import Branch, Company
 from b2cportal.csv_export import FORMULA_PREFIXES
 from b2cportal.customers.models import Customer
@@ -232,6 +234,19 @@ def create_batch(
             for index, row in enumerate(rows)
         ],
         batch_size=1000,
+    )
+    # Who started it, from the import screen or the API (the audit context says which).
+    audit.record(
+        actor=acting_user,
+        obj=audit.Target(batch, company_id=company.pk, branch_id=branch.pk),
+        action=AuditAction.BATCH_CREATED,
+        data={
+            "rows": len(rows),
+            "format": format,
+            "release": release,
+            "send": send,
+            "filename": filename[:255],
+        },
     )
     _queue(batch.pk, len(rows))
     return batch

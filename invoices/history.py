@@ -1,9 +1,11 @@
 """The invoice's *History* tab: one timeline of everything that happened to the document.
 
-Creation, changes, release and validation come from the audit trail (`b2cportal.audit`); apps
-above it (routing: sending, routing decisions, delivery) add their events through the
-`invoice_history_sources` extension point (`b2cportal.extensions`), because invoices cannot
-import them (DESIGN §2).
+What people and API keys did come from the audit trail (`b2cportal.audit`): creation, changes,
+release, validation, and the sending actions routing records on the invoice (send, re-route by
+hand, poll, shown with the delivery status they moved: "Sent: Not sent → Sent to AutoInvoice").
+Apps above invoices add what their own machinery did (routing: the outbox's delivery events)
+through the `invoice_history_sources` extension point (`b2cportal.extensions`), because invoices
+cannot import them (DESIGN §2); each source leaves out what the audit trail already tells.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from b2cportal.audit.selectors import action_label, entries_of, who
+from b2cportal.audit.selectors import HistoryRow, entries_of, rows_of
 from b2cportal.extensions import hooks
 
 
@@ -25,14 +27,23 @@ class HistoryEntry:
 
 
 TIMELINE_LIMIT = 50
+# Audit actions routing records on the invoice (`AuditAction` codes "sending.*").
+SENDING_PREFIX = "sending."
+
+
+def _audit_entry(row: HistoryRow) -> HistoryEntry:
+    if not row.code.startswith(SENDING_PREFIX):
+        return HistoryEntry(row.when, row.who, row.action, "invoice")
+    text = row.action
+    if row.changes:
+        text += ": " + "; ".join(f"{c.old} → {c.new}" for c in row.changes)
+    return HistoryEntry(row.when, row.who, text, "sending")
 
 
 def invoice_timeline(invoice) -> list[HistoryEntry]:
     """Newest first: the invoice's audit trail and every registered source's events."""
-    entries = [
-        HistoryEntry(e.created_at, who(e), action_label(e.action), "invoice")
-        for e in entries_of(company_id=invoice.company_id, obj=invoice)[:TIMELINE_LIMIT]
-    ]
+    audit_rows = rows_of(entries_of(company_id=invoice.company_id, obj=invoice)[:TIMELINE_LIMIT])
+    entries = [_audit_entry(row) for row in audit_rows]
     # `invoice_history_sources`: callables invoice -> list[HistoryEntry]; one query each.
     for source in hooks("invoice_history_sources"):
         entries.extend(source(invoice))

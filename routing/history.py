@@ -1,7 +1,15 @@
-"""Sending, routing and delivery events for the invoice's *History* timeline."""
+"""Sending, routing and delivery events for the invoice's *History* timeline.
+
+One line per happening: what a person or an API key did (send, re-route, poll, a hold their
+agreement change ended) is told by the audit row recorded with it (`invoices.history` shows
+those), so the delivery event written with the same actor is left out here. Shown from
+`DeliveryEvent`: what the outbox did on its own (workers, the network, the sweeper) and each
+invoice's line of a bulk send (audited once, on the bulk).
+"""
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
@@ -11,7 +19,8 @@ from .decision import Channel
 from .models import DeliveryEvent, DeliveryStatus
 
 # Notes the services store as codes.
-SENT_NOTES = {"send": "invoice", "bulk send": "bulk"}
+BULK_NOTE = "bulk send"
+SENT_NOTES = {"send": "invoice", BULK_NOTE: "bulk"}
 # Catalogued notes worth showing in the timeline (message ids, translated when shown).
 SHOWN_NOTES = frozenset(
     {
@@ -29,6 +38,7 @@ def delivery_history(invoice) -> list[HistoryEntry]:
     entries: list[HistoryEntry] = []
     events = (
         DeliveryEvent.objects.filter(delivery__invoice=invoice)
+        .exclude(Q(actor__isnull=False) & ~Q(note=BULK_NOTE))  # in the audit trail
         .select_related("actor", "delivery")
         .order_by("-created_at", "-id")[:TIMELINE_LIMIT]
     )

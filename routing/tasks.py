@@ -29,7 +29,7 @@ def process_deliveries_task(delivery_ids: list[int]) -> int:
 
 
 @shared_task(ignore_result=True, **DATABASE_RETRY)
-def sweep_deliveries() -> dict:
+def sweep_deliveries() -> services.SweepCounts:
     """Re-queue deliveries the broker lost and reconcile stale or unknown ones."""
     return services.sweep()
 
@@ -49,13 +49,13 @@ def expire_holds() -> int:
 @shared_task(ignore_result=True)
 def poll_operator_deliveries_task(
     company_id: int | None = None, operator_ids: list[str] | None = None
-) -> dict:
+) -> services.PollCounts:
     """Operator-routed mode: read the operator's outcome of SENT deliveries (beat or webhook)."""
     return services.poll_operator_deliveries(company_id=company_id, operator_ids=operator_ids)
 
 
 @shared_task(ignore_result=True)
-def reconcile_operator_invoices_task() -> dict:
+def reconcile_operator_invoices_task() -> services.ReconcileCounts:
     """Operator-routed mode, daily: list the operator's SENT invoices as a backstop."""
     return services.reconcile_operator_invoices()
 

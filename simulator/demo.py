@@ -146,7 +146,7 @@ def seed_active_services(context: DemoContext) -> None:
         SwedenActivationStatus,
         SwedenB2CActivation,
     )
-    from b2cportal.companies.services.history import record
+    from b2cportal.companies.services.history import record, status_change
 
     from .adapter.activation import _complete
     from .models import ActivationRequest, ActivationRequestStatus, ServiceKind
@@ -187,7 +187,6 @@ def seed_active_services(context: DemoContext) -> None:
                 network_reference=str(request.reference),
             )
             service, action = ConsumerEInvoiceService.AUTOINVOICE_B2C, Action.B2CNO_ACTIVE
-            status_change = {"field": "status", "old": "not_activated", "new": "active"}
         else:
             SwedenB2CActivation.objects.create(
                 branch=branch,
@@ -202,7 +201,12 @@ def seed_active_services(context: DemoContext) -> None:
                 network_reference=str(request.reference),
             )
             service, action = ConsumerEInvoiceService.B2CSE, Action.B2CSE_ACTIVE
-            status_change = {"field": "status", "old": "not_activated", "new": "active"}
         AutoInvoiceSettings.objects.filter(branch=branch).update(consumer_einvoice_service=service)
-        record(company=company, branch=branch, actor=None, action=action, changes=[status_change])
+        record(
+            company=company,
+            branch=branch,
+            actor=None,
+            action=action,
+            changes=[status_change("not_activated", "active")],
+        )
         context.log(f"{company.name}: B2C service active on {branch.branch_id} {branch.name}")

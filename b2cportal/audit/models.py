@@ -30,6 +30,16 @@ class AuditAction(models.TextChoices):
     INVOICE_RELEASED = "invoice.released", _("Released")
     INVOICE_VALIDATED = "invoice.validated", _("Validated")
     INVOICE_DELETED = "invoice.deleted", _("Draft deleted")
+    # Sending (what people and API keys asked; the outbox's own status log stays in routing's
+    # DeliveryEvent). On the invoice, except the bulk send: one row on the bulk, with its counts.
+    INVOICE_SENT = "sending.sent", _("Sent")
+    INVOICE_REROUTED_EMAIL = "sending.rerouted_email", _("Re-routed by hand: by email")
+    INVOICE_REROUTED_PRINT = "sending.rerouted_print", _("Re-routed by hand: on paper")
+    DELIVERY_POLLED = "sending.polled", _("Delivery status polled")
+    HOLD_ENDED = "sending.hold_ended", _("Hold ended by an agreement change")
+    BULK_SEND_STARTED = "sending.bulk", _("Bulk send started")
+    # Billing (invoice batches: the import screen and the API)
+    BATCH_CREATED = "batch.created", _("Invoice batch created")
     # Customers
     CUSTOMER_CREATED = "customer.created", _("Customer created")
     CUSTOMER_UPDATED = "customer.updated", _("Customer changed")

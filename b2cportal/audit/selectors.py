@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from b2cportal.identifiers import mask_national_id
 
 from .models import AuditAction, AuditEntry, Source
+from .services import Change
 
 # Fields whose values are personal identity numbers: shown masked in every history.
 MASKED_FIELDS = frozenset({"national_id", "ssn"})
@@ -121,11 +122,11 @@ def rows_of(entries: QuerySet | list[AuditEntry]) -> list[HistoryRow]:
                 branch=str(entry.branch) if entry.branch_id else "",
                 changes=[
                     HistoryChange(
-                        label=field_label(model, change.get("field", "")),
-                        old=display_value(model, change.get("field", ""), change.get("old")),
-                        new=display_value(model, change.get("field", ""), change.get("new")),
+                        label=field_label(model, change.field),
+                        old=display_value(model, change.field, change.old),
+                        new=display_value(model, change.field, change.new),
                     )
-                    for change in entry.changes
+                    for change in map(Change.from_json, entry.changes)
                 ],
                 code=entry.action,
             )

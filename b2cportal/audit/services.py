@@ -32,6 +32,11 @@ class Change:
     def as_json(self) -> dict[str, Any]:
         return {"field": self.field, "old": jsonable(self.old), "new": jsonable(self.new)}
 
+    @classmethod
+    def from_json(cls, stored: Mapping[str, Any]) -> Change:
+        """A change as `AuditEntry.changes` stores it (values as JSON keeps them)."""
+        return cls(str(stored.get("field", "")), stored.get("old"), stored.get("new"))
+
 
 @dataclass(frozen=True)
 class Actor:

@@ -27,18 +27,23 @@ from ..decision import TraceStep
 from ._common import CHUNK_SIZE, RoutingError
 from .holds import expire_holds, release_active_holds, settle_holds_for_customer
 from .operator import (
+    PollCounts,
+    ReconcileCounts,
     operator_webhook_hint,
     poll_operator_deliveries,
     reconcile_operator_invoices,
 )
 from .processing import process_deliveries
-from .reconciling import poll_invoice_status, reconcile, sweep
+from .reconciling import SweepCounts, poll_invoice_status, reconcile, sweep
 from .rerouting import complete_reroute, reroute_invoice
 from .sending import decide_route, preview_route, send_invoice, send_invoices
 
 __all__ = [
     "CHUNK_SIZE",
+    "PollCounts",
+    "ReconcileCounts",
     "RoutingError",
+    "SweepCounts",
     "TraceStep",
     "complete_reroute",
     "decide_route",

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db.models import Q
 
+from b2cportal.audit import services as audit
+from b2cportal.audit.models import AuditAction
 from b2cportal.queueing import publish_on_commit
 from invoices.models import CHANNEL_DETAIL_PREFIX, Invoice
 from invoices.models import DeliveryStatus as InvoiceDeliveryStatus
@@ -81,6 +83,33 @@ def _sync_invoices(deliveries: Iterable[Delivery]) -> None:
         Invoice.objects.filter(pk__in=ids).update(
             delivery_status=status, delivery_status_detail=detail, delivery_status_until=until
         )
+
+
+def _record_by_hand(
+    *,
+    delivery: Delivery,
+    action: AuditAction,
+    acting_user: User | None,
+    old_status: str,
+    invoice: Invoice | None = None,
+) -> None:
+    """The audit row of what a person (or an API key) did to one invoice's delivery, on the
+    invoice: its delivery status old -> new, and the delivery's own statuses in the details.
+
+    The `DeliveryEvent` written with it carries the same actor; the invoice's History shows this
+    row for it and leaves that event out (`routing.history`), so the happening is told once.
+    """
+    invoice = invoice or delivery.invoice
+    new_status = INVOICE_STATUS_FOR[DeliveryStatus(delivery.status)]
+    audit.record(
+        actor=acting_user,
+        obj=audit.Target(invoice, company_id=invoice.company_id, branch_id=invoice.branch_id),
+        action=action,
+        changes=[audit.Change("delivery_status", old_status, new_status)]
+        if old_status != new_status
+        else [],
+        data={"delivery": delivery.pk, "delivery_status": delivery.status},
+    )
 
 
 _WEBHOOK_EVENT_FOR: dict[str, str] = {

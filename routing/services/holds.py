@@ -21,12 +21,22 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from agreements.models import AgreementStatus
+from b2cportal.audit.models import AuditAction
 from b2cportal.customers.models import Customer
+from invoices.models import Invoice
 
 from ..decision import NORWAY_PENDING_AGREEMENT, Outcome, RouteDecision, decide, decide_after_hold
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
 from ..selectors import invoices_for_routing, load_route_inputs_bulk, norway_agreement_statuses
-from ._common import _emit, _event, _queue, _step, _sync_invoices
+from ._common import (
+    INVOICE_STATUS_FOR,
+    _emit,
+    _event,
+    _queue,
+    _record_by_hand,
+    _step,
+    _sync_invoices,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -134,6 +144,16 @@ def _apply(
         )
         DeliveryEvent.objects.bulk_create(events)
         _sync_invoices(rows)
+        if acting_user is not None:  # ended by a person's agreement change: a few rows
+            invoices = Invoice.objects.in_bulk([d.invoice_id for d in rows])
+            for d in rows:
+                _record_by_hand(
+                    delivery=d,
+                    invoice=invoices[d.invoice_id],
+                    action=AuditAction.HOLD_ENDED,
+                    acting_user=acting_user,
+                    old_status=INVOICE_STATUS_FOR[DeliveryStatus.HELD],
+                )
         _emit([d for d in rows if plans[d.pk][2] == RELEASED], queued_as="delivery.released")
         _emit([d for d in rows if plans[d.pk][2] != RELEASED], queued_as="delivery.rerouted")
         _queue([d.pk for d in rows if d.status == DeliveryStatus.QUEUED])

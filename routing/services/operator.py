@@ -19,13 +19,15 @@ import datetime
 import json
 import logging
 from collections import defaultdict
-from typing import Any
+from typing import Any, TypedDict
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from b2cportal.audit.models import AuditAction
 from b2cportal.companies.models import Company, Country, FallbackOrder, OperatorConnection
 from b2cportal.customers.models import CustomerKind
 from b2cportal.network.adapter import NetworkError, PostalAddress, Receipt, ReceiptStatus, RerouteTo
@@ -50,7 +52,7 @@ from ..transports import (
     TransportError,
     TransportTimeout,
 )
-from ._common import _sync_invoices
+from ._common import INVOICE_STATUS_FOR, _record_by_hand, _sync_invoices
 
 logger = logging.getLogger("routing.operator")
 
@@ -255,8 +257,14 @@ def _reroute_target(delivery: Delivery) -> tuple[RerouteTo, str, PostalAddress |
     return None
 
 
-def _record_outcome(delivery_id: int, outcome: OperatorOutcome, rerouted: str = "") -> None:
-    """Write what the operator said, in a short transaction that re-checks the row."""
+def _record_outcome(
+    delivery_id: int,
+    outcome: OperatorOutcome,
+    rerouted: str = "",
+    acting_user: User | None = None,
+) -> None:
+    """Write what the operator said, in a short transaction that re-checks the row;
+    `acting_user`: the person who asked (*Poll invoice status*), recorded in the audit trail."""
     with transaction.atomic():
         d = (
             Delivery.objects.select_for_update(of=("self",))
@@ -306,11 +314,22 @@ def _record_outcome(delivery_id: int, outcome: OperatorOutcome, rerouted: str = 
             note = _("Found at the operator")
         d.receipt = receipt
         d.save()
-        DeliveryEvent.objects.create(delivery=d, from_status=old, to_status=d.status, note=note)
+        DeliveryEvent.objects.create(
+            delivery=d, from_status=old, to_status=d.status, note=note, actor=acting_user
+        )
         _sync_invoices([d])
+        if acting_user is not None:
+            _record_by_hand(
+                delivery=d,
+                action=AuditAction.DELIVERY_POLLED,
+                acting_user=acting_user,
+                old_status=INVOICE_STATUS_FOR[DeliveryStatus(old)],
+            )
 
 
-def poll_delivery(delivery: Delivery, network: MaventaNetwork | None = None) -> None:
+def poll_delivery(
+    delivery: Delivery, network: MaventaNetwork | None = None, acting_user: User | None = None
+) -> None:
     """Ask the operator about one delivery (no transaction open) and record the answer."""
     operator_id = str((delivery.receipt or {}).get("network_id") or "")
     if not operator_id:
@@ -324,12 +343,26 @@ def poll_delivery(delivery: Delivery, network: MaventaNetwork | None = None) -> 
             route, email, address = target
             network.reroute(operator_id, route=route, email=email, address=address)
             rerouted = route
-    _record_outcome(delivery.pk, outcome, rerouted=rerouted)
+    _record_outcome(delivery.pk, outcome, rerouted=rerouted, acting_user=acting_user)
+
+
+class PollCounts(TypedDict):
+    """What one polling run did (the beat task's result)."""
+
+    polled: int
+    errors: int
+
+
+class ReconcileCounts(TypedDict):
+    """What the daily reconciliation did (the beat task's result)."""
+
+    checked: int
+    updated: int
 
 
 def poll_operator_deliveries(
     *, company_id: int | None = None, operator_ids: list[str] | None = None, limit: int = 500
-) -> dict[str, Any]:
+) -> PollCounts:
     """Poll SENT operator deliveries (all, one company's, or the ones a webhook named)."""
     if not operator_routed():
         return {"polled": 0, "errors": 0}
@@ -359,7 +392,7 @@ def poll_operator_deliveries(
     return {"polled": polled, "errors": errors}
 
 
-def reconcile_operator_invoices(*, days: int = 2) -> dict[str, Any]:
+def reconcile_operator_invoices(*, days: int = 2) -> ReconcileCounts:
     """Daily backstop: list the operator's SENT invoices and settle our rows that differ."""
     if not operator_routed():
         return {"checked": 0, "updated": 0}

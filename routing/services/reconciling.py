@@ -7,13 +7,14 @@ transaction that locks the row and checks it did not move in the meantime.
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from b2cportal.audit.models import AuditAction
 from invoices.models import Invoice
 
 from ..models import Delivery, DeliveryEvent, DeliveryStatus
@@ -22,10 +23,12 @@ from ..selectors import latest_delivery
 from ..transports import NETWORK_REJECTED, TransportError, transport_for
 from ._common import (
     CLAIM_STALE,
+    INVOICE_STATUS_FOR,
     QUEUED_GRACE,
     SENT_POLL,
     _emit,
     _queue,
+    _record_by_hand,
     _sync_invoices,
     due,
     logger,
@@ -104,6 +107,13 @@ def reconcile(*, delivery: Delivery, acting_user: User | None = None) -> Deliver
                 delivery=d, from_status=old, to_status=d.status, note=note, actor=acting_user
             )
             _sync_invoices([d])
+            if acting_user is not None:  # *Poll invoice status*: a person asked
+                _record_by_hand(
+                    delivery=d,
+                    action=AuditAction.DELIVERY_POLLED,
+                    acting_user=acting_user,
+                    old_status=INVOICE_STATUS_FOR[DeliveryStatus(old)],
+                )
             _emit(
                 [d] if d.status != DeliveryStatus.QUEUED or note == MOVED_ON else [],
                 queued_as="delivery.rerouted",
@@ -113,13 +123,21 @@ def reconcile(*, delivery: Delivery, acting_user: User | None = None) -> Deliver
     return d
 
 
+class SweepCounts(TypedDict):
+    """What one sweep did (the beat task's result)."""
+
+    requeued: int
+    reconciled: int
+    errors: int
+
+
 def sweep(
     *,
     now: datetime.datetime | None = None,
     stale_after: datetime.timedelta | None = None,
     queued_after: datetime.timedelta | None = None,
     sent_after: datetime.timedelta | None = None,
-) -> dict[str, Any]:
+) -> SweepCounts:
     """Re-queue rows the broker lost; reconcile rows left claimed, unknown or accepted.
 
     Each row is handled on its own: an error on one is logged and counted, never stops the sweep.
@@ -176,7 +194,7 @@ def poll_invoice_status(*, invoice: Invoice, acting_user: User | None) -> Delive
         # The operator routes: ask it for the outcome (channel used, delivered or failed).
         from .operator import poll_delivery
 
-        poll_delivery(d)
+        poll_delivery(d, acting_user=acting_user)
         return Delivery.objects.get(pk=d.pk)
     stale = d.claimed_at is not None and d.claimed_at < timezone.now() - CLAIM_STALE
     if d.status in (DeliveryStatus.UNKNOWN, DeliveryStatus.SENT) or (

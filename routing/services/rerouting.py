@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from b2cportal.audit.models import AuditAction
 from b2cportal.network.adapter import (
     NetworkError,
     RerouteTo,
@@ -47,13 +48,26 @@ from ..selectors import (
     reroute_options,
 )
 from ..transports import NO_EMAIL, NO_POSTAL_ADDRESS
-from ._common import CLAIM_STALE, RoutingError, _emit, _queue, _step, _sync_invoices
+from ._common import (
+    CLAIM_STALE,
+    INVOICE_STATUS_FOR,
+    RoutingError,
+    _emit,
+    _queue,
+    _record_by_hand,
+    _step,
+    _sync_invoices,
+)
 from .operator import network_for
 
 # History notes (message ids, translated when shown).
 REROUTED_NOTE = {
     RerouteTo.EMAIL: gettext_noop("Re-routed by hand: by email"),
     RerouteTo.PRINT: gettext_noop("Re-routed by hand: on paper"),
+}
+REROUTED_ACTION = {
+    RerouteTo.EMAIL: AuditAction.INVOICE_REROUTED_EMAIL,
+    RerouteTo.PRINT: AuditAction.INVOICE_REROUTED_PRINT,
 }
 REROUTE_DONE = gettext_noop("The network took the re-route")
 REROUTE_REFUSED = gettext_noop("The network refused the re-route.")
@@ -182,6 +196,12 @@ def reroute_invoice(
             actor=acting_user,
         )
         _sync_invoices([row])
+        _record_by_hand(
+            delivery=row,
+            action=REROUTED_ACTION[route],
+            acting_user=acting_user,
+            old_status=INVOICE_STATUS_FOR[DeliveryStatus(old)],
+        )
         _emit([row], queued_as="delivery.rerouted")
         if at_network:
             from ..tasks import complete_reroute_task

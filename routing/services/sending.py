@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import uuid
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
+from b2cportal.audit import services as audit
+from b2cportal.audit.models import AuditAction
 from b2cportal.companies.models import Branch, Company
 from b2cportal.companies.wording import operator_name
 from b2cportal.db import new_rows
@@ -15,15 +18,24 @@ from invoices.models import DeliveryStatus as InvoiceDeliveryStatus
 from invoices.models import Invoice, InvoiceStatus
 
 from ..decision import RouteDecision, decide
+from ..history import BULK_NOTE
 from ..models import LIVE_STATUSES, BulkSend, Delivery, DeliveryEvent, DeliveryStatus
 from ..selectors import load_route_inputs
-from ._common import RoutingError, _queue, _sync_invoices
+from ._common import RoutingError, _queue, _record_by_hand, _sync_invoices
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 # Rows per INSERT of a bulk send (PostgreSQL gets each column as one array: few round trips).
 BULK_BATCH = 2000
+
+
+class SkippedInvoice(TypedDict):
+    """An invoice a bulk send did not queue, as `BulkSend.skipped` stores it (JSON)."""
+
+    invoice: int
+    number: str
+    reason: str
 
 
 def decide_route(invoice: Invoice) -> RouteDecision:
@@ -67,6 +79,13 @@ def send_invoice(*, invoice: Invoice, acting_user: User | None) -> Delivery:
         delivery=delivery, to_status=delivery.status, actor=acting_user, note="send"
     )
     _sync_invoices([delivery])
+    _record_by_hand(
+        delivery=delivery,
+        invoice=locked,
+        action=AuditAction.INVOICE_SENT,
+        acting_user=acting_user,
+        old_status=locked.delivery_status,
+    )
     _queue([delivery.pk])
     return delivery
 
@@ -98,13 +117,14 @@ def send_invoices(
         .order_by("pk")
         .values_list("pk", "status", "number", "branch_id", "document_uuid", "live")
     )
-    rows, skipped = [], []
+    rows: list[tuple[int, int, uuid.UUID]] = []
+    skipped: list[SkippedInvoice] = []
     for pk, status, number, branch_id, document_uuid, is_live in invoices:
         if status == InvoiceStatus.OPEN and not is_live:
             rows.append((pk, branch_id, document_uuid))
         else:
             reason = _("Not open") if status != InvoiceStatus.OPEN else _("Already sent")
-            skipped.append({"invoice": pk, "number": number, "reason": reason})
+            skipped.append(SkippedInvoice(invoice=pk, number=number, reason=reason))
     # The invoices are locked, so nothing else adds a live delivery for them meanwhile.
     created = Delivery.objects.bulk_create(
         new_rows(
@@ -118,7 +138,7 @@ def send_invoices(
     DeliveryEvent.objects.bulk_create(
         new_rows(
             DeliveryEvent,
-            {"to_status": DeliveryStatus.QUEUED, "actor": acting_user, "note": "bulk send"},
+            {"to_status": DeliveryStatus.QUEUED, "actor": acting_user, "note": BULK_NOTE},
             ["delivery_id"],
             ((d.pk,) for d in created),
         ),
@@ -131,6 +151,14 @@ def send_invoices(
         delivery_status=InvoiceDeliveryStatus.SENT_TO_AUTOINVOICE,
         delivery_status_detail="",
         delivery_status_until=None,
+    )
+    # One audit row for the bulk, with its counts (not one per invoice: the click stays fast;
+    # each invoice's History shows its `bulk send` delivery event).
+    audit.record(
+        actor=acting_user,
+        obj=audit.Target(bulk, company_id=company.pk, branch_id=branch.pk if branch else None),
+        action=AuditAction.BULK_SEND_STARTED,
+        data={"asked": len(ids), "queued": len(created), "skipped": len(skipped)},
     )
     _queue(sorted(d.pk for d in created))
     return bulk

@@ -8,6 +8,7 @@ import io
 import pytest
 from django.utils import translation
 
+from b2cportal.audit.models import AuditAction, AuditEntry
 from billing import services
 from billing.exports import error_rows_csv
 from billing.models import BatchFormat, BatchSource, InvoiceBatchRow, RowStatus
@@ -96,6 +97,22 @@ def test_release_and_send_number_in_row_order_and_queue_deliveries(
     assert [i.number for i in invoices] == ["1", "2", "3"]
     assert all(i.status == InvoiceStatus.OPEN and i.document_xml for i in invoices)
     assert Delivery.objects.filter(invoice__in=invoices).count() == 3
+    # Audited: the batch once (who, what was asked), its chunk's bulk send once (by its creator).
+    created = AuditEntry.objects.get(action=AuditAction.BATCH_CREATED)
+    assert (created.object_id, created.company_id, created.actor_user) == (
+        batch.pk,
+        inv_no.pk,
+        accountant_no,
+    )
+    assert created.data == {
+        "rows": 3,
+        "format": "json",
+        "release": True,
+        "send": True,
+        "filename": "",
+    }
+    bulk = AuditEntry.objects.get(action=AuditAction.BULK_SEND_STARTED)
+    assert (bulk.actor_user, bulk.data["queued"]) == (accountant_no, 3)
 
 
 def test_a_row_refused_at_release_takes_no_number_and_leaves_no_draft(

@@ -116,6 +116,8 @@ def test_accepting_the_terms_makes_the_service_activating_with_expected_date(
     assert request.organisation_number == branch.company.organisation_number
     accepted = AuditEntry.objects.get(action="b2cno.terms_accepted")
     assert accepted.actor_user is None
+    # The date went in as a `Change` and is stored as ISO text.
+    assert {"field": "expected_active_on", "old": None, "new": "2026-03-09"} in accepted.changes
 
 
 @pytest.mark.parametrize(

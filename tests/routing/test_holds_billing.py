@@ -10,6 +10,7 @@ from django.core import mail
 from django.utils import timezone
 
 from agreements.models import ConsumerAgreement
+from b2cportal.audit.models import AuditAction, AuditEntry
 from invoices.models import DeliveryStatus as InvoiceDeliveryStatus
 from routing import services
 from routing.decision import BillingAction, Channel
@@ -123,7 +124,16 @@ def test_settling_sends_held_invoice_to_the_bank_once_the_agreement_is_active(
         time_machine.travel(START + datetime.timedelta(days=1), tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        assert services.settle_holds_for_customer(customer=invoice.customer) == 1
+        assert (
+            services.settle_holds_for_customer(customer=invoice.customer, acting_user=accountant_no)
+            == 1
+        )
+    entry = AuditEntry.objects.get(action=AuditAction.HOLD_ENDED)
+    assert (entry.object_id, entry.actor_user, entry.changes) == (
+        invoice.pk,
+        accountant_no,
+        [{"field": "delivery_status", "old": "awaiting_agreement", "new": "sent_to_autoinvoice"}],
+    )
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.DELIVERED
     assert delivery.billing_action == BillingAction.EINVOICE_BANK_B2C_NO

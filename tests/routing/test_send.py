@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
+from b2cportal.audit.models import AuditAction, AuditEntry
 from invoices.models import DeliveryStatus as InvoiceDeliveryStatus
 from routing import selectors, services
 from routing.decision import BillingAction, Channel
@@ -17,6 +18,10 @@ from tests.factories import SE_SAMORDNINGSNUMMER_12, make_customer
 from .builders import activate, make_open_invoice, peppol, se_consumer_with
 
 pytestmark = pytest.mark.django_db(transaction=False)
+
+
+def _status_change(old, new):
+    return {"field": "delivery_status", "old": old, "new": new}
 
 
 def _send(invoice, user, django_capture_on_commit_callbacks):
@@ -171,6 +176,19 @@ def test_timeout_after_accept_becomes_unknown_then_reconciled(
     services.poll_invoice_status(invoice=invoice, acting_user=accountant_se)
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.DELIVERED
+    # Sending and polling are in the invoice's audit trail, with what each moved.
+    rows = AuditEntry.objects.filter(object_id=invoice.pk, action__startswith="sending.")
+    assert [(e.action, e.actor_user, e.changes) for e in rows.order_by("id")] == [
+        (
+            AuditAction.INVOICE_SENT,
+            accountant_se,
+            [_status_change("not_sent", "sent_to_autoinvoice")],
+        ),
+        (AuditAction.DELIVERY_POLLED, accountant_se, [_status_change("pending", "sent")]),
+    ]
+    # Polling again changes nothing and records nothing.
+    services.poll_invoice_status(invoice=invoice, acting_user=accountant_se)
+    assert rows.count() == 2
     assert InboxDocument.objects.get().repeats == 0
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
+from b2cportal.audit.models import AuditAction, AuditEntry, Source
 from routing.models import BulkSend, Delivery, DeliveryStatus
 
 from .builders import make_open_invoice
@@ -72,6 +75,15 @@ def test_bulk_filter_select_all_and_progress(
     detail = client.get(reverse("routing:bulk_detail", args=[bulk.pk]))
     assert detail.content.count(b'data-testid="bulk-row"') == 3
     assert not Delivery.objects.filter(invoice__in=[credit, foreign]).exists()
+    # One audit row for the whole bulk (with its counts), none per invoice.
+    entry = AuditEntry.objects.get(action__startswith="sending.")
+    assert (entry.action, entry.object_id, entry.company_id) == (
+        AuditAction.BULK_SEND_STARTED,
+        bulk.pk,
+        company_no.pk,
+    )
+    assert (entry.actor_user, entry.source) == (accountant_no, Source.SCREEN)
+    assert entry.data == {"asked": 3, "queued": 3, "skipped": 0}
     # A foreign invoice id posted by hand is ignored, never sent.
     client.post(reverse("routing:bulk"), {"invoice": [foreign.pk]})
     assert not Delivery.objects.filter(invoice=foreign).exists()
@@ -350,8 +362,6 @@ def test_print_spool_entries_filter_by_issuer_and_limit(tmp_path):
 def test_delivery_history_is_worded_in_the_readers_language(
     client, company_no, accountant_no, django_capture_on_commit_callbacks
 ):
-    import re
-
     invoice = make_open_invoice(company=company_no, email="kari@example.no")
     client.force_login(accountant_no)
     with django_capture_on_commit_callbacks(execute=True):
@@ -363,6 +373,15 @@ def test_delivery_history_is_worded_in_the_readers_language(
     assert any("→ I kø · Sendt fra fakturaen" in e for e in events), events
     assert any("→ Levert" in e for e in events), events
     assert not any("delivered" in e or "queued" in e for e in events), events
+    # History: the send is one line, from the audit row (who, from the screen, the status it
+    # moved); the delivery event written with it is not shown again. The worker's moves are.
+    entry = AuditEntry.objects.get(action=AuditAction.INVOICE_SENT, object_id=invoice.pk)
+    assert (entry.actor_user, entry.source) == (accountant_no, Source.SCREEN)
+    timeline = re.findall(r'data-testid="history-action">([^<]*)<', page)
+    sends = [line for line in timeline if line.startswith("Sendt")]
+    assert sends == ["Sendt: Ikke sendt → Sendt til AutoInvoice"], timeline
+    assert len([line for line in timeline if "→ Levert" in line]) == 1, timeline
+    assert len(timeline) == len(set(timeline)), timeline
 
 
 def test_invoice_screen_looks_up_the_latest_delivery_once(client, company_no, accountant_no):
@@ -417,3 +436,18 @@ def test_reroute_by_hand_for_accountants_not_support(
     delivery.refresh_from_db()
     assert (delivery.status, delivery.channel) == (DeliveryStatus.DELIVERED, "email")
     assert delivery.events.filter(note="Re-routed by hand: by email", actor=accountant_no).exists()
+    entry = AuditEntry.objects.get(object_id=invoice.pk, action__startswith="sending.")
+    assert (entry.action, entry.actor_user, entry.source) == (
+        AuditAction.INVOICE_REROUTED_EMAIL,
+        accountant_no,
+        Source.SCREEN,
+    )
+    assert entry.changes == [
+        {"field": "delivery_status", "old": "error", "new": "sent_to_autoinvoice"}
+    ]
+    page = client.get(
+        reverse("invoices:detail", args=[invoice.pk]), HTTP_ACCEPT_LANGUAGE="nb"
+    ).content.decode()
+    timeline = re.findall(r'data-testid="history-action">([^<]*)<', page)
+    rerouted = [line for line in timeline if line.startswith("Omdirigert manuelt")]
+    assert rerouted == ["Omdirigert manuelt: på e-post: Feil → Sendt til AutoInvoice"], timeline

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeAlias, TypeVar
 
 from django.contrib.auth.models import User
 from django.db import models, transaction
 
 from b2cportal.audit import services as audit
 from b2cportal.audit.models import AuditEntry, Source
+from b2cportal.audit.services import Change
 
 from ..models import Branch, Company
 
 M = TypeVar("M", bound=models.Model)
+
+# The new values a settings form asks for, by model field name (what `apply_changes` sets).
+FieldValues: TypeAlias = dict[str, Any]
 
 
 class CompanyError(Exception):
@@ -40,7 +43,7 @@ def record(
     branch: Branch | None,
     actor: User | None,
     action: str,
-    changes: list[dict[str, Any]],
+    changes: Sequence[Change],
     by: str = "",
     obj: models.Model | None = None,
 ) -> AuditEntry:
@@ -54,30 +57,21 @@ def record(
             branch_id=branch.pk if branch is not None else None,
         ),
         action=action,
-        changes=[audit.Change(c["field"], c.get("old"), c.get("new")) for c in changes],
+        changes=changes,
         source=Source.NETWORK if actor is None and not by else None,
     )
 
 
-def jsonable(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def apply_changes(instance: models.Model, changes: dict[str, Any]) -> list[dict[str, Any]]:
-    """Set the fields and return the differences as old -> new entries."""
-    diff = []
-    for name, new in changes.items():
-        old = getattr(instance, name)
-        if old != new:
-            setattr(instance, name, new)
-            diff.append({"field": name, "old": jsonable(old), "new": jsonable(new)})
+def apply_changes(instance: models.Model, values: Mapping[str, Any]) -> list[Change]:
+    """Set the fields and return the differences (old -> new)."""
+    diff = audit.diff(instance, values)
+    for change in diff:
+        setattr(instance, change.field, change.new)
     return diff
 
 
-def status_change(old: str, new: str) -> dict[str, Any]:
-    return {"field": "status", "old": old, "new": new}
+def status_change(old: str, new: str) -> Change:
+    return Change("status", old, new)
 
 
 def locked_activation(model: type[M], branch: Branch) -> M:
@@ -97,12 +91,12 @@ def locked_activation(model: type[M], branch: Branch) -> M:
 def update_recorded(
     *,
     locked: Callable[[], M],
-    changes: dict[str, Any],
+    changes: FieldValues,
     acting_user: User | None,
     action: str,
     company: Company,
     branch: Branch | None,
-    check: Callable[[M, dict[str, Any]], dict[str, Any]] | None = None,
+    check: Callable[[M, FieldValues], FieldValues] | None = None,
 ) -> M:
     """The one pattern of every settings save: lock the row, check, apply, save, record the diff.
 

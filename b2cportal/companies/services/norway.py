@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from b2cportal import identifiers
 from b2cportal.audit.models import AuditAction as Action
+from b2cportal.audit.services import Change
 from b2cportal.network.adapter import NetworkError, Service, get_network
 from b2cportal.queueing import publish_on_commit
 
@@ -44,7 +45,6 @@ from .history import (
     CompanyError,
     TermsLinkError,
     apply_changes,
-    jsonable,
     locked_activation,
     record,
     status_change,
@@ -196,13 +196,7 @@ def resend_terms_email(
         branch=branch,
         actor=acting_user,
         action=Action.B2CNO_TERMS_SENT,
-        changes=[
-            {
-                "field": "terms_sent_at",
-                "old": jsonable(previous_sent_at),
-                "new": jsonable(activation.terms_sent_at),
-            }
-        ],
+        changes=[Change("terms_sent_at", previous_sent_at, activation.terms_sent_at)],
     )
     _queue_terms_email(activation, language)
     return activation
@@ -347,11 +341,7 @@ def accept_terms(*, token: str) -> NorwayB2CActivation:
         by=f"{activation.signer_name} <{activation.signer_email}>",
         changes=[
             status_change(old_status, activation.status),
-            {
-                "field": "expected_active_on",
-                "old": None,
-                "new": jsonable(activation.expected_active_on),
-            },
+            Change("expected_active_on", None, activation.expected_active_on),
         ],
     )
     _queue_submission(activation)

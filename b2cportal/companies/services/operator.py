@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from b2cportal.audit.models import AuditAction as SettingsAction
+from b2cportal.audit.services import Change
 from b2cportal.network.maventa.client import (
     MaventaClient,
     OperatorCredentials,
@@ -100,16 +101,16 @@ def save_operator_connection(
             connection = OperatorConnection(
                 company=company, webhook_token=secrets.token_urlsafe(32)
             )
-        changes = []
+        changes: list[Change] = []
         for name, new in (("environment", environment), ("company_uuid", company_uuid)):
             old = getattr(connection, name, None)
             if old != new:
-                changes.append({"field": name, "old": str(old or ""), "new": str(new)})
+                changes.append(Change(name, str(old or ""), str(new)))
                 setattr(connection, name, new)
         if api_key:
             connection.api_key_encrypted = credentials.encrypt(api_key)
             # Never the key itself in the history: only that it changed.
-            changes.append({"field": "api_key_encrypted", "old": "", "new": "••••"})
+            changes.append(Change("api_key_encrypted", "", "••••"))
         if changes:
             # New credentials: the last test and the subscription belong to the old ones.
             connection.last_tested_at = None
@@ -190,6 +191,6 @@ def check_operator_connection(
             branch=None,
             actor=acting_user,
             action=SettingsAction.OPERATOR_CONNECTION_TESTED,
-            changes=[{"field": "last_test_message", "old": "", "new": result.message}],
+            changes=[Change("last_test_message", "", result.message)],
         )
     return result

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from b2cportal.audit.models import AuditAction as Action
 from b2cportal.audit.models import AuditEntry
+from b2cportal.audit.services import Change
 from b2cportal.network.adapter import ActivationState, ActivationStatus, NetworkError, get_network
 
 from ..models import (
@@ -151,7 +152,11 @@ def _note_network_status(
         .order_by("-created_at", "-id")
         .first()
     )
-    last_word = str(last.changes[0].get("new") or "") if last is not None and last.changes else ""
+    last_word = (
+        str(Change.from_json(last.changes[0]).new or "")
+        if last is not None and last.changes
+        else ""
+    )
     last_was_unknown = last is not None and last.action == Action.NETWORK_STATUS_UNKNOWN
     if not unknown and not last_was_unknown:
         return  # a known status, and no unknown one is on show
@@ -164,7 +169,7 @@ def _note_network_status(
             branch=activation.branch,
             actor=None,
             action=Action.NETWORK_STATUS_UNKNOWN if unknown else Action.NETWORK_STATUS_REPORTED,
-            changes=[{"field": "status", "old": last_word, "new": new}],
+            changes=[Change("status", last_word, new)],
         )
 
 

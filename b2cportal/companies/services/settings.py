@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -19,11 +17,11 @@ from ..models import (
     ConsumerEInvoiceService,
     CustomerLedgerPreferences,
 )
-from .history import CompanyError, update_recorded
+from .history import CompanyError, FieldValues, update_recorded
 
 
 def update_autoinvoice_settings(
-    *, branch: Branch, acting_user: User, changes: dict[str, Any]
+    *, branch: Branch, acting_user: User, changes: FieldValues
 ) -> AutoInvoiceSettings:
     """Save the branch's AutoInvoice settings (CS10250S) and record what changed."""
     company = branch.company
@@ -32,7 +30,7 @@ def update_autoinvoice_settings(
         AutoInvoiceSettings.objects.get_or_create(branch=branch)
         return AutoInvoiceSettings.objects.select_for_update().get(branch=branch)
 
-    def check(obj: AutoInvoiceSettings, changes: dict[str, Any]) -> dict[str, Any]:
+    def check(obj: AutoInvoiceSettings, changes: FieldValues) -> FieldValues:
         service = changes.get("consumer_einvoice_service", obj.consumer_einvoice_service)
         allowed = {"none", "autoinvoice_b2c" if company.is_norwegian else "b2cse"}
         if service not in allowed:
@@ -103,16 +101,14 @@ COMPANY_FACTS = (
 )
 
 
-def update_company_facts(
-    *, company: Company, acting_user: User, changes: dict[str, Any]
-) -> Company:
+def update_company_facts(*, company: Company, acting_user: User, changes: FieldValues) -> Company:
     """Save what the company's documents state about it (VAT registration, Foretaksregisteret,
     F-skatt, the account customers pay into and its type) and record what changed."""
 
     def locked() -> Company:
         return Company.objects.select_for_update().get(pk=company.pk)
 
-    def check(obj: Company, changes: dict[str, Any]) -> dict[str, Any]:
+    def check(obj: Company, changes: FieldValues) -> FieldValues:
         accepted = {k: v for k, v in changes.items() if k in COMPANY_FACTS}
         # Each country's statement only: Foretaksregisteret is Norwegian, F-skatt Swedish.
         accepted.pop(
@@ -154,7 +150,7 @@ def update_company_facts(
 
 
 def update_ledger_preferences(
-    *, company: Company, acting_user: User, changes: dict[str, Any]
+    *, company: Company, acting_user: User, changes: FieldValues
 ) -> CustomerLedgerPreferences:
     """Save Customer ledger preferences (AR101000, tab AutoInvoice settings) and record it."""
 
@@ -162,7 +158,7 @@ def update_ledger_preferences(
         CustomerLedgerPreferences.objects.get_or_create(company=company)
         return CustomerLedgerPreferences.objects.select_for_update().get(company=company)
 
-    def check(obj: CustomerLedgerPreferences, changes: dict[str, Any]) -> dict[str, Any]:
+    def check(obj: CustomerLedgerPreferences, changes: FieldValues) -> FieldValues:
         errors = rules.kid_position_errors(
             length=changes.get("kid_length", obj.kid_length),
             start=changes.get("kid_customer_number_start", obj.kid_customer_number_start),
@@ -184,10 +180,10 @@ def update_ledger_preferences(
     )
 
 
-def update_altinn_settings(*, branch: Branch, acting_user: User, changes: dict[str, Any]) -> Branch:
+def update_altinn_settings(*, branch: Branch, acting_user: User, changes: FieldValues) -> Branch:
     """Save the branch's RF-1301 contact (Branches, tab Altinn settings) and record it."""
 
-    def check(obj: Branch, changes: dict[str, Any]) -> dict[str, Any]:
+    def check(obj: Branch, changes: FieldValues) -> FieldValues:
         phone = changes.get("rf1301_contact_phone")
         if not phone:
             return changes
@@ -208,14 +204,12 @@ def update_altinn_settings(*, branch: Branch, acting_user: User, changes: dict[s
     )
 
 
-def update_company_details(
-    *, company: Company, acting_user: User, changes: dict[str, Any]
-) -> Company:
+def update_company_details(*, company: Company, acting_user: User, changes: FieldValues) -> Company:
     """Correct the company's name and address (e.g. to match the national register) and record
     what changed. Country and organisation number are the company's identity and stay."""
     allowed = {"name", "address_line1", "address_line2", "postcode", "city"}
 
-    def check(obj: Company, changes: dict[str, Any]) -> dict[str, Any]:
+    def check(obj: Company, changes: FieldValues) -> FieldValues:
         if not (changes.get("name") or obj.name).strip():
             raise CompanyError(_("Enter the company name."), field="name")
         return {k: v for k, v in changes.items() if k in allowed}

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from b2cportal import identifiers
 from b2cportal.audit.models import AuditAction as Action
+from b2cportal.audit.services import Change
 from b2cportal.network.adapter import NetworkError, NotSupportedByNetwork, Service, get_network
 
 from .. import rules
@@ -247,11 +248,9 @@ def add_receiving_account(
                 actor=acting_user,
                 action=Action.B2CSE_ACCOUNT_ADDED,
                 changes=[
-                    {
-                        "field": "account_number",
-                        "old": None,
-                        "new": f"{reserved.account_type} {reserved.account_number}",
-                    }
+                    Change(
+                        "account_number", None, f"{reserved.account_type} {reserved.account_number}"
+                    )
                 ],
             )
     reserved.confirmed = True
