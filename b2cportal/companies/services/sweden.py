@@ -84,6 +84,7 @@ def _claim_submission(
     activation.pending_submission = {"key": key, "fields": fields, "actor": acting_user.pk}
     activation.error = ""
     activation.save(update_fields=["pending_submission", "error", "updated_at"])
+    _queue("send_sweden_activation", activation.pk)  # leaves once this intent is committed
     return activation, key
 
 
@@ -172,9 +173,7 @@ def submit_sweden_activation(
         "fui": fui,
         "agreement_id": agreement_id,
     }
-    activation, key = _claim_submission(branch, fields, acting_user)
-    if key:
-        _queue("send_sweden_activation", activation.pk)
+    activation, _key = _claim_submission(branch, fields, acting_user)
     return activation
 
 
@@ -285,10 +284,11 @@ def add_receiving_account(
     The click holds the account's place and queues `send_receiving_account` on commit; the
     page lists the account as being added until the network confirms it.
     """
-    activation, reserved = _reserve_account(branch, account_type, account_number)
-    if activation.error:
-        SwedenB2CActivation.objects.filter(pk=activation.pk).update(error="")
-    _queue("send_receiving_account", reserved.pk, acting_user.pk)
+    with transaction.atomic():
+        activation, reserved = _reserve_account(branch, account_type, account_number)
+        if activation.error:  # an earlier refusal, already shown: this is a new request
+            SwedenB2CActivation.objects.filter(pk=activation.pk).update(error="")
+        _queue("send_receiving_account", reserved.pk, acting_user.pk)
     return reserved
 
 
