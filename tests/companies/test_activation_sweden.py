@@ -67,6 +67,8 @@ def test_submit_sends_the_activation_and_waits_for_the_network(branch, admin_se,
     request = ActivationRequest.objects.get(reference=activation.network_reference)
     assert request.service == "b2cse"
     assert request.payload["company_name"] == "Svea Handel AB"
+    # Sent by the task, recorded as the administrator's click.
+    assert AuditEntry.objects.get(action="b2cse.submitted").actor_user == admin_se
     services.poll_pending_activations()
     activation.refresh_from_db()
     assert activation.status == SwedenActivationStatus.PENDING
