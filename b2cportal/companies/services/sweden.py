@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -49,7 +50,7 @@ def _queue(task_name: str, *args: object) -> None:
     publish_on_commit(getattr(tasks, task_name), *args)
 
 
-def _actor(activation_pending: dict) -> User | None:
+def _actor(activation_pending: dict[str, Any]) -> User | None:
     actor_id = activation_pending.get("actor")
     return User.objects.filter(pk=actor_id).first() if actor_id else None
 
