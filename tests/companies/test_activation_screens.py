@@ -207,6 +207,8 @@ def test_b2cse_submit_then_active_page(
     assert "The activation is being sent to Maventa" in page
     assert "AutoInvoice" not in page
     assert 'data-testid="b2cse-submit"' not in page
+    card = client.get(reverse("companies:autoinvoice")).content.decode()
+    assert 'data-testid="b2cse-card-being-sent"' in card
     for callback in queued:
         callback()
     assert b"up to one week" in client.get(reverse("companies:b2cse")).content
