@@ -8,7 +8,8 @@ Migrates, loads the demo data, warms up the validation rules the way the web ser
 start (`invoices.validation.warm_up()`, called from b2cportal/wsgi.py), then runs each action
 REQUESTS times in-process with Django's test client (so the time is the server's, without the
 browser): accepting the terms of service, *Validate*, *Activate* (Norway's dialog and Sweden's
-B2CSE form) and the Django admin's change lists. Accepting the terms only records the acceptance
+B2CSE form), *Check status now*, *Add account*, *Deactivate* (all three queue the network call)
+and the Django admin's change lists. Accepting the terms only records the acceptance
 and queues the submission to the network (a worker sends it), so its figure has no network in it.
 Prints p50/p95 milliseconds per action; the
 last line is the headline (the worst p95): `actions_server_ms_p95: <number>`.
@@ -69,6 +70,7 @@ def main() -> int:
     from django.core.management import call_command
     from django.test import Client
     from django.urls import reverse
+    from stdnum import luhn
 
     from b2cportal.companies.models import (
         Company,
@@ -151,6 +153,57 @@ def main() -> int:
         )
     results["Activate (Sweden, B2CSE)"] = _summary("Activate (Sweden, B2CSE)", samples)
     SwedenB2CActivation.objects.filter(branch=se_branch).delete()
+
+    # Check status now (Sweden) and Add account: both only record and queue the question.
+    waiting = SwedenB2CActivation.objects.create(
+        branch=se_branch,
+        status="pending",
+        account_type="bankgiro",
+        account_number="50501055",
+        network_reference="bench",
+    )
+    samples = []
+    for _ in range(REQUESTS):
+        SwedenB2CActivation.objects.filter(pk=waiting.pk).update(pending_submission={})
+        samples.append(
+            _timed(
+                lambda: client.post(
+                    reverse("companies:refresh_activation"), {"next_view": "companies:b2cse"}
+                )
+            )
+        )
+    results["Check status now (Sweden)"] = _summary("Check status now (Sweden)", samples)
+    SwedenB2CActivation.objects.filter(pk=waiting.pk).update(
+        status="active", fui="005560169095.00002222222.FSPA.SE", pending_submission={}
+    )
+    samples = []
+    for i in range(REQUESTS):
+        number = f"{1000 + i}{luhn.calc_check_digit(str(1000 + i))}"
+        samples.append(
+            _timed(
+                lambda number=number: client.post(
+                    reverse("companies:b2cse_add_account"),
+                    {"account_type": "plusgiro", "account_number": number},
+                )
+            )
+        )
+    results["Add account (Sweden)"] = _summary("Add account (Sweden)", samples)
+    SwedenB2CActivation.objects.filter(branch=se_branch).delete()
+
+    # Deactivate (Norway): recorded and queued; the service stays active until the network.
+    client.force_login(users.get(username="no-admin"))
+    client.post(reverse("switch_company"), {"company": no_company.pk, "next": "/"})
+    client.post(reverse("switch_branch"), {"branch": no_branch.pk, "next": "/"})
+    NorwayB2CActivation.objects.filter(branch=no_branch).delete()
+    active = NorwayB2CActivation.objects.create(
+        branch=no_branch, status=NorwayActivationStatus.ACTIVE, network_reference="bench"
+    )
+    samples = []
+    for _ in range(REQUESTS):
+        NorwayB2CActivation.objects.filter(pk=active.pk).update(pending_submission={})
+        samples.append(_timed(lambda: client.post(reverse("companies:b2cno_deactivate"))))
+    results["Deactivate (Norway)"] = _summary("Deactivate (Norway)", samples)
+    NorwayB2CActivation.objects.filter(branch=no_branch).delete()
 
     # Django admin change lists, as the superuser.
     client.force_login(users.get(username="admin"))

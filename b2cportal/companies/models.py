@@ -317,6 +317,18 @@ class NorwayB2CActivation(models.Model):
         """The terms were accepted and the activation is on its way to the network."""
         return self.status == NorwayActivationStatus.ACTIVATING and not self.network_reference
 
+    @property
+    def is_being_deactivated(self) -> bool:
+        """*Deactivate* was confirmed and the request is on its way to the network."""
+        return self.status == NorwayActivationStatus.ACTIVE and bool(
+            (self.pending_submission or {}).get("deactivate")
+        )
+
+    @property
+    def is_being_checked(self) -> bool:
+        """*Check status now* was clicked and the network has not answered yet."""
+        return bool((self.pending_submission or {}).get("check"))
+
 
 class SwedenActivationStatus(models.TextChoices):
     NOT_ACTIVATED = "not_activated", _("Not activated")
@@ -386,6 +398,24 @@ class SwedenB2CActivation(models.Model):
     @property
     def formatted_account_number(self) -> str:
         return format_giro_account(self.account_type, self.account_number)
+
+    @property
+    def is_being_sent(self) -> bool:
+        """*Activate* was clicked and the activation is on its way to the network."""
+        return self.status not in (
+            SwedenActivationStatus.PENDING,
+            SwedenActivationStatus.ACTIVE,
+        ) and bool((self.pending_submission or {}).get("key"))
+
+    @property
+    def is_being_checked(self) -> bool:
+        """*Check status now* was clicked and the network has not answered yet."""
+        return bool((self.pending_submission or {}).get("check"))
+
+    @property
+    def refused_field(self) -> str:
+        """The field the last refused submission was refused for ("company_name" or "")."""
+        return str((self.pending_submission or {}).get("refused") or "")
 
 
 class SwedenReceivingAccount(models.Model):

@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from b2cportal import identifiers
-from b2cportal.network.adapter import NetworkError
 
 from . import rules, selectors, services
 from .forms import (
@@ -231,34 +230,46 @@ def b2cno_resend(request):
 @require_POST
 @company_member_required(roles=ADMINISTRATORS)
 def b2cno_deactivate(request):
+    """Confirmed *Deactivate*: queued for the network; the page shows it being sent."""
     if request.branch is None:
         return _no_branch(request)
     try:
         services.deactivate_norway_service(branch=request.branch, acting_user=request.user)
     except CompanyError as exc:
         messages.error(request, exc.message)
-    else:
-        messages.success(request, _("The B2C service was deactivated."))
     return redirect("companies:autoinvoice")
+
+
+def _in_flight(request) -> bool:
+    """Whether a click of this branch's administrators still waits for the network."""
+    branch, company = request.branch, request.company
+    if branch is None:
+        return False
+    if company.is_norwegian:
+        norway = selectors.norway_activation_of(branch=branch)
+        return norway.is_being_sent or norway.is_being_deactivated or norway.is_being_checked
+    if company.is_swedish:
+        sweden = selectors.sweden_activation_of(branch=branch)
+        return (
+            sweden.is_being_sent
+            or sweden.is_being_checked
+            or (bool(sweden.pk) and sweden.receiving_accounts.filter(confirmed=False).exists())
+        )
+    return False
 
 
 @require_GET
 @company_member_required()
 def activation_status(request):
-    """Polled by the settings page while an accepted activation is on its way to the network."""
-    norway = (
-        selectors.norway_activation_of(branch=request.branch)
-        if request.branch is not None and request.company.is_norwegian
-        else None
-    )
-    being_sent = norway is not None and norway.is_being_sent
-    return JsonResponse({"finished": not being_sent})
+    """Polled by the settings pages while a click waits for the network (an activation or
+    deactivation being sent, a status being checked, an account being added)."""
+    return JsonResponse({"finished": not _in_flight(request)})
 
 
 @require_POST
 @company_member_required(roles=ADMINISTRATORS)
 def refresh_activation(request):
-    """Ask the network now instead of waiting for the next periodic poll."""
+    """*Check status now*: queue the question; the page says it is asking and updates."""
     if request.branch is None:
         return _no_branch(request)
     activation = (
@@ -267,10 +278,7 @@ def refresh_activation(request):
         else selectors.sweden_activation_of(branch=request.branch)
     )
     if activation.pk:
-        try:
-            services.poll_activation_status(activation=activation)
-        except NetworkError as exc:
-            messages.error(request, _("The network did not answer: %(error)s") % {"error": exc})
+        services.request_status_check(activation=activation)
     back = request.POST.get("next_view")
     return redirect(
         back if back in ("companies:autoinvoice", "companies:b2cse") else "companies:autoinvoice"
@@ -282,7 +290,14 @@ def _b2cse_page(request, *, form=None, account_form=None, name_error="", status=
     activation = selectors.sweden_activation_of(branch=branch)
     can_edit = request.membership.can_edit_settings
     if form is None:
-        form = SwedenActivationForm(company=request.company)
+        # After a refusal the form shows the refused details again.
+        refused = (activation.pending_submission or {}).get("fields") if activation.pk else None
+        form = SwedenActivationForm(
+            company=request.company,
+            initial=refused if refused and not activation.is_being_sent else None,
+        )
+    if not name_error and activation.refused_field == "company_name":
+        name_error = activation.error
     if account_form is None:
         account_form = ReceivingAccountForm()
     context = {
@@ -293,6 +308,10 @@ def _b2cse_page(request, *, form=None, account_form=None, name_error="", status=
         "account_form": account_form,
         "can_edit": can_edit,
         "accounts": list(activation.receiving_accounts.filter(confirmed=True))
+        if activation.pk
+        else [],
+        # Held for the network: shown as being added until it confirms them.
+        "accounts_being_added": list(activation.receiving_accounts.filter(confirmed=False))
         if activation.pk
         else [],
         "max_accounts": rules.MAX_ACCOUNTS_PER_FUI,
@@ -331,10 +350,6 @@ def b2cse(request):
             else:
                 _apply_error(form, exc)
         else:
-            messages.success(
-                request,
-                _("The activation was sent to the network. It can take up to one week."),
-            )
             return redirect("companies:b2cse")
     return _b2cse_page(request, form=form, name_error=name_error, status=400)
 
@@ -355,7 +370,6 @@ def b2cse_add_account(request):
         except CompanyError as exc:
             _apply_error(form, exc)
         else:
-            messages.success(request, _("The receiving account was added."))
             return redirect("companies:b2cse")
     return _b2cse_page(request, account_form=form, status=400)
 

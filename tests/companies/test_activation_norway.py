@@ -222,9 +222,20 @@ def test_deactivate_an_active_service(
 ):
     activation = _make_active(branch, admin_no, django_capture_on_commit_callbacks, settings)
     assert activation.is_active
-    services.deactivate_norway_service(branch=branch, acting_user=admin_no)
+    with django_capture_on_commit_callbacks() as queued:
+        services.deactivate_norway_service(branch=branch, acting_user=admin_no)
+    # The click only records the request: still active, the network not yet asked.
+    activation.refresh_from_db()
+    assert activation.is_active
+    assert activation.is_being_deactivated
+    assert ActivationRequest.objects.get(reference=activation.network_reference).status != (
+        ActivationRequestStatus.DEACTIVATED
+    )
+    for callback in queued:
+        callback()
     activation.refresh_from_db()
     assert activation.status == NorwayActivationStatus.DEACTIVATED
+    assert not activation.is_being_deactivated
     assert (
         ActivationRequest.objects.get(reference=activation.network_reference).status
         == ActivationRequestStatus.DEACTIVATED
@@ -250,7 +261,8 @@ def test_can_activate_again_after_deactivation(
     branch, admin_no, django_capture_on_commit_callbacks, settings
 ):
     _make_active(branch, admin_no, django_capture_on_commit_callbacks, settings)
-    services.deactivate_norway_service(branch=branch, acting_user=admin_no)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.deactivate_norway_service(branch=branch, acting_user=admin_no)
     with django_capture_on_commit_callbacks(execute=True):
         activation = _request(branch, admin_no)
     assert activation.status == NorwayActivationStatus.AWAITING_TERMS
@@ -384,7 +396,8 @@ def test_active_service_is_set_as_the_consumer_einvoice_service_and_cleared_on_d
     assert change.changes == [
         {"field": "consumer_einvoice_service", "old": "none", "new": "autoinvoice_b2c"}
     ]
-    services.deactivate_norway_service(branch=branch, acting_user=admin_no)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.deactivate_norway_service(branch=branch, acting_user=admin_no)
     row.refresh_from_db()
     assert row.consumer_einvoice_service == "none"
     last = AuditEntry.objects.filter(action="autoinvoice.updated").order_by("-id").first()

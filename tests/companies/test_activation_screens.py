@@ -138,7 +138,8 @@ def test_active_service_shows_disabled_button_and_support_note(
     _activate(client, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("companies:terms", args=[_token(mail.outbox[0])]))
-    client.post(reverse("companies:refresh_activation"))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("companies:refresh_activation"))
     page = client.get(reverse("companies:autoinvoice")).content.decode()
     assert re.search(r"<button[^>]*disabled[^>]*b2cno-active-button", page)
     assert "The service is active" in page
@@ -153,9 +154,18 @@ def test_deactivate_from_the_screen(client, admin_no, settings, django_capture_o
     _activate(client, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("companies:terms", args=[_token(mail.outbox[0])]))
-    client.post(reverse("companies:refresh_activation"))
-    response = client.post(reverse("companies:b2cno_deactivate"), follow=True)
-    assert b"The B2C service was deactivated." in response.content
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("companies:refresh_activation"))
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.post(reverse("companies:b2cno_deactivate"), follow=True)
+    # The click answers at once; the network is asked after it, and the page says so.
+    page = response.content.decode()
+    assert "The deactivation is being sent to AutoInvoice" in page
+    assert 'data-testid="b2cno-deactivate"' not in page
+    assert client.get(reverse("companies:activation_status")).json() == {"finished": False}
+    for callback in queued:
+        callback()
+    assert client.get(reverse("companies:activation_status")).json() == {"finished": True}
     assert NorwayB2CActivation.objects.get().status == "deactivated"
 
 
@@ -164,30 +174,51 @@ def test_b2cse_page_only_for_swedish_companies(client, admin_no):
     assert client.get(reverse("companies:b2cse")).status_code == 404
 
 
-def test_b2cse_name_mismatch_is_shown(client, admin_se, company_se):
+def test_b2cse_name_mismatch_is_shown(
+    client, admin_se, company_se, django_capture_on_commit_callbacks
+):
     make_register_entry(company=company_se, name="Svea Handel Aktiebolag")
     client.force_login(admin_se)
-    response = client.post(
-        reverse("companies:b2cse"), {"account_type": "bankgiro", "account_number": "5050-1055"}
-    )
-    assert response.status_code == 400
-    assert (
-        "Registered name: Svea Handel Aktiebolag, company name: Svea Handel AB"
-        in response.content.decode()
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("companies:b2cse"), {"account_type": "bankgiro", "account_number": "5050-1055"}
+        )
+    assert response.status_code == 302
+    # Checked after the click: the page shows the refusal, the way to fix it and the details.
+    page = client.get(reverse("companies:b2cse")).content.decode()
+    assert "Registered name: Svea Handel Aktiebolag, company name: Svea Handel AB" in page
+    assert 'data-testid="correct-company-name"' in page
+    assert 'value="50501055"' in page
     assert not SwedenB2CActivation.objects.exclude(status="not_activated").exists()
 
 
-def test_b2cse_submit_then_active_page(client, admin_se, company_se, settings):
+def test_b2cse_submit_then_active_page(
+    client, admin_se, company_se, settings, django_capture_on_commit_callbacks
+):
     settings.SIMULATED_B2CSE_ACTIVATION_DELAY_SECONDS = 0
     make_register_entry(company=company_se)
     client.force_login(admin_se)
-    response = client.post(
-        reverse("companies:b2cse"), {"account_type": "bankgiro", "account_number": "5050-1055"}
-    )
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.post(
+            reverse("companies:b2cse"), {"account_type": "bankgiro", "account_number": "5050-1055"}
+        )
     assert response.status_code == 302
+    page = client.get(reverse("companies:b2cse")).content.decode()
+    assert "The activation is being sent to Maventa" in page
+    assert "AutoInvoice" not in page
+    assert 'data-testid="b2cse-submit"' not in page
+    card = client.get(reverse("companies:autoinvoice")).content.decode()
+    assert 'data-testid="b2cse-card-being-sent"' in card
+    for callback in queued:
+        callback()
     assert b"up to one week" in client.get(reverse("companies:b2cse")).content
-    client.post(reverse("companies:refresh_activation"), {"next_view": "companies:b2cse"})
+    with django_capture_on_commit_callbacks() as queued:
+        client.post(reverse("companies:refresh_activation"), {"next_view": "companies:b2cse"})
+    assert "Asking Maventa about the activation" in (
+        client.get(reverse("companies:b2cse")).content.decode()
+    )
+    for callback in queued:
+        callback()
     page = client.get(reverse("companies:b2cse")).content.decode()
     activation = SwedenB2CActivation.objects.get()
     assert activation.fui in page
@@ -297,9 +328,11 @@ def test_no_double_full_stop_after_a_date_in_any_language(
         _activate(client, django_capture_on_commit_callbacks)
         make_register_entry(company=company_se)
         client.force_login(admin_se)
-        client.post(
-            reverse("companies:b2cse"), {"account_type": "bankgiro", "account_number": "5050-1055"}
-        )
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                reverse("companies:b2cse"),
+                {"account_type": "bankgiro", "account_number": "5050-1055"},
+            )
     client.force_login(admin_no)
     page = client.get(
         reverse("companies:autoinvoice"), HTTP_ACCEPT_LANGUAGE=language
@@ -313,22 +346,30 @@ def test_no_double_full_stop_after_a_date_in_any_language(
 
 
 def test_giro_numbers_are_shown_formatted_on_the_b2cse_screen(
-    client, admin_se, company_se, settings
+    client, admin_se, company_se, settings, django_capture_on_commit_callbacks
 ):
     settings.SIMULATED_B2CSE_ACTIVATION_DELAY_SECONDS = 0
     make_register_entry(company=company_se)
     client.force_login(admin_se)
-    client.post(
-        reverse("companies:b2cse"), {"account_type": "bankgiro", "account_number": "50501055"}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("companies:b2cse"), {"account_type": "bankgiro", "account_number": "50501055"}
+        )
     page = client.get(reverse("companies:b2cse")).content.decode()
     assert "Bankgiro 5050-1055" in page
     assert "50501055" not in page
-    client.post(reverse("companies:refresh_activation"), {"next_view": "companies:b2cse"})
-    client.post(
-        reverse("companies:b2cse_add_account"),
-        {"account_type": "plusgiro", "account_number": "9020033"},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("companies:refresh_activation"), {"next_view": "companies:b2cse"})
+    with django_capture_on_commit_callbacks() as queued:
+        client.post(
+            reverse("companies:b2cse_add_account"),
+            {"account_type": "plusgiro", "account_number": "9020033"},
+        )
+    page = client.get(reverse("companies:b2cse")).content.decode()
+    being_added = page[page.index('data-testid="b2cse-account-being-added"') :]
+    assert "PlusGiro 902003-3: being added at Maventa" in being_added
+    for callback in queued:
+        callback()
     page = client.get(reverse("companies:b2cse")).content.decode()
     accounts = page[page.index('data-testid="b2cse-accounts"') :]
     assert "Bankgiro 5050-1055" in accounts

@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 
 import pytest
 import time_machine
+from django.test import TestCase
 from django.urls import resolve
 
 from b2cportal.audit.models import AuditEntry
@@ -33,9 +34,23 @@ def branch(company_se):
 
 
 def _submit(branch, user, **overrides):
+    """*Activate*, then the queued task (on commit) that talks to the network."""
     kwargs = {"account_type": "bankgiro", "account_number": "5050-1055"}
     kwargs.update(overrides)
-    return services.submit_sweden_activation(branch=branch, acting_user=user, **kwargs)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        activation = services.submit_sweden_activation(branch=branch, acting_user=user, **kwargs)
+    return SwedenB2CActivation.objects.get(pk=activation.pk)
+
+
+def _add_account(branch, user, account_type, account_number):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        reserved = services.add_receiving_account(
+            branch=branch,
+            acting_user=user,
+            account_type=account_type,
+            account_number=account_number,
+        )
+    return SwedenReceivingAccount.objects.filter(pk=reserved.pk).first()
 
 
 def _make_active(branch, user, settings, **overrides):
@@ -52,6 +67,8 @@ def test_submit_sends_the_activation_and_waits_for_the_network(branch, admin_se,
     request = ActivationRequest.objects.get(reference=activation.network_reference)
     assert request.service == "b2cse"
     assert request.payload["company_name"] == "Svea Handel AB"
+    # Sent by the task, recorded as the administrator's click.
+    assert AuditEntry.objects.get(action="b2cse.submitted").actor_user == admin_se
     services.poll_pending_activations()
     activation.refresh_from_db()
     assert activation.status == SwedenActivationStatus.PENDING
@@ -88,19 +105,21 @@ def test_given_fui_and_agreement_id_are_kept(branch, admin_se, settings):
 
 def test_name_not_matching_the_register_is_refused_with_both_names(company_se, admin_se):
     make_register_entry(company=company_se, name="Svea Handel Aktiebolag")
-    with pytest.raises(CompanyError) as excinfo:
-        _submit(company_se.branches.get(), admin_se)
-    assert excinfo.value.field == "company_name"
-    assert "Registered name: Svea Handel Aktiebolag, company name: Svea Handel AB" in str(
-        excinfo.value
+    activation = _submit(company_se.branches.get(), admin_se)
+    # Checked by the task after the click: the refusal waits on the page, form details kept.
+    assert activation.refused_field == "company_name"
+    assert not activation.is_being_sent
+    assert "Registered name: Svea Handel Aktiebolag, company name: Svea Handel AB" in (
+        activation.error
     )
+    assert activation.pending_submission["fields"]["account_number"] == "50501055"
     assert not ActivationRequest.objects.exists()
     assert not SwedenB2CActivation.objects.exclude(status="not_activated").exists()
 
 
 def test_company_missing_from_the_register_is_refused(company_se, admin_se):
-    with pytest.raises(CompanyError, match="not found in the national register"):
-        _submit(company_se.branches.get(), admin_se)
+    activation = _submit(company_se.branches.get(), admin_se)
+    assert "not found in the national register" in activation.error
 
 
 @pytest.mark.parametrize(
@@ -174,10 +193,9 @@ def test_rejected_by_the_network_can_be_submitted_again(branch, admin_se, settin
 
 def test_receiving_accounts_up_to_99_per_fui(branch, admin_se, settings):
     activation = _make_active(branch, admin_se, settings)
-    added = services.add_receiving_account(
-        branch=branch, acting_user=admin_se, account_type="plusgiro", account_number="44985-0"
-    )
+    added = _add_account(branch, admin_se, "plusgiro", "44985-0")
     assert added.account_number == "449850"
+    assert added.confirmed
     assert AuditEntry.objects.filter(action="b2cse.account_added").count() == 1
     # Fill the FUI up to 99 (the activation's own account + 98 extra).
     SwedenReceivingAccount.objects.bulk_create(
@@ -231,9 +249,10 @@ def test_network_refusal_leaves_the_previous_state_intact(branch, admin_se, monk
         raise NetworkError("InConx is not answering")
 
     monkeypatch.setattr(SimulatedActivation, "submit_activation", refuse)
-    with pytest.raises(CompanyError, match="InConx is not answering"):
-        _submit(branch, admin_se)
+    _submit(branch, admin_se)
     activation = selectors.sweden_activation_of(branch=branch)
+    assert "InConx is not answering" in activation.error
+    assert not activation.is_being_sent
     assert activation.status == SwedenActivationStatus.NOT_ACTIVATED
     assert activation.account_number == ""
     assert not AuditEntry.objects.exists()

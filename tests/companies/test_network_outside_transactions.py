@@ -11,6 +11,7 @@ import re
 import pytest
 from django.core import mail
 from django.db import connection
+from django.test import TestCase
 
 from b2cportal.audit.models import AuditEntry
 from b2cportal.companies import services
@@ -21,7 +22,6 @@ from b2cportal.companies.models import (
     SwedenB2CActivation,
     SwedenReceivingAccount,
 )
-from b2cportal.companies.services import CompanyError
 from b2cportal.network import adapter
 from b2cportal.network.adapter import NetworkError, TransientNetworkError
 from simulator.adapter import SimulatedNetwork
@@ -177,11 +177,14 @@ def test_crash_after_deactivating_then_retry_deactivates(
     activation = services.poll_activation_status(activation=activation)
     assert activation.status == NorwayActivationStatus.ACTIVE
     _fail_recording(monkeypatch, "norway", "b2cno.deactivated")
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
         services.deactivate_norway_service(branch=branch_no, acting_user=admin_no)
-    assert NorwayB2CActivation.objects.get(branch=branch_no).status == "active"
+    activation = NorwayB2CActivation.objects.get(branch=branch_no)
+    assert activation.status == "active"
+    assert activation.is_being_deactivated
     monkeypatch.undo()
-    activation = services.deactivate_norway_service(branch=branch_no, acting_user=admin_no)
+    services.poll_pending_activations()  # the sweep sends what the crashed task left
+    activation.refresh_from_db()
     assert activation.status == NorwayActivationStatus.DEACTIVATED
     _outside_our_transactions(network)
     assert AuditEntry.objects.filter(action="b2cno.deactivated").count() == 1
@@ -241,9 +244,19 @@ def branch_se(company_se):
 
 
 def _submit(branch, user):
-    return services.submit_sweden_activation(
-        branch=branch, acting_user=user, account_type="bankgiro", account_number="5050-1055"
-    )
+    """*Activate*, then its task (on commit)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        activation = services.submit_sweden_activation(
+            branch=branch, acting_user=user, account_type="bankgiro", account_number="5050-1055"
+        )
+    return SwedenB2CActivation.objects.get(pk=activation.pk)
+
+
+def _add_account(branch, user):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.add_receiving_account(
+            branch=branch, acting_user=user, account_type="plusgiro", account_number="4-2"
+        )
 
 
 def test_crash_after_submitting_then_retry_creates_one_network_activation(
@@ -256,8 +269,10 @@ def test_crash_after_submitting_then_retry_creates_one_network_activation(
     activation = SwedenB2CActivation.objects.get(branch=branch_se)
     assert activation.status == SwedenActivationStatus.NOT_ACTIVATED
     assert activation.account_number == ""  # nothing half-saved on screen
+    assert activation.is_being_sent
     monkeypatch.undo()
-    activation = _submit(branch_se, admin_se)
+    services.poll_pending_activations()  # the sweep sends it again, with the same key
+    activation.refresh_from_db()
     keys = {key for name, key, _depth in network.calls if name == "submit"}
     assert len(keys) == 1
     assert "" not in keys
@@ -270,9 +285,9 @@ def test_crash_after_submitting_then_retry_creates_one_network_activation(
 
 def test_network_refusing_the_submit_saves_nothing(network, branch_se, admin_se):
     network.refuse = {"submit"}
-    with pytest.raises(CompanyError):
-        _submit(branch_se, admin_se)
-    activation = SwedenB2CActivation.objects.get(branch=branch_se)
+    activation = _submit(branch_se, admin_se)
+    assert "the network is down" in activation.error  # shown on the page afterwards
+    assert not activation.is_being_sent
     assert (activation.status, activation.account_number, activation.network_reference) == (
         SwedenActivationStatus.NOT_ACTIVATED,
         "",
@@ -294,13 +309,10 @@ def test_crash_after_adding_an_account_then_retry_adds_it_once(
 ):
     _fail_recording(monkeypatch, "sweden", "b2cse.account_added")
     with pytest.raises(RuntimeError):
-        services.add_receiving_account(
-            branch=branch_se, acting_user=admin_se, account_type="plusgiro", account_number="4-2"
-        )
+        _add_account(branch_se, admin_se)
     monkeypatch.undo()
-    account = services.add_receiving_account(
-        branch=branch_se, acting_user=admin_se, account_type="plusgiro", account_number="4-2"
-    )
+    services.poll_pending_activations()  # the sweep asks again for the held account
+    account = SwedenReceivingAccount.objects.get()
     assert account.confirmed
     assert SwedenReceivingAccount.objects.filter(activation=active_se).count() == 1
     request = ActivationRequest.objects.get(reference=active_se.network_reference)
@@ -311,10 +323,8 @@ def test_crash_after_adding_an_account_then_retry_adds_it_once(
 
 def test_network_refusing_an_account_frees_its_place(network, active_se, branch_se, admin_se):
     network.refuse = {"add_account"}
-    with pytest.raises(CompanyError) as excinfo:
-        services.add_receiving_account(
-            branch=branch_se, acting_user=admin_se, account_type="plusgiro", account_number="4-2"
-        )
-    assert excinfo.value.field == "account_number"
+    _add_account(branch_se, admin_se)
+    active_se.refresh_from_db()
+    assert "the network is down" in active_se.error  # shown on the page afterwards
     assert not SwedenReceivingAccount.objects.exists()
     assert not AuditEntry.objects.filter(action="b2cse.account_added").exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
+from django.test import TestCase
 from django.urls import reverse
 
 from b2cportal.audit.models import AuditEntry
@@ -289,12 +290,14 @@ def test_swedish_activation_through_the_operator_end_to_end(company_se, admin_se
     from b2cportal.companies.models import SwedenActivationStatus
 
     operator_company = connect(company_se, operator_mode)
-    activation = services.submit_sweden_activation(
-        branch=company_se.branches.first(),
-        acting_user=admin_se,
-        account_type="bankgiro",
-        account_number="5050-1055",
-    )
+    with TestCase.captureOnCommitCallbacks(execute=True):  # *Activate*, then its task
+        activation = services.submit_sweden_activation(
+            branch=company_se.branches.first(),
+            acting_user=admin_se,
+            account_type="bankgiro",
+            account_number="5050-1055",
+        )
+    activation.refresh_from_db()
     assert activation.status == SwedenActivationStatus.PENDING
     assert operator_company.b2cse_agreement["account_type"] == "BankGiro"
     operator_company.b2cse_status = "SOMETHING_THE_DOCS_NEVER_NAMED"
@@ -341,12 +344,13 @@ def test_unknown_b2cse_status_is_shown_on_the_activation_screen(
 ):
     """A word the operator's document never names: shown where the status is, never a crash."""
     operator_company = connect(company_se, operator_mode)
-    services.submit_sweden_activation(
-        branch=company_se.branches.first(),
-        acting_user=admin_se,
-        account_type="bankgiro",
-        account_number="5050-1055",
-    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.submit_sweden_activation(
+            branch=company_se.branches.first(),
+            acting_user=admin_se,
+            account_type="bankgiro",
+            account_number="5050-1055",
+        )
     operator_company.b2cse_status = "<b>AWAITING_BANK</b>"
     services.poll_pending_activations()
     client.force_login(admin_se)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.test import TestCase
 from django.urls import reverse
 
 from b2cportal.audit.models import AuditEntry
@@ -81,12 +82,15 @@ def test_complete_now_only_for_pending(settings):
 def _pending_b2cse(company, user, settings):
     settings.SIMULATED_B2CSE_ACTIVATION_DELAY_SECONDS = 7 * 24 * 3600
     make_register_entry(company=company)
-    return services.submit_sweden_activation(
-        branch=company.branches.get(),
-        acting_user=user,
-        account_type="bankgiro",
-        account_number="5050-1055",
-    )
+    with TestCase.captureOnCommitCallbacks(execute=True):  # *Activate*, then its task
+        activation = services.submit_sweden_activation(
+            branch=company.branches.get(),
+            acting_user=user,
+            account_type="bankgiro",
+            account_number="5050-1055",
+        )
+    activation.refresh_from_db()
+    return activation
 
 
 def test_complete_now_button_completes_through_polling(

@@ -16,6 +16,7 @@ from .norway import (
     read_terms_link,
     request_norway_activation,
     resend_terms_email,
+    send_norway_deactivation,
     send_terms_email,
     submit_norway_activation,
     terms_token,
@@ -30,9 +31,11 @@ from .operator import (
     save_operator_connection,
 )
 from .polling import (
+    check_activation_now,
     poll_activation_by_reference,
     poll_activation_status,
     poll_pending_activations,
+    request_status_check,
 )
 from .settings import (
     update_altinn_settings,
@@ -41,7 +44,13 @@ from .settings import (
     update_company_facts,
     update_ledger_preferences,
 )
-from .sweden import accounts_under_fui, add_receiving_account, submit_sweden_activation
+from .sweden import (
+    accounts_under_fui,
+    add_receiving_account,
+    send_receiving_account,
+    send_sweden_activation,
+    submit_sweden_activation,
+)
 
 __all__ = [
     "CAPTURE_KID_FIELDS",
@@ -52,6 +61,7 @@ __all__ = [
     "accept_terms",
     "accounts_under_fui",
     "add_receiving_account",
+    "check_activation_now",
     "check_operator_connection",
     "credentials_of_company",
     "deactivate_norway_service",
@@ -62,8 +72,12 @@ __all__ = [
     "poll_pending_activations",
     "read_terms_link",
     "request_norway_activation",
+    "request_status_check",
     "resend_terms_email",
     "save_operator_connection",
+    "send_norway_deactivation",
+    "send_receiving_account",
+    "send_sweden_activation",
     "send_terms_email",
     "submit_norway_activation",
     "submit_sweden_activation",

@@ -414,27 +414,62 @@ def submit_norway_activation(*, activation_id: int) -> NorwayB2CActivation | Non
     return _record_submission(activation_id=activation.pk, key=key, reference=reference)
 
 
+@transaction.atomic
 def deactivate_norway_service(*, branch: Branch, acting_user: User) -> NorwayB2CActivation:
-    """Turn an active AutoInvoice B2C service off at the network and here."""
-    with transaction.atomic():
-        activation = locked_activation(NorwayB2CActivation, branch)
-        if activation.status != NorwayActivationStatus.ACTIVE:
-            raise CompanyError(_("Only an active service can be deactivated."))
-        reference = activation.network_reference
+    """The confirmed *Deactivate* click: record the request and queue it for the network.
+
+    The service stays active (the page says the deactivation is being sent) until the network
+    has taken it (`send_norway_deactivation`); a refusal is shown on the page afterwards.
+    """
+    activation = locked_activation(NorwayB2CActivation, branch)
+    if activation.status != NorwayActivationStatus.ACTIVE:
+        raise CompanyError(_("Only an active service can be deactivated."))
+    if activation.is_being_deactivated:
+        return activation  # double click: the request is on its way
+    activation.pending_submission = {"deactivate": True, "actor": acting_user.pk}
+    activation.error = ""
+    activation.save(update_fields=["pending_submission", "error", "updated_at"])
+    from ..tasks import send_norway_deactivation  # tasks import services; import late
+
+    publish_on_commit(send_norway_deactivation, activation.pk)
+    return activation
+
+
+def send_norway_deactivation(*, activation_id: int) -> NorwayB2CActivation | None:
+    """Turn a service off at the network (idempotent there), then here; a no-op when no
+    deactivation is waiting. Transient errors are raised for a retry."""
+    activation = (
+        NorwayB2CActivation.objects.select_related("branch__company")
+        .filter(pk=activation_id)
+        .first()
+    )
+    if activation is None or not activation.is_being_deactivated:
+        return activation
+    branch = activation.branch
     try:
         # Idempotent at the network: a retry after a crash finds it deactivated and succeeds.
-        get_network(branch.company).deactivate(reference)
+        get_network(branch.company).deactivate(activation.network_reference)
     except NetworkError as exc:
-        raise CompanyError(
-            _("The network could not deactivate the service: %(error)s") % {"error": exc}
-        ) from exc
+        if exc.transient:
+            raise
+        with transaction.atomic():
+            NorwayB2CActivation.objects.filter(
+                pk=activation.pk, status=NorwayActivationStatus.ACTIVE
+            ).update(
+                pending_submission={},
+                error=_("The network could not deactivate the service: %(error)s") % {"error": exc},
+            )
+        return None
     with transaction.atomic():
         activation = locked_activation(NorwayB2CActivation, branch)
-        if activation.status != NorwayActivationStatus.ACTIVE:
-            return activation  # a simultaneous request recorded it already
+        if not activation.is_being_deactivated:
+            return activation  # a simultaneous run recorded it already
+        actor_id = activation.pending_submission.get("actor")
+        acting_user = User.objects.filter(pk=actor_id).first() if actor_id else None
         old_status = activation.status
         activation.status = NorwayActivationStatus.DEACTIVATED
         activation.deactivated_at = timezone.now()
+        activation.pending_submission = {}
         activation.save()
         record(
             company=branch.company,
