@@ -6,7 +6,6 @@ import uuid
 from typing import TYPE_CHECKING, TypedDict
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from b2cportal.audit import services as audit
@@ -103,24 +102,30 @@ def send_invoices(
     The invoices are locked in id order first, the order every send locks in (a single send
     locks its one invoice), so a single send racing a bulk send of the same invoices waits
     instead of deadlocking, and each invoice gets one delivery. Constant number of queries
-    (the inserts in batches): one to lock and read the invoices with whether each has a live
+    (the inserts in batches): one to lock and read the invoices, one for those with a live
     delivery, one INSERT per batch for the deliveries and one for their history, one UPDATE
     for the invoices' delivery status.
     """
     bulk = BulkSend.objects.create(company=company, branch=branch, created_by=acting_user)
     ids = sorted({int(i) for i in invoice_ids})
-    live = Delivery.objects.filter(invoice=OuterRef("pk"), status__in=LIVE_STATUSES)
-    invoices = (
+    invoices = list(
         Invoice.objects.select_for_update(of=("self",))
         .filter(company=company, pk__in=ids)
-        .annotate(live=Exists(live))
         .order_by("pk")
-        .values_list("pk", "status", "number", "branch_id", "document_uuid", "live")
+        .values_list("pk", "status", "number", "branch_id", "document_uuid")
+    )
+    # Read in a statement of its own, after the lock: a single send that held one of these
+    # invoices has committed its delivery by then, and only a snapshot taken after the wait
+    # sees it (the locking statement's own snapshot predates it).
+    live = set(
+        Delivery.objects.filter(
+            invoice_id__in=[row[0] for row in invoices], status__in=LIVE_STATUSES
+        ).values_list("invoice_id", flat=True)
     )
     rows: list[tuple[int, int, uuid.UUID]] = []
     skipped: list[SkippedInvoice] = []
-    for pk, status, number, branch_id, document_uuid, is_live in invoices:
-        if status == InvoiceStatus.OPEN and not is_live:
+    for pk, status, number, branch_id, document_uuid in invoices:
+        if status == InvoiceStatus.OPEN and pk not in live:
             rows.append((pk, branch_id, document_uuid))
         else:
             reason = _("Not open") if status != InvoiceStatus.OPEN else _("Already sent")

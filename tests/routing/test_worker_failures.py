@@ -98,7 +98,9 @@ def test_transient_network_error_is_retried_by_the_worker_with_the_same_uuid(
     participant.delivery_fault = ""
     participant.save()
     delivery = wait_for(_status(delivery, DeliveryStatus.DELIVERED), 30, "the delivery")
-    assert delivery.attempts >= 3
+    # The attempt counted second may still have been under way when the fault cleared (an
+    # attempt is recorded before it is made), so it can be the one that delivered.
+    assert delivery.attempts >= 2
     item = InboxDocument.objects.get()
     assert item.document_uuid == invoice.document_uuid
     assert item.repeats == 0
