@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextvars
 from dataclasses import dataclass
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from .models import Source
 
@@ -42,10 +42,7 @@ class AuditContextMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        try:
-            self.admin_prefix = reverse("admin:index")
-        except NoReverseMatch:  # pragma: no cover - the admin is always installed
-            self.admin_prefix = "/admin/"
+        self.admin_prefix = reverse("admin:index")
 
     def __call__(self, request):
         admin = request.path.startswith(self.admin_prefix)
