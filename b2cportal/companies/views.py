@@ -374,45 +374,61 @@ def b2cse_add_account(request):
     return _b2cse_page(request, account_form=form, status=400)
 
 
-@company_member_required()
-def ledger_preferences(request):
-    """Customer ledger preferences (AR101000), tab AutoInvoice settings, for the company."""
-    company = request.company
-    multi_branch = len(request.branches) > 1
+def _settings_form_page(
+    request,
+    *,
+    form_class,
+    form_kwargs: dict,
+    save,
+    success: str,
+    redirect_to: str,
+    template: str,
+    history_prefix: str,
+    extra_context: dict | None = None,
+):
+    """One company-wide settings form: administrators edit it, everyone else reads it, and its
+    changes are listed from the audit trail. `save(changes)` calls the service."""
     can_edit = request.membership.can_edit_settings
-    instance = selectors.ledger_preferences_of(company=company)
     status = 200
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
-        form = LedgerPreferencesForm(
-            request.POST,
-            instance=instance,
-            multi_branch=multi_branch,
-            norwegian=company.is_norwegian,
-        )
-        saved = _save_settings_form(
-            request,
-            form,
-            lambda changes: services.update_ledger_preferences(
-                company=company, acting_user=request.user, changes=changes
-            ),
-            success=_("The customer ledger preferences were saved."),
-        )
-        if saved:
-            return redirect("companies:ledger")
+        form = form_class(request.POST, **form_kwargs)
+        if _save_settings_form(request, form, save, success=success):
+            return redirect(redirect_to)
         status = 400
     else:
-        form = LedgerPreferencesForm(
-            instance=instance, multi_branch=multi_branch, norwegian=company.is_norwegian
-        )
+        form = form_class(**form_kwargs)
     context = {
         "form": form,
         "can_edit": can_edit,
         "readonly_rows": None if can_edit else _readonly_rows(form),
-        "history": selectors.settings_history(company=company, prefixes=("ledger",)),
+        "history": selectors.settings_history(company=request.company, prefixes=(history_prefix,)),
+        **(extra_context or {}),
     }
-    return render(request, "companies/ledger_preferences.html", context, status=status)
+    return render(request, template, context, status=status)
+
+
+@company_member_required()
+def ledger_preferences(request):
+    """Customer ledger preferences (AR101000), tab AutoInvoice settings, for the company."""
+    company = request.company
+    return _settings_form_page(
+        request,
+        form_class=LedgerPreferencesForm,
+        form_kwargs={
+            "instance": selectors.ledger_preferences_of(company=company),
+            "multi_branch": len(request.branches) > 1,
+            "norwegian": company.is_norwegian,
+        },
+        save=lambda changes: services.update_ledger_preferences(
+            company=company, acting_user=request.user, changes=changes
+        ),
+        success=_("The customer ledger preferences were saved."),
+        redirect_to="companies:ledger",
+        template="companies/ledger_preferences.html",
+        history_prefix="ledger",
+    )
 
 
 @company_member_required()
@@ -420,36 +436,22 @@ def company_details(request):
     """The company's name and address; administrators correct them (e.g. to match the national
     register, which B2CSE activation checks), others read them."""
     company = request.company
-    can_edit = request.membership.can_edit_settings
-    status = 200
-    if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied
-        form = CompanyDetailsForm(request.POST, instance=company)
-        saved = _save_settings_form(
-            request,
-            form,
-            lambda changes: services.update_company_details(
-                company=company, acting_user=request.user, changes=changes
-            ),
-            success=_("The company details were saved."),
-        )
-        if saved:
-            target = request.POST.get("next", "")
-            if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
-                target = reverse("companies:company")
-            return redirect(target)
-        status = 400
-    else:
-        form = CompanyDetailsForm(instance=company)
-    context = {
-        "form": form,
-        "can_edit": can_edit,
-        "readonly_rows": None if can_edit else _readonly_rows(form),
-        "next": request.GET.get("next", ""),
-        "history": selectors.settings_history(company=company, prefixes=("company",)),
-    }
-    return render(request, "companies/company.html", context, status=status)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        target = reverse("companies:company")
+    return _settings_form_page(
+        request,
+        form_class=CompanyDetailsForm,
+        form_kwargs={"instance": company},
+        save=lambda changes: services.update_company_details(
+            company=company, acting_user=request.user, changes=changes
+        ),
+        success=_("The company details were saved."),
+        redirect_to=target,
+        template="companies/company.html",
+        history_prefix="company",
+        extra_context={"next": request.GET.get("next", "")},
+    )
 
 
 @company_member_required()
@@ -457,32 +459,18 @@ def company_settings(request):
     """What the company's documents state: VAT registration, Foretaksregisteret / F-skatt, and
     the account customers pay into with its type."""
     company = request.company
-    can_edit = request.membership.can_edit_settings
-    status = 200
-    if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied
-        form = CompanySettingsForm(request.POST, instance=company, company=company)
-        saved = _save_settings_form(
-            request,
-            form,
-            lambda changes: services.update_company_facts(
-                company=company, acting_user=request.user, changes=changes
-            ),
-            success=_("The company details were saved."),
-        )
-        if saved:
-            return redirect("companies:company_documents")
-        status = 400
-    else:
-        form = CompanySettingsForm(instance=company, company=company)
-    context = {
-        "form": form,
-        "can_edit": can_edit,
-        "readonly_rows": None if can_edit else _readonly_rows(form),
-        "history": selectors.settings_history(company=company, prefixes=("company",)),
-    }
-    return render(request, "companies/company_settings.html", context, status=status)
+    return _settings_form_page(
+        request,
+        form_class=CompanySettingsForm,
+        form_kwargs={"instance": company, "company": company},
+        save=lambda changes: services.update_company_facts(
+            company=company, acting_user=request.user, changes=changes
+        ),
+        success=_("The company details were saved."),
+        redirect_to="companies:company_documents",
+        template="companies/company_settings.html",
+        history_prefix="company",
+    )
 
 
 @company_member_required()
