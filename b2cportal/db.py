@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
 from django.contrib.postgres.indexes import GinIndex, OpClass
@@ -32,6 +33,36 @@ def update_rows(rows: Sequence[models.Model], fields: list[str]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
+
+
+@contextmanager
+def prepared_statements() -> Iterator[None]:
+    """Have PostgreSQL prepare the statements run inside: each is parsed and planned once per
+    connection, and after five runs PostgreSQL may keep one generic plan for it.
+
+    Only for a hot path of lookups by key and writes, where planning costs more than running
+    (an inbound agreement event: 1.2 of the 1.7 ms PostgreSQL spent on it). A generic plan is
+    blind to the values, so a search or a filter on skewed data stays outside (settings:
+    nothing is prepared unasked). On SQLite, or with DATABASE_PREPARED_STATEMENTS off, the
+    statements run as usual.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.execute_wrapper(_execute_prepared):
+        yield
+
+
+def _execute_prepared(
+    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+) -> Any:
+    """Django's `CursorWrapper._execute`, asking psycopg to prepare the statement."""
+    if many or params is None:
+        return execute(sql, params, many, context)
+    database = context["connection"]
+    database.validate_no_broken_transaction()
+    with database.wrap_database_errors:
+        return context["cursor"].cursor.execute(sql, params, prepare=True)
 
 
 class TrigramIndex(GinIndex):

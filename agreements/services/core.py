@@ -151,7 +151,7 @@ def _emit_status(
     """Tell the company's webhook endpoints (after commit) that the agreement's status changed.
 
     `listening`: whether the company has an active endpoint, when the caller loaded it with
-    the agreement (`b2cportal.webhooks.selectors.is_listening`); None asks the database.
+    the agreement; None asks the database.
     """
     from b2cportal.webhooks.services import companies_listening, emit
 

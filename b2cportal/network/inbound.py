@@ -18,6 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from .signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
@@ -99,56 +100,56 @@ SOURCES = (
 )
 
 
-class _SignedEventForm(forms.Form):
-    """The fields of one event of the signed-JSON protocol."""
-
-    event_id = forms.CharField(max_length=100)
-    type = forms.ChoiceField(choices=[(t.value, t.value) for t in AgreementEventType])
-    issuer = forms.CharField(max_length=20, required=False)
-    branch = forms.CharField(max_length=30, required=False)
-    customer_reference = forms.CharField(max_length=30, required=False)
-    national_id = forms.CharField(max_length=12, required=False)
-    source = forms.ChoiceField(required=False, choices=[("", "")] + [(s, s) for s in SOURCES])
-    fmi = forms.CharField(max_length=40, required=False)
-    issuer_fui = forms.CharField(max_length=40, required=False)
-    account = forms.CharField(max_length=20, required=False)
-    kid = forms.CharField(max_length=25, required=False)
-    amount = forms.DecimalField(max_digits=14, decimal_places=2, required=False)
-    payer_name = forms.CharField(max_length=200, required=False)
-
-    REQUIRED = {
-        **{t.value: ("issuer", "branch") for t in NORWAY_EVENT_TYPES},
-        **{t.value: ("fmi", "issuer_fui") for t in SWEDEN_EVENT_TYPES},
-        AgreementEventType.CAPTURE_PAYMENT.value: ("account", "kid"),
-    }
-
-    def clean(self):
-        super().clean()
-        data = self.cleaned_data
-        kind = data.get("type", "")
-        for name in self.REQUIRED.get(kind, ()):
-            if not data.get(name):
-                self.add_error(
-                    name, _("This field is required for %(type)s events.") % {"type": kind}
-                )
-        if kind in NORWAY_EVENT_TYPES and not (
-            data.get("customer_reference") or data.get("national_id")
-        ):
-            self.add_error(
-                "customer_reference", _("A customer reference or national ID is required.")
-            )
-        return data
+# The fields of one event of the signed-JSON protocol. Django's form fields validate them; no
+# Form is instantiated because each would deep-copy all thirteen fields for every event.
+_EVENT_FIELDS: dict[str, forms.Field] = {
+    "event_id": forms.CharField(max_length=100),
+    "type": forms.ChoiceField(choices=[(t.value, t.value) for t in AgreementEventType]),
+    "issuer": forms.CharField(max_length=20, required=False),
+    "branch": forms.CharField(max_length=30, required=False),
+    "customer_reference": forms.CharField(max_length=30, required=False),
+    "national_id": forms.CharField(max_length=12, required=False),
+    "source": forms.ChoiceField(required=False, choices=[("", "")] + [(s, s) for s in SOURCES]),
+    "fmi": forms.CharField(max_length=40, required=False),
+    "issuer_fui": forms.CharField(max_length=40, required=False),
+    "account": forms.CharField(max_length=20, required=False),
+    "kid": forms.CharField(max_length=25, required=False),
+    "amount": forms.DecimalField(max_digits=14, decimal_places=2, required=False),
+    "payer_name": forms.CharField(max_length=200, required=False),
+}
+# What each event type needs besides its id.
+_REQUIRED_FOR_TYPE = {
+    **{t.value: ("issuer", "branch") for t in NORWAY_EVENT_TYPES},
+    **{t.value: ("fmi", "issuer_fui") for t in SWEDEN_EVENT_TYPES},
+    AgreementEventType.CAPTURE_PAYMENT.value: ("account", "kid"),
+}
 
 
 def parse_event_data(data: object) -> AgreementEvent:
-    """One event of the signed-JSON protocol from its decoded JSON; raises InboundError."""
+    """One event of the signed-JSON protocol from its decoded JSON; raises InboundError with
+    every field's errors."""
     if not isinstance(data, dict):
         raise InboundError(_("The body must be a JSON object."), code="malformed")
-    form = _SignedEventForm(data)
-    if not form.is_valid():
-        raise InboundError(_("Invalid event."), code="malformed", fields=form.errors)
-    cleaned = dict(form.cleaned_data)
-    cleaned["type"] = AgreementEventType(cleaned["type"])
+    cleaned: dict = {}
+    errors: dict[str, list[str]] = {}
+    for name, field in _EVENT_FIELDS.items():
+        try:
+            cleaned[name] = field.clean(data.get(name))
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    kind = cleaned.get("type", "")
+    for name in _REQUIRED_FOR_TYPE.get(kind, ()):
+        if name not in errors and not cleaned.get(name):
+            errors[name] = [_("This field is required for %(type)s events.") % {"type": kind}]
+    if kind in NORWAY_EVENT_TYPES and not (
+        cleaned.get("customer_reference") or cleaned.get("national_id")
+    ):
+        errors.setdefault("customer_reference", []).append(
+            _("A customer reference or national ID is required.")
+        )
+    if errors:
+        raise InboundError(_("Invalid event."), code="malformed", fields=errors)
+    cleaned["type"] = AgreementEventType(kind)
     return AgreementEvent(**cleaned)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 
 from b2cportal.companies.models import Company
 
@@ -15,9 +15,3 @@ def endpoints_of(*, company: Company) -> QuerySet[WebhookEndpoint]:
 
 def messages_of(*, company: Company) -> QuerySet[WebhookMessage]:
     return WebhookMessage.objects.filter(company=company).select_related("endpoint")
-
-
-def is_listening(company_ref: str) -> Exists:
-    """True when the company named by the outer query's `company_ref` has an active endpoint:
-    a caller loading a row for a write learns in the same query whether to emit at all."""
-    return Exists(WebhookEndpoint.objects.filter(company=OuterRef(company_ref), is_active=True))

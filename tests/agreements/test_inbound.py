@@ -8,8 +8,10 @@ import pytest
 from agreements.models import AgreementEvent, ConsumerAgreement
 from b2cportal.network.adapter import get_network
 from b2cportal.network.signing import signed_headers
+from b2cportal.webhooks.models import WebhookEndpoint, WebhookMessage
+from tests.factories import make_branch, make_company, make_customer
 
-from .conftest import FUI, make_agreement, post_event
+from .conftest import FUI, activate_norway, make_agreement, post_event
 
 pytestmark = pytest.mark.django_db
 
@@ -147,6 +149,63 @@ def test_unknown_issuer_and_branch_are_404(client, customer_no, main_branch):
     assert post_event(client, event(issuer="974760673")).json()["code"] == "unknown_issuer"
     response = post_event(client, event(branch="NOPE"))
     assert (response.status_code, response.json()["code"]) == (404, "unknown_branch")
+
+
+def test_an_event_changes_only_the_named_customers_agreement(client, customer_no, main_branch):
+    ours = make_agreement(customer=customer_no, branch=main_branch, status="REQUEST_SENT")
+    neighbour = make_customer(company=main_branch.company, number="10002")
+    theirs = make_agreement(customer=neighbour, branch=main_branch, status="REQUEST_SENT")
+    post_event(client, event(event_id="evt-1", customer_reference="10002"))
+    ours.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (ours.status, theirs.status) == ("REQUEST_SENT", "ACCEPTED")
+    post_event(client, event(event_id="evt-2", customer_reference="10001"))
+    ours.refresh_from_db()
+    assert ours.status == "ACCEPTED"
+
+
+def test_an_event_changes_only_the_issuers_agreement(client, customer_no, main_branch):
+    """Another company's customer with the same number and branch code is never touched."""
+    other = make_company(country="NO", organisation_number="974760673")
+    other_branch = make_branch(company=other, branch_id="MAIN", is_main_office=True)
+    activate_norway(other_branch)
+    twin = make_customer(company=other, number=customer_no.number)
+    theirs = make_agreement(customer=twin, branch=other_branch, status="REQUEST_SENT")
+    ours = make_agreement(customer=customer_no, branch=main_branch, status="REQUEST_SENT")
+    post_event(client, event(event_id="evt-1"))
+    ours.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (ours.status, theirs.status) == ("ACCEPTED", "REQUEST_SENT")
+    post_event(client, event(event_id="evt-2", issuer="974760673"))
+    theirs.refresh_from_db()
+    assert theirs.status == "ACCEPTED"
+
+
+@pytest.mark.parametrize("active", [True, False])
+def test_an_event_is_told_to_the_issuers_active_webhook_endpoints_only(
+    client, customer_no, main_branch, active
+):
+    WebhookEndpoint.objects.create(
+        company=main_branch.company, url="https://erp.example.no/hooks", is_active=active
+    )
+    agreement = make_agreement(customer=customer_no, branch=main_branch, status="REQUEST_SENT")
+    post_event(client, event(type="activated"))
+    messages = [m.payload for m in WebhookMessage.objects.filter(company=main_branch.company)]
+    if not active:
+        assert messages == []
+        return
+    (message,) = messages
+    assert message["type"] == "agreement.status_changed"
+    assert message["data"] == {
+        "agreement_id": agreement.pk,
+        "customer_id": customer_no.pk,
+        "customer_number": "10001",
+        "branch": "MAIN",
+        "network": "NO_EFAKTURA",
+        "from_status": "REQUEST_SENT",
+        "status": "ACTIVE",
+        "source": "request_sms",
+    }
 
 
 def test_match_by_national_id_when_reference_is_unknown(client, customer_no, main_branch):
