@@ -6,7 +6,6 @@ Celery broker that needs no server (SQLAlchemy over SQLite), so a fresh clone wo
 
 import datetime
 import secrets
-import sys
 from pathlib import Path
 
 import environ
@@ -174,20 +173,10 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 # A kept connection the database dropped is noticed before the request uses it.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Values travel apart from the SQL (server-side binding), so a statement has the same text
-    # whatever its values and a hot path can have PostgreSQL prepare it once per connection
-    # (`b2cportal.db.prepared_statements`). Nothing is prepared unasked: PostgreSQL may give a
-    # prepared statement a generic plan, blind to its values, which suits a lookup by key but
-    # not a search (the invoice-number search took 200 ms instead of 20 with every statement
-    # prepared). DATABASE_PREPARED_STATEMENTS=false turns preparing off altogether, for a
-    # connection pooler in transaction mode that cannot keep prepared statements (README).
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True,
-        prepare_threshold=(
-            sys.maxsize if env.bool("DATABASE_PREPARED_STATEMENTS", default=True) else None
-        ),
-    )
+# PostgreSQL prepares the statements of the few hot paths that ask for it (`b2cportal.db.
+# prepared_statements`); false for a connection pooler in transaction mode that cannot keep
+# prepared statements (README, Configuration).
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share one file: wait for locks instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20

@@ -42,12 +42,15 @@ def test_a_prepared_statement_still_raises_djangos_errors():
         Company.objects.create(name="Twin AS", country="NO", organisation_number="923609016")
 
 
-def test_preparing_can_be_switched_off_for_a_pooler(settings_under):
-    database = "postgres://postgres@127.0.0.1:5432/b2cportal"
-    on = settings_under(DJANGO_DEBUG="1", DATABASE_URL=database)["DATABASES"]["default"]
-    off = settings_under(
-        DJANGO_DEBUG="1", DATABASE_URL=database, DATABASE_PREPARED_STATEMENTS="false"
-    )["DATABASES"]["default"]
-    assert on["OPTIONS"]["server_side_binding"] is True
-    assert on["OPTIONS"]["prepare_threshold"] > 10**9  # only what asks is prepared
-    assert off["OPTIONS"]["prepare_threshold"] is None  # psycopg then prepares nothing
+def test_preparing_can_be_switched_off_for_a_pooler(settings):
+    make_company(country="NO", organisation_number="923609016")
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    with prepared_statements():
+        assert _probe()
+    assert not any("probe_1" in sql for sql in _prepared_on_this_connection())
+
+
+def test_the_setting_is_read_from_the_environment(settings_under):
+    assert settings_under(DJANGO_DEBUG="1")["DATABASE_PREPARED_STATEMENTS"] is True
+    off = settings_under(DJANGO_DEBUG="1", DATABASE_PREPARED_STATEMENTS="false")
+    assert off["DATABASE_PREPARED_STATEMENTS"] is False

@@ -144,10 +144,10 @@ def _lock_norwegian_customer(event: AgreementEvent) -> tuple[Customer, Branch]:
 
 # The statement behind every Norwegian event for an agreement we already hold (the usual case).
 # It is SQL, not a queryset, because Django compiling and loading the equivalent queryset (four
-# joins, two annotations, select_related) took 2.4 of the 3.8 ms of CPU an event cost, while
-# PostgreSQL runs it in 0.2 ms (bench/agreements.py; README, "Inbound agreement events"). It is
-# plain SQL for both databases: only the row lock is left out on SQLite, which has none (one
-# writer at a time). The tests of the inbound endpoint run it on both.
+# joins, two annotations, select_related) was most of the 4.1-4.5 ms of Python an event cost,
+# while PostgreSQL runs it in 0.2 ms (bench/agreements.py; README, "Inbound agreement events").
+# It is plain SQL for both databases: only the row lock is left out on SQLite, which has none
+# (one writer at a time); tests/agreements/test_inbound_sqlite.py runs it there.
 _LIVE_AGREEMENT_SQL = """
 SELECT agreement.id, agreement.customer_id, agreement.branch_id, agreement.network,
        agreement.status, agreement.reference, agreement.source, agreement.last_updated,
