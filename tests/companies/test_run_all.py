@@ -46,27 +46,38 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def _run_all(port: int) -> subprocess.Popen:
-    # As `make run` does: development settings, and links that follow the port.
-    env = {**os.environ, "DJANGO_DEBUG": "1"}
+def _run_all(port: int, folder: Path) -> tuple[subprocess.Popen, Path]:
+    """As `make run` does: development settings, links that follow the port, and the embedded
+    broker (its own, so the worker never picks up tasks other tests left on the shared one).
+    The output goes to a file: three chatty processes would fill a pipe nobody reads until the
+    end, and block."""
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "1",
+        "CELERY_BROKER_URL": f"sqla+sqlite:///{folder / 'broker.sqlite3'}",
+    }
     env.pop("SITE_URL", None)
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "run_all", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log = folder / "run_all.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "run_all", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    return process, log
 
 
-def test_a_taken_port_is_a_clear_error_and_a_non_zero_exit():
+def test_a_taken_port_is_a_clear_error_and_a_non_zero_exit(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        process = _run_all(port)
-        output, _ = process.communicate(timeout=60)
+        process, log = _run_all(port, tmp_path)
+        process.wait(timeout=60)
+    output = log.read_text()
     assert process.returncode != 0
     assert f"Port {port} on 127.0.0.1 is already in use" in output
     # Refused before anything started: no Celery banner, no server banner.
@@ -74,9 +85,9 @@ def test_a_taken_port_is_a_clear_error_and_a_non_zero_exit():
     assert "starting at" not in output
 
 
-def test_sigterm_stops_web_worker_and_beat_within_ten_seconds():
+def test_sigterm_stops_web_worker_and_beat_within_ten_seconds(tmp_path):
     port = _free_port()
-    process = _run_all(port)
+    process, log = _run_all(port, tmp_path)
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -84,7 +95,7 @@ def test_sigterm_stops_web_worker_and_beat_within_ten_seconds():
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5):
                     break
             except OSError:
-                assert process.poll() is None, process.stdout.read()
+                assert process.poll() is None, log.read_text()
                 assert time.monotonic() < deadline, "the web server never answered"
                 time.sleep(0.5)
         # Web, worker (with its pool) and beat are running.
@@ -102,6 +113,6 @@ def test_sigterm_stops_web_worker_and_beat_within_ten_seconds():
         if process.poll() is None:
             process.kill()
             process.wait()
-    output = process.stdout.read()
+    output = log.read_text()
     assert f"b2cportal is starting at http://127.0.0.1:{port}/" in output
     assert f"Links in emails and SMS use http://127.0.0.1:{port}" in output
