@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -110,6 +111,10 @@ def test_sigterm_stops_web_worker_and_beat_within_ten_seconds(tmp_path):
             assert time.monotonic() - stopped_at < 10, "a child outlived the 10 s"
             time.sleep(0.2)
     finally:
+        # A failed run must not leave web, worker or beat behind for the tests after it.
+        for pid in _descendants(process.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         if process.poll() is None:
             process.kill()
             process.wait()
